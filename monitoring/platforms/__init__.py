@@ -1,0 +1,67 @@
+"""Platform adapters: the only code in nojackal that talks to a network.
+
+``get_platform(name, ...)`` builds the adapter for a platform name stored on a
+Source or Account. Adapters are imported lazily so that a missing optional
+client library only matters for the platform that needs it.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping
+from typing import Any
+
+from .base import (
+    Limits,
+    NotificationKind,
+    NotSupported,
+    PermanentError,
+    PersonData,
+    Platform,
+    PlatformError,
+    PostData,
+    SearchQuery,
+    Sent,
+    TransientError,
+)
+
+# name -> "module:Class"; the order is the order shown in the admin.
+REGISTRY: dict[str, tuple[str, str]] = {
+    "sandbox": ("Sandbox (simulated network)", "monitoring.platforms.sandbox:SandboxPlatform"),
+}
+
+PLATFORM_CHOICES = [(name, label) for name, (label, _) in REGISTRY.items()]
+
+
+def get_platform(
+    name: str,
+    *,
+    credentials: Mapping[str, str] | None = None,
+    options: Mapping[str, Any] | None = None,
+) -> Platform:
+    """Build the adapter registered under ``name``; PermanentError for an unknown name."""
+    try:
+        _, path = REGISTRY[name]
+    except KeyError:
+        raise PermanentError(f"unknown platform {name!r}") from None
+    module_name, _, class_name = path.partition(":")
+    cls = getattr(importlib.import_module(module_name), class_name)
+    return cls(credentials=credentials, options=options)
+
+
+__all__ = [
+    "PLATFORM_CHOICES",
+    "REGISTRY",
+    "Limits",
+    "NotSupported",
+    "NotificationKind",
+    "PermanentError",
+    "PersonData",
+    "Platform",
+    "PlatformError",
+    "PostData",
+    "SearchQuery",
+    "Sent",
+    "TransientError",
+    "get_platform",
+]

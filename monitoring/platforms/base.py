@@ -1,0 +1,221 @@
+"""The one small interface every platform adapter implements.
+
+Adapters are the only code that talks to a social network. They take plain
+values in and give plain dataclasses back; they never touch the ORM, so the
+ingest and dispatch code can store what they return in one transaction.
+"""
+
+from __future__ import annotations
+
+import abc
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+
+class PlatformError(Exception):
+    """Base class for every error an adapter raises on purpose."""
+
+
+class TransientError(PlatformError):
+    """The call may succeed later (network fault, 5xx, 429): back off and retry.
+
+    ``retry_after`` is the number of seconds the platform asked us to wait
+    (``Retry-After`` or a rate-limit reset), when it said so.
+    """
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class PermanentError(PlatformError):
+    """Retrying will not help (bad credentials, suspended app, bad source config).
+
+    The message is shown to the team in the admin, so it should say what the
+    platform said.
+    """
+
+
+class NotSupported(PermanentError):
+    """The platform itself does not offer this operation (e.g. follow on Reddit)."""
+
+
+@dataclass(frozen=True)
+class PersonData:
+    """An account on a platform, as the platform describes it."""
+
+    external_id: str
+    handle: str
+    display_name: str = ""
+    profile_url: str = ""
+
+
+@dataclass(frozen=True)
+class PostData:
+    """One post, normalised: plain text (HTML stripped), the raw payload kept."""
+
+    external_id: str
+    author: PersonData
+    text: str
+    url: str
+    posted_at: dt.datetime  # timezone-aware, UTC
+    in_reply_to: str = ""  # external id of the parent post, "" for a top-level post
+    lang: str = ""
+    raw: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """What the platform's rate-limit headers said on the last call."""
+
+    limit: int | None = None
+    remaining: int | None = None
+    reset_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    """What a Source asks for. ``options`` carries platform-specific settings
+    (Mastodon ``mode``: "search" or "hashtag"; RSS ``feed_url``; Reddit
+    ``subreddit``...)."""
+
+    terms: Sequence[str]
+    exclusions: Sequence[str] = ()
+    language: str = ""
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of search results.
+
+    ``cursor`` is what to pass next time; it only moves past posts that are in
+    ``posts`` (or were skipped as malformed), so storing it together with the
+    posts never skips one. ``has_more`` says another page is ready now.
+    """
+
+    posts: list[PostData]
+    cursor: str
+    has_more: bool = False
+    skipped: int = 0  # malformed items logged and left out
+    rate_limit: RateLimit | None = None
+
+
+class NotificationKind:
+    """What a person did that concerns one of our accounts."""
+
+    REPLY = "reply"
+    MENTION = "mention"
+    FAVOURITE = "favourite"
+    BOOST = "boost"
+    FOLLOW = "follow"
+    PRIVATE_MESSAGE = "private_message"
+    BLOCK = "block"
+    MUTE = "mute"
+    CHOICES = (REPLY, MENTION, FAVOURITE, BOOST, FOLLOW, PRIVATE_MESSAGE, BLOCK, MUTE)
+
+
+@dataclass(frozen=True)
+class Notification:
+    """One notification for our account.
+
+    ``subject_id`` is the external id of our post it is about (the reply we
+    sent, for a favourite/boost/reply), "" when it is about the account.
+    ``post`` is the person's own post for replies, mentions and messages.
+    """
+
+    external_id: str
+    kind: str
+    person: PersonData
+    created_at: dt.datetime
+    subject_id: str = ""
+    post: PostData | None = None
+    raw: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class NotificationPage:
+    notifications: list[Notification]
+    cursor: str
+    has_more: bool = False
+    skipped: int = 0
+    rate_limit: RateLimit | None = None
+
+
+@dataclass(frozen=True)
+class Sent:
+    """What the platform returned for something we posted or did."""
+
+    external_id: str
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What a platform allows; the tone guard and the admin read these."""
+
+    reply_max_length: int  # in ``length_unit``s; 0 when replies are not possible
+    length_unit: str = "characters"  # "characters", "graphemes" or "weighted" (X)
+    can_search: bool = True
+    can_thread: bool = True
+    can_reply: bool = True
+    can_follow: bool = True
+    can_read_notifications: bool = True
+    notes: str = ""  # what the platform itself does not allow, shown in the admin
+
+
+class Platform(abc.ABC):
+    """A social network as nojackal uses it.
+
+    ``credentials`` are decrypted secrets (tokens, passwords); ``options`` are
+    plain settings (instance URL, our handle). Neither is ever logged.
+    Every method raises ``TransientError`` or ``PermanentError`` for failures
+    the caller should handle; ``NotSupported`` where the platform has no such
+    operation.
+    """
+
+    name: ClassVar[str]
+    label: ClassVar[str]
+
+    def __init__(
+        self,
+        *,
+        credentials: Mapping[str, str] | None = None,
+        options: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.credentials: Mapping[str, str] = credentials or {}
+        self.options: Mapping[str, Any] = options or {}
+
+    @abc.abstractmethod
+    def limits(self) -> Limits:
+        """What this platform (or instance) allows."""
+
+    @abc.abstractmethod
+    def search(self, query: SearchQuery, cursor: str) -> Page:
+        """Posts matching ``query`` newer than ``cursor`` ("" for the start), oldest first."""
+
+    def thread(self, external_id: str) -> list[PostData]:
+        """The conversation around a post: ancestors, the post, replies."""
+        raise NotSupported(f"{self.label} has no thread view")
+
+    def reply(self, *, in_reply_to: str, text: str, idempotency_key: str) -> Sent:
+        """Post ``text`` as a public reply to ``in_reply_to``."""
+        raise NotSupported(f"{self.label} does not allow replies")
+
+    def find_reply(self, *, in_reply_to: str, idempotency_key: str) -> Sent | None:
+        """Our earlier reply to ``in_reply_to``, if the platform has it (crash recovery)."""
+        raise NotSupported(f"{self.label} does not allow replies")
+
+    def follow(self, person_external_id: str) -> Sent:
+        """Follow a person."""
+        raise NotSupported(f"{self.label} has no follow")
+
+    def notifications(self, cursor: str) -> NotificationPage:
+        """Notifications for our account newer than ``cursor``, oldest first."""
+        raise NotSupported(f"{self.label} has no notifications")
+
+    def check(self) -> str:
+        """Test the connection and credentials; return a human summary of what was found."""
+        raise NotSupported(f"{self.label} has no connection test")
