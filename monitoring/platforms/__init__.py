@@ -28,6 +28,12 @@ from .base import (
 # name -> "module:Class"; the order is the order shown in the admin.
 REGISTRY: dict[str, tuple[str, str]] = {
     "sandbox": ("Sandbox (simulated network)", "monitoring.platforms.sandbox:SandboxPlatform"),
+    "mastodon": ("Mastodon", "monitoring.platforms.mastodon:MastodonPlatform"),
+    "bluesky": ("Bluesky", "monitoring.platforms.bluesky:BlueskyPlatform"),
+    "reddit": ("Reddit", "monitoring.platforms.reddit:RedditPlatform"),
+    "x": ("X", "monitoring.platforms.x:XPlatform"),
+    "hackernews": ("Hacker News", "monitoring.platforms.hackernews:HackerNewsPlatform"),
+    "rss": ("RSS/Atom feed", "monitoring.platforms.rss:RssPlatform"),
 }
 
 PLATFORM_CHOICES = [(name, label) for name, (label, _) in REGISTRY.items()]
