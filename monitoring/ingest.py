@@ -1,0 +1,220 @@
+"""Polling: claim due sources, fetch from each platform, store what came back.
+
+Posts and the cursor that points past them are written in one transaction, so
+a failure half way leaves the cursor where it was (nothing skipped) and a
+repeated poll stores nothing twice (unique platform + external id).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import random
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from monitoring.models import Person, Post, Source
+from monitoring.platforms import (
+    PermanentError,
+    PostData,
+    SearchQuery,
+    TransientError,
+    get_platform,
+)
+from monitoring.platforms.base import Page, RateLimit
+
+log = logging.getLogger(__name__)
+
+
+def claim_due_sources(now: dt.datetime, *, limit: int = 100) -> list[int]:
+    """Claim up to ``limit`` due sources by pushing their next poll a lease ahead; return their ids.
+
+    On PostgreSQL, SKIP LOCKED lets two beat ticks (or two beat processes by
+    mistake) claim disjoint sets without waiting on each other. SQLite has no
+    row locks, but our SQLite settings open every transaction with BEGIN
+    IMMEDIATE, which takes the database write lock up front: two claims run one
+    after the other and the second no longer sees the first one's sources as due.
+    """
+    lease = dt.timedelta(seconds=settings.NOJACKAL_POLL_LEASE_SECONDS)
+    with transaction.atomic():
+        due = Source.objects.due(now).order_by("next_poll_at")
+        if connection.features.has_select_for_update_skip_locked:
+            due = due.select_for_update(skip_locked=True)
+        ids = list(due.values_list("pk", flat=True)[:limit])
+        if ids:
+            Source.objects.filter(pk__in=ids).update(next_poll_at=now + lease)
+    return ids
+
+
+def store_page(source: Source, page: Page) -> int:
+    """Store a page's people and posts, ignoring ones we have, and advance the cursor.
+
+    Returns the number of posts that were new. Runs in one transaction.
+    """
+    with transaction.atomic():
+        created = _store_posts(source, page.posts)
+        Source.objects.filter(pk=source.pk).update(
+            cursor=page.cursor, posts_ingested=F("posts_ingested") + created
+        )
+    source.cursor = page.cursor
+    return created
+
+
+def _store_posts(source: Source, posts: Iterable[PostData]) -> int:
+    posts = list({p.external_id: p for p in posts}.values())
+    if not posts:
+        return 0
+    platform = source.platform
+    authors = {p.author.external_id: p.author for p in posts}
+    Person.objects.bulk_create(
+        [
+            Person(
+                platform=platform,
+                external_id=a.external_id,
+                handle=a.handle,
+                display_name=a.display_name[:255],
+                profile_url=a.profile_url[:500],
+            )
+            for a in authors.values()
+        ],
+        ignore_conflicts=True,
+    )
+    person_ids = dict(
+        Person.objects.filter(platform=platform, external_id__in=list(authors)).values_list(
+            "external_id", "pk"
+        )
+    )
+    known = set(
+        Post.objects.filter(
+            platform=platform, external_id__in=[p.external_id for p in posts]
+        ).values_list("external_id", flat=True)
+    )
+    fresh = [p for p in posts if p.external_id not in known]
+    Post.objects.bulk_create(
+        [
+            Post(
+                platform=platform,
+                external_id=p.external_id,
+                author_id=person_ids[p.author.external_id],
+                source=source,
+                text=p.text,
+                url=p.url[:1000],
+                lang=p.lang[:10],
+                posted_at=p.posted_at,
+                in_reply_to=p.in_reply_to,
+                raw=dict(p.raw),
+            )
+            for p in fresh
+        ],
+        # A concurrent poll of another source may store the same post first.
+        ignore_conflicts=True,
+    )
+    return len(fresh)
+
+
+def poll(source_id: int) -> int:
+    """Fetch a source from its cursor and store the posts; return how many were new.
+
+    Transient failures back the source off; permanent ones disable it with the
+    platform's message. Pages stored before a failure stay stored.
+    """
+    try:
+        source = Source.objects.get(pk=source_id)
+    except Source.DoesNotExist:
+        log.info("source %s no longer exists", source_id)
+        return 0
+    if not source.enabled:
+        return 0
+    query = SearchQuery(
+        terms=tuple(source.terms),
+        exclusions=tuple(source.exclusions),
+        language=source.language,
+        options=source.options,
+    )
+    created = 0
+    rate_limit: RateLimit | None = None
+    try:
+        adapter = get_platform(source.platform, options=source.options)
+        for _ in range(settings.NOJACKAL_MAX_PAGES_PER_POLL):
+            page = adapter.search(query, source.cursor)
+            created += store_page(source, page)
+            rate_limit = page.rate_limit or rate_limit
+            if page.skipped:
+                log.warning("source %s: %d malformed item(s) skipped", source.pk, page.skipped)
+            if not page.has_more:
+                break
+    except TransientError as exc:
+        _back_off(source, str(exc), retry_after=exc.retry_after)
+    except PermanentError as exc:
+        _disable(source, str(exc))
+    except Exception as exc:
+        # A bug or an unexpected reply: keep the source, but do not hammer it.
+        log.exception("source %s: unexpected error while polling", source.pk)
+        _back_off(source, f"unexpected error: {exc!r}")
+    else:
+        _succeeded(source, rate_limit)
+    return created
+
+
+def _succeeded(source: Source, rate_limit: RateLimit | None) -> None:
+    now = timezone.now()
+    next_poll = now + dt.timedelta(seconds=source.cadence_seconds)
+    # Slow down before the platform makes us: when the remaining budget is
+    # nearly gone, wait for the window to reset.
+    if (
+        rate_limit
+        and rate_limit.remaining is not None
+        and rate_limit.reset_at is not None
+        and rate_limit.remaining <= 1
+    ):
+        next_poll = max(next_poll, rate_limit.reset_at)
+    Source.objects.filter(pk=source.pk).update(
+        next_poll_at=next_poll,
+        last_polled_at=now,
+        last_success_at=now,
+        failure_count=0,
+        last_error="",
+    )
+
+
+def backoff_delay(failures: int, retry_after: float | None = None) -> float:
+    """Seconds to wait after ``failures`` consecutive failures: exponential, capped, jittered."""
+    base = settings.NOJACKAL_BACKOFF_BASE_SECONDS
+    ceiling = settings.NOJACKAL_BACKOFF_MAX_SECONDS
+    delay = min(ceiling, base * 2 ** max(0, failures - 1))
+    # Full jitter on the upper half, so many sources that failed together do not
+    # all come back at the same second.
+    delay = delay / 2 + random.uniform(0, delay / 2)
+    if retry_after is not None:
+        delay = max(delay, retry_after)
+    return delay
+
+
+def _back_off(source: Source, message: str, *, retry_after: float | None = None) -> None:
+    now = timezone.now()
+    failures = source.failure_count + 1
+    delay = backoff_delay(failures, retry_after)
+    log.warning("source %s: transient error, retrying in %.0fs: %s", source.pk, delay, message)
+    Source.objects.filter(pk=source.pk).update(
+        failure_count=failures,
+        next_poll_at=now + dt.timedelta(seconds=delay),
+        last_polled_at=now,
+        last_error=message[:2000],
+        last_error_at=now,
+    )
+
+
+def _disable(source: Source, message: str) -> None:
+    now = timezone.now()
+    log.error("source %s disabled: %s", source.pk, message)
+    Source.objects.filter(pk=source.pk).update(
+        enabled=False,
+        disabled_reason=message[:2000],
+        last_error=message[:2000],
+        last_error_at=now,
+        last_polled_at=now,
+    )

@@ -1,0 +1,228 @@
+"""What nojackal listens to and what it heard: brands, sources, people and posts.
+
+The sandbox network's own tables (``Sandbox*``) live here too: they stand in for
+a social network's servers so the whole product runs offline.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from monitoring.platforms import PLATFORM_CHOICES
+
+
+class Brand(models.Model):
+    """Our own brand or a competitor, with every name people use for it."""
+
+    class Kind(models.TextChoices):
+        OWN = "own", "Own brand"
+        COMPETITOR = "competitor", "Competitor"
+
+    name = models.CharField(max_length=100, unique=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    aliases = models.JSONField(default=list, blank=True, help_text="Other names, one per item.")
+    products = models.JSONField(default=list, blank=True, help_text="Product and plan names.")
+    handles = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='Official accounts per platform, e.g. {"mastodon": ["@acme@acme.social"]}.',
+    )
+    exclusions = models.JSONField(
+        default=list, blank=True, help_text="Known false friends that must not count as a mention."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["kind", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def all_terms(self) -> list[str]:
+        """The name, aliases and product names, without duplicates."""
+        seen: dict[str, None] = {}
+        for term in [self.name, *self.aliases, *self.products]:
+            if term and term.casefold() not in {s.casefold() for s in seen}:
+                seen[term] = None
+        return list(seen)
+
+
+class SourceQuerySet(models.QuerySet["Source"]):
+    def due(self, now: dt.datetime) -> SourceQuerySet:
+        """Enabled sources whose next poll time has come (uses the next_poll_at index)."""
+        return self.filter(enabled=True, next_poll_at__lte=now)
+
+
+class Source(models.Model):
+    """One listening query on one platform, with its own cadence and cursor."""
+
+    name = models.CharField(max_length=120)
+    platform = models.CharField(max_length=20, choices=PLATFORM_CHOICES)
+    brand = models.ForeignKey(
+        Brand,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="sources",
+        help_text="The brand this query listens for, if it is about one.",
+    )
+    terms = models.JSONField(default=list, help_text="Search terms; a post matching any is fetched.")
+    exclusions = models.JSONField(default=list, blank=True, help_text="Terms that drop a post.")
+    language = models.CharField(max_length=10, blank=True, help_text="ISO code, blank for any.")
+    options = models.JSONField(
+        default=dict, blank=True, help_text="Platform settings (instance URL, feed URL, mode...)."
+    )
+    cadence_seconds = models.PositiveIntegerField(default=120)
+    enabled = models.BooleanField(default=True)
+    next_poll_at = models.DateTimeField(default=timezone.now, db_index=True)
+    cursor = models.TextField(blank=True, help_text="Where the next poll resumes.")
+    failure_count = models.PositiveIntegerField(default=0)
+    last_polled_at = models.DateTimeField(null=True, blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    disabled_reason = models.TextField(blank=True)
+    posts_ingested = models.PositiveBigIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = SourceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(cadence_seconds__gte=10), name="source_cadence_at_least_10s"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_platform_display()})"
+
+
+class Person(models.Model):
+    """One account on one platform."""
+
+    platform = models.CharField(max_length=20, choices=PLATFORM_CHOICES)
+    external_id = models.CharField(max_length=255)
+    handle = models.CharField(max_length=255)
+    display_name = models.CharField(max_length=255, blank=True)
+    profile_url = models.URLField(max_length=500, blank=True)
+    first_seen_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "people"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["platform", "external_id"], name="person_unique_per_platform"
+            ),
+        ]
+        indexes = [models.Index(fields=["platform", "handle"])]
+
+    def __str__(self) -> str:
+        return f"@{self.handle.lstrip('@')} ({self.platform})"
+
+
+class Post(models.Model):
+    """One post as the platform gave it; the raw payload is kept for research."""
+
+    platform = models.CharField(max_length=20, choices=PLATFORM_CHOICES)
+    external_id = models.CharField(max_length=255)
+    author = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="posts")
+    source = models.ForeignKey(
+        Source, on_delete=models.SET_NULL, null=True, blank=True, related_name="posts"
+    )
+    text = models.TextField()
+    url = models.URLField(max_length=1000, blank=True)
+    lang = models.CharField(max_length=10, blank=True)
+    posted_at = models.DateTimeField(db_index=True)
+    in_reply_to = models.CharField(max_length=255, blank=True, help_text="Parent's external id.")
+    raw = models.JSONField(default=dict)
+    fetched_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["platform", "external_id"], name="post_unique_per_platform"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.platform}:{self.external_id}"
+
+
+# --- The sandbox network ------------------------------------------------------
+# A tiny social network in our own database, seeded from a bundled corpus, so
+# that listening, replying, engagement and following can be tried offline.
+
+
+class SandboxPost(models.Model):
+    """A post on the simulated network (seeded, or written by us or a persona)."""
+
+    author_id_text = models.CharField("author id", max_length=64)
+    author_handle = models.CharField(max_length=64)
+    author_name = models.CharField(max_length=120, blank=True)
+    text = models.TextField()
+    lang = models.CharField(max_length=10, blank=True)
+    published_at = models.DateTimeField(db_index=True)
+    reply_to = models.ForeignKey(
+        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="replies"
+    )
+    corpus_id = models.CharField(max_length=32, blank=True, db_index=True)
+    idempotency_key = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = "sandbox post"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["author_handle", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="sandbox_post_idempotent",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"sandbox post {self.pk} by @{self.author_handle}"
+
+
+class SandboxPersona(models.Model):
+    """How a simulated person answers when one of our accounts replies to them."""
+
+    external_id = models.CharField(max_length=64, unique=True)
+    handle = models.CharField(max_length=64, unique=True)
+    name = models.CharField(max_length=120, blank=True)
+    persona = models.CharField(max_length=20)
+
+    def __str__(self) -> str:
+        return f"@{self.handle} ({self.persona})"
+
+
+class SandboxFollow(models.Model):
+    follower_handle = models.CharField(max_length=64)
+    followed_id = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["follower_handle", "followed_id"], name="sandbox_follow_once"
+            ),
+        ]
+
+
+class SandboxNotification(models.Model):
+    """Something a persona did to one of our accounts; visible from ``visible_at``."""
+
+    account_handle = models.CharField(max_length=64, db_index=True)
+    kind = models.CharField(max_length=20)
+    person_id_text = models.CharField(max_length=64)
+    person_handle = models.CharField(max_length=64)
+    subject = models.ForeignKey(SandboxPost, on_delete=models.CASCADE, null=True, related_name="+")
+    post = models.ForeignKey(SandboxPost, on_delete=models.CASCADE, null=True, related_name="+")
+    visible_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.kind} from @{self.person_handle}"

@@ -1,0 +1,536 @@
+"""What the team does about what nojackal heard: cases, their research, drafts and sends.
+
+Stage changes happen only in ``outreach/workflow.py``; the constraints here are
+the guards the database can hold by itself (one open case per person, one first
+reply per case, valid stage values, append-only audit).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+from monitoring.models import Brand, Person, Post
+from monitoring.platforms import PLATFORM_CHOICES
+
+
+def text_hash(text: str) -> str:
+    """The SHA-256 of a reply text exactly as written (approval is bound to it)."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class PlaybookKind(models.TextChoices):
+    COMPETITOR = "competitor", "Competitor complaint"
+    OWN_BRAND = "own_brand", "Own-brand service"
+
+
+class Account(models.Model):
+    """Our own identity on a platform. Credentials are encrypted at rest and never shown."""
+
+    platform = models.CharField(max_length=20, choices=PLATFORM_CHOICES)
+    handle = models.CharField(max_length=255)
+    display_name = models.CharField(max_length=255, blank=True)
+    options = models.JSONField(
+        default=dict, blank=True, help_text="Plain settings (instance URL...), never secrets."
+    )
+    # Fernet token (see outreach/crypto.py); written by set_credentials only.
+    credentials_encrypted = models.TextField(blank=True, editable=False)
+    max_sends_per_hour = models.PositiveIntegerField(
+        default=6, help_text="The platform-side cap for this account, on top of playbook caps."
+    )
+    enabled = models.BooleanField(default=True)
+    notifications_cursor = models.TextField(blank=True, editable=False)
+    rate_limited_until = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["platform", "handle"]
+        constraints = [
+            models.UniqueConstraint(fields=["platform", "handle"], name="account_unique_handle"),
+        ]
+
+    def __str__(self) -> str:
+        return f"@{self.handle.lstrip('@')} ({self.platform})"
+
+    @property
+    def has_credentials(self) -> bool:
+        return bool(self.credentials_encrypted)
+
+    def set_credentials(self, credentials: dict[str, str]) -> None:
+        """Encrypt and keep ``credentials`` (the caller saves the row)."""
+        from outreach.crypto import encrypt_json
+
+        self.credentials_encrypted = encrypt_json(credentials) if credentials else ""
+
+    def get_credentials(self) -> dict[str, str]:
+        """The decrypted credentials, for the adapter only (never log or display them)."""
+        from outreach.crypto import decrypt_json
+
+        if not self.credentials_encrypted:
+            return {}
+        return decrypt_json(self.credentials_encrypted)
+
+
+class Playbook(models.Model):
+    """One version of the rule set for a kind of case. Rows are never edited in place:
+    an edit is a new version (``workflow.edit_playbook``) and the old one is deactivated."""
+
+    Kind = PlaybookKind
+
+    kind = models.CharField(max_length=20, choices=PlaybookKind.choices)
+    version = models.PositiveIntegerField(default=1, editable=False)
+    is_active = models.BooleanField(default=True, editable=False)
+    name = models.CharField(max_length=120)
+    guidance = models.TextField(help_text="What the team should and should not do, in words.")
+    reply_templates = models.JSONField(
+        default=list, blank=True, help_text="Starting points for replies, one text per item."
+    )
+    freshness_hours = models.PositiveIntegerField(
+        default=72, help_text="No reply to a post older than this; such cases expire."
+    )
+    due_hours = models.PositiveIntegerField(default=24, help_text="A new case is due this soon.")
+    engagement_window_days = models.PositiveIntegerField(
+        default=7, help_text="After our reply, how long we wait for the person to engage."
+    )
+    cooldown_days = models.PositiveIntegerField(
+        default=30, help_text="No new case for a person this soon after their last one closed."
+    )
+    max_replies_per_brand_per_day = models.PositiveIntegerField(
+        default=20, help_text="Replies about one brand (a competitor's customers) per 24 hours."
+    )
+    max_replies_per_incident = models.PositiveIntegerField(
+        default=5, help_text="Replies in total to people caught in one incident."
+    )
+    max_replies_per_account_per_hour = models.PositiveIntegerField(
+        default=4, help_text="Replies one of our accounts may send per hour."
+    )
+    four_eyes = models.BooleanField(
+        default=True, help_text="The approver must not be the draft's author."
+    )
+    auto_follow = models.BooleanField(
+        default=False, help_text="Queue a follow automatically once the person engages."
+    )
+    previous = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, editable=False,
+        related_name="next_version",
+    )
+    change_note = models.TextField(blank=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        editable=False, related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["kind", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "version"], name="playbook_unique_version"),
+            # Rule 11: one playbook. Exactly one active version per kind.
+            models.UniqueConstraint(
+                fields=["kind"], condition=Q(is_active=True), name="playbook_one_active_per_kind"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=PlaybookKind.values), name="playbook_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(freshness_hours__gte=1) & Q(due_hours__gte=1),
+                name="playbook_windows_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        active = "" if self.is_active else ", retired"
+        return f"{self.name} v{self.version} ({self.get_kind_display()}{active})"
+
+
+class Stage(models.TextChoices):
+    NEW = "new", "New"
+    RESEARCHING = "researching", "Researching"
+    DRAFTING = "drafting", "Drafting"
+    AWAITING_APPROVAL = "awaiting_approval", "Awaiting approval"
+    APPROVED = "approved", "Approved (reply queued)"
+    AWAITING_ENGAGEMENT = "awaiting_engagement", "Replied, awaiting engagement"
+    ENGAGED = "engaged", "Engaged"
+    FOLLOWED = "followed", "Followed"
+    RESOLVED = "resolved", "Resolved"
+    AMEND_REQUESTED = "amend_requested", "Amend requested"
+    DISMISSED = "dismissed", "Dismissed"
+    EXPIRED = "expired", "Expired"
+    OPTED_OUT = "opted_out", "Opted out"
+    FAILED = "failed", "Failed"
+    NO_RESPONSE = "no_response", "No response"
+
+
+# A person has at most one case in these stages (rule 6); the others are closed.
+OPEN_STAGES: tuple[str, ...] = (
+    Stage.NEW,
+    Stage.RESEARCHING,
+    Stage.DRAFTING,
+    Stage.AWAITING_APPROVAL,
+    Stage.APPROVED,
+    Stage.AWAITING_ENGAGEMENT,
+    Stage.ENGAGED,
+    Stage.FOLLOWED,
+)
+CLOSED_STAGES: tuple[str, ...] = tuple(s for s in Stage.values if s not in OPEN_STAGES)
+# Before our reply went out: the stages a stale post expires from (rule 8).
+PRE_REPLY_STAGES: tuple[str, ...] = (
+    Stage.NEW,
+    Stage.RESEARCHING,
+    Stage.DRAFTING,
+    Stage.AWAITING_APPROVAL,
+    Stage.APPROVED,
+)
+
+
+class Severity(models.IntegerChoices):
+    LOW = 1, "Low"
+    NORMAL = 2, "Normal"
+    HIGH = 3, "High"
+    URGENT = 4, "Urgent"
+
+
+class Case(models.Model):
+    """One outreach opportunity: one person, one post, one playbook version."""
+
+    Kind = PlaybookKind
+    Stage = Stage
+
+    post = models.ForeignKey(Post, on_delete=models.PROTECT, related_name="cases")
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="cases")
+    brand = models.ForeignKey(Brand, on_delete=models.PROTECT, related_name="cases")
+    # Copied from the post so the queue can filter on an indexed column without a join.
+    platform = models.CharField(max_length=20, choices=PLATFORM_CHOICES, editable=False)
+    kind = models.CharField(max_length=20, choices=PlaybookKind.choices, editable=False)
+    stage = models.CharField(
+        max_length=30, choices=Stage.choices, default=Stage.NEW, editable=False
+    )
+    playbook = models.ForeignKey(
+        Playbook, on_delete=models.PROTECT, related_name="cases", editable=False
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="outreach_cases",
+    )
+    due_at = models.DateTimeField(editable=False)
+    severity = models.PositiveSmallIntegerField(choices=Severity.choices, default=Severity.NORMAL)
+    # The detection issue adds an Incident model; until then the incident is a free
+    # reference (set by triage or by the research note) so caps can count per incident.
+    incident_ref = models.CharField("incident", max_length=100, blank=True, editable=False)
+    opened_at = models.DateTimeField(auto_now_add=True)
+    closed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    dismiss_reason = models.TextField(blank=True, editable=False)
+
+    class Meta:
+        # Rule 12: due time then severity; never follower count or reach.
+        ordering = ["due_at", "-severity", "id"]
+        permissions = [("claim_case", "Can claim and work on a case")]
+        constraints = [
+            models.CheckConstraint(condition=Q(stage__in=Stage.values), name="case_stage_valid"),
+            models.CheckConstraint(
+                condition=Q(kind__in=PlaybookKind.values), name="case_kind_valid"
+            ),
+            # Rule 6: one conversation per person.
+            models.UniqueConstraint(
+                fields=["person"],
+                condition=Q(stage__in=OPEN_STAGES),
+                name="case_one_open_per_person",
+            ),
+            models.CheckConstraint(
+                condition=(Q(stage__in=OPEN_STAGES) & Q(closed_at__isnull=True))
+                | (Q(stage__in=CLOSED_STAGES) & Q(closed_at__isnull=False)),
+                name="case_closed_at_matches_stage",
+            ),
+            models.CheckConstraint(
+                condition=~Q(stage=Stage.DISMISSED) | ~Q(dismiss_reason=""),
+                name="case_dismissal_has_reason",
+            ),
+        ]
+        indexes = [
+            # The queue: open cases by due time then severity (partial, so it stays small).
+            models.Index(
+                F("due_at").asc(),
+                F("severity").desc(),
+                F("id").asc(),
+                name="case_queue_open",
+                condition=Q(stage__in=OPEN_STAGES),
+            ),
+            models.Index(F("due_at").asc(), F("severity").desc(), F("id").asc(), name="case_queue"),
+            models.Index(fields=["stage", "due_at"], name="case_stage_due"),
+            models.Index(fields=["person", "closed_at"], name="case_person_closed"),
+            models.Index(fields=["brand", "opened_at"], name="case_brand_opened"),
+            models.Index(fields=["platform", "due_at"], name="case_platform_due"),
+        ]
+
+    def __str__(self) -> str:
+        return f"case {self.pk} · {self.person} · {self.get_stage_display()}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.stage in OPEN_STAGES
+
+
+class ResearchNote(models.Model):
+    """What happened, how big it is, and whether the thread was read (rule 1)."""
+
+    class Scope(models.TextChoices):
+        UNDECIDED = "", "Not decided yet"
+        ISOLATED = "isolated", "Isolated complaint"
+        INCIDENT = "incident", "Part of an incident"
+
+    case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="research")
+    summary = models.TextField(blank=True)
+    thread_checked = models.BooleanField(default=False)
+    scope = models.CharField(max_length=20, choices=Scope.choices, blank=True)
+    incident_ref = models.CharField("incident", max_length=100, blank=True)
+    # Filled from the data (posts about the brand in the last days), never typed in.
+    chatter_volume = models.PositiveIntegerField(default=0, editable=False)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", editable=False
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(scope="incident") | ~Q(incident_ref=""),
+                name="research_incident_named",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"research for case {self.case_id}"
+
+
+class ReplyDraft(models.Model):
+    """The first public reply of a case, edited in place; approval covers one exact text."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="drafts")
+    is_first_reply = models.BooleanField(default=True, editable=False)
+    text = models.TextField()
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", editable=False
+    )
+    tone_findings = models.JSONField(default=list, blank=True, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+", editable=False,
+    )
+    approved_at = models.DateTimeField(null=True, blank=True, editable=False)
+    approved_text_hash = models.CharField(max_length=64, blank=True, editable=False)
+    rejected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+", editable=False,
+    )
+    rejection_note = models.TextField(blank=True, editable=False)
+
+    class Meta:
+        permissions = [("approve_replydraft", "Can approve a reply draft")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case"], condition=Q(is_first_reply=True), name="draft_one_first_reply"
+            ),
+            # An approval is whole or absent: who, when and which text.
+            models.CheckConstraint(
+                condition=(
+                    Q(approved_by__isnull=True)
+                    & Q(approved_at__isnull=True)
+                    & Q(approved_text_hash="")
+                )
+                | (
+                    Q(approved_by__isnull=False)
+                    & Q(approved_at__isnull=False)
+                    & ~Q(approved_text_hash="")
+                ),
+                name="draft_approval_complete",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"draft for case {self.case_id}"
+
+    @property
+    def approval_is_valid(self) -> bool:
+        """True when approved and the text is still exactly the approved text."""
+        return bool(self.approved_text_hash) and self.approved_text_hash == text_hash(self.text)
+
+    @property
+    def blocking_codes(self) -> list[str]:
+        return [f["code"] for f in self.tone_findings if f.get("blocking")]
+
+
+class OutboundAction(models.Model):
+    """The outbox: something we intend to do on a platform, recorded before doing it."""
+
+    class Kind(models.TextChoices):
+        REPLY = "reply", "Public reply"
+        FOLLOW = "follow", "Follow"
+        PRIVATE_MESSAGE = "private_message", "Private message"
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="actions")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="actions")
+    draft = models.ForeignKey(
+        ReplyDraft, on_delete=models.PROTECT, null=True, blank=True, related_name="actions"
+    )
+    idempotency_key = models.CharField(max_length=100, unique=True)
+    state = models.CharField(max_length=20, choices=State.choices, default=State.PENDING)
+    text = models.TextField(blank=True)
+    text_hash = models.CharField(max_length=64, blank=True)
+    external_id = models.CharField(max_length=255, blank=True)
+    url = models.URLField(max_length=1000, blank=True)
+    error = models.TextField(blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    not_before = models.DateTimeField(db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=Kind.values), name="action_kind_valid"),
+            models.CheckConstraint(condition=Q(state__in=State.values), name="action_state_valid"),
+            # Rule 4: one public reply per case (a cancelled one may be replaced).
+            models.UniqueConstraint(
+                fields=["case"],
+                condition=Q(kind="reply") & ~Q(state="cancelled"),
+                name="action_one_reply_per_case",
+            ),
+            models.UniqueConstraint(
+                fields=["case"],
+                condition=Q(kind="follow") & ~Q(state="cancelled"),
+                name="action_one_follow_per_case",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="reply") | (~Q(text="") & ~Q(text_hash="")),
+                name="action_reply_has_text",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["state", "not_before"], name="action_due"),
+            models.Index(fields=["account", "created_at"], name="action_account_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for case {self.case_id} ({self.state})"
+
+
+class EngagementEvent(models.Model):
+    """What the person did after our reply (from the account's notifications)."""
+
+    class Kind(models.TextChoices):
+        REPLY = "reply", "Reply"
+        MENTION = "mention", "Mention"
+        FAVOURITE = "favourite", "Favourite"
+        BOOST = "boost", "Boost"
+        FOLLOW = "follow", "Follow"
+        PRIVATE_MESSAGE = "private_message", "Private message"
+        BLOCK = "block", "Block"
+        MUTE = "mute", "Mute"
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="engagements")
+    platform = models.CharField(max_length=20, choices=PLATFORM_CHOICES)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    external_id = models.CharField(max_length=255)
+    text = models.TextField(blank=True)
+    payload = models.JSONField(default=dict, blank=True)
+    occurred_at = models.DateTimeField()
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["occurred_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["platform", "external_id"], name="engagement_unique_per_platform"
+            ),
+            models.CheckConstraint(condition=Q(kind__in=Kind.values), name="engagement_kind_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on case {self.case_id}"
+
+
+class DoNotContact(models.Model):
+    """A person or handle we must never contact again (rule 6, rule 9)."""
+
+    platform = models.CharField(max_length=20, choices=PLATFORM_CHOICES)
+    person_external_id = models.CharField(max_length=255, blank=True)
+    handle = models.CharField(max_length=255, blank=True)
+    reason = models.TextField()
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "do-not-contact entry"
+        verbose_name_plural = "do-not-contact list"
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(person_external_id="") | ~Q(handle=""), name="dnc_names_someone"
+            ),
+            models.UniqueConstraint(
+                fields=["platform", "person_external_id"],
+                condition=~Q(person_external_id=""),
+                name="dnc_unique_person",
+            ),
+            models.UniqueConstraint(
+                fields=["platform", "handle"], condition=~Q(handle=""), name="dnc_unique_handle"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.platform}: {self.handle or self.person_external_id}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Handles compare case-insensitively and without the leading "@".
+        self.handle = normalise_handle(self.handle)
+        super().save(*args, **kwargs)
+
+
+def normalise_handle(handle: str) -> str:
+    """A handle as stored on the do-not-contact list: no leading "@", lower case."""
+    return handle.strip().lstrip("@").casefold()
+
+
+class CaseEvent(models.Model):
+    """The audit trail: every move, approval, send and override. Append-only."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
+    action = models.CharField(max_length=40)
+    origin = models.CharField(max_length=30, choices=Stage.choices)
+    target = models.CharField(max_length=30, choices=Stage.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+",
+    )
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["case", "created_at"], name="caseevent_case_created")]
+
+    def __str__(self) -> str:
+        return f"{self.action}: {self.origin} -> {self.target}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise ValueError("case events are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise ValueError("case events are append-only")

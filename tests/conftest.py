@@ -1,0 +1,44 @@
+"""Shared fixtures. The suite needs the real PostgreSQL and Redis on this machine:
+if one is down it stops at once and says how to start it (it never skips)."""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED_DIR = Path(os.environ.get("NOJACKAL_SHARED_DIR", REPO.parent / "shared"))
+
+_SERVICES = {
+    "PostgreSQL": (
+        "127.0.0.1",
+        5432,
+        "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start",
+    ),
+    "Redis": (
+        "127.0.0.1",
+        6379,
+        "redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save '' --appendonly no",
+    ),
+}
+
+
+def _reachable(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    down = [
+        f"{name} is not answering on {host}:{port}; start it with: {start}"
+        for name, (host, port, start) in _SERVICES.items()
+        if not _reachable(host, port)
+    ]
+    if down:
+        pytest.exit("The test suite needs real services.\n" + "\n".join(down), returncode=3)

@@ -1,0 +1,72 @@
+"""factory_boy factories for the monitoring models (outreach ones: tests/outreach/factories.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import factory
+from django.utils import timezone
+
+from monitoring.models import Brand, Person, Post, SandboxPersona, SandboxPost, Source
+
+
+class BrandFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Brand
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"Brand{n}")
+    kind = Brand.Kind.COMPETITOR
+
+
+class SourceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Source
+
+    name = factory.Sequence(lambda n: f"source {n}")
+    platform = "sandbox"
+    terms = factory.LazyFunction(lambda: ["telvana"])
+    cadence_seconds = 60
+    next_poll_at = factory.LazyFunction(timezone.now)
+
+
+class PersonFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Person
+
+    platform = "sandbox"
+    external_id = factory.Sequence(lambda n: f"u-{n}")
+    handle = factory.Sequence(lambda n: f"person{n}")
+
+
+class PostFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Post
+
+    platform = "sandbox"
+    external_id = factory.Sequence(lambda n: f"p-{n}")
+    author = factory.SubFactory(PersonFactory)
+    text = "telvana dropped my connection again"
+    posted_at = factory.LazyFunction(timezone.now)
+
+
+class SandboxPersonaFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SandboxPersona
+
+    external_id = factory.Sequence(lambda n: f"u-{n}")
+    handle = factory.Sequence(lambda n: f"persona{n}")
+    persona = "friendly"
+
+
+class SandboxPostFactory(factory.django.DjangoModelFactory):
+    """A post on the simulated network, released a minute ago unless told otherwise."""
+
+    class Meta:
+        model = SandboxPost
+
+    author_id_text = factory.Sequence(lambda n: f"u-{n}")
+    author_handle = factory.Sequence(lambda n: f"someone{n}")
+    text = "@telvana my internet has been down since this morning"
+    lang = "en"
+    published_at = factory.LazyFunction(lambda: timezone.now() - dt.timedelta(minutes=1))
