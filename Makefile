@@ -29,7 +29,7 @@ lint: install
 	$(BIN)/ruff format --check .
 
 migrations-check: install
-	DJANGO_SETTINGS_MODULE=tests.settings $(BIN)/python manage.py makemigrations --check --dry-run
+	DJANGO_SETTINGS_MODULE=tests.settings DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres $(BIN)/python manage.py makemigrations --check --dry-run
 
 pytest: install
 	$(BIN)/pytest -n 2 --dist loadgroup

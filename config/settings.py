@@ -54,7 +54,7 @@ def env_list(name: str, default: str = "") -> list[str]:
 DEBUG = env_bool("DJANGO_DEBUG", False)
 
 # A key that is obviously not secret; accepted only with DEBUG on.
-_DEV_SECRET_KEY = "django-insecure-nojackal-development-only"
+_DEV_SECRET_KEY = "django-insecure-nojackal-development-only"  # noqa: S105
 SECRET_KEY = env_str("SECRET_KEY") or (_DEV_SECRET_KEY if DEBUG else "")
 if not DEBUG and (len(SECRET_KEY) < 50 or SECRET_KEY.startswith("django-insecure")):
     raise ImproperlyConfigured(

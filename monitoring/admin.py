@@ -104,9 +104,7 @@ class SourceAdmin(admin.ModelAdmin[Source]):
             queued += 1
         self.message_user(request, f"Queued a poll for {queued} source(s).")
         if skipped:
-            self.message_user(
-                request, "Skipped: " + ", ".join(skipped), level=messages.WARNING
-            )
+            self.message_user(request, "Skipped: " + ", ".join(skipped), level=messages.WARNING)
 
     @admin.action(description="Enable and clear errors")
     def enable_sources(self, request: HttpRequest, queryset: QuerySet[Source]) -> None:
@@ -176,7 +174,10 @@ class SandboxAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     """Shared settings for the simulated network's tables."""
 
     def changelist_view(self, request, extra_context=None):  # type: ignore[no-untyped-def]
-        extra_context = {**(extra_context or {}), "title": f"Sandbox (simulated network): {self.model._meta.verbose_name_plural}"}
+        extra_context = {
+            **(extra_context or {}),
+            "title": f"Sandbox (simulated network): {self.model._meta.verbose_name_plural}",
+        }
         return super().changelist_view(request, extra_context)
 
 

@@ -70,7 +70,9 @@ class Source(models.Model):
         related_name="sources",
         help_text="The brand this query listens for, if it is about one.",
     )
-    terms = models.JSONField(default=list, help_text="Search terms; a post matching any is fetched.")
+    terms = models.JSONField(
+        default=list, help_text="Search terms; a post matching any is fetched."
+    )
     exclusions = models.JSONField(default=list, blank=True, help_text="Terms that drop a post.")
     language = models.CharField(max_length=10, blank=True, help_text="ISO code, blank for any.")
     options = models.JSONField(
@@ -211,6 +213,9 @@ class SandboxFollow(models.Model):
                 fields=["follower_handle", "followed_id"], name="sandbox_follow_once"
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"@{self.follower_handle} follows {self.followed_id}"
 
 
 class SandboxNotification(models.Model):

@@ -9,11 +9,13 @@ os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/nojack
 os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/15")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
 
-from config.settings import *  # noqa: E402,F403
+from config.settings import *  # noqa: F403
 
 # Unit tests run tasks in the calling process; tests marked `worker` start a real
 # worker against the real broker instead (tests/e2e and tests/*/test_*_worker.py).
-CELERY_TASK_ALWAYS_EAGER = True
+# A worker started by a test runs with NOJACKAL_TEST_EAGER=0 so its own .delay()
+# calls go through the broker.
+CELERY_TASK_ALWAYS_EAGER = os.environ.get("NOJACKAL_TEST_EAGER", "1") == "1"
 CELERY_TASK_EAGER_PROPAGATES = True
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

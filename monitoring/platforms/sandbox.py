@@ -390,9 +390,7 @@ def seed(start: dt.datetime | None = None) -> int:
                 "persona": person.get("persona", "silent"),
             },
         )
-    existing = dict(
-        SandboxPost.objects.exclude(corpus_id="").values_list("corpus_id", "pk")
-    )
+    existing = dict(SandboxPost.objects.exclude(corpus_id="").values_list("corpus_id", "pk"))
     added = 0
     rng = random.Random(7)
     with transaction.atomic():

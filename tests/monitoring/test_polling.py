@@ -10,7 +10,7 @@ import time_machine
 from django.utils import timezone
 
 from monitoring import ingest
-from monitoring.models import Person, Post, Source
+from monitoring.models import Person, Post
 from monitoring.platforms import PermanentError, TransientError
 from monitoring.platforms.sandbox import SandboxPlatform
 from monitoring.tasks import poll_due_sources, poll_source
