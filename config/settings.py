@@ -229,7 +229,7 @@ CELERY_BEAT_SCHEDULE = {
     "poll-due-sources": {
         "task": "monitoring.tasks.poll_due_sources",
         "schedule": float(POLL_TICK_SECONDS),
-        "options": {"expires": POLL_TICK_SECONDS * 0.9},
+        "options": {"expire_seconds": max(1, int(POLL_TICK_SECONDS * 0.9))},
     },
 }
 
