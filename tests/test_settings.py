@@ -81,7 +81,9 @@ def test_the_laptop_default_is_sqlite_and_a_brokerless_transport(tmp_path):
         "print(s.CELERY_BROKER_URL);"
         "print(s.DATABASES['default']['OPTIONS']['transaction_mode'])"
     )
-    result = run_manage("shell", "-c", script, DJANGO_DEBUG="1", NOJACKAL_DATA_DIR=str(tmp_path))
+    result = run_manage(
+        "shell", "--no-imports", "-c", script, DJANGO_DEBUG="1", NOJACKAL_DATA_DIR=str(tmp_path)
+    )
     assert result.returncode == 0, result.stderr
     engine, broker, mode = result.stdout.split()
     assert engine == "django.db.backends.sqlite3"

@@ -201,22 +201,24 @@ class SandboxPlatform(Platform):
     def thread(self, external_id: str) -> list[PostData]:
         from monitoring.models import SandboxPost
 
-        row = self._get(external_id)
-        root = row
-        seen = {root.pk}
-        while root.reply_to_id and root.reply_to_id not in seen:
+        root = self._get(external_id)
+        ancestors = {root.pk}
+        while root.reply_to_id and root.reply_to_id not in ancestors:  # a cycle cannot loop
             root = root.reply_to
-            seen.add(root.pk)
+            ancestors.add(root.pk)
         now = timezone.now()
         thread = [root]
+        visited = {root.pk}
         frontier = [root.pk]
         while frontier:
-            children = list(
-                SandboxPost.objects.filter(reply_to_id__in=frontier, published_at__lte=now)
-            )
+            children = [
+                c
+                for c in SandboxPost.objects.filter(reply_to_id__in=frontier, published_at__lte=now)
+                if c.pk not in visited
+            ]
             thread.extend(children)
-            frontier = [c.pk for c in children if c.pk not in seen]
-            seen.update(frontier)
+            frontier = [c.pk for c in children]
+            visited.update(frontier)
         thread.sort(key=lambda p: (p.published_at, p.pk))
         return [parse_post(post_payload(p)) for p in thread]
 
