@@ -231,6 +231,18 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(POLL_TICK_SECONDS),
         "options": {"expire_seconds": max(1, int(POLL_TICK_SECONDS * 0.9))},
     },
+    # Normally detection follows each poll at once; this catches anything a lost
+    # message or a crash left behind.
+    "detect-pending-posts": {
+        "task": "monitoring.tasks.detect_posts",
+        "schedule": 60.0,
+        "options": {"expire_seconds": 50},
+    },
+    "refresh-incidents": {
+        "task": "monitoring.tasks.refresh_incidents",
+        "schedule": 60.0,
+        "options": {"expire_seconds": 50},
+    },
 }
 
 # --- nojackal -----------------------------------------------------------------
@@ -242,3 +254,7 @@ NOJACKAL_BACKOFF_BASE_SECONDS = env_int("NOJACKAL_BACKOFF_BASE_SECONDS", 60)
 NOJACKAL_BACKOFF_MAX_SECONDS = env_int("NOJACKAL_BACKOFF_MAX_SECONDS", 6 * 60 * 60)
 # How many pages one poll may fetch before it yields to other sources.
 NOJACKAL_MAX_PAGES_PER_POLL = env_int("NOJACKAL_MAX_PAGES_PER_POLL", 5)
+# Who hears about spiking incidents and own-brand cases close to their due time.
+NOJACKAL_ALERT_EMAILS = env_list("NOJACKAL_ALERT_EMAILS", "team@localhost" if DEBUG else "")
+# Apprise URLs for chat tools, comma-separated (e.g. slack://..., msteams://..., json://host/path).
+NOJACKAL_ALERT_URLS = env_list("NOJACKAL_ALERT_URLS")

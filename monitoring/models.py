@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -231,3 +232,132 @@ class SandboxNotification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} from @{self.person_handle}"
+
+
+# --- Detection ------------------------------------------------------------------
+
+
+class ClassifierVersion(models.Model):
+    """A trained complaint classifier. Exactly one is active; training never activates."""
+
+    version = models.CharField(max_length=64, unique=True)
+    blob = models.BinaryField(editable=False)
+    metrics = models.JSONField(default=dict, blank=True, editable=False)
+    examples = models.PositiveIntegerField(default=0, help_text="Examples it was trained on.")
+    corrections = models.PositiveIntegerField(default=0, help_text="Of which reviewer corrections.")
+    active = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    activated_at = models.DateTimeField(null=True, blank=True)
+    activated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["active"], condition=Q(active=True), name="one_active_classifier"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.version + (" (active)" if self.active else "")
+
+
+class Incident(models.Model):
+    """Many complaints about one brand and topic close together in time."""
+
+    class State(models.TextChoices):
+        EMERGING = "emerging", "Emerging"
+        ACTIVE = "active", "Active"
+        COOLING = "cooling", "Cooling"
+        CLOSED = "closed", "Closed"
+
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="incidents")
+    topic = models.CharField(max_length=40)
+    state = models.CharField(max_length=20, choices=State.choices, default=State.EMERGING)
+    first_seen_at = models.DateTimeField()
+    last_seen_at = models.DateTimeField(db_index=True)
+    volume = models.PositiveIntegerField(default=0)
+    peak_per_hour = models.PositiveIntegerField(default=0)
+    baseline_per_hour = models.FloatField(
+        default=0, help_text="The brand's normal complaint rate when the incident was last updated."
+    )
+    spike = models.BooleanField(default=False, help_text="Volume well above the brand's normal.")
+    alerted_state = models.CharField(max_length=20, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-last_seen_at"]
+        indexes = [models.Index(fields=["brand", "topic", "state"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(state__in=["emerging", "active", "cooling", "closed"]),
+                name="incident_state_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.brand} · {self.topic} · {self.first_seen_at:%Y-%m-%d %H:%M}"
+
+
+class Detection(models.Model):
+    """A classifier's verdict on one post, and what triage did with it."""
+
+    class Triage(models.TextChoices):
+        PENDING = "pending", "Not triaged yet"
+        OPENED = "opened", "Case opened"
+        NO_BRAND = "no_brand", "No brand mentioned"
+        NOT_COMPLAINT = "not_complaint", "Not a complaint"
+        TOO_OLD = "too_old", "Too old"
+        OUR_ACCOUNT = "our_account", "One of our accounts"
+        BRAND_ACCOUNT = "brand_account", "The brand's own account"
+        DO_NOT_CONTACT = "do_not_contact", "Do not contact"
+        IN_CONVERSATION = "in_conversation", "Already in conversation"
+        COOLDOWN = "cooldown", "Cooling down after a case"
+        CAP_REACHED = "cap_reached", "Playbook cap reached"
+        NO_PLAYBOOK = "no_playbook", "No active playbook"
+        ERROR = "error", "Error"
+
+    class Correction(models.TextChoices):
+        COMPLAINT = "complaint", "Complaint"
+        NOT_COMPLAINT = "not_complaint", "Not a complaint"
+        WRONG_BRAND = "wrong_brand", "Wrong brand"
+
+    post = models.OneToOneField(Post, on_delete=models.CASCADE, related_name="detection")
+    brands = models.ManyToManyField(Brand, blank=True, related_name="detections")
+    brand = models.ForeignKey(
+        Brand,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="primary_detections",
+        help_text="The brand the complaint is about (own brand first, then the first competitor).",
+    )
+    posted_at = models.DateTimeField(help_text="Copied from the post for indexed counts.")
+    complaint = models.BooleanField()
+    score = models.FloatField()
+    sentiment = models.FloatField(default=0)
+    topic = models.CharField(max_length=40, blank=True)
+    model_version = models.CharField(max_length=64)
+    incident = models.ForeignKey(
+        Incident, on_delete=models.SET_NULL, null=True, blank=True, related_name="detections"
+    )
+    triage = models.CharField(max_length=20, choices=Triage.choices, default=Triage.PENDING)
+    triage_note = models.CharField(max_length=300, blank=True)
+    correction = models.CharField(max_length=20, choices=Correction.choices, blank=True)
+    corrected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    corrected_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["brand", "complaint", "posted_at"]),
+            models.Index(fields=["triage"]),
+        ]
+
+    def __str__(self) -> str:
+        verdict = "complaint" if self.complaint else "not a complaint"
+        return f"{self.post}: {verdict} ({self.score:.2f})"

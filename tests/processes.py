@@ -29,6 +29,8 @@ TEST_ENV_KEYS = {
 
 def clean_env(**overrides: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in TEST_ENV_KEYS}
+    # This checkout's code, whatever else the virtualenv may point at.
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
     env.update(overrides)
     return env
 

@@ -1,0 +1,175 @@
+"""Incidents: complaints about one brand and topic close together in time.
+
+A complaint joins the open incident of its brand and topic whose last complaint
+is within ``GAP`` of it, or starts a new one. An incident's state follows its
+volume against the brand's own normal complaint rate:
+
+- emerging: a few complaints, nothing unusual yet;
+- active: the last hour's volume is a spike for this brand (well above its
+  normal rate, by a Poisson tail test on its own history), or it has grown big;
+- cooling: active, but quiet for ``COOL_AFTER``;
+- closed: quiet for ``CLOSE_AFTER``; a later complaint starts a new incident.
+
+The team is alerted once per state change worth knowing (becoming active, and
+closing after an alert); the alert is claimed by compare-and-set on
+``alerted_state``, so two workers refreshing at once send it once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.db.models import F
+from django.db.models.functions import Greatest
+from django.utils import timezone
+
+from monitoring.models import Detection, Incident
+
+GAP = dt.timedelta(hours=6)
+COOL_AFTER = dt.timedelta(hours=1)
+CLOSE_AFTER = dt.timedelta(hours=6)
+HISTORY = dt.timedelta(days=7)
+# A brand with no history still has some normal rate; without a floor one
+# complaint after a quiet week would count as a spike.
+MIN_BASELINE_PER_HOUR = 0.25
+MIN_SPIKE_VOLUME = 5
+SPIKE_P_VALUE = 1e-3
+# An incident this big is active whatever the brand's normal rate.
+ACTIVE_VOLUME = 25
+
+ALERT_STATES = {Incident.State.ACTIVE, Incident.State.CLOSED}
+
+
+def poisson_tail(k: int, rate: float) -> float:
+    """P(X >= k) for X ~ Poisson(rate)."""
+    if k <= 0:
+        return 1.0
+    term = math.exp(-rate)
+    below = term
+    for i in range(1, k):
+        term *= rate / i
+        below += term
+    return max(0.0, 1.0 - below)
+
+
+def baseline_per_hour(brand_id: int, now: dt.datetime) -> float:
+    """The brand's normal complaint rate: complaints per hour over the week before the last hour."""
+    until = now - dt.timedelta(hours=1)
+    count = Detection.objects.filter(
+        brand_id=brand_id, complaint=True, posted_at__gte=now - HISTORY, posted_at__lt=until
+    ).count()
+    hours = (HISTORY - dt.timedelta(hours=1)).total_seconds() / 3600
+    return max(MIN_BASELINE_PER_HOUR, count / hours)
+
+
+def is_spike(last_hour: int, baseline: float) -> bool:
+    return last_hour >= MIN_SPIKE_VOLUME and poisson_tail(last_hour, baseline) < SPIKE_P_VALUE
+
+
+def assign(detection_ids: Iterable[int]) -> set[int]:
+    """Attach complaints (with a brand and topic) to incidents; return the incidents touched."""
+    touched: set[int] = set()
+    detections = (
+        Detection.objects.filter(
+            pk__in=list(detection_ids), complaint=True, brand__isnull=False, incident__isnull=True
+        )
+        .exclude(topic="")
+        .order_by("posted_at", "pk")
+    )
+    for detection in detections:
+        with transaction.atomic():
+            incident = (
+                Incident.objects.select_for_update()
+                .filter(brand_id=detection.brand_id, topic=detection.topic)
+                .exclude(state=Incident.State.CLOSED)
+                .filter(last_seen_at__gte=detection.posted_at - GAP)
+                .order_by("-last_seen_at")
+                .first()
+            )
+            if incident is None:
+                incident = Incident.objects.create(
+                    brand_id=detection.brand_id,
+                    topic=detection.topic,
+                    first_seen_at=detection.posted_at,
+                    last_seen_at=detection.posted_at,
+                )
+            Incident.objects.filter(pk=incident.pk).update(
+                volume=F("volume") + 1, last_seen_at=Greatest("last_seen_at", detection.posted_at)
+            )
+            Detection.objects.filter(pk=detection.pk).update(incident=incident)
+        touched.add(incident.pk)
+    return touched
+
+
+def next_state(incident: Incident, last_hour: int, baseline: float, now: dt.datetime) -> str:
+    """The state an incident should be in now (pure apart from its arguments)."""
+    quiet_for = now - incident.last_seen_at
+    if quiet_for >= CLOSE_AFTER:
+        return Incident.State.CLOSED
+    if is_spike(last_hour, baseline) or (
+        incident.volume >= ACTIVE_VOLUME and quiet_for < COOL_AFTER
+    ):
+        return Incident.State.ACTIVE
+    if incident.state in {Incident.State.ACTIVE, Incident.State.COOLING}:
+        return Incident.State.COOLING if quiet_for >= COOL_AFTER else Incident.State.ACTIVE
+    return Incident.State.EMERGING
+
+
+def refresh(incident_id: int, now: dt.datetime | None = None) -> str:
+    """Recompute an incident's state, rate and peak; queue an alert on a state change worth one."""
+    from monitoring.tasks import send_incident_alert
+
+    now = now or timezone.now()
+    incident = Incident.objects.get(pk=incident_id)
+    if incident.state == Incident.State.CLOSED:
+        return incident.state
+    last_hour = incident.detections.filter(posted_at__gt=now - dt.timedelta(hours=1)).count()
+    baseline = baseline_per_hour(incident.brand_id, now)
+    state = next_state(incident, last_hour, baseline, now)
+    spike = incident.spike or is_spike(last_hour, baseline)
+    with transaction.atomic():
+        Incident.objects.filter(pk=incident.pk).update(
+            state=state,
+            baseline_per_hour=baseline,
+            peak_per_hour=Greatest("peak_per_hour", last_hour),
+            spike=spike,
+        )
+        if _claim_alert(incident, state):
+            send_incident_alert.delay_on_commit(incident.pk, state)
+    return state
+
+
+def _claim_alert(incident: Incident, state: str) -> bool:
+    """True once per state worth an alert: the first caller to record it wins."""
+    if state not in ALERT_STATES or incident.alerted_state == state:
+        return False
+    # Closing is news only when the team was told the incident was active.
+    if state == Incident.State.CLOSED and incident.alerted_state != Incident.State.ACTIVE:
+        return False
+    claimed = Incident.objects.filter(pk=incident.pk, alerted_state=incident.alerted_state).update(
+        alerted_state=state
+    )
+    return claimed == 1
+
+
+def refresh_open(now: dt.datetime | None = None) -> int:
+    """Refresh every incident that is not closed (cooling and closing need a clock)."""
+    ids = list(Incident.objects.exclude(state=Incident.State.CLOSED).values_list("pk", flat=True))
+    for incident_id in ids:
+        refresh(incident_id, now)
+    return len(ids)
+
+
+def hourly_volume(incident: Incident) -> list[tuple[dt.datetime, int]]:
+    """Complaints per hour from the incident's first to its last complaint (for the chart)."""
+    start = incident.first_seen_at.replace(minute=0, second=0, microsecond=0)
+    hours = int((incident.last_seen_at - start).total_seconds() // 3600) + 1
+    counts = [0] * max(1, min(hours, 24 * 14))
+    for posted_at in incident.detections.values_list("posted_at", flat=True):
+        index = int((posted_at - start).total_seconds() // 3600)
+        if 0 <= index < len(counts):
+            counts[index] += 1
+    return [(start + dt.timedelta(hours=i), n) for i, n in enumerate(counts)]

@@ -1,0 +1,196 @@
+"""Detection and triage: judge new posts in batches, group complaints, open cases.
+
+For each batch of posts without a verdict: match brands (one pass for all
+brands), classify (one call for the batch), store Detections, attach
+complaints to incidents, then open a case through ``outreach.workflow`` for
+each fresh complaint that may be answered. Everything that does not become a
+case records why (``Detection.triage``), filterable in the admin.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from monitoring import classifier, incidents
+from monitoring.detection import BrandMatcher, BrandTerms
+from monitoring.models import Brand, ClassifierVersion, Detection, Post
+
+log = logging.getLogger(__name__)
+
+BATCH_SIZE = 500
+Triage = Detection.Triage
+
+
+def brand_terms(brands: Sequence[Brand]) -> list[BrandTerms]:
+    """The matcher's view of our brands: every name, and official handles on every platform."""
+    return [
+        BrandTerms(
+            brand_id=b.pk,
+            names=[b.name],
+            aliases=list(b.aliases),
+            products=list(b.products),
+            handles=sorted({h for handles in b.handles.values() for h in handles}),
+            exclusions=list(b.exclusions),
+        )
+        for b in brands
+    ]
+
+
+_loaded: dict[str, classifier.TrainedModel] = {}
+
+
+def active_model() -> classifier.TrainedModel:
+    """The classifier version an admin activated, else the one trained on the shipped examples."""
+    row = ClassifierVersion.objects.filter(active=True).values_list("version", flat=True).first()
+    if row is None:
+        return classifier.load_default()
+    if row not in _loaded:
+        blob = ClassifierVersion.objects.values_list("blob", flat=True).get(version=row)
+        _loaded.clear()  # one model in memory per worker: they are not small
+        _loaded[row] = classifier.TrainedModel.from_bytes(bytes(blob))
+    return _loaded[row]
+
+
+def detect_pending(limit: int = BATCH_SIZE) -> list[int]:
+    """Judge up to ``limit`` posts that have no Detection yet; return the new Detection ids.
+
+    Two workers running this at once take disjoint posts (SKIP LOCKED on
+    PostgreSQL; SQLite serialises the transactions), and the one-to-one
+    Detection.post makes a second verdict on a post impossible.
+    """
+    brands = list(Brand.objects.all())
+    matcher = BrandMatcher(brand_terms(brands))
+    by_id = {b.pk: b for b in brands}
+    model = active_model()
+    with transaction.atomic():
+        pending = Post.objects.filter(detection__isnull=True).order_by("pk")
+        if connection.features.has_select_for_update_skip_locked:
+            pending = pending.select_for_update(skip_locked=True, of=("self",))
+        posts = list(pending.only("pk", "text", "posted_at")[:limit])
+        if not posts:
+            return []
+        verdicts = model.predict([p.text for p in posts])
+        detections = []
+        mentioned: list[list[int]] = []
+        for post, verdict in zip(posts, verdicts, strict=True):
+            matches = matcher.find(post.text)
+            brand_ids = list(dict.fromkeys(m.brand_id for m in matches))
+            mentioned.append(brand_ids)
+            detections.append(
+                Detection(
+                    post=post,
+                    brand_id=primary_brand(brand_ids, by_id),
+                    posted_at=post.posted_at,
+                    complaint=verdict.complaint,
+                    score=verdict.score,
+                    sentiment=verdict.sentiment,
+                    topic=verdict.topic,
+                    model_version=verdict.model,
+                )
+            )
+        Detection.objects.bulk_create(detections)
+        ids = list(
+            Detection.objects.filter(post_id__in=[p.pk for p in posts]).values_list("post_id", "pk")
+        )
+        detection_by_post = dict(ids)
+        Through = Detection.brands.through
+        Through.objects.bulk_create(
+            [
+                Through(detection_id=detection_by_post[post.pk], brand_id=brand_id)
+                for post, brand_ids in zip(posts, mentioned, strict=True)
+                for brand_id in brand_ids
+            ]
+        )
+    return [detection_by_post[p.pk] for p in posts]
+
+
+def primary_brand(brand_ids: Sequence[int], brands: dict[int, Brand]) -> int | None:
+    """Own brand first (service comes before outreach), else the first competitor named."""
+    for brand_id in brand_ids:
+        if brands[brand_id].kind == Brand.Kind.OWN:
+            return brand_id
+    return brand_ids[0] if brand_ids else None
+
+
+def triage(detection_ids: Sequence[int]) -> dict[str, int]:
+    """Open cases for the detections that deserve one; record why for the others."""
+    from outreach import workflow
+    from outreach.models import Account
+
+    counts: dict[str, int] = {}
+    our_handles = {
+        (platform, handle.lower())
+        for platform, handle in Account.objects.values_list("platform", "handle")
+    }
+    brands = {b.pk: b for b in Brand.objects.all()}
+    official = {
+        handle.lstrip("@").lower(): brand
+        for brand in brands.values()
+        for handles in brand.handles.values()
+        for handle in handles
+    }
+    detections = Detection.objects.filter(
+        pk__in=list(detection_ids), triage=Triage.PENDING
+    ).select_related("post__author", "brand")
+    for detection in detections:
+        post, author = detection.post, detection.post.author
+        handle = author.handle.lstrip("@").lower()
+        note = ""
+        if detection.brand is None:
+            outcome = Triage.NO_BRAND
+        elif not detection.complaint:
+            outcome = Triage.NOT_COMPLAINT
+        elif (post.platform, handle) in our_handles or (
+            handle in official and official[handle].kind == Brand.Kind.OWN
+        ):
+            outcome = Triage.OUR_ACCOUNT
+        elif handle in official:
+            outcome = Triage.BRAND_ACCOUNT
+        else:
+            kind = "own_brand" if detection.brand.kind == Brand.Kind.OWN else "competitor"
+            try:
+                workflow.open_case(
+                    post.pk,
+                    detection.brand_id,
+                    kind,
+                    incident_ref=str(detection.incident_id or ""),
+                )
+            except workflow.WorkflowError as exc:
+                outcome, note = refusal_reason(exc), str(exc)
+            else:
+                outcome = Triage.OPENED
+        Detection.objects.filter(pk=detection.pk, triage=Triage.PENDING).update(
+            triage=outcome, triage_note=note[:300]
+        )
+        counts[outcome] = counts.get(outcome, 0) + 1
+    return counts
+
+
+def refusal_reason(exc: Exception) -> str:
+    """Map the workflow's refusal to a triage reason the admin can filter on."""
+    reason = getattr(exc, "reason", "")
+    if reason in Triage.values:
+        return reason
+    rule = getattr(getattr(exc, "rule", None), "code", "")
+    return {
+        "freshness": Triage.TOO_OLD,
+        "no_pile_on": Triage.CAP_REACHED,
+        "one_playbook": Triage.NO_PLAYBOOK,
+        "one_conversation": Triage.IN_CONVERSATION,
+    }.get(rule, Triage.ERROR)
+
+
+def run(limit: int = BATCH_SIZE) -> int:
+    """Detect a batch, group it into incidents, triage it; return how many posts were judged."""
+    detection_ids = detect_pending(limit)
+    if not detection_ids:
+        return 0
+    for incident_id in incidents.assign(detection_ids):
+        incidents.refresh(incident_id, timezone.now())
+    counts = triage(detection_ids)
+    log.info("judged %d post(s): %s", len(detection_ids), counts)
+    return len(detection_ids)
