@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 
+from monitoring import incidents
 from monitoring.models import (
     Brand,
+    ClassifierVersion,
+    Detection,
+    Incident,
     Person,
     Post,
     SandboxFollow,
@@ -207,3 +213,198 @@ class SandboxNotificationAdmin(SandboxAdmin):
 @admin.register(SandboxFollow)
 class SandboxFollowAdmin(SandboxAdmin):
     list_display = ["follower_handle", "followed_id", "created_at"]
+
+
+@admin.register(Detection)
+class DetectionAdmin(admin.ModelAdmin[Detection]):
+    list_display = [
+        "post_text",
+        "brand",
+        "complaint",
+        "score_display",
+        "topic",
+        "triage",
+        "correction",
+        "posted_at",
+    ]
+    list_filter = ["triage", "complaint", "correction", "brand", "topic", "model_version"]
+    list_select_related = ["post", "brand"]
+    search_fields = ["post__text", "post__author__handle"]
+    raw_id_fields = ["post", "incident"]
+    date_hierarchy = "posted_at"
+    ordering = ["-posted_at"]
+    show_full_result_count = False
+    readonly_fields = [
+        "post",
+        "brands",
+        "brand",
+        "posted_at",
+        "complaint",
+        "score",
+        "sentiment",
+        "topic",
+        "model_version",
+        "incident",
+        "triage",
+        "triage_note",
+        "correction",
+        "corrected_by",
+        "corrected_at",
+        "created_at",
+    ]
+    actions = ["mark_complaint", "mark_not_complaint", "mark_wrong_brand"]
+
+    @admin.display(description="Post")
+    def post_text(self, obj: Detection) -> str:
+        text = obj.post.text
+        return text if len(text) <= 100 else text[:99] + "…"
+
+    @admin.display(description="Score", ordering="score")
+    def score_display(self, obj: Detection) -> str:
+        return f"{obj.score:.2f}"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def _correct(self, request: HttpRequest, queryset: QuerySet[Detection], label: str) -> None:
+        # Corrections are training labels for the next classifier version; the
+        # verdict itself stays as the model gave it, so evaluation stays honest.
+        count = queryset.update(
+            correction=label, corrected_by=request.user, corrected_at=timezone.now()
+        )
+        self.message_user(
+            request,
+            f"Marked {count} post(s) as “{Detection.Correction(label).label}”. "
+            "They will be used the next time the classifier is trained.",
+        )
+
+    @admin.action(description="Correct: this is a complaint")
+    def mark_complaint(self, request: HttpRequest, queryset: QuerySet[Detection]) -> None:
+        self._correct(request, queryset, Detection.Correction.COMPLAINT)
+
+    @admin.action(description="Correct: not a complaint")
+    def mark_not_complaint(self, request: HttpRequest, queryset: QuerySet[Detection]) -> None:
+        self._correct(request, queryset, Detection.Correction.NOT_COMPLAINT)
+
+    @admin.action(description="Correct: wrong brand")
+    def mark_wrong_brand(self, request: HttpRequest, queryset: QuerySet[Detection]) -> None:
+        self._correct(request, queryset, Detection.Correction.WRONG_BRAND)
+
+
+class IncidentDetectionInline(admin.TabularInline):  # type: ignore[type-arg]
+    model = Detection
+    fk_name = "incident"
+    fields = ["post", "posted_at", "score", "triage"]
+    readonly_fields = fields
+    extra = 0
+    max_num = 0
+    can_delete = False
+    show_change_link = True
+    ordering = ["-posted_at"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Detection]:
+        return super().get_queryset(request).select_related("post")
+
+
+@admin.register(Incident)
+class IncidentAdmin(admin.ModelAdmin[Incident]):
+    list_display = [
+        "__str__",
+        "state",
+        "volume",
+        "peak_per_hour",
+        "spike",
+        "first_seen_at",
+        "last_seen_at",
+    ]
+    list_filter = ["state", "spike", "brand", "topic"]
+    list_select_related = ["brand"]
+    date_hierarchy = "last_seen_at"
+    readonly_fields = [
+        "brand",
+        "topic",
+        "state",
+        "volume",
+        "peak_per_hour",
+        "baseline_per_hour",
+        "spike",
+        "first_seen_at",
+        "last_seen_at",
+        "alerted_state",
+        "volume_chart",
+    ]
+    fields = readonly_fields
+    inlines = [IncidentDetectionInline]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.display(description="Complaints per hour")
+    def volume_chart(self, obj: Incident) -> SafeString:
+        """A small bar chart as inline SVG: one bar per hour, no JavaScript."""
+        series = incidents.hourly_volume(obj)
+        peak = max((n for _, n in series), default=0) or 1
+        width, height, bar = 12, 80, 10
+        bars = format_html_join(
+            "",
+            '<rect x="{}" y="{}" width="{}" height="{}" fill="#417690">'
+            "<title>{}: {}</title></rect>",
+            (
+                (
+                    i * width,
+                    height - round(n / peak * height),
+                    bar,
+                    round(n / peak * height),
+                    hour.strftime("%Y-%m-%d %H:00"),
+                    n,
+                )
+                for i, (hour, n) in enumerate(series)
+            ),
+        )
+        return format_html(
+            '<svg width="{}" height="{}" role="img" aria-label="complaints per hour">{}</svg>'
+            "<div>peak {} per hour; brand normal {} per hour</div>",
+            max(width * len(series), 60),
+            height,
+            bars,
+            peak,
+            f"{obj.baseline_per_hour:.1f}",
+        )
+
+
+@admin.register(ClassifierVersion)
+class ClassifierVersionAdmin(admin.ModelAdmin[ClassifierVersion]):
+    list_display = ["version", "active", "examples", "corrections", "quality", "created_at"]
+    readonly_fields = [
+        "version",
+        "active",
+        "examples",
+        "corrections",
+        "metrics",
+        "created_at",
+        "activated_at",
+        "activated_by",
+    ]
+    fields = readonly_fields
+    actions = ["activate"]
+
+    @admin.display(description="Macro-F1 (held-back)")
+    def quality(self, obj: ClassifierVersion) -> str:
+        value = obj.metrics.get("heldout_macro_f1")
+        return f"{value:.3f}" if isinstance(value, int | float) else "-"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # versions come from `manage.py train_classifier`
+
+    @admin.action(description="Activate this version", permissions=["change"])
+    def activate(self, request: HttpRequest, queryset: QuerySet[ClassifierVersion]) -> None:
+        if queryset.count() != 1:
+            self.message_user(request, "Choose exactly one version.", level=messages.ERROR)
+            return
+        chosen = queryset.get()
+        with transaction.atomic():
+            ClassifierVersion.objects.filter(active=True).update(active=False)
+            ClassifierVersion.objects.filter(pk=chosen.pk).update(
+                active=True, activated_at=timezone.now(), activated_by=request.user
+            )
+        self.message_user(request, f"{chosen.version} is now the active classifier.")

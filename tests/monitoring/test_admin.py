@@ -1,0 +1,157 @@
+"""Monitoring admin pages: they render, escape hostile posts, and keep a constant query count."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from monitoring import incidents
+from monitoring.models import ClassifierVersion, Detection, Incident, Source
+from tests.factories import BrandFactory, PostFactory, SourceFactory
+
+pytestmark = pytest.mark.django_db
+
+HOSTILE = "<script>alert('x')</script> <b>bold</b> \u202eevil"
+
+
+@pytest.fixture
+def staff(admin_client):
+    return admin_client
+
+
+def detection(post, brand, **kwargs):
+    defaults = dict(complaint=True, score=0.91, topic="outage", model_version="test")
+    defaults.update(kwargs)
+    return Detection.objects.create(post=post, brand=brand, posted_at=post.posted_at, **defaults)
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        "brand",
+        "source",
+        "person",
+        "post",
+        "detection",
+        "incident",
+        "classifierversion",
+        "sandboxpost",
+        "sandboxpersona",
+        "sandboxnotification",
+        "sandboxfollow",
+    ],
+)
+def test_every_monitoring_list_page_renders(staff, model):
+    response = staff.get(reverse(f"admin:monitoring_{model}_changelist"))
+    assert response.status_code == 200
+
+
+def test_hostile_post_text_is_escaped_in_the_post_list_and_page(staff):
+    post = PostFactory(text=HOSTILE)
+    for url in (
+        reverse("admin:monitoring_post_changelist"),
+        reverse("admin:monitoring_post_change", args=[post.pk]),
+    ):
+        body = staff.get(url).content.decode()
+        assert "<script>alert" not in body
+        assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in body
+
+
+def test_the_post_list_keeps_a_constant_query_count(staff):
+    PostFactory.create_batch(3, source=SourceFactory())
+    url = reverse("admin:monitoring_post_changelist")
+    with CaptureQueriesContext(connection) as few:
+        staff.get(url)
+    PostFactory.create_batch(40, source=SourceFactory())
+    with CaptureQueriesContext(connection) as many:
+        staff.get(url)
+    assert len(many) == len(few)
+
+
+def test_the_detection_list_keeps_a_constant_query_count(staff):
+    brand = BrandFactory()
+    for post in PostFactory.create_batch(3):
+        detection(post, brand)
+    url = reverse("admin:monitoring_detection_changelist")
+    with CaptureQueriesContext(connection) as few:
+        staff.get(url)
+    for post in PostFactory.create_batch(30):
+        detection(post, brand)
+    with CaptureQueriesContext(connection) as many:
+        staff.get(url)
+    assert len(many) == len(few)
+
+
+def test_the_incident_page_shows_its_posts_and_a_volume_chart(staff):
+    brand = BrandFactory(name="Zephyrline")
+    now = timezone.now()
+    for i in range(3):
+        detection(PostFactory(text=f"{HOSTILE} {i}", posted_at=now - dt.timedelta(hours=i)), brand)
+    incidents.assign(Detection.objects.values_list("pk", flat=True))
+    incident = Incident.objects.get()
+    body = staff.get(
+        reverse("admin:monitoring_incident_change", args=[incident.pk])
+    ).content.decode()
+    assert "<svg" in body and body.count("<rect") == 3
+    assert "<script>alert" not in body
+
+
+def test_a_reviewer_correction_is_recorded_with_who_and_when(staff, admin_user):
+    d = detection(PostFactory(), BrandFactory())
+    response = staff.post(
+        reverse("admin:monitoring_detection_changelist"),
+        {"action": "mark_not_complaint", "_selected_action": [d.pk]},
+        follow=True,
+    )
+    assert "will be used the next time the classifier is trained" in response.content.decode()
+    d.refresh_from_db()
+    assert d.correction == "not_complaint" and d.corrected_by == admin_user
+    assert d.complaint  # the model's verdict itself is kept
+
+
+def test_activating_a_classifier_version_deactivates_the_other(staff):
+    old = ClassifierVersion.objects.create(version="v1", blob=b"x", active=True)
+    new = ClassifierVersion.objects.create(version="v2", blob=b"y")
+    staff.post(
+        reverse("admin:monitoring_classifierversion_changelist"),
+        {"action": "activate", "_selected_action": [new.pk]},
+    )
+    assert list(ClassifierVersion.objects.filter(active=True)) == [new]
+    old.refresh_from_db()
+    assert not old.active
+
+
+def test_the_source_page_shows_why_a_source_was_disabled(staff):
+    source = SourceFactory(enabled=False, disabled_reason="401: The access token is invalid")
+    body = staff.get(reverse("admin:monitoring_source_changelist")).content.decode()
+    assert "401: The access token is invalid" in body
+    body = staff.get(reverse("admin:monitoring_source_change", args=[source.pk])).content.decode()
+    assert "401: The access token is invalid" in body
+
+
+def test_test_connection_reports_what_the_platform_found(staff):
+    source = SourceFactory()
+    response = staff.post(
+        reverse("admin:monitoring_source_changelist"),
+        {"action": "test_connection", "_selected_action": [source.pk]},
+        follow=True,
+    )
+    assert "Sandbox network:" in response.content.decode()
+
+
+def test_poll_now_skips_disabled_sources_and_says_so(staff):
+    on, off = SourceFactory(name="on"), SourceFactory(name="off", enabled=False)
+    response = staff.post(
+        reverse("admin:monitoring_source_changelist"),
+        {"action": "poll_now", "_selected_action": [on.pk, off.pk]},
+        follow=True,
+    )
+    body = response.content.decode()
+    assert "Queued a poll for 1 source(s)." in body
+    assert "Skipped: off (disabled)" in body
+    assert Source.objects.get(pk=on.pk).last_polled_at is not None
