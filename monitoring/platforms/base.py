@@ -196,6 +196,17 @@ class Platform(abc.ABC):
     def search(self, query: SearchQuery, cursor: str) -> Page:
         """Posts matching ``query`` newer than ``cursor`` ("" for the start), oldest first."""
 
+    def reply_allowed(self, post: PostData) -> tuple[bool, str]:
+        """Whether the platform lets our account reply to ``post``, and why not.
+
+        Most platforms allow any public reply; X's self-serve plans refuse one
+        unless the author mentioned or quoted our account, and the case should
+        say so before anyone drafts a reply.
+        """
+        if not self.limits().can_reply:
+            return False, f"{self.label} does not allow replies"
+        return True, ""
+
     def thread(self, external_id: str) -> list[PostData]:
         """The conversation around a post: ancestors, the post, replies."""
         raise NotSupported(f"{self.label} has no thread view")
