@@ -1,0 +1,142 @@
+"""Tone guard quality on the hand-written evaluation set.
+
+Runs ``outreach.tone.check_reply`` over ``tests/outreach/tone_eval.jsonl`` and
+prints the share of bad replies blocked, the share of good replies wrongly
+blocked, a per-code confusion table and the misclassified ids.
+
+    python bench/tone_eval.py [--file tests/outreach/tone_eval.jsonl] [--verbose]
+
+The set was written in rounds, each before the guard was tuned on it, so the
+first measurement of each round is a held-out figure (see ROUNDS): round 1 was
+written after the guard's first version, rounds 2 to 6 after each tuning pass.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from outreach.tone import ReplyContext, check_reply  # noqa: E402
+
+DEFAULT_FILE = REPO / "tests" / "outreach" / "tone_eval.jsonl"
+
+# id prefix -> the round it was written in.
+ROUNDS = {"b": 1, "c": 1, "g": 1, "h": 1, "x": 2, "y": 3, "z": 4, "w": 5, "v": 6}
+
+
+@dataclass
+class Result:
+    """What the guard said about one labelled reply."""
+
+    id: str
+    expect_ok: bool
+    expected: set[str]
+    blocking: set[str]
+    warnings: set[str] = field(default_factory=set)
+    text: str = ""
+
+
+def run(path: Path) -> list[Result]:
+    """Check every reply in the eval file and return one Result each."""
+    results = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        row = json.loads(line)
+        context = ReplyContext(
+            playbook=row["playbook"],
+            own_terms=row["own_terms"],
+            competitor_terms=row["competitor_terms"],
+            post_text=row.get("post_text", ""),
+            max_length=row.get("max_length", 500),
+            length_unit=row.get("length_unit", "characters"),
+        )
+        findings = check_reply(row["text"], context)
+        results.append(
+            Result(
+                id=row["id"],
+                expect_ok=row["expect_ok"],
+                expected=set(row["expect_blocking"]),
+                blocking={f.code for f in findings if f.blocking},
+                warnings={f.code for f in findings if not f.blocking},
+                text=row["text"],
+            )
+        )
+    return results
+
+
+def rates(results: list[Result]) -> tuple[float, float]:
+    """(share of bad replies blocked, share of good replies blocked)."""
+    bad = [r for r in results if not r.expect_ok]
+    good = [r for r in results if r.expect_ok]
+    blocked_bad = sum(1 for r in bad if r.blocking) / len(bad) if bad else 0.0
+    blocked_good = sum(1 for r in good if r.blocking) / len(good) if good else 0.0
+    return blocked_bad, blocked_good
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--file", type=Path, default=DEFAULT_FILE)
+    parser.add_argument("--verbose", action="store_true", help="print the misclassified texts")
+    args = parser.parse_args()
+    results = run(args.file)
+    bad = [r for r in results if not r.expect_ok]
+    good = [r for r in results if r.expect_ok]
+    blocked_bad, blocked_good = rates(results)
+    print(f"replies: {len(results)} ({len(bad)} bad, {len(good)} good)")
+    print(f"bad replies blocked:          {blocked_bad:6.1%}  (target >= 95%)")
+    print(f"good replies wrongly blocked: {blocked_good:6.1%}  (target <= 5%)")
+
+    expected = Counter(c for r in bad for c in r.expected)
+    hit = Counter(c for r in bad for c in r.expected if c in r.blocking)
+    on_good = Counter(c for r in good for c in r.blocking)
+    extra = Counter(c for r in bad for c in r.blocking if c not in r.expected)
+    codes = sorted(set(expected) | set(on_good) | set(extra))
+    print()
+    print(
+        f"{'code':26} {'expected':>8} {'caught':>7} {'missed':>7} {'on good':>8}"
+        f" {'extra on bad':>13}"
+    )
+    for code in codes:
+        print(
+            f"{code:26} {expected[code]:8} {hit[code]:7} {expected[code] - hit[code]:7}"
+            f" {on_good[code]:8} {extra[code]:13}"
+        )
+
+    print()
+    print("per writing round (today's guard):")
+    for number in sorted(set(ROUNDS.values())):
+        part = [r for r in results if ROUNDS.get(r.id[:1]) == number]
+        if part:
+            b, g = rates(part)
+            print(
+                f"  round {number}: {len(part):3} replies,"
+                f" bad blocked {b:6.1%}, good blocked {g:5.1%}"
+            )
+
+    missed = [r for r in bad if not r.blocking]
+    wrong_code = [r for r in bad if r.blocking and not (r.expected & r.blocking)]
+    false_blocks = [r for r in good if r.blocking]
+    print()
+    print("bad but not blocked:", ", ".join(r.id for r in missed) or "none")
+    print("bad, blocked for another reason only:", ", ".join(r.id for r in wrong_code) or "none")
+    print(
+        "good but blocked:",
+        ", ".join(f"{r.id} {sorted(r.blocking)}" for r in false_blocks) or "none",
+    )
+    if args.verbose:
+        for r in missed + wrong_code + false_blocks:
+            print(
+                f"\n{r.id} expected={sorted(r.expected)} blocking={sorted(r.blocking)}\n  {r.text}"
+            )
+
+
+if __name__ == "__main__":
+    main()
