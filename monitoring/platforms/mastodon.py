@@ -1,0 +1,574 @@
+"""Mastodon (any instance) through Mastodon.py.
+
+Options: ``api_base_url`` (the instance, required), ``handle`` (our account,
+shown in ``check``), ``mode`` ("search" for full-text search, the default, or
+"hashtag" for hashtag timelines where the instance has no search backend),
+``page_size`` (1-40), ``timeout`` (seconds), ``mastodon_version`` (skips the
+library's version probe), ``reply_visibility``, ``mention_author``.
+Credentials: ``access_token`` (scopes ``read write:statuses write:follows``).
+
+Mastodon.py runs with ``ratelimit_method="throw"`` and a plain requests
+session without retries: waiting and retrying are the caller's job, so a 429
+becomes a ``TransientError`` carrying the wait the server asked for.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, ClassVar, TypeVar
+from urllib.parse import urlparse
+
+import requests
+from mastodon import Mastodon
+from mastodon.errors import (
+    MastodonAPIError,
+    MastodonError,
+    MastodonIllegalArgumentError,
+    MastodonNetworkError,
+    MastodonRatelimitError,
+    MastodonServerError,
+    MastodonVersionError,
+)
+from requests.adapters import HTTPAdapter
+
+from . import text
+from .base import (
+    Limits,
+    Notification,
+    NotificationKind,
+    NotificationPage,
+    Page,
+    PermanentError,
+    PersonData,
+    Platform,
+    PostData,
+    RateLimit,
+    SearchQuery,
+    Sent,
+    TransientError,
+)
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+DEFAULT_MAX_CHARACTERS = 500
+DEFAULT_URL_LENGTH = 23
+DEFAULT_TIMEOUT = 10.0
+MAX_PAGE_SIZE = 40  # Mastodon caps limit at 40 for statuses and notifications
+MODES = ("search", "hashtag")
+# Our own recent statuses scanned when the thread does not show our reply.
+OWN_STATUSES_SCAN = 40
+
+_NOTIFICATION_KINDS = {
+    "favourite": NotificationKind.FAVOURITE,
+    "reblog": NotificationKind.BOOST,
+    "follow": NotificationKind.FOLLOW,
+}
+
+
+def _timeout(options: Mapping[str, Any], default: float) -> float:
+    """The HTTP timeout option in seconds; PermanentError when it is not a positive number."""
+    raw = options.get("timeout")
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        raise PermanentError(f"timeout {raw!r} is not a number of seconds") from None
+    if not 0 < value <= 300:
+        raise PermanentError(f"timeout {raw!r} must be between 0 and 300 seconds")
+    return value
+
+
+def _id_key(value: str) -> tuple[int, str]:
+    # Mastodon ids are numeric strings too large for JS; compare them as numbers
+    # without converting (other servers use sortable non-numeric ids).
+    return (len(value), value) if value.isdigit() else (0, value)
+
+
+def _utc(value: Any) -> dt.datetime:
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC) if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    if isinstance(value, str) and value:
+        parsed = dt.datetime.fromisoformat(value)
+        return parsed.astimezone(dt.UTC) if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+    raise ValueError(f"not a timestamp: {value!r}")
+
+
+def _jsonable(value: Any) -> Any:
+    """A JSON-safe copy of what Mastodon.py returned (datetimes as ISO strings)."""
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    return value
+
+
+class MastodonPlatform(Platform):
+    """Mastodon: search or hashtag listening, threads, replies, follows, notifications."""
+
+    name: ClassVar[str] = "mastodon"
+    label: ClassVar[str] = "Mastodon"
+
+    def __init__(
+        self,
+        *,
+        credentials: Mapping[str, str] | None = None,
+        options: Mapping[str, Any] | None = None,
+    ) -> None:
+        super().__init__(credentials=credentials, options=options)
+        self._client: Mastodon | None = None
+        self._last_response: requests.Response | None = None
+        self._own_id: str | None = None
+        self._limits: Limits | None = None
+
+    # --- plumbing -------------------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        url = str(self.options.get("api_base_url") or "").strip().rstrip("/")
+        parsed = urlparse(url)
+        if parsed.scheme not in ("http", "https") or not parsed.netloc:
+            raise PermanentError(f"Mastodon api_base_url {url!r} is not an http(s) URL")
+        return url
+
+    def _remember(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        self._last_response = response
+
+    def client(self) -> Mastodon:
+        """The Mastodon.py client: short timeout, no retries, 429 raised instead of slept on."""
+        if self._client is None:
+            session = requests.Session()
+            # No retries inside the client: the poller backs off with jitter instead.
+            session.mount("http://", HTTPAdapter(max_retries=0))
+            session.mount("https://", HTTPAdapter(max_retries=0))
+            session.hooks["response"].append(self._remember)
+            self._client = Mastodon(
+                access_token=self.credentials.get("access_token") or None,
+                api_base_url=self.base_url,
+                ratelimit_method="throw",
+                request_timeout=_timeout(self.options, DEFAULT_TIMEOUT),
+                session=session,
+                # A stated version stops Mastodon.py from probing /api/v1/instance
+                # before search calls (an extra request, and a hidden failure point).
+                version_check_mode="created",
+                mastodon_version=str(self.options.get("mastodon_version") or "4.2.0"),
+            )
+        return self._client
+
+    def _call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run one client call, turning Mastodon.py's errors into ours."""
+        self._last_response = None
+        try:
+            return fn(*args, **kwargs)
+        except MastodonRatelimitError as exc:
+            response = self._last_response
+            headers: Mapping[str, str] = response.headers if response is not None else {}
+            raise TransientError(
+                f"Mastodon rate limit hit: {exc}",
+                retry_after=text.retry_after_from_headers(headers),
+            ) from None
+        except MastodonNetworkError as exc:
+            raise TransientError(f"Mastodon unreachable: {exc}") from None
+        except MastodonServerError as exc:
+            raise TransientError(f"Mastodon server error: {self._describe(exc)}") from None
+        except MastodonAPIError as exc:
+            status = exc.args[1] if len(exc.args) > 1 and isinstance(exc.args[1], int) else None
+            if status in (408, 425):
+                raise TransientError(f"Mastodon: {self._describe(exc)}") from None
+            raise PermanentError(f"Mastodon refused: {self._describe(exc)}") from None
+        except (MastodonIllegalArgumentError, MastodonVersionError) as exc:
+            raise PermanentError(f"Mastodon: {exc}") from None
+        except MastodonError as exc:
+            raise TransientError(f"Mastodon: {exc}") from None
+
+    @staticmethod
+    def _describe(exc: MastodonAPIError) -> str:
+        # Mastodon.py's args are (message, status, reason, platform's error text).
+        args = list(exc.args)
+        status = args[1] if len(args) > 1 else ""
+        reason = args[2] if len(args) > 2 else ""
+        said = args[3] if len(args) > 3 and args[3] else ""
+        return " ".join(str(p) for p in (status, reason, f"- {said}" if said else "") if p)
+
+    def _rate_limit(self) -> RateLimit | None:
+        if self._last_response is None:
+            return None
+        return text.rate_limit_from_headers(self._last_response.headers)
+
+    def _raw_json(self) -> Any:
+        try:
+            return self._last_response.json() if self._last_response is not None else None
+        except ValueError:
+            return None
+
+    def _own_account_id(self) -> str:
+        if self._own_id is None:
+            me = self._call(lambda: self.client().account_verify_credentials())
+            self._own_id = str(me["id"])
+        return self._own_id
+
+    # --- mapping --------------------------------------------------------------------------
+
+    def person(self, account: Mapping[str, Any]) -> PersonData:
+        """Map a Mastodon Account to PersonData; the handle always carries the domain."""
+        acct = str(account["acct"])
+        profile_url = str(account.get("url") or "")
+        if "@" not in acct:
+            # Local accounts come without a domain; the profile URL has the right one.
+            host = urlparse(profile_url).hostname or urlparse(self.base_url).hostname or ""
+            acct = f"{acct}@{host}" if host else acct
+        return PersonData(
+            external_id=str(account["id"]),
+            handle=acct,
+            display_name=str(account.get("display_name") or ""),
+            profile_url=profile_url,
+        )
+
+    def post(self, status: Mapping[str, Any], raw: Mapping[str, Any] | None = None) -> PostData:
+        """Map a Mastodon Status to PostData (plain text, raw payload kept)."""
+        body = text.html_to_text(status.get("content") or "")
+        spoiler = text.clean_text(str(status.get("spoiler_text") or ""))
+        return PostData(
+            external_id=str(status["id"]),
+            author=self.person(status["account"]),
+            text=f"{spoiler}\n\n{body}".strip() if spoiler else body,
+            url=str(status.get("url") or status.get("uri") or ""),
+            posted_at=_utc(status["created_at"]),
+            in_reply_to=str(status.get("in_reply_to_id") or ""),
+            lang=str(status.get("language") or ""),
+            raw=dict(raw) if raw is not None else _jsonable(status),
+        )
+
+    def _posts(
+        self, statuses: Iterable[Mapping[str, Any]], raws: list[Any] | None
+    ) -> tuple[list[PostData], int]:
+        posts: list[PostData] = []
+        skipped = 0
+        for index, status in enumerate(statuses):
+            raw = raws[index] if raws is not None and index < len(raws) else None
+            try:
+                posts.append(self.post(status, raw if isinstance(raw, Mapping) else None))
+            except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                skipped += 1
+                item_id = status.get("id") if isinstance(status, Mapping) else None
+                log.warning("mastodon: skipped malformed status id=%r: %r", item_id, exc)
+        return posts, skipped
+
+    # --- listening ------------------------------------------------------------------------
+
+    def _mode(self, query: SearchQuery) -> str:
+        mode = str(query.options.get("mode") or self.options.get("mode") or "search")
+        if mode not in MODES:
+            raise PermanentError(f"Mastodon source mode {mode!r} is not one of {MODES}")
+        return mode
+
+    def _page_size(self, query: SearchQuery) -> int:
+        raw = query.options.get("page_size") or self.options.get("page_size") or MAX_PAGE_SIZE
+        try:
+            size = int(raw)
+        except (TypeError, ValueError):
+            raise PermanentError(f"Mastodon page_size {raw!r} is not a number") from None
+        return max(1, min(MAX_PAGE_SIZE, size))
+
+    @staticmethod
+    def _terms(query: SearchQuery, mode: str) -> list[str]:
+        terms = [str(t).strip() for t in query.terms if str(t).strip()]
+        if not terms:
+            raise PermanentError("Mastodon source has no search terms")
+        if mode == "hashtag":
+            tags = [t.lstrip("#") for t in terms]
+            bad = [t for t in tags if not t or any(not (c.isalnum() or c == "_") for c in t)]
+            if bad:
+                raise PermanentError(f"not valid Mastodon hashtags: {bad}")
+            return tags
+        return terms
+
+    @staticmethod
+    def _load_cursor(cursor: str) -> dict[str, dict[str, str]]:
+        if not cursor:
+            return {}
+        try:
+            data = json.loads(cursor)
+        except ValueError:
+            raise PermanentError(f"unreadable Mastodon cursor {cursor[:80]!r}") from None
+        if not isinstance(data, dict) or not isinstance(data.get("terms"), dict):
+            raise PermanentError(f"unreadable Mastodon cursor {cursor[:80]!r}")
+        return {str(k): dict(v) for k, v in data["terms"].items() if isinstance(v, dict)}
+
+    def search(self, query: SearchQuery, cursor: str) -> Page:
+        """Statuses for each term newer than the cursor, oldest first; one request per term.
+
+        Each term keeps its own state: ``min`` (everything up to it is stored).
+        Search results come newest first, so while a full page leaves a gap below
+        them the state also keeps ``max`` (the oldest id seen in the gap) and
+        ``top`` (the newest id seen); the gap is walked down on the next calls
+        before ``min`` moves to ``top``, so a page cut short by the limit never
+        skips a status. Tag timelines page forward from ``min`` instead. The
+        first poll of a term takes only the newest page: a new source starts
+        from now.
+        """
+        mode = self._mode(query)
+        terms = self._terms(query, mode)
+        size = self._page_size(query)
+        states = self._load_cursor(cursor)
+        seen: dict[str, PostData] = {}
+        skipped = 0
+        has_more = False
+        rate_limit: RateLimit | None = None
+        new_states: dict[str, dict[str, str]] = {}
+        client = self.client()
+        for term in terms:
+            state = states.get(term, {})
+            low, high, top = state.get("min"), state.get("max"), state.get("top")
+            if mode == "search":
+                result = self._call(
+                    client.search_v2,
+                    term,
+                    resolve=False,
+                    result_type="statuses",
+                    min_id=low,
+                    max_id=high,
+                    limit=size,
+                )
+                raw_doc = self._raw_json()
+                statuses = list(result.get("statuses") or [])
+                raws = raw_doc.get("statuses") if isinstance(raw_doc, dict) else None
+            else:
+                result = self._call(
+                    client.timeline_hashtag, term, min_id=low, max_id=high, limit=size
+                )
+                statuses = list(result or [])
+                raw_doc = self._raw_json()
+                raws = raw_doc if isinstance(raw_doc, list) else None
+            rate_limit = self._rate_limit() or rate_limit
+            posts, bad = self._posts(statuses, raws)
+            skipped += bad
+            ids = sorted(
+                (str(s["id"]) for s in statuses if isinstance(s, Mapping) and s.get("id")),
+                key=_id_key,
+            )
+            full = len(statuses) >= size
+            if mode == "hashtag":
+                # Tag timelines page forward from min_id (the statuses just above it,
+                # documented and implemented as such): no gap can open below a page.
+                new_states[term] = {"min": ids[-1]} if ids else dict(state)
+                has_more = has_more or (full and low is not None)
+            else:
+                new_states[term] = self._next_state(low, top, ids, full=full)
+                has_more = has_more or "max" in new_states[term]
+            for post in posts:
+                if self._wanted(post, query):
+                    seen[post.external_id] = post
+        for term, state in states.items():
+            new_states.setdefault(term, state)  # a term removed and re-added resumes
+        ordered = sorted(seen.values(), key=lambda p: (p.posted_at, _id_key(p.external_id)))
+        return Page(
+            posts=ordered,
+            cursor=json.dumps({"terms": new_states}, sort_keys=True),
+            has_more=has_more,
+            skipped=skipped,
+            rate_limit=rate_limit,
+        )
+
+    @staticmethod
+    def _next_state(
+        low: str | None, top: str | None, ids: list[str], *, full: bool
+    ) -> dict[str, str]:
+        if low is None:
+            # First poll of this term: start from the newest status, no walk into the past.
+            return {"min": ids[-1]} if ids else {}
+        if full and ids:
+            # The page may stop short of ``low``: walk the gap down next time.
+            return {"min": low, "max": ids[0], "top": top or ids[-1]}
+        return {"min": top or (ids[-1] if ids else low)}
+
+    @staticmethod
+    def _wanted(post: PostData, query: SearchQuery) -> bool:
+        lowered = post.text.casefold()
+        if any(str(x).casefold() in lowered for x in query.exclusions if str(x).strip()):
+            return False
+        return not (query.language and post.lang and post.lang != query.language)
+
+    # --- threads and replies --------------------------------------------------------------
+
+    def thread(self, external_id: str) -> list[PostData]:
+        """Ancestors, the status itself and its descendants, oldest first."""
+        client = self.client()
+        status = self._call(lambda: client.status(external_id))
+        context = self._call(lambda: client.status_context(external_id))
+        raw_doc = self._raw_json() or {}
+        ancestors, bad_a = self._posts(context["ancestors"], raw_doc.get("ancestors"))
+        descendants, bad_d = self._posts(context["descendants"], raw_doc.get("descendants"))
+        if bad_a or bad_d:
+            log.warning("mastodon: thread %s had %d malformed statuses", external_id, bad_a + bad_d)
+        return [*ancestors, self.post(status), *descendants]
+
+    def reply(self, *, in_reply_to: str, text: str, idempotency_key: str) -> Sent:
+        """Reply publicly, mentioning the author so they are notified; Idempotency-Key set."""
+        client = self.client()
+        body = text
+        if self.options.get("mention_author", True):
+            parent = self._call(lambda: client.status(in_reply_to))
+            # Mastodon notifies only mentioned accounts: a reply without the
+            # author's @handle would never reach the person.
+            acct = str(parent["account"]["acct"])
+            if f"@{acct}".casefold() not in text.casefold():
+                body = f"@{acct} {text}"
+        status = self._call(
+            lambda: client.status_post(
+                body,
+                in_reply_to_id=in_reply_to,
+                idempotency_key=idempotency_key,
+                visibility=self.options.get("reply_visibility") or None,
+            )
+        )
+        return Sent(external_id=str(status["id"]), url=str(status.get("url") or ""))
+
+    def find_reply(self, *, in_reply_to: str, idempotency_key: str) -> Sent | None:
+        """Our reply to ``in_reply_to``, from the thread or our own recent statuses."""
+        # Idempotency keys last about an hour and are stored only once the status
+        # exists, so they cannot answer "did the crashed send post?": look instead.
+        client = self.client()
+        own = self._own_account_id()
+        context = self._call(lambda: client.status_context(in_reply_to))
+        candidates = list(context.get("descendants") or [])
+        found = self._ours(candidates, own, in_reply_to)
+        if found is None:
+            recent = self._call(
+                lambda: client.account_statuses(own, exclude_reblogs=True, limit=OWN_STATUSES_SCAN)
+            )
+            found = self._ours(list(recent or []), own, in_reply_to)
+        return found
+
+    @staticmethod
+    def _ours(statuses: list[Any], own: str, parent: str) -> Sent | None:
+        for status in statuses:
+            try:
+                if str(status["account"]["id"]) == own and str(status["in_reply_to_id"]) == parent:
+                    return Sent(external_id=str(status["id"]), url=str(status.get("url") or ""))
+            except (KeyError, TypeError):
+                continue
+        return None
+
+    def follow(self, person_external_id: str) -> Sent:
+        """Follow an account (a locked account turns it into a follow request)."""
+        client = self.client()
+        self._call(lambda: client.account_follow(person_external_id))
+        return Sent(external_id=str(person_external_id))
+
+    # --- notifications --------------------------------------------------------------------
+
+    def notifications(self, cursor: str) -> NotificationPage:
+        """Mentions, replies, direct messages, favourites, boosts and follows after ``cursor``."""
+        client = self.client()
+        size = MAX_PAGE_SIZE
+        items = self._call(
+            lambda: client.notifications(
+                min_id=cursor or None,
+                limit=size,
+                types=["mention", "favourite", "reblog", "follow"],
+            )
+        )
+        items = list(items or [])
+        raw_doc = self._raw_json()
+        raws = raw_doc if isinstance(raw_doc, list) else []
+        found: list[Notification] = []
+        skipped = 0
+        newest = cursor
+        for index, item in enumerate(items):
+            raw = raws[index] if index < len(raws) else None
+            item_id = str(item.get("id") or "") if isinstance(item, Mapping) else ""
+            if item_id and (not newest or _id_key(item_id) > _id_key(newest)):
+                newest = item_id  # even an unusable item is behind us now
+            try:
+                note = self._notification(item, raw)
+            except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                skipped += 1
+                log.warning("mastodon: skipped malformed notification id=%r: %r", item_id, exc)
+                continue
+            if note is not None:
+                found.append(note)
+        found.sort(key=lambda n: (n.created_at, _id_key(n.external_id)))
+        return NotificationPage(
+            notifications=found,
+            cursor=newest,
+            # ``min_id`` pages forward from the cursor, so a full page means more are waiting.
+            has_more=len(items) >= size,
+            skipped=skipped,
+            rate_limit=self._rate_limit(),
+        )
+
+    def _notification(self, item: Mapping[str, Any], raw: Any) -> Notification | None:
+        kind_name = str(item["type"])
+        status = item.get("status")
+        post = None
+        if kind_name == "mention":
+            if not status:
+                raise ValueError("mention without a status")
+            post = self.post(status, raw.get("status") if isinstance(raw, Mapping) else None)
+            if status.get("visibility") == "direct":
+                kind = NotificationKind.PRIVATE_MESSAGE
+            elif post.in_reply_to:
+                kind = NotificationKind.REPLY
+            else:
+                kind = NotificationKind.MENTION
+            subject = post.in_reply_to
+        elif kind_name in _NOTIFICATION_KINDS:
+            kind = _NOTIFICATION_KINDS[kind_name]
+            subject = str(status["id"]) if status and kind != NotificationKind.FOLLOW else ""
+        else:
+            return None  # polls, edits, reports: nothing a person did to us
+        return Notification(
+            external_id=str(item["id"]),
+            kind=kind,
+            person=self.person(item["account"]),
+            created_at=_utc(item["created_at"]),
+            subject_id=subject,
+            post=post,
+            raw=dict(raw) if isinstance(raw, Mapping) else _jsonable(item),
+        )
+
+    # --- limits and checks ----------------------------------------------------------------
+
+    def limits(self) -> Limits:
+        """The instance's status length (default 500), read once from /api/v2/instance."""
+        if self._limits is None:
+            max_chars, url_len = DEFAULT_MAX_CHARACTERS, DEFAULT_URL_LENGTH
+            try:
+                instance = self._call(lambda: self.client().instance_v2())
+                statuses = instance["configuration"]["statuses"]
+                max_chars = int(statuses.get("max_characters") or DEFAULT_MAX_CHARACTERS)
+                url_len = int(statuses.get("characters_reserved_per_url") or DEFAULT_URL_LENGTH)
+            except (PermanentError, TransientError, KeyError, TypeError, ValueError) as exc:
+                # The tone guard needs an answer; 500 is Mastodon's default and the safe side.
+                log.warning("mastodon: instance limits unavailable, using defaults: %s", exc)
+            self._limits = Limits(
+                reply_max_length=max_chars,
+                length_unit="characters",
+                notes=(
+                    f"Each link counts as {url_len} characters. The author's @handle is added "
+                    "to a reply that does not mention them (Mastodon notifies mentioned "
+                    "accounts only) and counts toward the limit. Full-text search needs a "
+                    "logged-in account on an instance with a search backend; otherwise use "
+                    "hashtag mode. Idempotency keys last about an hour."
+                ),
+            )
+        return self._limits
+
+    def check(self) -> str:
+        """Verify the token; say which account and instance it reaches."""
+        me = self._call(lambda: self.client().account_verify_credentials())
+        self._own_id = str(me["id"])
+        handle = self.person(me).handle
+        expected = str(self.options.get("handle") or "").lstrip("@")
+        summary = f"Logged in to {self.base_url} as @{handle} (id {me['id']})"
+        if expected and expected.casefold() not in handle.casefold():
+            summary += f"; note: the account's handle is not the configured @{expected}"
+        return summary
