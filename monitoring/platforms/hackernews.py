@@ -1,0 +1,377 @@
+"""Hacker News, read-only, through the Algolia search API (hn.algolia.com/api).
+
+Plain HTTP with requests: there is no well-kept Python client for this API, and
+it is three GET endpoints. HN itself has no API for replies, follows or
+notifications, so only ``search`` and ``thread`` are offered.
+
+Cursor: ``{"ts": <created_at_i>, "seen": [objectIDs posted at ts]}``. Algolia's
+``search_by_date`` only sorts newest first, so when more hits are new than fit
+on one page we read the *last* page (the oldest new hits) and move the cursor
+only past those; the rest come on the next call. ``created_at_i>=ts`` plus the
+seen ids means hits posted in the same second as the cursor are never lost.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import logging
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import requests
+
+from .base import (
+    Limits,
+    Page,
+    PermanentError,
+    PersonData,
+    Platform,
+    PostData,
+    RateLimit,
+    SearchQuery,
+    TransientError,
+)
+from .text import clean_text, html_to_text, rate_limit_from_headers, retry_after_from_headers
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_BASE_URL = "https://hn.algolia.com"
+DEFAULT_WEB_URL = "https://news.ycombinator.com"
+DEFAULT_TAGS = "(story,comment)"
+DEFAULT_HITS_PER_PAGE = 100
+DEFAULT_TIMEOUT = 10.0
+# Algolia serves at most 1,000 hits per query (paginationLimitedTo); past that we
+# narrow the time window instead of paging. This bounds the requests per call.
+MAX_HOPS = 8
+MAX_THREAD_ANCESTORS = 20
+
+
+class HackerNewsPlatform(Platform):
+    """Hacker News stories and comments found through Algolia's search_by_date."""
+
+    name = "hackernews"
+    label = "Hacker News"
+
+    def __init__(
+        self,
+        *,
+        credentials: Mapping[str, str] | None = None,
+        options: Mapping[str, Any] | None = None,
+    ) -> None:
+        super().__init__(credentials=credentials, options=options)
+        self.base_url = str(self.options.get("base_url") or DEFAULT_BASE_URL).rstrip("/")
+        self.web_url = str(self.options.get("web_url") or DEFAULT_WEB_URL).rstrip("/")
+        self.timeout = float(self.options.get("timeout") or DEFAULT_TIMEOUT)
+        self.session = requests.Session()
+
+    def limits(self) -> Limits:
+        """Read-only: search and threads, nothing else."""
+        return Limits(
+            reply_max_length=0,
+            can_reply=False,
+            can_follow=False,
+            can_read_notifications=False,
+            notes=(
+                "Hacker News has no public write API: replies, follows and notifications "
+                "are not possible. Search and threads come from Algolia's HN Search API."
+            ),
+        )
+
+    def check(self) -> str:
+        """Run one tiny search to prove the API answers."""
+        body, _ = self._get("/api/v1/search_by_date", {"tags": "story", "hitsPerPage": 1})
+        return f"Algolia HN search answers; {body.get('nbHits', 0)} stories indexed"
+
+    # --- search ------------------------------------------------------------------------
+
+    def search(self, query: SearchQuery, cursor: str) -> Page:
+        """Stories and comments matching any term, newer than ``cursor``, oldest first."""
+        terms = [t.strip() for t in query.terms if t.strip()]
+        if not terms:
+            raise PermanentError("Hacker News search needs at least one term")
+        since, _ = _read_cursor(cursor)
+        hits_per_page = int(query.options.get("hits_per_page") or DEFAULT_HITS_PER_PAGE)
+        params: dict[str, Any] = {
+            "query": " ".join(_quote(t) for t in terms),
+            "tags": str(query.options.get("tags") or DEFAULT_TAGS),
+            "hitsPerPage": max(1, min(hits_per_page, 1000)),
+            "advancedSyntax": "true",
+        }
+        if len(terms) > 1:
+            # Any term may match (Algolia ANDs query words by default); the local
+            # filter below keeps only hits where a whole term really occurs.
+            params["optionalWords"] = " ".join(_quote(t) for t in terms)
+        if since is None:
+            # First poll: start from the newest page, not from 2006.
+            body, rate_limit = self._get("/api/v1/search_by_date", {**params, "page": 0})
+            more = False
+        else:
+            body, rate_limit, more = self._oldest_new_page(params, since)
+        hits = body.get("hits")
+        if not isinstance(hits, list):
+            raise TransientError("Algolia answered without a hits list")
+        return self._page(hits, query, cursor, rate_limit, more)
+
+    def _oldest_new_page(
+        self, params: dict[str, Any], since: int
+    ) -> tuple[dict[str, Any], RateLimit | None, bool]:
+        """The page holding the oldest hits at or after ``since`` (see the module docstring)."""
+        upper: int | None = None
+        page = 0
+        more = False
+        for _ in range(MAX_HOPS):
+            filters = f"created_at_i>={since}"
+            if upper is not None:
+                filters += f",created_at_i<={upper}"
+            body, rate_limit = self._get(
+                "/api/v1/search_by_date", {**params, "numericFilters": filters, "page": page}
+            )
+            hits = body.get("hits") or []
+            nb_pages = _int(body.get("nbPages")) or 0
+            got_page = _int(body.get("page")) or 0
+            if not hits and 0 < nb_pages <= got_page:
+                # The pinned window holds fewer pages than the first answer said.
+                page = nb_pages - 1
+                continue
+            if nb_pages <= 1 or not hits:
+                return body, rate_limit, more
+            more = True
+            if got_page < nb_pages - 1:
+                # Pin the window's top so posts arriving meanwhile cannot shift pages.
+                if upper is None:
+                    upper = _newest_ts(hits)
+                page = nb_pages - 1
+                continue
+            nb_hits = _int(body.get("nbHits")) or 0
+            hits_per_page = _int(body.get("hitsPerPage")) or len(hits)
+            if nb_hits <= nb_pages * hits_per_page:
+                return body, rate_limit, more  # truly the oldest page
+            # Older hits lie beyond Algolia's pagination limit: narrow the window.
+            upper = _oldest_ts(hits)
+            page = 0
+        logger.warning("hackernews: backlog too large to reach its oldest page; reading newest")
+        return body, rate_limit, more
+
+    def _page(
+        self,
+        hits: list[Any],
+        query: SearchQuery,
+        cursor: str,
+        rate_limit: RateLimit | None,
+        more: bool,
+    ) -> Page:
+        since, seen = _read_cursor(cursor)
+        posts: list[PostData] = []
+        skipped = 0
+        newest = since
+        newest_ids: set[str] = set(seen)
+        for hit in hits:
+            ts = _int(hit.get("created_at_i")) if isinstance(hit, dict) else None
+            object_id = hit.get("objectID") if isinstance(hit, dict) else None
+            if ts is not None and isinstance(object_id, str | int):
+                if since is not None and (ts < since or (ts == since and str(object_id) in seen)):
+                    continue  # delivered before
+                # The cursor covers every hit read, matched or not, well-formed or not.
+                if newest is None or ts > newest:
+                    newest, newest_ids = ts, {str(object_id)}
+                elif ts == newest:
+                    newest_ids.add(str(object_id))
+            try:
+                post = self.post_from_hit(hit)
+            except (KeyError, TypeError, ValueError) as exc:
+                logger.warning("hackernews: skipped a malformed hit: %s", exc)
+                skipped += 1
+                continue
+            if _matches(post.text, query.terms, query.exclusions):
+                posts.append(post)
+        posts.sort(key=lambda p: (p.posted_at, _numeric(p.external_id)))
+        if newest is not None and (newest, newest_ids) != (since, seen):
+            cursor = _write_cursor(newest, newest_ids)
+        return Page(
+            posts=posts, cursor=cursor, has_more=more, skipped=skipped, rate_limit=rate_limit
+        )
+
+    def post_from_hit(self, hit: Mapping[str, Any]) -> PostData:
+        """Map one Algolia hit (story or comment) to PostData; ValueError if it is malformed."""
+        if not isinstance(hit, Mapping):
+            raise TypeError("hit is not an object")
+        object_id = str(hit["objectID"])
+        if not object_id.isdigit():
+            raise ValueError(f"objectID {object_id!r} is not an HN item id")
+        ts = _int(hit.get("created_at_i"))
+        if ts is None:
+            raise ValueError(f"item {object_id} has no created_at_i")
+        author = hit.get("author")
+        if not isinstance(author, str) or not author:
+            raise ValueError(f"item {object_id} has no author")
+        title = clean_text(str(hit.get("title") or ""))
+        body_html = hit.get("comment_text") or hit.get("story_text") or ""
+        parts = [title, html_to_text(str(body_html)), str(hit.get("url") or "")]
+        parent = hit.get("parent_id")
+        return PostData(
+            external_id=object_id,
+            author=self.person(author),
+            text="\n\n".join(p for p in parts if p),
+            url=f"{self.web_url}/item?id={object_id}",
+            posted_at=dt.datetime.fromtimestamp(ts, dt.UTC),
+            in_reply_to=str(parent) if parent not in (None, "") else "",
+            lang="",
+            raw=dict(hit),
+        )
+
+    def person(self, username: str) -> PersonData:
+        """An HN user: the username is the only id HN has."""
+        return PersonData(
+            external_id=username,
+            handle=username,
+            display_name=username,
+            profile_url=f"{self.web_url}/user?id={username}",
+        )
+
+    # --- thread ------------------------------------------------------------------------
+
+    def thread(self, external_id: str) -> list[PostData]:
+        """Ancestors (root first), the item, then its replies depth first."""
+        if not str(external_id).isdigit():
+            raise PermanentError(f"{external_id!r} is not a Hacker News item id")
+        item, _ = self._get(f"/api/v1/items/{external_id}", {})
+        ancestors: list[PostData] = []
+        parent = item.get("parent_id")
+        for _ in range(MAX_THREAD_ANCESTORS):
+            if parent in (None, ""):
+                break
+            try:
+                above, _ = self._get(f"/api/v1/items/{parent}", {})
+            except PermanentError:
+                break  # a deleted ancestor ends the chain; the rest is still useful
+            ancestors.append(self._post_from_item(above))
+            parent = above.get("parent_id")
+        ancestors.reverse()
+        below: list[PostData] = []
+        self._walk(item, below)
+        return ancestors + below
+
+    def _walk(self, item: Mapping[str, Any], out: list[PostData]) -> None:
+        try:
+            out.append(self._post_from_item(item))
+        except (KeyError, TypeError, ValueError) as exc:
+            logger.warning("hackernews: skipped a malformed thread item: %s", exc)
+        for child in item.get("children") or []:
+            if isinstance(child, Mapping):
+                self._walk(child, out)
+
+    def _post_from_item(self, item: Mapping[str, Any]) -> PostData:
+        # The items API names fields differently from search hits.
+        hit = {
+            "objectID": str(item.get("id", "")),
+            "created_at_i": item.get("created_at_i"),
+            "author": item.get("author"),
+            "title": item.get("title"),
+            "comment_text": item.get("text"),
+            "url": item.get("url"),
+            "parent_id": item.get("parent_id"),
+        }
+        post = self.post_from_hit(hit)
+        raw = {k: v for k, v in item.items() if k != "children"}
+        return dataclasses.replace(post, raw=raw)
+
+    # --- HTTP --------------------------------------------------------------------------
+
+    def _get(self, path: str, params: Mapping[str, Any]) -> tuple[dict[str, Any], RateLimit | None]:
+        """One GET, no retries (the caller backs off); errors mapped to our two kinds."""
+        url = self.base_url + path
+        try:
+            response = self.session.get(url, params=params, timeout=self.timeout)
+        except requests.RequestException as exc:
+            raise TransientError(f"Hacker News search unreachable: {type(exc).__name__}") from exc
+        rate_limit = rate_limit_from_headers(response.headers)
+        status = response.status_code
+        if status == 429:
+            raise TransientError(
+                f"Algolia rate limit: {_message(response)}",
+                retry_after=retry_after_from_headers(response.headers),
+            )
+        if status >= 500:
+            raise TransientError(f"Algolia answered {status}: {_message(response)}")
+        if status >= 400:
+            raise PermanentError(f"Algolia refused the request ({status}): {_message(response)}")
+        try:
+            body = response.json()
+        except ValueError as exc:
+            raise TransientError("Algolia answered with something that is not JSON") from exc
+        if not isinstance(body, dict):
+            raise TransientError("Algolia answered with an unexpected JSON shape")
+        return body, rate_limit
+
+
+def _message(response: requests.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return clean_text(response.text[:200]) or response.reason or ""
+    if isinstance(body, dict):
+        return str(body.get("message") or body.get("error") or response.reason or "")
+    return response.reason or ""
+
+
+def _quote(term: str) -> str:
+    # A multi-word term is a phrase (advancedSyntax); strip quotes a user typed.
+    term = term.replace('"', " ").strip()
+    return f'"{term}"' if " " in term else term
+
+
+def _matches(text: str, terms: Sequence[str], exclusions: Sequence[str]) -> bool:
+    """Any term as a whole word or phrase, no exclusion; case-insensitive."""
+    if any(_word(x).search(text) for x in exclusions if x.strip()):
+        return False
+    wanted = [t for t in terms if t.strip()]
+    return not wanted or any(_word(t).search(text) for t in wanted)
+
+
+def _word(term: str) -> re.Pattern[str]:
+    return re.compile(r"(?<!\w)" + re.escape(term.strip()) + r"(?!\w)", re.IGNORECASE)
+
+
+def _int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    return None
+
+
+def _numeric(external_id: str) -> int:
+    return int(external_id) if external_id.isdigit() else 0
+
+
+def _newest_ts(hits: list[Any]) -> int | None:
+    stamps = [_int(h.get("created_at_i")) for h in hits if isinstance(h, dict)]
+    return max((s for s in stamps if s is not None), default=None)
+
+
+def _oldest_ts(hits: list[Any]) -> int | None:
+    stamps = [_int(h.get("created_at_i")) for h in hits if isinstance(h, dict)]
+    return min((s for s in stamps if s is not None), default=None)
+
+
+def _read_cursor(cursor: str) -> tuple[int | None, set[str]]:
+    if not cursor:
+        return None, set()
+    try:
+        data = json.loads(cursor)
+        ts = _int(data["ts"])
+        seen = {str(x) for x in data.get("seen", [])}
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise PermanentError(f"unreadable Hacker News cursor {cursor[:80]!r}") from exc
+    if ts is None:
+        raise PermanentError(f"unreadable Hacker News cursor {cursor[:80]!r}")
+    return ts, seen
+
+
+def _write_cursor(ts: int, seen: set[str]) -> str:
+    return json.dumps({"ts": ts, "seen": sorted(seen, key=_numeric)}, separators=(",", ":"))

@@ -1,0 +1,626 @@
+"""Reddit through its OAuth JSON API, with plain HTTP (requests), not PRAW.
+
+Why not PRAW: prawcore retries every request itself, POSTs included, on 5xx,
+connection errors and read timeouts, sleeping 2-4 s between attempts, and its
+rate limiter sleeps inside calls. A reply whose POST timed out after Reddit
+stored it would be sent again (a double post), and a Celery worker would block
+in sleeps that the caller's backoff should own. The API we need is six
+endpoints of JSON, so plain requests keeps retries, timeouts and the raw
+payloads under our control. PRAW's own betamax cassettes still replay against
+this adapter (see the tests).
+
+Auth: the "script" app password grant (client_id, client_secret, username,
+password). Listings are newest first; cursors are ``{"before": <fullname>,
+"ts", "seen"}``: Reddit answers ``before=X`` with the items *just newer* than X,
+so one page never jumps over posts when more arrived than fit on a page; ``ts``
+and ``seen`` (X's time, the items of that second) recover when X is deleted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import re
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import requests
+
+from .base import (
+    Limits,
+    Notification,
+    NotificationKind,
+    NotificationPage,
+    NotSupported,
+    Page,
+    PermanentError,
+    PersonData,
+    Platform,
+    PostData,
+    RateLimit,
+    SearchQuery,
+    Sent,
+    TransientError,
+)
+from .text import (
+    clean_text,
+    html_to_text,
+    rate_limit_from_headers,
+    retry_after_from_headers,
+)
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_BASE_URL = "https://oauth.reddit.com"
+DEFAULT_AUTH_URL = "https://www.reddit.com"
+DEFAULT_WEB_URL = "https://www.reddit.com"
+DEFAULT_TIMEOUT = 10.0
+DEFAULT_PAGE_SIZE = 100  # Reddit's maximum listing size
+REPLY_MAX_LENGTH = 10_000  # characters, Reddit's limit for a comment body
+# Renew the bearer token a minute early so a call never starts with a dying token.
+TOKEN_MARGIN_SECONDS = 60
+FIND_REPLY_SCAN = 100
+MAX_SEEN = 100  # fullnames kept for the cursor's second; Reddit rarely has more per second
+
+_SUBREDDIT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_]{1,20}(\+[A-Za-z0-9][A-Za-z0-9_]{1,20})*$")
+_FULLNAME = re.compile(r"^t[0-9]_[a-z0-9]{1,16}$")
+_RATELIMIT_WAIT = re.compile(r"(\d+)\s*(second|minute|hour)", re.IGNORECASE)
+_SECONDS = {"second": 1, "minute": 60, "hour": 3600}
+
+# Inbox item types (``data.type`` since ~2020; older items only have ``subject``).
+_INBOX_KINDS = {
+    "comment_reply": NotificationKind.REPLY,
+    "post_reply": NotificationKind.REPLY,
+    "username_mention": NotificationKind.MENTION,
+    "comment reply": NotificationKind.REPLY,
+    "post reply": NotificationKind.REPLY,
+    "username mention": NotificationKind.MENTION,
+}
+
+
+class RedditPlatform(Platform):
+    """Reddit: search submissions, read threads, reply, read the inbox; no follow."""
+
+    name = "reddit"
+    label = "Reddit"
+
+    def __init__(
+        self,
+        *,
+        credentials: Mapping[str, str] | None = None,
+        options: Mapping[str, Any] | None = None,
+    ) -> None:
+        super().__init__(credentials=credentials, options=options)
+        self.base_url = str(self.options.get("base_url") or DEFAULT_BASE_URL).rstrip("/")
+        self.auth_url = str(self.options.get("auth_url") or DEFAULT_AUTH_URL).rstrip("/")
+        self.web_url = str(self.options.get("web_url") or DEFAULT_WEB_URL).rstrip("/")
+        self.timeout = float(self.options.get("timeout") or DEFAULT_TIMEOUT)
+        self.page_size = max(1, min(int(self.options.get("page_size") or DEFAULT_PAGE_SIZE), 100))
+        self.session = requests.Session()
+        self._token = ""
+        self._token_expires = 0.0
+
+    def limits(self) -> Limits:
+        """Comments up to 10,000 characters; Reddit has no follow we could use."""
+        return Limits(
+            reply_max_length=REPLY_MAX_LENGTH,
+            length_unit="characters",
+            can_follow=False,
+            notes=(
+                "Reddit has no public follow: its 'friends' list is private to us and tells "
+                "the person nothing, so follow is not supported. Search covers submissions "
+                "(titles and self text), not comments. Notifications are the inbox: comment "
+                "and post replies, username mentions and private messages."
+            ),
+        )
+
+    # --- credentials and HTTP ----------------------------------------------------------
+
+    def _setting(self, key: str) -> str:
+        return str(self.credentials.get(key) or self.options.get(key) or "").strip()
+
+    @property
+    def username(self) -> str:
+        """Our Reddit username (without ``u/``)."""
+        return self._setting("username").removeprefix("u/").removeprefix("/u/")
+
+    def _user_agent(self) -> str:
+        # Reddit throttles generic agents; its rule is "<platform>:<app id>:<version> (by /u/x)".
+        agent = self._setting("user_agent")
+        return agent or f"python:nojackal:0.1 (by /u/{self.username or 'unknown'})"
+
+    def _access_token(self) -> str:
+        if self._token and time.monotonic() < self._token_expires:
+            return self._token
+        wanted = ("client_id", "client_secret", "username", "password")
+        missing = [key for key in wanted if not self._setting(key)]
+        if missing:
+            raise PermanentError(f"Reddit credentials incomplete: missing {', '.join(missing)}")
+        try:
+            response = self.session.post(
+                f"{self.auth_url}/api/v1/access_token",
+                auth=(self._setting("client_id"), self._setting("client_secret")),
+                data={
+                    "grant_type": "password",
+                    "username": self.username,
+                    "password": self._setting("password"),
+                },
+                headers={"User-Agent": self._user_agent()},
+                timeout=self.timeout,
+                allow_redirects=False,
+            )
+        except requests.RequestException as exc:
+            raise TransientError(f"Reddit login unreachable: {type(exc).__name__}") from exc
+        body = self._check(response, "Reddit login")
+        # A wrong password comes back as 200 {"error": "invalid_grant"}.
+        if not isinstance(body, dict) or "error" in body or not body.get("access_token"):
+            error = body.get("error") if isinstance(body, dict) else "no token"
+            raise PermanentError(f"Reddit refused the login: {error}")
+        self._token = str(body["access_token"])
+        expires_in = float(body.get("expires_in") or 3600)
+        self._token_expires = time.monotonic() + max(0.0, expires_in - TOKEN_MARGIN_SECONDS)
+        return self._token
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        data: Mapping[str, Any] | None = None,
+        what: str = "Reddit",
+    ) -> tuple[Any, RateLimit | None]:
+        """One API request, never retried here; errors mapped to our two kinds."""
+        headers = {
+            "Authorization": f"bearer {self._access_token()}",
+            "User-Agent": self._user_agent(),
+        }
+        try:
+            response = self.session.request(
+                method,
+                self.base_url + path,
+                params={**(params or {}), "raw_json": 1},
+                data=data,
+                headers=headers,
+                timeout=self.timeout,
+                # A missing subreddit redirects to the subreddit search page.
+                allow_redirects=False,
+            )
+        except requests.RequestException as exc:
+            raise TransientError(f"{what}: Reddit unreachable ({type(exc).__name__})") from exc
+        if response.status_code == 401:
+            self._token = ""  # never reuse a token Reddit rejected
+        body = self._check(response, what)
+        return body, rate_limit_from_headers(response.headers)
+
+    def _check(self, response: requests.Response, what: str) -> Any:
+        status = response.status_code
+        if status == 429:
+            raise TransientError(
+                f"{what}: Reddit rate limit ({_message(response)})",
+                retry_after=retry_after_from_headers(response.headers),
+            )
+        if status >= 500:
+            raise TransientError(f"{what}: Reddit answered {status} ({_message(response)})")
+        if 300 <= status < 400:
+            raise PermanentError(f"{what}: not found on Reddit (redirected, {status})")
+        if status in (401, 403):
+            raise PermanentError(f"{what}: Reddit refused access ({status} {_message(response)})")
+        if status == 404:
+            raise PermanentError(f"{what}: not found on Reddit ({_message(response)})")
+        if status >= 400:
+            message = _message(response)
+            raise PermanentError(f"{what}: Reddit refused the request ({status} {message})")
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise TransientError(f"{what}: Reddit answered with something not JSON") from exc
+
+    def check(self) -> str:
+        """Log in and read our own account."""
+        body, _ = self._call("GET", "/api/v1/me", what="Reddit account")
+        name = body.get("name", "?") if isinstance(body, dict) else "?"
+        karma = body.get("total_karma") if isinstance(body, dict) else None
+        return f"logged in as u/{name}" + (f" ({karma} karma)" if karma is not None else "")
+
+    # --- search ------------------------------------------------------------------------
+
+    def search(self, query: SearchQuery, cursor: str) -> Page:
+        """Submissions matching any term, newer than ``cursor``, oldest first."""
+        terms = [t.strip() for t in query.terms if t.strip()]
+        if not terms:
+            raise PermanentError("Reddit search needs at least one term")
+        subreddit = str(query.options.get("subreddit") or "").strip()
+        subreddit = subreddit.removeprefix("/r/").removeprefix("r/").strip("/")
+        if subreddit and subreddit.lower() != "all" and not _SUBREDDIT.match(subreddit):
+            raise PermanentError(f"{subreddit!r} is not a valid subreddit name")
+        params: dict[str, Any] = {
+            "q": _search_expression(terms, query.exclusions),
+            "sort": "new",
+            "t": "all",
+            "type": "link",
+            "limit": self.page_size,
+        }
+        if subreddit and subreddit.lower() != "all":
+            path = f"/r/{subreddit}/search/"
+            params["restrict_sr"] = "on"
+            what = f"r/{subreddit} search"
+        else:
+            path = "/search/"
+            what = "Reddit search"
+        children, new_cursor, has_more, rate_limit = self._new_items(path, params, cursor, what)
+        posts: list[PostData] = []
+        skipped = 0
+        for child in children:
+            try:
+                post = self.post_from_thing(child)
+            except (KeyError, TypeError, ValueError) as exc:
+                logger.warning("reddit: skipped a malformed search item: %s", exc)
+                skipped += 1
+                continue
+            if _matches(post.text, terms, query.exclusions):
+                posts.append(post)
+        posts.reverse()  # Reddit lists newest first; we hand them on oldest first
+        return Page(
+            posts=posts,
+            cursor=new_cursor,
+            has_more=has_more,
+            skipped=skipped,
+            rate_limit=rate_limit,
+        )
+
+    def _new_items(
+        self, path: str, params: dict[str, Any], cursor: str, what: str
+    ) -> tuple[list[Any], str, bool, RateLimit | None]:
+        """Listing items newer than ``cursor`` (newest first), the next cursor, has_more."""
+        state = _read_cursor(cursor)
+        before = state.get("before", "")
+        query = {**params, "before": before} if before else params
+        body, rate_limit = self._call("GET", path, params=query, what=what)
+        children, listing = _listing(body, what)
+        # With ``before``, Reddit sets ``before`` in the answer when newer items remain.
+        has_more = bool(before and listing.get("before"))
+        if before and not children:
+            # Reddit answers ``before=X`` with nothing, forever, once X is deleted or
+            # removed (spam often is). So check the newest page too, keeping what is
+            # newer than X, or of X's second and not yet seen.
+            body, rate_limit = self._call("GET", path, params=params, what=what)
+            newest_page, _ = _listing(body, what)
+            since = state.get("ts")
+            seen = set(state.get("seen") or ()) | {before}
+            if since is None:
+                children = []
+            else:
+                children = [
+                    child
+                    for child in newest_page
+                    if _name(child)
+                    and (created := _created(child)) is not None
+                    and (created > since or (created == since and _name(child) not in seen))
+                ]
+            if len(children) >= self.page_size:
+                # A full page, all newer than X: more may lie between; only a log can say so.
+                logger.warning("reddit: %s lost its cursor post; some posts may be missed", what)
+        newest = next((c for c in children if _name(c) and _created(c) is not None), None)
+        if newest is None:
+            return children, cursor, has_more, rate_limit
+        ts = _created(newest)
+        at_ts = {_name(c) for c in children if _name(c) and _created(c) == ts}
+        if ts == state.get("ts"):
+            at_ts |= set(state.get("seen") or ())
+        new_cursor = {"before": _name(newest), "ts": ts, "seen": sorted(at_ts)[:MAX_SEEN]}
+        return children, json.dumps(new_cursor, separators=(",", ":")), has_more, rate_limit
+
+    # --- mapping -----------------------------------------------------------------------
+
+    def person(self, data: Mapping[str, Any]) -> PersonData:
+        """The author of a thing; ``author_fullname`` (t2_...) is stable across renames."""
+        author = data.get("author")
+        if not isinstance(author, str) or not author:
+            raise ValueError("thing has no author")
+        external_id = str(data.get("author_fullname") or author)
+        profile = "" if author == "[deleted]" else f"{self.web_url}/user/{author}"
+        return PersonData(
+            external_id=external_id, handle=author, display_name=author, profile_url=profile
+        )
+
+    def post_from_thing(self, thing: Mapping[str, Any], *, context_url: bool = False) -> PostData:
+        """Map a t3 (submission), t1 (comment) or t4 (message) thing; ValueError if malformed."""
+        if not isinstance(thing, Mapping):
+            raise TypeError("thing is not an object")
+        kind = thing.get("kind")
+        data = thing.get("data")
+        if kind not in ("t1", "t3", "t4") or not isinstance(data, Mapping):
+            raise ValueError(f"unexpected thing kind {kind!r}")
+        name = data.get("name")
+        if not isinstance(name, str) or not _FULLNAME.match(name):
+            raise ValueError(f"thing has no valid fullname: {name!r}")
+        created = data.get("created_utc")
+        if isinstance(created, bool) or not isinstance(created, int | float):
+            raise ValueError(f"{name} has no created_utc")
+        if kind == "t3":
+            title = clean_text(str(data.get("title") or ""))
+            body = _body_text(data, "selftext")
+            link = "" if data.get("is_self") else str(data.get("url") or "")
+            text = "\n\n".join(p for p in (title, body, link) if p)
+        else:
+            text = _body_text(data, "body")
+        permalink = str(data.get("permalink") or "")
+        if context_url and data.get("context"):
+            permalink = str(data["context"])
+        if not permalink and kind == "t1" and data.get("link_id"):
+            permalink = f"/comments/{str(data['link_id'])[3:]}/_/{data.get('id', '')}"
+        url = self.web_url + permalink if permalink.startswith("/") else permalink
+        if kind == "t4":
+            url = f"{self.web_url}/message/messages/{data.get('id', '')}"
+        parent = data.get("parent_id") if kind != "t3" else ""
+        return PostData(
+            external_id=name,
+            author=self.person(data),
+            text=text,
+            url=url,
+            posted_at=dt.datetime.fromtimestamp(float(created), dt.UTC),
+            in_reply_to=str(parent or ""),
+            lang="",
+            raw=dict(thing),
+        )
+
+    # --- thread ------------------------------------------------------------------------
+
+    def thread(self, external_id: str) -> list[PostData]:
+        """The submission, then its comments depth first (for a comment: with its parents)."""
+        fullname = external_id if "_" in external_id else f"t3_{external_id}"
+        if not _FULLNAME.match(fullname) or fullname[:3] not in ("t1_", "t3_"):
+            raise PermanentError(f"{external_id!r} is not a Reddit submission or comment id")
+        params: dict[str, Any] = {"limit": 500, "sort": "old"}
+        if fullname.startswith("t1_"):
+            info, _ = self._call("GET", "/api/info/", params={"id": fullname}, what="Reddit item")
+            children, _ = _listing(info, "Reddit item")
+            if not children:
+                raise PermanentError(f"Reddit has no comment {fullname}")
+            link_id = str(children[0].get("data", {}).get("link_id") or "")
+            if not link_id.startswith("t3_"):
+                raise PermanentError(f"Reddit comment {fullname} has no submission")
+            params.update(comment=fullname[3:], context=8)
+            submission = link_id[3:]
+        else:
+            submission = fullname[3:]
+        body, _ = self._call("GET", f"/comments/{submission}/", params=params, what="Reddit thread")
+        if not isinstance(body, list) or len(body) != 2:
+            raise TransientError("Reddit thread: unexpected answer shape")
+        posts: list[PostData] = []
+        for listing in body:
+            children, _ = _listing(listing, "Reddit thread")
+            for child in children:
+                self._walk(child, posts)
+        return posts
+
+    def _walk(self, thing: Any, out: list[PostData]) -> None:
+        if not isinstance(thing, Mapping) or thing.get("kind") == "more":
+            return  # "load more comments" stubs carry ids only
+        try:
+            out.append(self.post_from_thing(thing))
+        except (KeyError, TypeError, ValueError) as exc:
+            logger.warning("reddit: skipped a malformed thread item: %s", exc)
+        replies = thing.get("data", {}).get("replies") if isinstance(thing, Mapping) else None
+        if isinstance(replies, Mapping):
+            for child in replies.get("data", {}).get("children") or []:
+                self._walk(child, out)
+
+    # --- reply -------------------------------------------------------------------------
+
+    def reply(self, *, in_reply_to: str, text: str, idempotency_key: str) -> Sent:
+        """Comment on a submission (t3_) or comment (t1_). Reddit has no idempotency key."""
+        if not _FULLNAME.match(in_reply_to) or in_reply_to[:3] not in ("t1_", "t3_"):
+            raise PermanentError(f"cannot reply to {in_reply_to!r}: not a post or comment id")
+        if not text.strip():
+            raise PermanentError("refusing to send an empty reply")
+        if len(text) > REPLY_MAX_LENGTH:
+            raise PermanentError(
+                f"reply is {len(text)} characters; Reddit allows {REPLY_MAX_LENGTH}"
+            )
+        body, _ = self._call(
+            "POST",
+            "/api/comment/",
+            data={"api_type": "json", "thing_id": in_reply_to, "text": text},
+            what="Reddit reply",
+        )
+        result = body.get("json", {}) if isinstance(body, dict) else {}
+        errors = result.get("errors") or []
+        if errors:
+            raise _reply_error(errors)
+        things = (result.get("data") or {}).get("things") or []
+        if not things:
+            raise TransientError("Reddit reply: answer had no comment in it")
+        try:
+            post = self.post_from_thing(things[0])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise TransientError(f"Reddit reply: unreadable answer ({exc})") from exc
+        return Sent(external_id=post.external_id, url=post.url)
+
+    def find_reply(self, *, in_reply_to: str, idempotency_key: str) -> Sent | None:
+        """Our comment whose parent is ``in_reply_to`` among our latest 100 comments."""
+        if not self.username:
+            raise PermanentError("Reddit credentials incomplete: missing username")
+        body, _ = self._call(
+            "GET",
+            f"/user/{self.username}/comments/",
+            params={"sort": "new", "limit": FIND_REPLY_SCAN},
+            what="Reddit own comments",
+        )
+        children, _ = _listing(body, "Reddit own comments")
+        for child in children:
+            data = child.get("data") if isinstance(child, Mapping) else None
+            if isinstance(data, Mapping) and data.get("parent_id") == in_reply_to:
+                try:
+                    post = self.post_from_thing(child)
+                except (KeyError, TypeError, ValueError):
+                    continue
+                return Sent(external_id=post.external_id, url=post.url)
+        return None
+
+    def follow(self, person_external_id: str) -> Sent:
+        """Not offered: see ``limits().notes``."""
+        raise NotSupported(
+            "Reddit has no follow: its 'friends' list is private and the person is never told"
+        )
+
+    # --- notifications -----------------------------------------------------------------
+
+    def notifications(self, cursor: str) -> NotificationPage:
+        """Inbox items newer than ``cursor``, oldest first: replies, mentions, messages."""
+        params: dict[str, Any] = {"limit": self.page_size}
+        children, new_cursor, has_more, rate_limit = self._new_items(
+            "/message/inbox/", params, cursor, "Reddit inbox"
+        )
+        found: list[Notification] = []
+        skipped = 0
+        for child in children:
+            try:
+                found.append(self.notification_from_thing(child))
+            except (KeyError, TypeError, ValueError) as exc:
+                logger.warning("reddit: skipped an inbox item: %s", exc)
+                skipped += 1
+        found.reverse()
+        return NotificationPage(
+            notifications=found,
+            cursor=new_cursor,
+            has_more=has_more,
+            skipped=skipped,
+            rate_limit=rate_limit,
+        )
+
+    def notification_from_thing(self, thing: Mapping[str, Any]) -> Notification:
+        """Map one inbox item; ValueError for a kind we do not know."""
+        post = self.post_from_thing(thing, context_url=True)
+        data = thing["data"]
+        if thing["kind"] == "t4":
+            kind = NotificationKind.PRIVATE_MESSAGE
+            subject = str(data.get("parent_id") or "")  # our message it answers, if any
+        else:
+            label = str(data.get("type") or "").lower()
+            if label not in _INBOX_KINDS:
+                label = str(data.get("subject") or "").lower()
+            if label not in _INBOX_KINDS:
+                raise ValueError(f"unknown inbox item type {data.get('type')!r}")
+            kind = _INBOX_KINDS[label]
+            # A reply is about our comment or post (its parent); a mention is about no post of ours.
+            subject = str(data.get("parent_id") or "") if kind == NotificationKind.REPLY else ""
+        return Notification(
+            external_id=post.external_id,
+            kind=kind,
+            person=post.author,
+            created_at=post.posted_at,
+            subject_id=subject,
+            post=post,
+            raw=dict(thing),
+        )
+
+
+# --- helpers --------------------------------------------------------------------------
+
+
+def _message(response: requests.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.reason or ""
+    if isinstance(body, dict):
+        return str(body.get("message") or body.get("reason") or body.get("error") or "")
+    return response.reason or ""
+
+
+def _listing(body: Any, what: str) -> tuple[list[Any], Mapping[str, Any]]:
+    if not isinstance(body, Mapping) or body.get("kind") != "Listing":
+        raise TransientError(f"{what}: Reddit answered without a listing")
+    data = body.get("data")
+    if not isinstance(data, Mapping) or not isinstance(data.get("children"), list):
+        raise TransientError(f"{what}: Reddit listing without children")
+    return data["children"], data
+
+
+def _body_text(data: Mapping[str, Any], field: str) -> str:
+    # raw_json=1 gives real characters; the HTML rendering keeps link targets.
+    rendered = data.get(f"{field}_html")
+    if isinstance(rendered, str) and rendered:
+        return html_to_text(rendered)
+    return clean_text(str(data.get(field) or ""))
+
+
+def _name(child: Any) -> str:
+    """The fullname of a listing item, "" when it has no valid one."""
+    data = child.get("data") if isinstance(child, Mapping) else None
+    name = data.get("name") if isinstance(data, Mapping) else None
+    return name if isinstance(name, str) and _FULLNAME.match(name) else ""
+
+
+def _created(child: Any) -> float | None:
+    data = child.get("data") if isinstance(child, Mapping) else None
+    created = data.get("created_utc") if isinstance(data, Mapping) else None
+    if isinstance(created, bool) or not isinstance(created, int | float):
+        return None
+    return float(created)
+
+
+def _read_cursor(cursor: str) -> dict[str, Any]:
+    """``{"before": newest fullname, "ts": its created_utc, "seen": fullnames of that second}``."""
+    if not cursor:
+        return {}
+    try:
+        state = json.loads(cursor)
+        before = state["before"]
+        ts = state.get("ts")
+        seen = [str(name) for name in state.get("seen") or []]
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise PermanentError(f"unreadable Reddit cursor {cursor[:80]!r}") from exc
+    if not isinstance(before, str) or not _FULLNAME.match(before):
+        raise PermanentError(f"unreadable Reddit cursor {cursor[:80]!r}")
+    if ts is not None and (isinstance(ts, bool) or not isinstance(ts, int | float)):
+        raise PermanentError(f"unreadable Reddit cursor {cursor[:80]!r}")
+    return {"before": before, "ts": ts, "seen": seen}
+
+
+def _quote(term: str) -> str:
+    term = term.replace('"', " ").strip()
+    return f'"{term}"'
+
+
+def _search_expression(terms: Sequence[str], exclusions: Sequence[str]) -> str:
+    """Reddit search syntax: any term, as phrases, minus the exclusions."""
+    expression = " OR ".join(_quote(t) for t in terms)
+    if len(terms) > 1:
+        expression = f"({expression})"
+    for word in exclusions:
+        if word.strip():
+            expression += f" NOT {_quote(word)}"
+    return expression
+
+
+def _matches(text: str, terms: Sequence[str], exclusions: Sequence[str]) -> bool:
+    """Any term as a whole word or phrase and no exclusion, case-insensitive.
+
+    Reddit's search stems words and also matches the subreddit and domain; this
+    keeps only posts that really say the term.
+    """
+    if any(_word(x).search(text) for x in exclusions if x.strip()):
+        return False
+    return any(_word(t).search(text) for t in terms if t.strip())
+
+
+def _word(term: str) -> re.Pattern[str]:
+    return re.compile(r"(?<!\w)" + re.escape(term.strip()) + r"(?!\w)", re.IGNORECASE)
+
+
+def _reply_error(errors: list[Any]) -> Exception:
+    """Reddit's ``json.errors`` ``[[code, message, field], ...]`` as one of our errors."""
+    first = errors[0] if isinstance(errors[0], list) else [str(errors[0])]
+    code = str(first[0]) if first else "UNKNOWN"
+    message = str(first[1]) if len(first) > 1 else ""
+    if code == "RATELIMIT":
+        # "Take a break for 5 minutes before trying again."
+        match = _RATELIMIT_WAIT.search(message)
+        wait = int(match.group(1)) * _SECONDS[match.group(2).lower()] if match else None
+        return TransientError(f"Reddit reply: {code}: {message}", retry_after=wait)
+    return PermanentError(f"Reddit refused the reply: {code}: {message}")
