@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from django import forms
 from django.contrib import admin, messages
 from django.db import transaction
 from django.db.models import QuerySet
@@ -25,6 +28,8 @@ from monitoring.models import (
     Source,
 )
 from monitoring.platforms import PlatformError, get_platform
+from outreach.crypto import CredentialsError
+from outreach.forms import WriteOnlyTextarea, parse_credentials
 
 
 @admin.register(Brand)
@@ -34,8 +39,41 @@ class BrandAdmin(admin.ModelAdmin[Brand]):
     search_fields = ["name"]
 
 
+class SourceForm(forms.ModelForm):  # type: ignore[type-arg]
+    credentials = forms.CharField(
+        required=False,
+        widget=WriteOnlyTextarea(attrs={"rows": 2, "cols": 60, "autocomplete": "off"}),
+        help_text="Write-only, for read-only platforms that need a key of their own (an X "
+        "bearer token, a Reddit app): a JSON object or key=value lines. Leave blank to keep "
+        "what is stored. Encrypted, never shown again. Sources that search as an account "
+        "use the account's credentials.",
+    )
+    clear_credentials = forms.BooleanField(required=False, label="Remove stored credentials")
+
+    class Meta:
+        model = Source
+        fields = [
+            "name",
+            "platform",
+            "brand",
+            "enabled",
+            "account",
+            "terms",
+            "exclusions",
+            "language",
+            "options",
+            "cadence_seconds",
+            "next_poll_at",
+        ]
+
+    def clean_credentials(self) -> dict[str, str]:
+        return parse_credentials(self.cleaned_data.get("credentials") or "")
+
+
 @admin.register(Source)
 class SourceAdmin(admin.ModelAdmin[Source]):
+    form = SourceForm
+    autocomplete_fields = ["account"]
     list_display = [
         "name",
         "platform",
@@ -50,6 +88,7 @@ class SourceAdmin(admin.ModelAdmin[Source]):
     list_select_related = ["brand"]
     search_fields = ["name"]
     readonly_fields = [
+        "credentials_stored",
         "cursor",
         "failure_count",
         "last_polled_at",
@@ -62,6 +101,10 @@ class SourceAdmin(admin.ModelAdmin[Source]):
     ]
     fieldsets = [
         (None, {"fields": ["name", "platform", "brand", "enabled"]}),
+        (
+            "Access",
+            {"fields": ["account", "credentials_stored", "credentials", "clear_credentials"]},
+        ),
         ("Query", {"fields": ["terms", "exclusions", "language", "options"]}),
         ("Schedule", {"fields": ["cadence_seconds", "next_poll_at"]}),
         (
@@ -81,6 +124,17 @@ class SourceAdmin(admin.ModelAdmin[Source]):
         ),
     ]
     actions = ["poll_now", "enable_sources", "test_connection"]
+
+    @admin.display(description="Credentials stored", boolean=True)
+    def credentials_stored(self, obj: Source) -> bool:
+        return bool(obj.credentials_encrypted)
+
+    def save_model(self, request: HttpRequest, obj: Source, form: Any, change: bool) -> None:
+        if form.cleaned_data.get("clear_credentials"):
+            obj.set_credentials({})
+        elif form.cleaned_data.get("credentials"):
+            obj.set_credentials(form.cleaned_data["credentials"])
+        super().save_model(request, obj, form, change)
 
     @admin.display(description="Status")
     def status(self, obj: Source) -> str:
@@ -127,8 +181,11 @@ class SourceAdmin(admin.ModelAdmin[Source]):
     def test_connection(self, request: HttpRequest, queryset: QuerySet[Source]) -> None:
         for source in queryset:
             try:
-                found = get_platform(source.platform, options=source.options).check()
-            except PlatformError as exc:
+                credentials, options = source.adapter_settings()
+                found = get_platform(
+                    source.platform, credentials=credentials, options=options
+                ).check()
+            except (PlatformError, CredentialsError) as exc:
                 self.message_user(request, f"{source.name}: {exc}", level=messages.ERROR)
             else:
                 self.message_user(request, f"{source.name}: {found}")

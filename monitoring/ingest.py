@@ -14,7 +14,7 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from monitoring.models import Person, Post, Source
@@ -123,11 +123,21 @@ def poll(source_id: int) -> int:
     platform's message. Pages stored before a failure stay stored.
     """
     try:
-        source = Source.objects.get(pk=source_id)
+        source = Source.objects.select_related("account").get(pk=source_id)
     except Source.DoesNotExist:
         log.info("source %s no longer exists", source_id)
         return 0
     if not source.enabled:
+        return 0
+    account = source.account
+    if (
+        account is not None
+        and account.rate_limited_until
+        and account.rate_limited_until > timezone.now()
+    ):
+        # The account's budget is shared by every source and sender using it:
+        # wait for its window instead of spending a request on a refusal.
+        Source.objects.filter(pk=source.pk).update(next_poll_at=account.rate_limited_until)
         return 0
     query = SearchQuery(
         terms=tuple(source.terms),
@@ -138,7 +148,8 @@ def poll(source_id: int) -> int:
     created = 0
     rate_limit: RateLimit | None = None
     try:
-        adapter = get_platform(source.platform, options=source.options)
+        credentials, options = source.adapter_settings()
+        adapter = get_platform(source.platform, credentials=credentials, options=options)
         for _ in range(settings.NOJACKAL_MAX_PAGES_PER_POLL):
             page = adapter.search(query, source.cursor)
             created += store_page(source, page)
@@ -149,6 +160,8 @@ def poll(source_id: int) -> int:
                 break
     except TransientError as exc:
         _back_off(source, str(exc), retry_after=exc.retry_after)
+        if exc.retry_after is not None:
+            _account_limited(source, timezone.now() + dt.timedelta(seconds=exc.retry_after))
     except PermanentError as exc:
         _disable(source, str(exc))
     except Exception as exc:
@@ -158,6 +171,17 @@ def poll(source_id: int) -> int:
     else:
         _succeeded(source, rate_limit)
     return created
+
+
+def _account_limited(source: Source, until: dt.datetime) -> None:
+    """Record that the source's account may not call the platform before ``until``."""
+    if source.account_id is None:
+        return
+    from outreach.models import Account
+
+    Account.objects.filter(pk=source.account_id).filter(
+        Q(rate_limited_until__isnull=True) | Q(rate_limited_until__lt=until)
+    ).update(rate_limited_until=until)
 
 
 def _succeeded(source: Source, rate_limit: RateLimit | None) -> None:
@@ -172,6 +196,7 @@ def _succeeded(source: Source, rate_limit: RateLimit | None) -> None:
         and rate_limit.remaining <= 1
     ):
         next_poll = max(next_poll, rate_limit.reset_at)
+        _account_limited(source, rate_limit.reset_at)
     Source.objects.filter(pk=source.pk).update(
         next_poll_at=next_poll,
         last_polled_at=now,

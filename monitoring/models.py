@@ -71,6 +71,18 @@ class Source(models.Model):
         related_name="sources",
         help_text="The brand this query listens for, if it is about one.",
     )
+    account = models.ForeignKey(
+        "outreach.Account",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="sources",
+        help_text="Search as this account (its credentials and its rate limit, shared with "
+        "everything else that uses it). Needed for Mastodon full-text search, Bluesky, Reddit.",
+    )
+    # Fernet token (outreach/crypto.py) for read-only platforms that need a key of
+    # their own (an X bearer token, a Reddit app); never shown back in the admin.
+    credentials_encrypted = models.TextField(blank=True, editable=False)
     terms = models.JSONField(
         default=list, help_text="Search terms; a post matching any is fetched."
     )
@@ -104,6 +116,27 @@ class Source(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.get_platform_display()})"
+
+    def set_credentials(self, credentials: dict[str, str]) -> None:
+        """Encrypt and keep the source's own credentials (the caller saves the row)."""
+        from outreach.crypto import encrypt_json
+
+        self.credentials_encrypted = encrypt_json(credentials) if credentials else ""
+
+    def adapter_settings(self) -> tuple[dict[str, str], dict[str, object]]:
+        """Credentials and options for the adapter: the account's, then the source's own."""
+        from outreach.crypto import decrypt_json
+
+        credentials: dict[str, str] = {}
+        options: dict[str, object] = {}
+        if self.account is not None:
+            credentials.update(self.account.get_credentials())
+            options.update(self.account.options)
+            options.setdefault("handle", self.account.handle)
+        if self.credentials_encrypted:
+            credentials.update(decrypt_json(self.credentials_encrypted))
+        options.update(self.options)
+        return credentials, options
 
 
 class Person(models.Model):

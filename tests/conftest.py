@@ -42,3 +42,13 @@ def pytest_configure(config: pytest.Config) -> None:
     ]
     if down:
         pytest.exit("The test suite needs real services.\n" + "\n".join(down), returncode=3)
+
+
+@pytest.fixture
+def secrets_key(settings: pytest.FixtureRequest) -> str:
+    """A fresh credentials key (outreach/crypto.py) for tests that store secrets."""
+    from cryptography.fernet import Fernet
+
+    key = Fernet.generate_key().decode()
+    settings.NOJACKAL_SECRETS_KEY = key  # type: ignore[attr-defined]
+    return key

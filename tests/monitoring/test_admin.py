@@ -155,3 +155,29 @@ def test_poll_now_skips_disabled_sources_and_says_so(staff):
     assert "Queued a poll for 1 source(s)." in body
     assert "Skipped: off (disabled)" in body
     assert Source.objects.get(pk=on.pk).last_polled_at is not None
+
+
+def test_source_credentials_are_write_only_in_the_admin(staff, secrets_key):
+    source = SourceFactory(platform="x")
+    url = reverse("admin:monitoring_source_change", args=[source.pk])
+    form = staff.get(url).context["adminform"].form
+    data = {k: v for k, v in form.initial.items() if v is not None}
+    data.update(
+        terms='["telvana"]',
+        exclusions="[]",
+        options="{}",
+        credentials="bearer_token=s3cr3t-value",
+        next_poll_at_0="2026-11-23",
+        next_poll_at_1="12:00:00",
+        account="",
+        brand="",
+        language="",
+    )
+    data.pop("next_poll_at", None)
+    response = staff.post(url, data, follow=True)
+    assert response.status_code == 200
+    source.refresh_from_db()
+    assert source.credentials_encrypted and "s3cr3t" not in source.credentials_encrypted
+    assert source.adapter_settings()[0] == {"bearer_token": "s3cr3t-value"}
+    page = staff.get(url).content.decode()
+    assert "s3cr3t" not in page

@@ -10,7 +10,7 @@ import time_machine
 from django.utils import timezone
 
 from monitoring import ingest
-from monitoring.models import Person, Post
+from monitoring.models import Person, Post, Source
 from monitoring.platforms import PermanentError, TransientError
 from monitoring.platforms.sandbox import SandboxPlatform
 from monitoring.tasks import poll_due_sources, poll_source
@@ -171,3 +171,35 @@ def test_the_tick_queues_a_poll_per_due_source_and_schedules_the_next():
 
 def test_poll_task_for_a_deleted_source_does_nothing():
     assert poll_source.delay(987654).get() == 0
+
+
+def test_a_429_on_one_source_holds_every_source_of_that_account(secrets_key):
+    from outreach.models import Account
+
+    account = Account.objects.create(platform="sandbox", handle="northwind_care")
+    first = SourceFactory(account=account)
+    second = SourceFactory(account=account)
+    with mock.patch.object(
+        SandboxPlatform, "search", side_effect=TransientError("429", retry_after=900)
+    ) as search:
+        ingest.poll(first.pk)
+        ingest.poll(second.pk)
+    assert search.call_count == 1  # the second source did not spend a request
+    account.refresh_from_db()
+    second.refresh_from_db()
+    assert account.rate_limited_until is not None
+    assert second.next_poll_at == account.rate_limited_until
+
+
+def test_a_source_searches_with_its_accounts_credentials_and_its_own(secrets_key):
+    from outreach.models import Account
+
+    account = Account(platform="sandbox", handle="northwind_care", options={"lang": "en"})
+    account.set_credentials({"access_token": "acct-token"})
+    account.save()
+    source = SourceFactory(account=account, options={"mode": "hashtag"})
+    source.set_credentials({"bearer": "source-token"})
+    source.save()
+    credentials, options = Source.objects.get(pk=source.pk).adapter_settings()
+    assert credentials == {"access_token": "acct-token", "bearer": "source-token"}
+    assert options == {"lang": "en", "handle": "northwind_care", "mode": "hashtag"}
