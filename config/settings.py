@@ -246,6 +246,29 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # --- nojackal -----------------------------------------------------------------
+
+
+def _secrets_key() -> str:
+    """Fernet key(s) for credentials at rest (outreach/crypto.py), comma-separated to rotate.
+
+    Production must set NOJACKAL_SECRETS_KEY. On a laptop (DEBUG) a key is made
+    once and kept beside the SQLite file, so credentials typed into the demo
+    survive a restart.
+    """
+    key = env_str("NOJACKAL_SECRETS_KEY")
+    if key or not DEBUG:
+        return key
+    from cryptography.fernet import Fernet
+
+    path = DATA_DIR / "secrets.key"
+    if not path.exists():
+        DATA_DIR.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(Fernet.generate_key())
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+NOJACKAL_SECRETS_KEY = _secrets_key()
 # How long a claimed source is held before another tick may claim it again,
 # should its poll never report back (worker killed).
 NOJACKAL_POLL_LEASE_SECONDS = env_int("NOJACKAL_POLL_LEASE_SECONDS", 300)
