@@ -47,7 +47,12 @@ def active_model() -> classifier.TrainedModel:
     """The classifier version an admin activated, else the one trained on the shipped examples."""
     row = ClassifierVersion.objects.filter(active=True).values_list("version", flat=True).first()
     if row is None:
-        return classifier.load_default()
+        # Trained from the shipped examples at first use (about a second), then kept.
+        row = "default"
+        if row not in _loaded:
+            _loaded.clear()
+            _loaded[row] = classifier.load_default()
+        return _loaded[row]
     if row not in _loaded:
         blob = ClassifierVersion.objects.values_list("blob", flat=True).get(version=row)
         _loaded.clear()  # one model in memory per worker: they are not small
@@ -166,7 +171,7 @@ def triage(detection_ids: Sequence[int]) -> dict[str, int]:
         Detection.objects.filter(pk=detection.pk, triage=Triage.PENDING).update(
             triage=outcome, triage_note=note[:300]
         )
-        counts[outcome] = counts.get(outcome, 0) + 1
+        counts[str(outcome)] = counts.get(str(outcome), 0) + 1
     return counts
 
 

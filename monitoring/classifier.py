@@ -1,0 +1,512 @@
+"""Complaint classifier: is a post a complaint, how sure, its sentiment and a topic label.
+
+Pure (no Django). The model is a logistic regression over word 1-2-gram and character 2-5-gram
+TF-IDF features plus a few hand-made lexicon features (VADER sentiment, problem words, durations
+such as "3 hours", thanks/praise words, question marks). It was chosen by measurement against a
+VADER threshold and MiniLM sentence embeddings; `bench/classifier.py` prints the figures and
+``monitoring/training/README.md`` records them with the reasons.
+
+Training is reproducible from the shipped, hand-written examples in ``monitoring/training/``
+and takes about a second, so ``load_default()`` trains at first use and caches the model in
+memory instead of shipping a binary artifact. ``TrainedModel.to_bytes()`` / ``from_bytes()``
+serialise a model for the database-backed "active version" switch in a safe format: a zip of
+a JSON header and ``.npy`` arrays (vocabularies, IDF weights, coefficients) read back with
+``allow_pickle=False``; never pickle.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import io
+import json
+import math
+import re
+import unicodedata
+import zipfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import f1_score, precision_recall_fscore_support
+from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+TRAINING_DIR = Path(__file__).resolve().parent / "training"
+EXAMPLES_PATH = TRAINING_DIR / "examples.jsonl"
+HELDOUT_PATH = TRAINING_DIR / "heldout.jsonl"
+
+MODEL_FAMILY = "lr-ngrams"
+# Bump when the feature code changes: the version string must change with the features.
+FEATURES_REVISION = 1
+BLOB_MAGIC = "nojackal-complaint-model"
+BLOB_FORMAT = 1
+# Posts longer than this are cut before featurising: tweets are short, and a hostile
+# multi-megabyte post must not stall a worker.
+MAX_CHARS = 4000
+
+DEFAULT_PARAMS: dict[str, Any] = {
+    "word_ngrams": [1, 2],
+    "char_ngrams": [2, 5],
+    "char_min_df": 2,
+    "lexicon_weight": 1.0,
+    "C": 10.0,
+    "threshold": 0.5,
+}
+
+TOPICS = (
+    "outage",
+    "billing",
+    "support",
+    "speed",
+    "delivery",
+    "app",
+    "product",
+    "account",
+    "privacy",
+    "other",
+)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The classifier's verdict on one post."""
+
+    complaint: bool
+    score: float  # probability of "complaint", 0.0-1.0
+    sentiment: float  # VADER compound, -1.0 (negative) to 1.0 (positive)
+    topic: str  # one of TOPICS
+    model: str  # model version
+
+
+@dataclass(frozen=True)
+class Example:
+    """One labelled post."""
+
+    text: str
+    complaint: bool
+    industry: str = ""
+    topic: str = ""
+
+
+# --- text preparation ---------------------------------------------------------------------
+
+_URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
+_MENTION = re.compile(r"(?<!\w)@\w+")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _coerce(text: object) -> str:
+    """Turn anything a caller may pass into bounded text (bytes decoded, None empty)."""
+    if text is None:
+        return ""
+    if isinstance(text, bytes | bytearray):
+        text = bytes(text).decode("utf-8", errors="replace")
+    elif not isinstance(text, str):
+        text = str(text)
+    return text[:MAX_CHARS]
+
+
+def _prepare(text: str) -> str:
+    """Normalise a post for the n-gram features: links and @handles become placeholders."""
+    text = unicodedata.normalize("NFKC", text)
+    text = _CONTROL.sub(" ", text)
+    text = _URL.sub(" URL ", text)
+    # Handles name brands and people; replacing them keeps the model from learning brands.
+    text = _MENTION.sub(" USER ", text)
+    # "#fail" should count as "fail".
+    return text.replace("#", " ").lower()
+
+
+# --- lexicon features ---------------------------------------------------------------------
+
+_PROBLEM = re.compile(
+    r"\b(?:broke|broken|down|outage|delay\w*|cancel\w*|refund\w*|lost|missing|charged|"
+    r"overcharg\w*|fees?|still|waiting|waited|never|worst|again|hold|stuck|stranded|rude|"
+    r"useless|crash\w*|error|fail\w*|wrong|late|damaged|terrible|awful|horrible|ridiculous|"
+    r"unacceptable|disappoint\w*|frustrat\w*|annoy\w*|issues?|problems?|complain\w*|nobody|"
+    r"no one|can'?t|cannot|won'?t|doesn'?t|didn'?t|isn'?t|not working|fix)\b"
+)
+# Phrases that look like problems to the word lists but say the opposite ("can't wait").
+_NO_PROBLEM = re.compile(
+    r"\b(?:can'?t wait|cannot wait|no (?:issues?|problems?|complaints?|delays?|hassle|fuss)|"
+    r"not (?:a single|one|any) (?:issue|problem|fault|buffer|crash)|"
+    r"never (?:had|been) (?:an? |any )?(?:issues?|problems?)|"
+    r"without (?:any )?(?:issues?|problems?|questions?|fuss|hassle))\b"
+)
+_DURATION = re.compile(r"\b\d+\s*(?:\+\s*)?(?:min\w*|hrs?|hours?|days?|weeks?|months?)\b")
+_POLITE = re.compile(
+    r"\b(?:thanks?|thank you|thx|love|great|amazing|awesome|best|appreciate\w*|kudos|"
+    r"shout ?out|excellent|wonderful|lovely)\b"
+)
+
+
+@functools.lru_cache(maxsize=1)
+def _vader() -> SentimentIntensityAnalyzer:
+    return SentimentIntensityAnalyzer()
+
+
+def _sentiment(text: str) -> dict[str, float]:
+    try:
+        return _vader().polarity_scores(text)
+    except Exception:  # VADER on odd input must not fail a batch; neutral is the safe guess
+        return {"compound": 0.0, "neg": 0.0, "pos": 0.0, "neu": 1.0}
+
+
+def _lexicon_row(text: str, scores: dict[str, float]) -> list[float]:
+    lower = text.lower()
+    reassured = len(_NO_PROBLEM.findall(lower))
+    problems = max(len(_PROBLEM.findall(lower)) - reassured, 0)
+    return [
+        scores["compound"],
+        scores["neg"],
+        scores["pos"],
+        min(problems, 5) / 5,
+        min(reassured, 2) / 2,
+        min(len(_DURATION.findall(lower)), 3) / 3,
+        min(len(_POLITE.findall(lower)), 3) / 3,
+        float("?" in lower),
+        float("!" in lower),
+        float("why" in lower.split()),
+    ]
+
+
+# --- topic --------------------------------------------------------------------------------
+
+_TOPIC_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (topic, re.compile(pattern))
+    for topic, pattern in (
+        (
+            "privacy",
+            r"\b(?:privacy|data breach|breach|my data|tracking|tracked|consent|"
+            r"gdpr|sold my|sharing my|shared my|permission|cookies?|location data)\b",
+        ),
+        (
+            "outage",
+            r"\b(?:outage|down|offline|no (?:signal|service|internet|wifi|power|water)|"
+            r"not loading|servers?|power cut|blackout|status page|dead)\b",
+        ),
+        (
+            "billing",
+            r"\b(?:bill\w*|charg\w*|refund\w*|fees?|price|prices|pric\w+|paid|pay|"
+            r"payment\w*|overcharg\w*|invoice\w*|subscription|money|debit|£|\$|€)\b|[£$€]",
+        ),
+        (
+            "delivery",
+            r"\b(?:deliver\w*|parcel|package|courier|driver|shipping|shipped|"
+            r"tracking|arriv\w*|dispatch\w*|order)\b",
+        ),
+        ("speed", r"\b(?:slow\w*|speed|mbps|lag\w*|buffering|latency|ping|takes forever)\b"),
+        (
+            "app",
+            r"\b(?:app|update|crash\w*|bug\w*|error|website|site|login|log in|glitch\w*|"
+            r"version|patch)\b",
+        ),
+        (
+            "account",
+            r"\b(?:account|password|locked out|hacked|banned|suspended|2fa|"
+            r"verify|verification|username|profile)\b",
+        ),
+        (
+            "support",
+            r"\b(?:support|customer service|on hold|hold for|agent|call ?back|"
+            r"complaint|ticket|manager|rude|staff|helpline|chat)\b",
+        ),
+        (
+            "product",
+            r"\b(?:broke|broken|faulty|defect\w*|quality|stopped working|battery|"
+            r"screen|damaged|leak\w*|missing|wrong)\b",
+        ),
+    )
+)
+
+
+def topic_of(text: str) -> str:
+    """Return a short topic label from a keyword lexicon (first best match, else "other")."""
+    lower = _coerce(text).lower()
+    best, best_hits = "other", 0
+    for topic, pattern in _TOPIC_PATTERNS:
+        hits = len(pattern.findall(lower))
+        if hits > best_hits:
+            best, best_hits = topic, hits
+    return best
+
+
+# --- the model ----------------------------------------------------------------------------
+
+
+def _word_vectorizer(params: dict[str, Any], vocabulary: dict[str, int] | None = None) -> Any:
+    return TfidfVectorizer(
+        preprocessor=_prepare,
+        ngram_range=tuple(params["word_ngrams"]),
+        sublinear_tf=True,
+        token_pattern=r"(?u)\b\w+\b|[!?]",  # noqa: S106 (a regex, not a password)
+        vocabulary=vocabulary,
+        dtype=np.float64,
+    )
+
+
+def _char_vectorizer(params: dict[str, Any], vocabulary: dict[str, int] | None = None) -> Any:
+    return TfidfVectorizer(
+        preprocessor=_prepare,
+        analyzer="char_wb",
+        ngram_range=tuple(params["char_ngrams"]),
+        min_df=params["char_min_df"] if vocabulary is None else 1,
+        sublinear_tf=True,
+        vocabulary=vocabulary,
+        dtype=np.float64,
+    )
+
+
+@dataclass
+class TrainedModel:
+    """A fitted complaint model: vectorisers, coefficients, threshold and version string."""
+
+    version: str
+    params: dict[str, Any]
+    word: Any  # fitted TfidfVectorizer
+    char: Any  # fitted TfidfVectorizer
+    coef: np.ndarray
+    intercept: float
+    trained_on: int = 0
+
+    def scores(self, texts: Sequence[object]) -> tuple[np.ndarray, list[float]]:
+        """Return complaint probabilities and VADER compound sentiments for ``texts``."""
+        clean = [_coerce(t) for t in texts]
+        if not clean:
+            return np.zeros(0), []
+        sentiments = [_sentiment(t) for t in clean]
+        features = _features(self.word, self.char, clean, sentiments, self.params)
+        logits = features @ self.coef + self.intercept
+        probabilities = 1.0 / (1.0 + np.exp(-np.clip(logits, -50, 50)))
+        return probabilities, [s["compound"] for s in sentiments]
+
+    def predict(self, texts: Sequence[object]) -> list[Verdict]:
+        """Classify a batch of posts."""
+        probabilities, sentiments = self.scores(texts)
+        threshold = float(self.params["threshold"])
+        return [
+            Verdict(
+                complaint=bool(p >= threshold),
+                score=round(float(p), 6),
+                sentiment=round(float(s), 4),
+                topic=topic_of(_coerce(t)),
+                model=self.version,
+            )
+            for t, p, s in zip(texts, probabilities, sentiments, strict=True)
+        ]
+
+    def to_bytes(self) -> bytes:
+        """Serialise without pickle: a zip of a JSON header and plain numeric/str arrays."""
+        header = {
+            "magic": BLOB_MAGIC,
+            "format": BLOB_FORMAT,
+            "version": self.version,
+            "params": self.params,
+            "intercept": self.intercept,
+            "trained_on": self.trained_on,
+        }
+        arrays = {
+            "coef": self.coef,
+            "word_terms": _terms(self.word.vocabulary_),
+            "word_idf": self.word.idf_,
+            "char_terms": _terms(self.char.vocabulary_),
+            "char_idf": self.char.idf_,
+        }
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr("header.json", json.dumps(header, sort_keys=True))
+            for name, array in arrays.items():
+                array_buffer = io.BytesIO()
+                np.save(array_buffer, array, allow_pickle=False)
+                archive.writestr(f"{name}.npy", array_buffer.getvalue())
+        return buffer.getvalue()
+
+    @classmethod
+    def from_bytes(cls, blob: bytes) -> TrainedModel:
+        """Load a model written by ``to_bytes``; raises ValueError on anything else."""
+        try:
+            return cls._from_bytes(blob)
+        except ValueError as error:
+            if str(error).startswith("not a complaint model blob"):
+                raise
+            raise ValueError(f"not a complaint model blob: {error}") from error
+        except (zipfile.BadZipFile, KeyError, TypeError, AttributeError, OSError) as error:
+            raise ValueError(f"not a complaint model blob: {error!r}") from error
+
+    @classmethod
+    def _from_bytes(cls, blob: bytes) -> TrainedModel:
+        with zipfile.ZipFile(io.BytesIO(blob)) as archive:
+            header = json.loads(archive.read("header.json"))
+            if header.get("magic") != BLOB_MAGIC or header.get("format") != BLOB_FORMAT:
+                raise ValueError("not a complaint model blob: wrong magic or format")
+            arrays = {
+                name: np.load(io.BytesIO(archive.read(f"{name}.npy")), allow_pickle=False)
+                for name in ("coef", "word_terms", "word_idf", "char_terms", "char_idf")
+            }
+        params = {**DEFAULT_PARAMS, **header["params"]}
+        word = _restore(_word_vectorizer, params, arrays["word_terms"], arrays["word_idf"])
+        char = _restore(_char_vectorizer, params, arrays["char_terms"], arrays["char_idf"])
+        coef = arrays["coef"].astype(np.float64)
+        if coef.shape != (len(word.idf_) + len(char.idf_) + _LEXICON_WIDTH,):
+            raise ValueError("not a complaint model blob: coefficient shape mismatch")
+        return cls(
+            version=str(header["version"]),
+            params=params,
+            word=word,
+            char=char,
+            coef=coef,
+            intercept=float(header["intercept"]),
+            trained_on=int(header.get("trained_on", 0)),
+        )
+
+
+_LEXICON_WIDTH = len(_lexicon_row("", {"compound": 0.0, "neg": 0.0, "pos": 0.0}))
+
+
+def _terms(vocabulary: dict[str, int]) -> np.ndarray:
+    ordered = sorted(vocabulary, key=vocabulary.__getitem__)
+    return np.array(ordered, dtype=str)
+
+
+def _restore(factory: Any, params: dict[str, Any], terms: np.ndarray, idf: np.ndarray) -> Any:
+    vocabulary = {str(term): index for index, term in enumerate(terms.tolist())}
+    vectorizer = factory(params, vocabulary=vocabulary)
+    vectorizer.idf_ = idf.astype(np.float64)
+    return vectorizer
+
+
+def _features(
+    word: Any,
+    char: Any,
+    texts: list[str],
+    sentiments: list[dict[str, float]],
+    params: dict[str, Any],
+) -> sp.csr_matrix:
+    lexicon = np.array(
+        [_lexicon_row(t, s) for t, s in zip(texts, sentiments, strict=True)], dtype=np.float64
+    ) * float(params["lexicon_weight"])
+    return sp.hstack(
+        [word.transform(texts), char.transform(texts), sp.csr_matrix(lexicon)], format="csr"
+    )
+
+
+def model_version(examples: Sequence[Example], params: dict[str, Any]) -> str:
+    """Return "lr-ngrams-<8 hex>": a hash of the training data, the params and the features."""
+    digest = hashlib.sha256()
+    digest.update(
+        json.dumps({"features": FEATURES_REVISION, "params": params}, sort_keys=True).encode()
+    )
+    for example in examples:
+        digest.update(json.dumps([example.text, bool(example.complaint)]).encode())
+        digest.update(b"\n")
+    return f"{MODEL_FAMILY}-{digest.hexdigest()[:8]}"
+
+
+def train(examples: Iterable[Example], params: dict[str, Any] | None = None) -> TrainedModel:
+    """Fit a model on labelled examples (needs both classes); deterministic for the same input."""
+    merged = {**DEFAULT_PARAMS, **(params or {})}
+    rows = [e for e in examples if _coerce(e.text).strip()]
+    labels = np.array([int(bool(e.complaint)) for e in rows])
+    if len(set(labels.tolist())) < 2:
+        raise ValueError("training needs examples of both complaints and non-complaints")
+    texts = [_coerce(e.text) for e in rows]
+    word = _word_vectorizer(merged).fit(texts)
+    char = _char_vectorizer(merged).fit(texts)
+    sentiments = [_sentiment(t) for t in texts]
+    features = _features(word, char, texts, sentiments, merged)
+    # lbfgs is deterministic for the same data; no random_state-dependent solver is used.
+    regression = LogisticRegression(C=float(merged["C"]), max_iter=5000, solver="lbfgs")
+    regression.fit(features, labels)
+    return TrainedModel(
+        version=model_version(rows, merged),
+        params=merged,
+        word=word,
+        char=char,
+        coef=regression.coef_[0].astype(np.float64),
+        intercept=float(regression.intercept_[0]),
+        trained_on=len(rows),
+    )
+
+
+def evaluate(model: TrainedModel, examples: Sequence[Example]) -> dict[str, Any]:
+    """Return macro-F1, per-class precision/recall/F1, accuracy and the confusion counts."""
+    truth = [int(bool(e.complaint)) for e in examples]
+    if not truth:
+        return {"n": 0, "macro_f1": math.nan, "accuracy": math.nan}
+    predicted = [int(v.complaint) for v in model.predict([e.text for e in examples])]
+    precision, recall, f1, support = precision_recall_fscore_support(
+        truth, predicted, labels=[0, 1], zero_division=0
+    )
+    pairs = list(zip(truth, predicted, strict=True))
+    return {
+        "n": len(truth),
+        "model": model.version,
+        "macro_f1": float(f1_score(truth, predicted, average="macro", labels=[0, 1])),
+        "accuracy": sum(t == p for t, p in pairs) / len(pairs),
+        "complaint": {
+            "precision": float(precision[1]),
+            "recall": float(recall[1]),
+            "f1": float(f1[1]),
+            "support": int(support[1]),
+        },
+        "not_complaint": {
+            "precision": float(precision[0]),
+            "recall": float(recall[0]),
+            "f1": float(f1[0]),
+            "support": int(support[0]),
+        },
+        "confusion": {
+            "true_positive": sum(t == 1 and p == 1 for t, p in pairs),
+            "false_positive": sum(t == 0 and p == 1 for t, p in pairs),
+            "true_negative": sum(t == 0 and p == 0 for t, p in pairs),
+            "false_negative": sum(t == 1 and p == 0 for t, p in pairs),
+        },
+    }
+
+
+def load_examples(path: Path | str) -> list[Example]:
+    """Read labelled examples from a JSONL file of {"text", "complaint", "industry", "topic"}."""
+    examples: list[Example] = []
+    with open(path, encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+                examples.append(
+                    Example(
+                        text=str(row["text"]),
+                        complaint=bool(row["complaint"]),
+                        industry=str(row.get("industry", "")),
+                        topic=str(row.get("topic", "")),
+                    )
+                )
+            except (ValueError, KeyError, TypeError) as error:
+                raise ValueError(f"{path}:{number}: bad example: {error}") from error
+    return examples
+
+
+def shipped_examples() -> list[Example]:
+    """Return the hand-written training examples shipped with the project."""
+    return load_examples(EXAMPLES_PATH)
+
+
+def heldout_examples() -> list[Example]:
+    """Return the hand-written held-back examples (never used for training)."""
+    return load_examples(HELDOUT_PATH)
+
+
+@functools.lru_cache(maxsize=1)
+def load_default() -> TrainedModel:
+    """Return the default model, trained on the shipped examples at first use (about 1 s)."""
+    return train(shipped_examples())
+
+
+def predict(texts: Sequence[object]) -> list[Verdict]:
+    """Classify posts with the default model."""
+    return load_default().predict(texts)
