@@ -115,13 +115,21 @@ class Playbook(models.Model):
         default=False, help_text="Queue a follow automatically once the person engages."
     )
     previous = models.OneToOneField(
-        "self", on_delete=models.PROTECT, null=True, blank=True, editable=False,
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
         related_name="next_version",
     )
     change_note = models.TextField(blank=True, editable=False)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-        editable=False, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -213,7 +221,10 @@ class Case(models.Model):
         Playbook, on_delete=models.PROTECT, related_name="cases", editable=False
     )
     assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="outreach_cases",
     )
     due_at = models.DateTimeField(editable=False)
@@ -260,6 +271,10 @@ class Case(models.Model):
                 condition=Q(stage__in=OPEN_STAGES),
             ),
             models.Index(F("due_at").asc(), F("severity").desc(), F("id").asc(), name="case_queue"),
+            # Counts per open stage above the queue: an index-only scan of open cases.
+            models.Index(
+                fields=["stage"], name="case_open_stage", condition=Q(stage__in=OPEN_STAGES)
+            ),
             models.Index(fields=["stage", "due_at"], name="case_stage_due"),
             models.Index(fields=["person", "closed_at"], name="case_person_closed"),
             models.Index(fields=["brand", "opened_at"], name="case_brand_opened"),
@@ -267,7 +282,8 @@ class Case(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"case {self.pk} · {self.person} · {self.get_stage_display()}"
+        # No user-written text here: titles and breadcrumbs show it unescaped by bidi rules.
+        return f"case {self.pk} ({self.get_stage_display()})"
 
     @property
     def is_open(self) -> bool:
@@ -315,18 +331,28 @@ class ReplyDraft(models.Model):
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", editable=False
     )
+    # Everyone but the author who changed the text: four eyes excludes them too.
+    editor_ids = models.JSONField(default=list, blank=True, editable=False)
     tone_findings = models.JSONField(default=list, blank=True, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
     submitted_at = models.DateTimeField(null=True, blank=True, editable=False)
     approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-        related_name="+", editable=False,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
     )
     approved_at = models.DateTimeField(null=True, blank=True, editable=False)
     approved_text_hash = models.CharField(max_length=64, blank=True, editable=False)
     rejected_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-        related_name="+", editable=False,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
     )
     rejection_note = models.TextField(blank=True, editable=False)
 
@@ -365,29 +391,36 @@ class ReplyDraft(models.Model):
         return [f["code"] for f in self.tone_findings if f.get("blocking")]
 
 
+class ActionKind(models.TextChoices):
+    REPLY = "reply", "Public reply"
+    FOLLOW = "follow", "Follow"
+    PRIVATE_MESSAGE = "private_message", "Private message"
+
+
+class ActionState(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
 class OutboundAction(models.Model):
     """The outbox: something we intend to do on a platform, recorded before doing it."""
 
-    class Kind(models.TextChoices):
-        REPLY = "reply", "Public reply"
-        FOLLOW = "follow", "Follow"
-        PRIVATE_MESSAGE = "private_message", "Private message"
-
-    class State(models.TextChoices):
-        PENDING = "pending", "Pending"
-        SENDING = "sending", "Sending"
-        SENT = "sent", "Sent"
-        FAILED = "failed", "Failed"
-        CANCELLED = "cancelled", "Cancelled"
+    Kind = ActionKind
+    State = ActionState
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="actions")
-    kind = models.CharField(max_length=20, choices=Kind.choices)
+    kind = models.CharField(max_length=20, choices=ActionKind.choices)
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="actions")
     draft = models.ForeignKey(
         ReplyDraft, on_delete=models.PROTECT, null=True, blank=True, related_name="actions"
     )
     idempotency_key = models.CharField(max_length=100, unique=True)
-    state = models.CharField(max_length=20, choices=State.choices, default=State.PENDING)
+    state = models.CharField(
+        max_length=20, choices=ActionState.choices, default=ActionState.PENDING
+    )
     text = models.TextField(blank=True)
     text_hash = models.CharField(max_length=64, blank=True)
     external_id = models.CharField(max_length=255, blank=True)
@@ -400,8 +433,12 @@ class OutboundAction(models.Model):
 
     class Meta:
         constraints = [
-            models.CheckConstraint(condition=Q(kind__in=Kind.values), name="action_kind_valid"),
-            models.CheckConstraint(condition=Q(state__in=State.values), name="action_state_valid"),
+            models.CheckConstraint(
+                condition=Q(kind__in=ActionKind.values), name="action_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(state__in=ActionState.values), name="action_state_valid"
+            ),
             # Rule 4: one public reply per case (a cancelled one may be replaced).
             models.UniqueConstraint(
                 fields=["case"],
@@ -427,22 +464,25 @@ class OutboundAction(models.Model):
         return f"{self.get_kind_display()} for case {self.case_id} ({self.state})"
 
 
+class EngagementKind(models.TextChoices):
+    REPLY = "reply", "Reply"
+    MENTION = "mention", "Mention"
+    FAVOURITE = "favourite", "Favourite"
+    BOOST = "boost", "Boost"
+    FOLLOW = "follow", "Follow"
+    PRIVATE_MESSAGE = "private_message", "Private message"
+    BLOCK = "block", "Block"
+    MUTE = "mute", "Mute"
+
+
 class EngagementEvent(models.Model):
     """What the person did after our reply (from the account's notifications)."""
 
-    class Kind(models.TextChoices):
-        REPLY = "reply", "Reply"
-        MENTION = "mention", "Mention"
-        FAVOURITE = "favourite", "Favourite"
-        BOOST = "boost", "Boost"
-        FOLLOW = "follow", "Follow"
-        PRIVATE_MESSAGE = "private_message", "Private message"
-        BLOCK = "block", "Block"
-        MUTE = "mute", "Mute"
+    Kind = EngagementKind
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="engagements")
     platform = models.CharField(max_length=20, choices=PLATFORM_CHOICES)
-    kind = models.CharField(max_length=20, choices=Kind.choices)
+    kind = models.CharField(max_length=20, choices=EngagementKind.choices)
     external_id = models.CharField(max_length=255)
     text = models.TextField(blank=True)
     payload = models.JSONField(default=dict, blank=True)
@@ -455,7 +495,9 @@ class EngagementEvent(models.Model):
             models.UniqueConstraint(
                 fields=["platform", "external_id"], name="engagement_unique_per_platform"
             ),
-            models.CheckConstraint(condition=Q(kind__in=Kind.values), name="engagement_kind_valid"),
+            models.CheckConstraint(
+                condition=Q(kind__in=EngagementKind.values), name="engagement_kind_valid"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -470,7 +512,10 @@ class DoNotContact(models.Model):
     handle = models.CharField(max_length=255, blank=True)
     reason = models.TextField()
     added_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="+",
     )
     created_at = models.DateTimeField(auto_now_add=True)
@@ -514,7 +559,10 @@ class CaseEvent(models.Model):
     origin = models.CharField(max_length=30, choices=Stage.choices)
     target = models.CharField(max_length=30, choices=Stage.choices)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="+",
     )
     note = models.TextField(blank=True)

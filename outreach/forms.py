@@ -1,0 +1,130 @@
+"""Forms of the review admin. They only validate input; the moves live in workflow.py."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django import forms
+
+from monitoring.models import Brand
+from outreach.models import Account, Playbook, PlaybookKind, ResearchNote, Severity
+from outreach.workflow import MAX_DRAFT_CHARS, MAX_NOTE_CHARS, PLAYBOOK_EDITABLE_FIELDS
+
+
+class OpenCaseForm(forms.Form):
+    """Open a case by hand from a post (until detection opens them)."""
+
+    post_id = forms.IntegerField(min_value=1, label="Post id")
+    brand = forms.ModelChoiceField(queryset=Brand.objects.all())
+    kind = forms.ChoiceField(choices=PlaybookKind.choices)
+    severity = forms.TypedChoiceField(choices=Severity.choices, coerce=int, initial=Severity.NORMAL)
+    incident_ref = forms.CharField(max_length=100, required=False, label="Incident")
+
+
+class ResearchForm(forms.Form):
+    summary = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 80}),
+        max_length=MAX_NOTE_CHARS,
+        required=False,
+        help_text="What happened, in your own words.",
+    )
+    thread_checked = forms.BooleanField(
+        required=False, label="I read the thread and the author's recent posts"
+    )
+    scope = forms.ChoiceField(choices=ResearchNote.Scope.choices, required=False)
+    incident_ref = forms.CharField(max_length=100, required=False, label="Incident")
+
+
+class DraftForm(forms.Form):
+    text = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 6, "cols": 80}),
+        max_length=MAX_DRAFT_CHARS,
+        strip=False,
+    )
+
+
+class MoveForm(forms.Form):
+    note = forms.CharField(max_length=MAX_NOTE_CHARS, required=False)
+    text_hash = forms.CharField(max_length=64, required=False)
+
+
+class DismissSelectedForm(forms.Form):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}), max_length=MAX_NOTE_CHARS
+    )
+
+
+class WriteOnlyTextarea(forms.Textarea):
+    """A textarea that never renders a value back, not even after a failed submit."""
+
+    def format_value(self, value: Any) -> str | None:
+        return None
+
+
+def parse_credentials(raw: str) -> dict[str, str]:
+    """A JSON object, or ``key=value`` lines, into a mapping of strings."""
+    raw = raw.strip()
+    if not raw:
+        return {}
+    if raw.startswith("{"):
+        try:
+            data = json.loads(raw)
+        except json.JSONDecodeError:
+            raise forms.ValidationError("Credentials look like JSON but do not parse.") from None
+        if not isinstance(data, dict) or not all(isinstance(k, str) for k in data):
+            raise forms.ValidationError("Credentials must be a JSON object of names to values.")
+        return {k: str(v) for k, v in data.items()}
+    result: dict[str, str] = {}
+    for number, line in enumerate(raw.splitlines(), start=1):
+        if not line.strip():
+            continue
+        key, sep, value = line.partition("=")
+        if not sep or not key.strip():
+            # Never echo the line: it may hold a secret.
+            raise forms.ValidationError(f"Line {number} is not key=value.")
+        result[key.strip()] = value.strip()
+    return result
+
+
+class AccountForm(forms.ModelForm):
+    credentials = forms.CharField(
+        required=False,
+        widget=WriteOnlyTextarea(attrs={"rows": 3, "cols": 60, "autocomplete": "off"}),
+        help_text="Write-only: a JSON object or key=value lines. Leave blank to keep the "
+        "stored credentials. They are encrypted and never shown again.",
+    )
+    clear_credentials = forms.BooleanField(required=False, label="Remove stored credentials")
+
+    class Meta:
+        model = Account
+        fields = ["platform", "handle", "display_name", "options", "max_sends_per_hour", "enabled"]
+
+    def clean_credentials(self) -> dict[str, str]:
+        return parse_credentials(self.cleaned_data.get("credentials") or "")
+
+
+class PlaybookForm(forms.ModelForm):
+    edit_note = forms.CharField(
+        label="What changed and why",
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
+        max_length=MAX_NOTE_CHARS,
+        help_text="What changed and why (kept with the new version).",
+    )
+
+    class Meta:
+        model = Playbook
+        fields = ["kind", *PLAYBOOK_EDITABLE_FIELDS]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["kind"].disabled = True
+        else:
+            self.fields["edit_note"].required = False
+
+    def clean_reply_templates(self) -> list[str]:
+        value = self.cleaned_data.get("reply_templates") or []
+        if not isinstance(value, list) or not all(isinstance(t, str) for t in value):
+            raise forms.ValidationError("Templates must be a JSON list of texts.")
+        return value

@@ -1,0 +1,96 @@
+"""Read-only questions the workflow and the case page ask of the data."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Count, QuerySet
+from django.utils import timezone
+
+from monitoring.models import Post
+from outreach.models import OPEN_STAGES, PRE_REPLY_STAGES, Case, OutboundAction, Playbook, Stage
+
+CHATTER_DAYS = 7
+SIMILAR_DAYS = 7
+
+
+def chatter_volume(
+    brand_id: int, *, days: int = CHATTER_DAYS, now: dt.datetime | None = None
+) -> int:
+    """How many posts were heard about a brand in the last ``days`` (its sources' catch)."""
+    since = (now or timezone.now()) - dt.timedelta(days=days)
+    return Post.objects.filter(source__brand_id=brand_id, posted_at__gte=since).count()
+
+
+def similar_complaints(case: Case, *, days: int = SIMILAR_DAYS) -> int:
+    """Other people's cases about the same brand opened in the last ``days``."""
+    since = timezone.now() - dt.timedelta(days=days)
+    return (
+        Case.objects.filter(brand_id=case.brand_id, opened_at__gte=since)
+        .exclude(person_id=case.person_id)
+        .count()
+    )
+
+
+def author_other_posts(case: Case, *, limit: int = 10) -> QuerySet[Post]:
+    """The author's most recent other posts we have heard."""
+    return (
+        Post.objects.filter(author_id=case.person_id)
+        .exclude(pk=case.post_id)
+        .order_by("-posted_at")[:limit]
+    )
+
+
+def stage_counts() -> dict[str, int]:
+    """Cases per stage, every stage present (one grouped query on the stage index)."""
+    counts = dict.fromkeys(Stage.values, 0)
+    for row in Case.objects.values("stage").annotate(n=Count("id")).order_by():
+        counts[row["stage"]] = row["n"]
+    return counts
+
+
+def open_stage_counts() -> dict[str, int]:
+    """Open cases per stage (what the queue header shows)."""
+    counts = dict.fromkeys(OPEN_STAGES, 0)
+    rows = Case.objects.filter(stage__in=OPEN_STAGES).values("stage").annotate(n=Count("id"))
+    for row in rows.order_by():
+        counts[row["stage"]] = row["n"]
+    return counts
+
+
+def stale_case_ids(now: dt.datetime | None = None) -> list[int]:
+    """Cases not yet replied to whose post is older than their playbook's freshness limit."""
+    now = now or timezone.now()
+    ids: list[int] = []
+    playbooks = Playbook.objects.filter(
+        pk__in=Case.objects.filter(stage__in=PRE_REPLY_STAGES).values("playbook_id")
+    )
+    for playbook in playbooks:
+        cutoff = now - dt.timedelta(hours=playbook.freshness_hours)
+        ids.extend(
+            Case.objects.filter(
+                playbook=playbook, stage__in=PRE_REPLY_STAGES, post__posted_at__lt=cutoff
+            ).values_list("pk", flat=True)
+        )
+    return ids
+
+
+def unanswered_case_ids(now: dt.datetime | None = None) -> list[int]:
+    """Cases awaiting engagement whose playbook's engagement window has passed."""
+    now = now or timezone.now()
+    ids: list[int] = []
+    playbooks = Playbook.objects.filter(
+        pk__in=Case.objects.filter(stage=Stage.AWAITING_ENGAGEMENT).values("playbook_id")
+    )
+    for playbook in playbooks:
+        cutoff = now - dt.timedelta(days=playbook.engagement_window_days)
+        ids.extend(
+            Case.objects.filter(
+                playbook=playbook,
+                stage=Stage.AWAITING_ENGAGEMENT,
+                actions__kind=OutboundAction.Kind.REPLY,
+                actions__state=OutboundAction.State.SENT,
+                actions__sent_at__lt=cutoff,
+            ).values_list("pk", flat=True)
+        )
+    return ids

@@ -1,0 +1,165 @@
+"""Fixtures for the outreach tests: brands, playbooks, the three roles and a helper
+that walks a case through the workflow to any stage."""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from cryptography.fernet import Fernet
+from django.utils import timezone
+
+from monitoring.models import Brand, Post
+from outreach import workflow
+from outreach.models import Case, OutboundAction, PlaybookKind, ResearchNote, Stage, text_hash
+from tests.outreach.factories import (
+    COMPLAINT,
+    GOOD_REPLY,
+    SUMMARY,
+    AccountFactory,
+    BrandFactory,
+    PlaybookFactory,
+    PostFactory,
+    UserFactory,
+)
+
+
+@pytest.fixture
+def secrets_key(settings: Any) -> str:
+    """A fresh Fernet key in NOJACKAL_SECRETS_KEY (not autouse: the tone tests need no Django)."""
+    key = Fernet.generate_key().decode()
+    settings.NOJACKAL_SECRETS_KEY = key
+    return key
+
+
+@pytest.fixture
+def competitor(db: None) -> Brand:
+    return BrandFactory(name="Telvana", kind=Brand.Kind.COMPETITOR, aliases=["Telvana Mobile"])
+
+
+@pytest.fixture
+def own_brand(db: None) -> Brand:
+    return BrandFactory(name="Northwind", kind=Brand.Kind.OWN, products=["Breeze"])
+
+
+@pytest.fixture
+def playbook(db: None) -> Any:
+    return PlaybookFactory(kind=PlaybookKind.COMPETITOR, version=1, four_eyes=True)
+
+
+@pytest.fixture
+def own_playbook(db: None) -> Any:
+    return PlaybookFactory(kind=PlaybookKind.OWN_BRAND, version=1, due_hours=2, four_eyes=False)
+
+
+@pytest.fixture
+def account(db: None) -> Any:
+    return AccountFactory()
+
+
+@pytest.fixture
+def roles(db: None) -> None:
+    """The groups of the data migration, made again if a transactional test flushed them."""
+    from django.apps import apps
+    from django.contrib.auth.models import Group
+
+    if Group.objects.filter(name="Reviewer", permissions__codename="approve_replydraft").exists():
+        return
+    groups_migration = importlib.import_module("outreach.migrations.0002_groups")
+    groups_migration.create_groups(apps, None)
+
+
+@pytest.fixture
+def analyst(roles: None) -> Any:
+    return UserFactory(username="analyst", groups=["Analyst"])
+
+
+@pytest.fixture
+def reviewer(roles: None) -> Any:
+    return UserFactory(username="reviewer", groups=["Reviewer"])
+
+
+@pytest.fixture
+def reviewer2(roles: None) -> Any:
+    return UserFactory(username="reviewer2", groups=["Reviewer"])
+
+
+@pytest.fixture
+def admin_user(roles: None) -> Any:
+    return UserFactory(username="boss", groups=["Admin"])
+
+
+@pytest.fixture
+def post(competitor: Brand) -> Post:
+    return PostFactory(text=COMPLAINT, posted_at=timezone.now() - dt.timedelta(hours=1))
+
+
+@pytest.fixture
+def world(competitor: Brand, own_brand: Brand, playbook: Any, account: Any) -> None:
+    """Brands, an active competitor playbook and our sandbox account."""
+
+
+Advance = Callable[..., Case]
+
+
+@pytest.fixture
+def advance(world: None, analyst: Any, reviewer: Any, competitor: Brand) -> Advance:
+    """Build a case and walk it through the real moves up to ``stage``."""
+
+    def _advance(stage: str, *, post: Post | None = None, reply: str = GOOD_REPLY) -> Case:
+        post = post or PostFactory(text=COMPLAINT, posted_at=timezone.now() - dt.timedelta(hours=1))
+        case = workflow.open_case(post.pk, competitor.pk, PlaybookKind.COMPETITOR)
+        path = [
+            (Stage.RESEARCHING, lambda: workflow.claim(case, actor=analyst)),
+            (
+                Stage.DRAFTING,
+                lambda: (
+                    workflow.save_research(
+                        case,
+                        actor=analyst,
+                        summary=SUMMARY,
+                        thread_checked=True,
+                        scope=ResearchNote.Scope.ISOLATED,
+                    ),
+                    workflow.save_draft(case, actor=analyst, text=reply),
+                ),
+            ),
+            (Stage.AWAITING_APPROVAL, lambda: workflow.submit_draft(case, actor=analyst)),
+            (
+                Stage.APPROVED,
+                lambda: workflow.approve_reply(
+                    case, actor=reviewer, text_hash_seen=text_hash(reply)
+                ),
+            ),
+            (Stage.AWAITING_ENGAGEMENT, lambda: send_reply(case)),
+            (
+                Stage.ENGAGED,
+                lambda: workflow.record_engagement(
+                    case,
+                    kind="reply",
+                    external_id=f"n-{case.pk}",
+                    occurred_at=timezone.now(),
+                    text="thanks, it is a bit better today",
+                ),
+            ),
+            (Stage.FOLLOWED, lambda: workflow.request_follow(case, actor=reviewer)),
+        ]
+        for target, move in path:
+            if case.stage == stage:
+                break
+            move()
+            case.refresh_from_db()
+            assert case.stage == target
+        assert case.stage == stage
+        return case
+
+    return _advance
+
+
+def send_reply(case: Case) -> Case:
+    """What the dispatcher does once the platform accepted our reply."""
+    action = OutboundAction.objects.get(case=case, kind="reply", state="pending")
+    return workflow.mark_reply_sent(action.pk, external_id=f"sent-{case.pk}", url="")
