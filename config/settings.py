@@ -225,6 +225,8 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # in the admin (Periodic tasks). ``expires`` drops a tick that waited too long
 # rather than running a pile of stale ones after an outage.
 POLL_TICK_SECONDS = env_int("NOJACKAL_POLL_TICK_SECONDS", 30)
+DISPATCH_TICK_SECONDS = env_int("NOJACKAL_DISPATCH_TICK_SECONDS", 15)
+NOTIFICATIONS_TICK_SECONDS = env_int("NOJACKAL_NOTIFICATIONS_TICK_SECONDS", 30)
 CELERY_BEAT_SCHEDULE = {
     "poll-due-sources": {
         "task": "monitoring.tasks.poll_due_sources",
@@ -242,6 +244,22 @@ CELERY_BEAT_SCHEDULE = {
         "task": "monitoring.tasks.refresh_incidents",
         "schedule": 60.0,
         "options": {"expire_seconds": 50},
+    },
+    # The outbox: due replies and follows, spaced per account by the workflow.
+    "dispatch-due-actions": {
+        "task": "outreach.tasks.dispatch_due_actions",
+        "schedule": float(DISPATCH_TICK_SECONDS),
+        "options": {"expire_seconds": max(1, int(DISPATCH_TICK_SECONDS * 0.9))},
+    },
+    "read-notifications": {
+        "task": "outreach.tasks.read_all_notifications",
+        "schedule": float(NOTIFICATIONS_TICK_SECONDS),
+        "options": {"expire_seconds": max(1, int(NOTIFICATIONS_TICK_SECONDS * 0.9))},
+    },
+    "expire-cases": {
+        "task": "outreach.tasks.expire_cases",
+        "schedule": 300.0,
+        "options": {"expire_seconds": 290},
     },
 }
 

@@ -1,0 +1,461 @@
+"""Outbox throughput and exactly-once: 1,000 due replies, 4 dispatcher processes.
+
+Run by hand: ``.venv/bin/python bench/dispatch.py [--actions 1000] [--workers 4]``.
+
+A tiny Mastodon-compatible HTTP server (below) records every request. The real
+Mastodon adapter (``monitoring/platforms/mastodon.py``) talks to it. The server
+does NOT honour ``Idempotency-Key`` (as Bluesky, Reddit and X do not), so any
+second POST for one reply would show up as a duplicate status: the count of
+duplicates measures the dispatcher, not the platform's kindness.
+
+Three runs in one process, on a throwaway PostgreSQL database:
+
+1. direct: the same 1,000 replies posted straight through the adapter by
+   4 processes (no database, no checks): the ceiling;
+2. dispatcher: 1,000 approved cases, 20 accounts, 4 processes each looping
+   ``dispatch.due_action_ids`` / ``dispatch.send_action``;
+3. dispatcher with one process SIGKILLed in the middle: its claimed rows wait
+   out the lease and are reconciled by the others with ``find_reply``.
+
+Prints wall time, actions/s, the ratio to the direct run, and the duplicate count.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import os
+import random
+import signal
+import sys
+import threading
+import time
+from collections import Counter
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+OWN_ACCOUNT_ID = "9000"
+
+
+# --- A Mastodon-compatible server that records everything ------------------------------------
+
+
+class FakeMastodon:
+    """Just enough of Mastodon's API for replies, find_reply and follows, in one process.
+
+    ``fail_posts``: how many POST /api/v1/statuses to answer 503 first (an outage).
+    ``fail_all``: answer 503 to everything while set (flip it from the test).
+    ``hang_posts``: accept the status, then never answer (a response lost after
+    the platform took the post) while set.
+    ``honour_idempotency``: Mastodon's own behaviour; off by default, see above.
+    """
+
+    def __init__(
+        self,
+        *,
+        fail_posts: int = 0,
+        honour_idempotency: bool = False,
+        delay: float = 0.0,
+    ) -> None:
+        self.lock = threading.Lock()
+        self.statuses: dict[str, dict[str, Any]] = {}
+        self.by_key: dict[str, str] = {}
+        self.requests: list[tuple[str, str]] = []
+        self.created: list[dict[str, Any]] = []  # every status created by a POST
+        self.follows: list[str] = []
+        self.fail_posts = fail_posts
+        self.fail_all = False
+        self.hang_posts = False
+        self.release = threading.Event()  # lets hanging requests finish at stop()
+        self.honour_idempotency = honour_idempotency
+        self.delay = delay
+        self.next_id = 100_000
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> FakeMastodon:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.release.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+    def posts_per_parent(self) -> Counter[str]:
+        with self.lock:
+            return Counter(str(s["in_reply_to_id"]) for s in self.created)
+
+    def duplicates(self) -> int:
+        """Statuses beyond the first one under the same parent: posted twice."""
+        return sum(n - 1 for n in self.posts_per_parent().values() if n > 1)
+
+    def _status(self, parent: str, text: str) -> dict[str, Any]:
+        self.next_id += 1
+        sid = str(self.next_id)
+        return {
+            "id": sid,
+            "uri": f"{self.url}/users/us/statuses/{sid}",
+            "url": f"{self.url}/@us/{sid}",
+            "created_at": "2026-01-01T00:00:00.000Z",
+            "content": f"<p>{text}</p>",
+            "visibility": "public",
+            "in_reply_to_id": parent or None,
+            "account": {
+                "id": OWN_ACCOUNT_ID,
+                "acct": "us",
+                "username": "us",
+                "url": f"{self.url}/@us",
+                "display_name": "Us",
+            },
+            "mentions": [],
+            "tags": [],
+            "media_attachments": [],
+        }
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            # Headers and body go out in two writes: without this, Nagle and delayed
+            # ACKs add 40 ms to every request and the bench measures TCP, not us.
+            disable_nagle_algorithm = True
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+            def _send(self, status: int, body: Any) -> None:
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def _body(self) -> dict[str, Any]:
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length).decode() if length else ""
+                if self.headers.get("Content-Type", "").startswith("application/json"):
+                    return json.loads(raw or "{}")
+                return {k: v[0] for k, v in parse_qs(raw).items()}
+
+            def do_GET(self) -> None:
+                self._route("GET")
+
+            def do_POST(self) -> None:
+                self._route("POST")
+
+            def _route(self, method: str) -> None:
+                path = urlparse(self.path).path
+                body = self._body() if method == "POST" else {}
+                with fake.lock:
+                    fake.requests.append((method, path))
+                if fake.delay:
+                    time.sleep(fake.delay)
+                if fake.fail_all:
+                    return self._send(503, {"error": "Service Unavailable"})
+                parts = path.strip("/").split("/")
+                if method == "POST" and path == "/api/v1/statuses":
+                    return self._post_status(body)
+                if method == "GET" and path == "/api/v1/accounts/verify_credentials":
+                    return self._send(200, fake._status("", "")["account"])
+                if method == "GET" and parts[:3] == ["api", "v1", "statuses"] and len(parts) == 5:
+                    parent = parts[3]
+                    with fake.lock:
+                        kids = [s for s in fake.statuses.values() if s["in_reply_to_id"] == parent]
+                    return self._send(200, {"ancestors": [], "descendants": kids})
+                if (
+                    method == "GET"
+                    and parts[:3] == ["api", "v1", "accounts"]
+                    and parts[-1] == ("statuses")
+                ):
+                    with fake.lock:
+                        mine = list(fake.statuses.values())[-40:][::-1]
+                    return self._send(200, mine)
+                if (
+                    method == "POST"
+                    and parts[:3] == ["api", "v1", "accounts"]
+                    and parts[-1] == ("follow")
+                ):
+                    with fake.lock:
+                        fake.follows.append(parts[3])
+                    return self._send(200, {"id": parts[3], "following": True})
+                if method == "GET" and path in ("/api/v2/instance", "/api/v1/instance"):
+                    return self._send(200, {"configuration": {"statuses": {"max_characters": 500}}})
+                return self._send(404, {"error": "Record not found"})
+
+            def _post_status(self, body: dict[str, Any]) -> None:
+                key = self.headers.get("Idempotency-Key", "")
+                with fake.lock:
+                    if fake.fail_posts > 0:
+                        fake.fail_posts -= 1
+                        failing = True
+                    else:
+                        failing = False
+                if failing:
+                    return self._send(503, {"error": "Service Unavailable"})
+                parent = str(body.get("in_reply_to_id") or "")
+                with fake.lock:
+                    if fake.honour_idempotency and key in fake.by_key:
+                        status = fake.statuses[fake.by_key[key]]
+                    else:
+                        status = fake._status(parent, str(body.get("status") or ""))
+                        fake.statuses[status["id"]] = status
+                        fake.by_key[key] = status["id"]
+                        fake.created.append(status)
+                    hang = fake.hang_posts
+                if hang:
+                    # The post exists; the answer never comes (the client times out).
+                    fake.release.wait(120)
+                return self._send(200, status)
+
+        return Handler
+
+
+# --- Data -----------------------------------------------------------------------------------
+
+
+def _setup(n_actions: int, n_accounts: int, server_url: str, run: int) -> list[int]:
+    """Approved cases with due reply actions, spread over ``n_accounts`` Mastodon accounts."""
+    import datetime as dt
+
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    from monitoring.models import Brand, Person, Post
+    from outreach.models import (
+        Account,
+        Case,
+        OutboundAction,
+        Playbook,
+        ReplyDraft,
+        ResearchNote,
+        Stage,
+        text_hash,
+    )
+
+    user, _ = get_user_model().objects.get_or_create(username="bench")
+    brand, _ = Brand.objects.get_or_create(name="Telvana", defaults={"kind": Brand.Kind.COMPETITOR})
+    playbook = Playbook.objects.filter(kind="competitor", is_active=True).first() or (
+        Playbook.objects.create(kind="competitor", name="bench", guidance="bench")
+    )
+    Playbook.objects.filter(pk=playbook.pk).update(
+        max_replies_per_brand_per_day=1_000_000,
+        max_replies_per_incident=1_000_000,
+        max_replies_per_account_per_hour=1_000_000,
+    )
+    options = {"api_base_url": server_url, "mention_author": False, "timeout": 5}
+    accounts = [
+        Account.objects.update_or_create(
+            platform="mastodon",
+            handle=f"us{i}",
+            defaults={"options": options, "max_sends_per_hour": 1_000_000},
+        )[0]
+        for i in range(n_accounts)
+    ]
+    base = run * n_actions  # each run its own people and posts
+    now = timezone.now()
+    people = Person.objects.bulk_create(
+        Person(platform="mastodon", external_id=f"p{base + i}", handle=f"p{base + i}@example.org")
+        for i in range(n_actions)
+    )
+    posts = Post.objects.bulk_create(
+        Post(
+            platform="mastodon",
+            external_id=str(10_000 + base + i),
+            author=people[i],
+            text="Telvana dropped my connection again",
+            url="",
+            posted_at=now,
+        )
+        for i in range(n_actions)
+    )
+    cases = Case.objects.bulk_create(
+        Case(
+            post=posts[i],
+            person=people[i],
+            brand=brand,
+            platform="mastodon",
+            kind="competitor",
+            stage=Stage.APPROVED,
+            playbook=playbook,
+            due_at=now + dt.timedelta(hours=24),
+        )
+        for i in range(n_actions)
+    )
+    ResearchNote.objects.bulk_create(
+        ResearchNote(
+            case=c,
+            summary="A connection drop reported by one person this morning, isolated.",
+            thread_checked=True,
+            scope="isolated",
+            author=user,
+        )
+        for c in cases
+    )
+    text = "That sounds really frustrating, I hope it gets fixed for you soon."
+    drafts = ReplyDraft.objects.bulk_create(
+        ReplyDraft(
+            case=c,
+            text=text,
+            author=user,
+            approved_by=user,
+            approved_at=now,
+            approved_text_hash=text_hash(text),
+        )
+        for c in cases
+    )
+    actions = OutboundAction.objects.bulk_create(
+        OutboundAction(
+            case=c,
+            kind="reply",
+            account=accounts[i % n_accounts],
+            draft=drafts[i],
+            idempotency_key=f"bench-{c.pk}",
+            text=text,
+            text_hash=text_hash(text),
+            not_before=now,
+        )
+        for i, c in enumerate(cases)
+    )
+    return [a.pk for a in actions]
+
+
+# --- Workers --------------------------------------------------------------------------------
+
+
+def _dispatcher(lease: float) -> None:
+    """One dispatcher process: claim and send until nothing is pending or sending."""
+    from django.conf import settings
+    from django.db import connections
+
+    connections.close_all()
+    settings.NOJACKAL_OUTBOX_LEASE_SECONDS = lease
+    from outreach import dispatch
+    from outreach.models import OutboundAction
+
+    rng = random.Random(os.getpid())
+    while True:
+        ids = dispatch.due_action_ids(limit=40)
+        if not ids:
+            if not OutboundAction.objects.filter(state__in=["pending", "sending"]).exists():
+                return
+            time.sleep(0.02)
+            continue
+        rng.shuffle(ids)  # four processes, not four copies of the same walk
+        for pk in ids:
+            dispatch.send_action(pk)
+
+
+def _direct(server_url: str, parents: list[str]) -> None:
+    from monitoring.platforms.mastodon import MastodonPlatform
+
+    adapter = MastodonPlatform(options={"api_base_url": server_url, "mention_author": False})
+    for parent in parents:
+        adapter.reply(in_reply_to=parent, text="direct", idempotency_key=f"direct-{parent}")
+
+
+def _run_direct(n: int, workers: int) -> float:
+    server = FakeMastodon().start()
+    parents = [str(10_000 + i) for i in range(n)]
+    ctx = mp.get_context("fork")
+    start = time.perf_counter()
+    procs = [
+        ctx.Process(target=_direct, args=(server.url, parents[w::workers])) for w in range(workers)
+    ]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join()
+    wall = time.perf_counter() - start
+    assert len(server.created) == n, len(server.created)
+    server.stop()
+    return wall
+
+
+def _run_dispatch(n: int, workers: int, accounts: int, *, kill: bool, run: int) -> dict[str, Any]:
+    from django.db import connections
+
+    from outreach.models import Case, OutboundAction
+
+    server = FakeMastodon().start()
+    ids = _setup(n, accounts, server.url, run)
+    connections.close_all()
+    lease = 3.0
+    ctx = mp.get_context("fork")
+    start = time.perf_counter()
+    procs = [ctx.Process(target=_dispatcher, args=(lease,)) for _ in range(workers)]
+    for p in procs:
+        p.start()
+    killed_at = None
+    if kill:
+        while len(server.created) < n // 3:
+            time.sleep(0.005)
+        os.kill(procs[0].pid, signal.SIGKILL)
+        killed_at = len(server.created)
+    for p in procs:
+        p.join()
+    wall = time.perf_counter() - start
+    mine = OutboundAction.objects.filter(pk__in=ids)
+    states = Counter(mine.values_list("state", flat=True))
+    reconciled = mine.filter(state="sent", attempts__gt=1).count()
+    stages = Counter(Case.objects.filter(actions__in=ids).values_list("stage", flat=True))
+    posts = sum(1 for method, path in server.requests if method == "POST")
+    result = {
+        "wall_s": round(wall, 2),
+        "actions_per_s": round(n / wall, 1),
+        "states": dict(states),
+        "case_stages": dict(stages),
+        "statuses_created": len(server.created),
+        "post_requests": posts,
+        "duplicates": server.duplicates(),
+        "reclaimed_after_crash": reconciled,
+        "killed_after_posts": killed_at,
+        "http_requests": len(server.requests),
+    }
+    server.stop()
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--actions", type=int, default=1000)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--accounts", type=int, default=20)
+    args = parser.parse_args()
+
+    from bench.common import setup_django
+
+    setup_django("nojackal_bench_dispatch")
+    import logging
+
+    logging.disable(logging.WARNING)
+    direct = _run_direct(args.actions, args.workers)
+    print(
+        f"direct: {args.actions} replies via the adapter, {args.workers} processes: "
+        f"{direct:.2f} s, {args.actions / direct:.0f}/s"
+    )
+    for run, kill in enumerate((False, True)):
+        result = _run_dispatch(args.actions, args.workers, args.accounts, kill=kill, run=run)
+        label = "dispatcher, one process SIGKILLed" if kill else "dispatcher"
+        ratio = (args.actions / result["wall_s"]) / (args.actions / direct)
+        print(f"{label}: {json.dumps(result)}")
+        print(f"  ratio to direct (actions/s): {ratio:.2f}; duplicates: {result['duplicates']}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,137 @@
+"""Time-driven endings and reminders: silence, stale posts, own-brand cases nearly due.
+
+- A case awaiting engagement past its playbook's window ends as no_response
+  (``workflow.mark_no_response``).
+- A case not yet replied to whose post passed the freshness limit ends as
+  expired (``workflow.expire``): a stale post cannot be answered anyway (rule 8).
+- An own-brand case still unanswered close to its due time alerts the team,
+  once per case: for our own customers a day's lag is too much.
+
+Every function is safe to run twice or concurrently: the moves are
+compare-and-set, and the alert marker is written under a row lock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from outreach import queries, workflow
+from outreach.models import PRE_REPLY_STAGES, Case, CaseEvent, PlaybookKind
+
+log = logging.getLogger(__name__)
+
+ALERT_ACTION = "due_alert"
+DEFAULT_ALERT_LEAD = dt.timedelta(hours=1)
+
+
+def close_unanswered(*, now: dt.datetime | None = None) -> int:
+    """End cases whose engagement window passed in silence; how many were closed."""
+    now = now or timezone.now()
+    done = 0
+    for case_id in queries.unanswered_case_ids(now):
+        try:
+            workflow.mark_no_response(case_id, now=now)
+            done += 1
+        except workflow.WorkflowError as exc:
+            log.info("case %s not closed as no_response: %s", case_id, exc)
+    return done
+
+
+def expire_stale(*, now: dt.datetime | None = None) -> int:
+    """End cases whose post got too old before our reply went out; how many expired."""
+    now = now or timezone.now()
+    done = 0
+    for case_id in queries.stale_case_ids(now):
+        try:
+            workflow.expire(case_id, now=now)
+            done += 1
+        except workflow.WorkflowError as exc:
+            # Typically: the reply is being sent right now, so the dispatcher decides.
+            log.info("case %s not expired: %s", case_id, exc)
+    return done
+
+
+def alert_lead(due_hours: int) -> dt.timedelta:
+    """How long before the due time the team hears about an unanswered own-brand case."""
+    lead = getattr(settings, "NOJACKAL_DUE_ALERT_LEAD", DEFAULT_ALERT_LEAD)
+    # A short due window (2 h) still leaves the team half of it to answer.
+    return min(lead, dt.timedelta(hours=due_hours) / 2)
+
+
+def _alert(case: Case, now: dt.datetime) -> None:
+    from monitoring import alerts
+
+    left = case.due_at - now
+    when = (
+        f"due in {int(left.total_seconds() // 60)} min"
+        if left.total_seconds() > 0
+        else f"overdue by {int(-left.total_seconds() // 60)} min"
+    )
+    alerts.send(
+        f"nojackal: own-brand case {case.pk} is {when}",
+        f"A complaint about {case.brand} from {case.person} on {case.platform} has no answer yet "
+        f"and is {when} (stage: {case.get_stage_display()}).\n"
+        f"Post: {case.post.url or case.post.external_id}\n",
+    )
+
+
+def alert_due_own_brand(*, now: dt.datetime | None = None) -> int:
+    """Tell the team about own-brand cases still unanswered near their due time, once each."""
+    now = now or timezone.now()
+    candidates = (
+        Case.objects.filter(kind=PlaybookKind.OWN_BRAND, stage__in=PRE_REPLY_STAGES)
+        .exclude(events__action=ALERT_ACTION)
+        .select_related("playbook")
+    )
+    # The widest lead any own-brand playbook uses, refined per case below.
+    widest = max(
+        (alert_lead(h) for h in candidates.values_list("playbook__due_hours", flat=True)),
+        default=DEFAULT_ALERT_LEAD,
+    )
+    sent = 0
+    for case_id, due_hours in candidates.filter(due_at__lte=now + widest).values_list(
+        "pk", "playbook__due_hours"
+    ):
+        try:
+            with transaction.atomic():
+                # The lock makes "no alert yet -> alert -> marker" one step for every tick
+                # running at once; a tick that finds the row busy leaves it to the other.
+                case = (
+                    Case.objects.select_for_update(skip_locked=True, of=("self",))
+                    .select_related("post", "person", "brand")
+                    .filter(pk=case_id, stage__in=PRE_REPLY_STAGES)
+                    .first()
+                )
+                if case is None or case.due_at > now + alert_lead(due_hours):
+                    continue
+                if CaseEvent.objects.filter(case_id=case_id, action=ALERT_ACTION).exists():
+                    continue
+                CaseEvent.objects.create(
+                    case_id=case_id,
+                    action=ALERT_ACTION,
+                    origin=case.stage,
+                    target=case.stage,
+                    note=f"team alerted: due at {case.due_at:%Y-%m-%d %H:%M} UTC",
+                )
+                # Inside the transaction: if the alert cannot go out, the marker rolls
+                # back and the next tick tries again.
+                _alert(case, now)
+            sent += 1
+        except Exception:  # one broken alert must not stop the others
+            log.exception("could not alert the team about case %s", case_id)
+    return sent
+
+
+def run(*, now: dt.datetime | None = None) -> dict[str, int]:
+    """The expiry tick: all three checks; counts per kind of outcome."""
+    now = now or timezone.now()
+    return {
+        "no_response": close_unanswered(now=now),
+        "expired": expire_stale(now=now),
+        "alerted": alert_due_own_brand(now=now),
+    }

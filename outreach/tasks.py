@@ -1,0 +1,120 @@
+"""Thin Celery tasks: ids in, a workflow move, a small count out. Safe to run twice.
+
+Refusals (``WorkflowError``) are business answers, not failures: they are logged
+and the task returns. Only a lost database connection is retried.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+from celery import shared_task
+from django.db import OperationalError
+
+from outreach import dispatch, engagement, expiry, workflow
+
+log = logging.getLogger(__name__)
+
+# A database that went away for a moment is the only transient error here.
+_RETRY: dict[str, Any] = {
+    "autoretry_for": (OperationalError,),
+    "retry_backoff": 5,
+    "retry_backoff_max": 300,
+    "retry_jitter": True,
+    "max_retries": 5,
+}
+
+
+@shared_task(**_RETRY)
+def open_case(
+    post_id: int, brand_id: int, kind: str, severity: int = 2, incident_ref: str = ""
+) -> int | None:
+    """Open a case for a post; the new case's id, or None when a rule refused it."""
+    try:
+        case = workflow.open_case(
+            post_id, brand_id, kind, severity=severity, incident_ref=incident_ref
+        )
+    except workflow.WorkflowError as exc:
+        log.info("no case for post %s: %s", post_id, exc)
+        return None
+    return case.pk
+
+
+@shared_task(**_RETRY)
+def expire_cases() -> dict[str, int]:
+    """Tick: no_response after the window, expired after freshness (rule 8), own-brand alerts."""
+    return expiry.run()
+
+
+@shared_task(**_RETRY)
+def send_action(action_id: int) -> str:
+    """Claim, re-check and send one outbox row; safe to deliver twice."""
+    return dispatch.send_action(action_id).result
+
+
+@shared_task(**_RETRY)
+def dispatch_due_actions() -> int:
+    """Tick: queue a send for every due outbox row (and every claim past its lease)."""
+    ids = dispatch.due_action_ids()
+    for pk in ids:
+        # A send not started by the next tick is dropped: that tick queues it again.
+        send_action.apply_async((pk,), expires=60)
+    return len(ids)
+
+
+@shared_task(**_RETRY)
+def read_notifications(account_id: int) -> int:
+    """Read one account's new notifications from its cursor; events recorded."""
+    return engagement.read_notifications(account_id).recorded
+
+
+@shared_task(**_RETRY)
+def read_all_notifications() -> int:
+    """Tick: queue a notifications read for every account that has replied to someone."""
+    ids = engagement.account_ids_to_read()
+    for pk in ids:
+        read_notifications.apply_async((pk,), expires=60)
+    return len(ids)
+
+
+@shared_task(**_RETRY)
+def record_engagement(
+    case_id: int,
+    kind: str,
+    external_id: str,
+    occurred_at: str,
+    text: str = "",
+    payload: dict[str, Any] | None = None,
+) -> int | None:
+    """Record one notification as an EngagementEvent (``occurred_at`` in ISO 8601)."""
+    try:
+        event = workflow.record_engagement(
+            case_id,
+            kind=kind,
+            external_id=external_id,
+            occurred_at=dt.datetime.fromisoformat(occurred_at),
+            text=text,
+            payload=payload,
+        )
+    except workflow.WorkflowError as exc:
+        log.info("engagement %s on case %s not recorded: %s", external_id, case_id, exc)
+        return None
+    return event.pk if event else None
+
+
+@shared_task(**_RETRY)
+def follow_after_engagement(case_id: int) -> int | None:
+    """Queue the follow of an engaged person (playbooks with auto_follow); rule 5 applies."""
+    try:
+        return workflow.request_follow(case_id, actor=None).pk
+    except workflow.WorkflowError as exc:
+        log.info("no follow on case %s: %s", case_id, exc)
+        return None
+
+
+@shared_task(**_RETRY)
+def opt_out(case_id: int, reason: str) -> None:
+    """The person asked us to stop (from a notification)."""
+    workflow.opt_out(case_id, actor=None, reason=reason)
