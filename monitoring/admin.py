@@ -9,6 +9,7 @@ from django.contrib import admin, messages
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
@@ -202,7 +203,7 @@ class PersonAdmin(admin.ModelAdmin[Person]):
 
 @admin.register(Post)
 class PostAdmin(admin.ModelAdmin[Post]):
-    list_display = ["short_text", "author", "platform", "posted_at", "source"]
+    list_display = ["short_text", "author", "platform", "posted_at", "source", "open_case"]
     list_filter = ["platform", "source"]
     list_select_related = ["author", "source"]
     search_fields = ["text", "external_id", "author__handle"]
@@ -231,6 +232,12 @@ class PostAdmin(admin.ModelAdmin[Post]):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    @admin.display(description="")
+    def open_case(self, obj: Post) -> str:
+        """A link to open a case by hand (triage opens most of them on its own)."""
+        url = reverse("admin:outreach_case_add") + f"?post={obj.pk}"
+        return format_html('<a href="{}">Open case</a>', url)
 
 
 class SandboxAdmin(admin.ModelAdmin):  # type: ignore[type-arg]

@@ -163,6 +163,7 @@ def triage(detection_ids: Sequence[int]) -> dict[str, int]:
                     detection.brand_id,
                     kind,
                     incident_ref=str(detection.incident_id or ""),
+                    automatic=True,
                 )
             except workflow.WorkflowError as exc:
                 outcome, note = refusal_reason(exc), str(exc)
@@ -178,15 +179,7 @@ def triage(detection_ids: Sequence[int]) -> dict[str, int]:
 def refusal_reason(exc: Exception) -> str:
     """Map the workflow's refusal to a triage reason the admin can filter on."""
     reason = getattr(exc, "reason", "")
-    if reason in Triage.values:
-        return reason
-    rule = getattr(getattr(exc, "rule", None), "code", "")
-    return {
-        "freshness": Triage.TOO_OLD,
-        "no_pile_on": Triage.CAP_REACHED,
-        "one_playbook": Triage.NO_PLAYBOOK,
-        "one_conversation": Triage.IN_CONVERSATION,
-    }.get(rule, Triage.ERROR)
+    return reason if reason in Triage.values else Triage.ERROR
 
 
 def run(limit: int = BATCH_SIZE) -> int:

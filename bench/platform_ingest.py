@@ -1,0 +1,365 @@
+"""Mastodon ingest throughput: recorded search pages parsed and stored per second.
+
+Serves N statuses from a local HTTP server in another process (so it does not
+share this process's GIL), as Mastodon's /api/v2/search answers: newest first,
+``min_id``/``max_id`` bounds, 40 a page. The statuses are the recorded ones in
+``shared/data/platform_payloads/mastodon`` (every distinct Status there), cycled,
+with ids (and the ids in their URLs) rewritten to be unique, timestamps spread
+one second apart and authors spread over ``--authors`` accounts. A Mastodon
+source starting below the oldest id is polled with ``ingest.poll`` (the real
+Mastodon.py client, our mapping, our store) until a poll brings nothing new.
+The same PostData are then written again, straight into the same empty tables,
+with COPY and with bulk_create, in the same run.
+
+The poll path's time is split by timing wrappers around: requests' HTTP round
+trip; Mastodon.py's work after it (JSON decoding and casting to its types);
+our adapter's own work (second JSON decode kept as the raw payload, mapping to
+PostData, cursor); ``ingest.store_page`` (the DB writes); and the rest of
+``ingest.poll`` (loading the source, recording success).
+
+    python bench/platform_ingest.py [--posts 20000] [--authors 5000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import datetime as dt
+import functools
+import json
+import multiprocessing
+import os
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+from common import REPO, setup_django, timed
+
+SHARED_DIR = Path(os.environ.get("NOJACKAL_SHARED_DIR", REPO.parent / "shared"))
+RECORDINGS = SHARED_DIR / "data" / "platform_payloads" / "mastodon"
+FIRST_ID = 110_000_000_000_000_000  # Mastodon-sized snowflakes
+FIRST_ACCOUNT_ID = 109_000_000_000_000_000
+TERM = "mastodonpy"
+DB_NAME = "nojackal_bench_platform"
+
+
+def recorded_statuses() -> list[dict[str, Any]]:
+    """Every distinct Status in the Mastodon recordings (search answers, timelines, threads)."""
+
+    def body(name: str) -> Any:
+        with (RECORDINGS / f"{name}.json").open(encoding="utf-8") as handle:
+            return json.load(handle)["response"]["body"]
+
+    context = body("status_context")
+    found: dict[str, dict[str, Any]] = {}
+    for status in [
+        *body("account_statuses_page"),
+        *body("hashtag_timeline"),
+        body("status_post"),
+        body("status_reply"),
+        *context["ancestors"],
+        *context["descendants"],
+    ]:
+        found[status["id"]] = status
+    return list(found.values())
+
+
+def make_statuses(count: int, authors: int) -> list[dict[str, Any]]:
+    """``count`` statuses, oldest first: recorded ones cycled, ids, times and authors rewritten."""
+    base = recorded_statuses()
+    start = dt.datetime(2026, 8, 1, tzinfo=dt.UTC)
+    statuses = []
+    for i in range(count):
+        status = copy.deepcopy(base[i % len(base)])
+        old_id, new_id = status["id"], str(FIRST_ID + i)
+        status["id"] = new_id
+        for key in ("uri", "url"):
+            if isinstance(status.get(key), str):
+                status[key] = status[key].replace(old_id, new_id)
+        when = start + dt.timedelta(seconds=i)
+        status["created_at"] = when.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        account = status["account"]
+        n = i % authors
+        account["id"] = str(FIRST_ACCOUNT_ID + n)
+        account["username"] = account["acct"] = f"user{n}"
+        account["url"] = f"http://localhost:3000/@user{n}"
+        statuses.append(status)
+    return statuses
+
+
+def serve(count: int, authors: int, ready: Any) -> None:
+    """Answer /api/v2/search like Mastodon over ``count`` statuses; runs in its own process."""
+    encoded = [json.dumps(s).encode() for s in make_statuses(count, authors)]
+    with (RECORDINGS / "search_v2_type_statuses_empty.json").open(encoding="utf-8") as handle:
+        headers = {
+            k: v
+            for k, v in json.load(handle)["response"]["headers"].items()
+            if k.lower() not in ("link", "content-type")
+        }
+
+    def position(value: str) -> int:
+        return max(0, min(count, int(value) - FIRST_ID))
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive, as a real instance behind nginx
+
+        def do_GET(self) -> None:
+            url = urlparse(self.path)
+            args = {k: v[0] for k, v in parse_qs(url.query).items()}
+            if url.path != "/api/v2/search":
+                self.send_error(404)
+                return
+            # Ids are FIRST_ID + position: min_id/max_id are exclusive bounds.
+            low = position(str(int(args["min_id"]) + 1)) if "min_id" in args else 0
+            high = position(args["max_id"]) if "max_id" in args else count
+            limit = int(args.get("limit", 20))
+            page = encoded[max(low, high - limit) : high][::-1]
+            body = b'{"accounts":[],"statuses":[' + b",".join(page) + b'],"hashtags":[]}'
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    ready.send(server.server_address[1])
+    server.serve_forever()
+
+
+class Clock:
+    """Seconds and calls accumulated per label by wrapped functions."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = defaultdict(float)
+        self.calls: dict[str, int] = defaultdict(int)
+
+    def wrap(self, owner: Any, name: str, label: str) -> None:
+        original: Callable[..., Any] = getattr(owner, name)
+
+        @functools.wraps(original)
+        def timed_call(*args: Any, **kwargs: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                self.seconds[label] += time.perf_counter() - start
+                self.calls[label] += 1
+
+        setattr(owner, name, timed_call)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--posts", type=int, default=20_000)
+    parser.add_argument("--authors", type=int, default=5_000)
+    args = parser.parse_args()
+
+    # The server process is spawned before Django opens any connection.
+    spawn = multiprocessing.get_context("spawn")
+    ours, theirs = spawn.Pipe()
+    server = spawn.Process(target=serve, args=(args.posts, args.authors, theirs), daemon=True)
+    server.start()
+    port = ours.recv()
+    try:
+        run(args.posts, args.authors, f"http://127.0.0.1:{port}")
+    finally:
+        server.terminate()
+        server.join()
+
+
+def run(count: int, authors: int, base_url: str) -> None:
+    setup_django(DB_NAME)
+
+    import mastodon.internals
+    import requests
+    from django.conf import settings
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from monitoring import ingest
+    from monitoring.models import Person, Post, Source
+    from monitoring.platforms.mastodon import MastodonPlatform
+
+    # setup_django runs with DEBUG on; query logging would tax the ORM path only.
+    settings.DEBUG = False
+
+    source = Source.objects.create(
+        name="bench",
+        platform="mastodon",
+        terms=[TERM],
+        options={"api_base_url": base_url, "mode": "search", "timeout": 30},
+        # Below the oldest id: the first poll walks the whole backlog down, page by page.
+        cursor=json.dumps({"terms": {TERM: {"min": "0"}}}),
+    )
+
+    clock = Clock()
+    clock.wrap(requests.Session, "request", "http")
+    # Not the private method that calls it: that one finds the type to cast to by
+    # looking two frames up, which a wrapper would shift.
+    clock.wrap(mastodon.internals, "try_cast_recurse", "mastodonpy_cast")
+    clock.wrap(MastodonPlatform, "_call", "client_call")
+    clock.wrap(MastodonPlatform, "search", "search")
+    clock.wrap(MastodonPlatform, "_raw_json", "raw_json")
+    clock.wrap(MastodonPlatform, "_posts", "mapping")
+    stored_posts: list[Any] = []
+    store_page = ingest.store_page
+
+    def keep_and_store(source: Source, page: Any) -> int:
+        stored_posts.extend(page.posts)
+        return store_page(source, page)
+
+    ingest.store_page = keep_and_store  # type: ignore[assignment]
+    clock.wrap(ingest, "store_page", "store")
+
+    def poll_until_exhausted() -> tuple[int, int]:
+        total = polls = 0
+        while True:
+            polls += 1
+            created = ingest.poll(source.pk)
+            total += created
+            if not created:
+                return total, polls
+
+    (stored, polls), poll_seconds = timed(poll_until_exhausted)
+    ingest.store_page = store_page
+    source.refresh_from_db()
+    assert not source.last_error, source.last_error
+    assert stored == count == Post.objects.count(), (stored, count)
+    assert len(stored_posts) == count, len(stored_posts)
+    authors_seen = Person.objects.count()
+
+    def empty() -> None:
+        Post.objects.all().delete()
+        Person.objects.all().delete()
+
+    def copy_all() -> int:
+        people = {p.author.external_id: p.author for p in stored_posts}
+        now = timezone.now()
+        connection.ensure_connection()
+        with connection.connection.cursor() as c:
+            with c.copy(
+                "COPY monitoring_person (platform, external_id, handle, display_name,"
+                " profile_url, first_seen_at) FROM STDIN"
+            ) as out:
+                for a in people.values():
+                    out.write_row(
+                        ("mastodon", a.external_id, a.handle, a.display_name, a.profile_url, now)
+                    )
+            c.execute("SELECT external_id, id FROM monitoring_person WHERE platform = 'mastodon'")
+            ids = dict(c.fetchall())
+            with c.copy(
+                "COPY monitoring_post (platform, external_id, author_id, source_id, text, url,"
+                " lang, posted_at, in_reply_to, raw, fetched_at) FROM STDIN"
+            ) as out:
+                for p in stored_posts:
+                    out.write_row(
+                        (
+                            "mastodon",
+                            p.external_id,
+                            ids[p.author.external_id],
+                            source.pk,
+                            p.text,
+                            p.url,
+                            p.lang,
+                            p.posted_at,
+                            p.in_reply_to,
+                            json.dumps(dict(p.raw)),
+                            now,
+                        )
+                    )
+        connection.connection.commit()
+        return len(stored_posts)
+
+    def bulk_create_all() -> int:
+        people = {p.author.external_id: p.author for p in stored_posts}
+        with transaction.atomic():
+            made = Person.objects.bulk_create(
+                [
+                    Person(
+                        platform="mastodon",
+                        external_id=a.external_id,
+                        handle=a.handle,
+                        display_name=a.display_name,
+                        profile_url=a.profile_url,
+                    )
+                    for a in people.values()
+                ],
+                batch_size=2000,
+            )
+            ids = {p.external_id: p.pk for p in made}
+            Post.objects.bulk_create(
+                [
+                    Post(
+                        platform="mastodon",
+                        external_id=p.external_id,
+                        author_id=ids[p.author.external_id],
+                        source=source,
+                        text=p.text,
+                        url=p.url,
+                        lang=p.lang,
+                        posted_at=p.posted_at,
+                        in_reply_to=p.in_reply_to,
+                        raw=dict(p.raw),
+                    )
+                    for p in stored_posts
+                ],
+                batch_size=2000,
+            )
+        return len(stored_posts)
+
+    empty()
+    copied, copy_seconds = timed(copy_all)
+    assert copied == Post.objects.count() == count
+    empty()
+    created, bulk_seconds = timed(bulk_create_all)
+    assert created == Post.objects.count() == count
+
+    s = clock.seconds
+    http = s["http"]
+    mastodonpy = s["client_call"] - http
+    ours = s["search"] - s["client_call"]
+    store = s["store"]
+    rest = poll_seconds - s["search"] - store
+    poll_rate, copy_rate, bulk_rate = (
+        count / poll_seconds,
+        count / copy_seconds,
+        count / bulk_seconds,
+    )
+    requests_made = clock.calls["http"]
+
+    def rate(seconds: float) -> str:
+        return f"{seconds:6.2f} s {count / seconds:8,.0f} posts/s"
+
+    def share(seconds: float) -> str:
+        return f"{seconds:6.2f} s {100 * seconds / poll_seconds:5.1f} %"
+
+    print(
+        f"posts: {count}, authors: {authors_seen}, polls: {polls},"
+        f" search requests: {requests_made} (40 statuses a page)"
+    )
+    print(f"poll path (HTTP, Mastodon.py, map, store) {rate(poll_seconds)}")
+    print(f"  HTTP round trips (requests)            {share(http)}")
+    print(f"  Mastodon.py JSON decode + type casting {share(mastodonpy)}")
+    print(f"    of which type casting                {share(s['mastodonpy_cast'])}")
+    print(f"  our adapter (raw JSON, map, cursor)    {share(ours)}")
+    print(f"    of which raw JSON decode             {share(s['raw_json'])}")
+    print(f"    of which mapping to PostData         {share(s['mapping'])}")
+    print(f"  DB writes (ingest.store_page)          {share(store)}")
+    print(f"  rest of ingest.poll                    {share(rest)}")
+    print(f"COPY of the same rows                     {rate(copy_seconds)}")
+    print(f"bulk_create of the same rows              {rate(bulk_seconds)}")
+    print(f"ratio poll/COPY: {poll_rate / copy_rate:.3f}")
+    print(f"ratio poll/bulk_create: {poll_rate / bulk_rate:.3f}")
+
+
+if __name__ == "__main__":
+    main()
