@@ -34,7 +34,7 @@ class Command(BaseCommand):
             f"Sandbox network: {posts} new post(s) scheduled; "
             f"{len(brands)} brands, {sources} new source(s)."
         )
-        port = os.environ.get("PORT", "8000")
+        port = os.environ.get("NOJACKAL_PORT", "8000")
         self.stdout.write(self.style.SUCCESS(f"\n  Admin: http://127.0.0.1:{port}/admin/"))
         for username in users:
             self.stdout.write(self.style.SUCCESS(f"  Login: {username} / {password}"))
