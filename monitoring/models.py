@@ -130,9 +130,7 @@ class Source(models.Model):
         credentials: dict[str, str] = {}
         options: dict[str, object] = {}
         if self.account is not None:
-            credentials.update(self.account.get_credentials())
-            options.update(self.account.options)
-            options.setdefault("handle", self.account.handle)
+            credentials, options = self.account.adapter_settings()
         if self.credentials_encrypted:
             credentials.update(decrypt_json(self.credentials_encrypted))
         options.update(self.options)

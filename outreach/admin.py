@@ -598,9 +598,24 @@ class AccountAdmin(admin.ModelAdmin[Account]):
         "created_at",
     ]
 
+    actions = ["test_connection"]
+
     @admin.display(description="credentials", boolean=True)
     def credentials_stored(self, obj: Account) -> bool:
         return obj.has_credentials
+
+    @admin.action(description="Test connection")
+    def test_connection(self, request: HttpRequest, queryset: QuerySet[Account]) -> None:
+        from outreach.crypto import CredentialsError
+        from outreach.dispatch import platform_for
+
+        for account in queryset:
+            try:
+                found = platform_for(account).check()
+            except (PlatformError, CredentialsError) as exc:
+                self.message_user(request, f"{account}: {exc}", level=messages.ERROR)
+            else:
+                self.message_user(request, f"{account}: {found}")
 
     def save_model(self, request: HttpRequest, obj: Account, form: ModelForm, change: bool) -> None:
         if form.cleaned_data.get("clear_credentials"):

@@ -127,8 +127,8 @@ def dispatch_due(*, now: dt.datetime | None = None, limit: int = BATCH_SIZE) -> 
 
 def platform_for(account: Account) -> Platform:
     """The adapter for ``account``, with its decrypted credentials (never logged)."""
-    options: dict[str, Any] = {"handle": account.handle.lstrip("@"), **(account.options or {})}
-    return get_platform(account.platform, credentials=account.get_credentials(), options=options)
+    credentials, options = account.adapter_settings()
+    return get_platform(account.platform, credentials=credentials, options=options)
 
 
 def tell_team(subject: str, body: str) -> None:

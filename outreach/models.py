@@ -74,6 +74,10 @@ class Account(models.Model):
             return {}
         return decrypt_json(self.credentials_encrypted)
 
+    def adapter_settings(self) -> tuple[dict[str, str], dict[str, Any]]:
+        """Credentials and options for this account's platform adapter (never log them)."""
+        return self.get_credentials(), {"handle": self.handle.lstrip("@"), **(self.options or {})}
+
 
 class Playbook(models.Model):
     """One version of the rule set for a kind of case. Rows are never edited in place:

@@ -181,3 +181,47 @@ def test_source_credentials_are_write_only_in_the_admin(staff, secrets_key):
     assert source.adapter_settings()[0] == {"bearer_token": "s3cr3t-value"}
     page = staff.get(url).content.decode()
     assert "s3cr3t" not in page
+
+
+@pytest.mark.parametrize("role", ["Analyst", "Reviewer"])
+def test_analysts_and_reviewers_see_verdicts_and_incidents_and_may_correct(client, role):
+    from django.contrib.auth.models import Group, User
+
+    user = User.objects.create_user("someone", password="pw", is_staff=True)
+    user.groups.add(Group.objects.get(name=role))
+    client.force_login(user)
+    for page in ["detection", "incident", "post", "source"]:
+        assert client.get(reverse(f"admin:monitoring_{page}_changelist")).status_code == 200
+    d = detection(PostFactory(), BrandFactory())
+    client.post(
+        reverse("admin:monitoring_detection_changelist"),
+        {"action": "mark_wrong_brand", "_selected_action": [d.pk]},
+    )
+    d.refresh_from_db()
+    assert d.correction == "wrong_brand"
+    # Activating a classifier is the Admin group's.
+    version = ClassifierVersion.objects.create(version="v9", blob=b"x")
+    client.post(
+        reverse("admin:monitoring_classifierversion_changelist"),
+        {"action": "activate", "_selected_action": [version.pk]},
+    )
+    version.refresh_from_db()
+    assert not version.active
+
+
+def test_test_connection_on_an_account_reports_what_the_platform_found(staff, secrets_key):
+    from outreach.models import Account
+
+    account = Account.objects.create(platform="sandbox", handle="northwind_care")
+    broken = Account(platform="mastodon", handle="nobody")
+    broken.set_credentials({"access_token": "t0ken-never-shown"})
+    broken.save()
+    response = staff.post(
+        reverse("admin:outreach_account_changelist"),
+        {"action": "test_connection", "_selected_action": [account.pk, broken.pk]},
+        follow=True,
+    )
+    body = response.content.decode()
+    assert "posting as @northwind_care" in body
+    assert "@nobody (mastodon):" in body  # the platform's refusal, shown as an error
+    assert "t0ken-never-shown" not in body
