@@ -42,3 +42,48 @@ def timed(fn: Callable[[], T]) -> tuple[T, float]:
     start = time.perf_counter()
     result = fn()
     return result, time.perf_counter() - start
+
+
+def copy_posts(platform: str, source_id: int, posts: list) -> int:  # type: ignore[type-arg]
+    """The baseline: write PostData and their authors with plain COPY; return the count."""
+    import json
+
+    from django.db import connection
+    from django.utils import timezone
+
+    authors = {p.author.external_id: p.author for p in posts}
+    now = timezone.now()
+    connection.ensure_connection()
+    with connection.connection.cursor() as c:
+        with c.copy(
+            "COPY monitoring_person (platform, external_id, handle, display_name,"
+            " profile_url, first_seen_at) FROM STDIN"
+        ) as copy:
+            for a in authors.values():
+                copy.write_row(
+                    (platform, a.external_id, a.handle, a.display_name, a.profile_url, now)
+                )
+        c.execute("SELECT external_id, id FROM monitoring_person WHERE platform = %s", [platform])
+        ids = dict(c.fetchall())
+        with c.copy(
+            "COPY monitoring_post (platform, external_id, author_id, source_id, text, url,"
+            " lang, posted_at, in_reply_to, raw, fetched_at) FROM STDIN"
+        ) as copy:
+            for p in posts:
+                copy.write_row(
+                    (
+                        platform,
+                        p.external_id,
+                        ids[p.author.external_id],
+                        source_id,
+                        p.text,
+                        p.url,
+                        p.lang,
+                        p.posted_at,
+                        p.in_reply_to,
+                        json.dumps(dict(p.raw)),
+                        now,
+                    )
+                )
+    connection.connection.commit()
+    return len(posts)

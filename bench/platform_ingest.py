@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
-from common import REPO, setup_django, timed
+from common import REPO, copy_posts, setup_django, timed
 
 SHARED_DIR = Path(os.environ.get("NOJACKAL_SHARED_DIR", REPO.parent / "shared"))
 RECORDINGS = SHARED_DIR / "data" / "platform_payloads" / "mastodon"
@@ -182,8 +182,7 @@ def run(count: int, authors: int, base_url: str) -> None:
     import mastodon.internals
     import requests
     from django.conf import settings
-    from django.db import connection, transaction
-    from django.utils import timezone
+    from django.db import transaction
 
     from monitoring import ingest
     from monitoring.models import Person, Post, Source
@@ -242,42 +241,7 @@ def run(count: int, authors: int, base_url: str) -> None:
         Person.objects.all().delete()
 
     def copy_all() -> int:
-        people = {p.author.external_id: p.author for p in stored_posts}
-        now = timezone.now()
-        connection.ensure_connection()
-        with connection.connection.cursor() as c:
-            with c.copy(
-                "COPY monitoring_person (platform, external_id, handle, display_name,"
-                " profile_url, first_seen_at) FROM STDIN"
-            ) as out:
-                for a in people.values():
-                    out.write_row(
-                        ("mastodon", a.external_id, a.handle, a.display_name, a.profile_url, now)
-                    )
-            c.execute("SELECT external_id, id FROM monitoring_person WHERE platform = 'mastodon'")
-            ids = dict(c.fetchall())
-            with c.copy(
-                "COPY monitoring_post (platform, external_id, author_id, source_id, text, url,"
-                " lang, posted_at, in_reply_to, raw, fetched_at) FROM STDIN"
-            ) as out:
-                for p in stored_posts:
-                    out.write_row(
-                        (
-                            "mastodon",
-                            p.external_id,
-                            ids[p.author.external_id],
-                            source.pk,
-                            p.text,
-                            p.url,
-                            p.lang,
-                            p.posted_at,
-                            p.in_reply_to,
-                            json.dumps(dict(p.raw)),
-                            now,
-                        )
-                    )
-        connection.connection.commit()
-        return len(stored_posts)
+        return copy_posts("mastodon", source.pk, stored_posts)
 
     def bulk_create_all() -> int:
         people = {p.author.external_id: p.author for p in stored_posts}

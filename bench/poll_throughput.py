@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 
-from common import setup_django, timed
+from common import copy_posts, setup_django, timed
 
 
 def main() -> None:
@@ -22,7 +21,6 @@ def main() -> None:
     args = parser.parse_args()
     setup_django()
 
-    from django.db import connection
     from django.test.utils import override_settings
     from django.utils import timezone
 
@@ -67,42 +65,7 @@ def main() -> None:
     Person.objects.all().delete()
 
     def copy_all() -> int:
-        authors = {p.author.external_id: p.author for p in posts}
-        now = timezone.now()
-        connection.ensure_connection()
-        with connection.connection.cursor() as c:
-            with c.copy(
-                "COPY monitoring_person (platform, external_id, handle, display_name,"
-                " profile_url, first_seen_at) FROM STDIN"
-            ) as copy:
-                for a in authors.values():
-                    copy.write_row(
-                        ("sandbox", a.external_id, a.handle, a.display_name, a.profile_url, now)
-                    )
-            c.execute("SELECT external_id, id FROM monitoring_person WHERE platform = 'sandbox'")
-            ids = dict(c.fetchall())
-            with c.copy(
-                "COPY monitoring_post (platform, external_id, author_id, source_id, text, url,"
-                " lang, posted_at, in_reply_to, raw, fetched_at) FROM STDIN"
-            ) as copy:
-                for p in posts:
-                    copy.write_row(
-                        (
-                            "sandbox",
-                            p.external_id,
-                            ids[p.author.external_id],
-                            source.pk,
-                            p.text,
-                            p.url,
-                            p.lang,
-                            p.posted_at,
-                            p.in_reply_to,
-                            json.dumps(dict(p.raw)),
-                            now,
-                        )
-                    )
-        connection.connection.commit()
-        return len(posts)
+        return copy_posts("sandbox", source.pk, posts)
 
     copied, copy_seconds = timed(copy_all)
     poll_rate = stored / poll_seconds

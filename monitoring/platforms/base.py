@@ -188,6 +188,19 @@ class Platform(abc.ABC):
         self.credentials: Mapping[str, str] = credentials or {}
         self.options: Mapping[str, Any] = options or {}
 
+    def option_timeout(self, default: float) -> float:
+        """The ``timeout`` option in seconds; PermanentError when it is not a sane number."""
+        raw = self.options.get("timeout")
+        if raw is None or raw == "":
+            return default
+        try:
+            value = float(raw)
+        except (TypeError, ValueError):
+            raise PermanentError(f"timeout {raw!r} is not a number of seconds") from None
+        if not 0 < value <= 300:
+            raise PermanentError(f"timeout {raw!r} must be between 0 and 300 seconds")
+        return value
+
     @abc.abstractmethod
     def limits(self) -> Limits:
         """What this platform (or instance) allows."""

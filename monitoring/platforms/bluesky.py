@@ -89,20 +89,6 @@ _TID_RE = re.compile(r"^[234567abcdefghij][234567abcdefghijklmnopqrstuvwxyz]{12}
 _TID_BASE_US = 1_600_000_000_000_000
 
 
-def _timeout(options: Mapping[str, Any], default: float) -> float:
-    """The HTTP timeout option in seconds; PermanentError when it is not a positive number."""
-    raw = options.get("timeout")
-    if raw is None or raw == "":
-        return default
-    try:
-        value = float(raw)
-    except (TypeError, ValueError):
-        raise PermanentError(f"timeout {raw!r} is not a number of seconds") from None
-    if not 0 < value <= 300:
-        raise PermanentError(f"timeout {raw!r} must be between 0 and 300 seconds")
-    return value
-
-
 def record_key_for(idempotency_key: str) -> str:
     """The record key (a TID) for a reply, fixed by the idempotency key before the call.
 
@@ -205,7 +191,7 @@ class BlueskyPlatform(Platform):
     def client(self, *, login: bool = True) -> _RecordingClient:
         """The SDK client, logged in when credentials are set (reusing this process's session)."""
         if self._client is None:
-            timeout = _timeout(self.options, DEFAULT_TIMEOUT)
+            timeout = self.option_timeout(DEFAULT_TIMEOUT)
             # httpx retries nothing by default; the timeout keeps a hung host from holding a worker.
             self._client = _RecordingClient(self.base_url, request=Request(timeout=timeout))
         if login and self._did is None and self.credentials.get("identifier"):

@@ -64,7 +64,7 @@ class HackerNewsPlatform(Platform):
         super().__init__(credentials=credentials, options=options)
         self.base_url = str(self.options.get("base_url") or DEFAULT_BASE_URL).rstrip("/")
         self.web_url = str(self.options.get("web_url") or DEFAULT_WEB_URL).rstrip("/")
-        self.timeout = float(self.options.get("timeout") or DEFAULT_TIMEOUT)
+        self.timeout = self.option_timeout(DEFAULT_TIMEOUT)
         self.session = requests.Session()
 
     def limits(self) -> Limits:

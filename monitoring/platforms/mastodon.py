@@ -70,20 +70,6 @@ _NOTIFICATION_KINDS = {
 }
 
 
-def _timeout(options: Mapping[str, Any], default: float) -> float:
-    """The HTTP timeout option in seconds; PermanentError when it is not a positive number."""
-    raw = options.get("timeout")
-    if raw is None or raw == "":
-        return default
-    try:
-        value = float(raw)
-    except (TypeError, ValueError):
-        raise PermanentError(f"timeout {raw!r} is not a number of seconds") from None
-    if not 0 < value <= 300:
-        raise PermanentError(f"timeout {raw!r} must be between 0 and 300 seconds")
-    return value
-
-
 def _id_key(value: str) -> tuple[int, str]:
     # Mastodon ids are numeric strings too large for JS; compare them as numbers
     # without converting (other servers use sortable non-numeric ids).
@@ -153,7 +139,7 @@ class MastodonPlatform(Platform):
                 access_token=self.credentials.get("access_token") or None,
                 api_base_url=self.base_url,
                 ratelimit_method="throw",
-                request_timeout=_timeout(self.options, DEFAULT_TIMEOUT),
+                request_timeout=self.option_timeout(DEFAULT_TIMEOUT),
                 session=session,
                 # A stated version stops Mastodon.py from probing /api/v1/instance
                 # before search calls (an extra request, and a hidden failure point).

@@ -96,7 +96,7 @@ class RedditPlatform(Platform):
         self.base_url = str(self.options.get("base_url") or DEFAULT_BASE_URL).rstrip("/")
         self.auth_url = str(self.options.get("auth_url") or DEFAULT_AUTH_URL).rstrip("/")
         self.web_url = str(self.options.get("web_url") or DEFAULT_WEB_URL).rstrip("/")
-        self.timeout = float(self.options.get("timeout") or DEFAULT_TIMEOUT)
+        self.timeout = self.option_timeout(DEFAULT_TIMEOUT)
         self.page_size = max(1, min(int(self.options.get("page_size") or DEFAULT_PAGE_SIZE), 100))
         self.session = requests.Session()
         self._token = ""

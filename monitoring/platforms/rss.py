@@ -64,7 +64,7 @@ class RssPlatform(Platform):
         options: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(credentials=credentials, options=options)
-        self.timeout = float(self.options.get("timeout") or DEFAULT_TIMEOUT)
+        self.timeout = self.option_timeout(DEFAULT_TIMEOUT)
         self.session = requests.Session()
 
     def limits(self) -> Limits:

@@ -89,20 +89,6 @@ class _TimeoutAdapter(HTTPAdapter):
         return super().send(request, **kwargs)
 
 
-def _timeout(options: Mapping[str, Any], default: float) -> float:
-    """The HTTP timeout option in seconds; PermanentError when it is not a positive number."""
-    raw = options.get("timeout")
-    if raw is None or raw == "":
-        return default
-    try:
-        value = float(raw)
-    except (TypeError, ValueError):
-        raise PermanentError(f"timeout {raw!r} is not a number of seconds") from None
-    if not 0 < value <= 300:
-        raise PermanentError(f"timeout {raw!r} must be between 0 and 300 seconds")
-    return value
-
-
 def _id_key(value: str) -> tuple[int, str]:
     return (len(value), value)
 
@@ -169,7 +155,7 @@ class XPlatform(Platform):
                 return_type=dict,
                 wait_on_rate_limit=False,  # the poller waits, with jitter, not a worker thread
             )
-            adapter = _TimeoutAdapter(_timeout(self.options, DEFAULT_TIMEOUT), base_url)
+            adapter = _TimeoutAdapter(self.option_timeout(DEFAULT_TIMEOUT), base_url)
             client.session.mount("https://", adapter)
             client.session.mount("http://", adapter)
             client.session.hooks["response"].append(self._remember)
