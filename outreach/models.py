@@ -15,7 +15,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from monitoring.models import Brand, Person, Post
-from monitoring.platforms import PLATFORM_CHOICES
+from monitoring.platforms import PLATFORM_CHOICES, NotificationKind
 
 
 def text_hash(text: str) -> str:
@@ -468,15 +468,15 @@ class OutboundAction(models.Model):
         return f"{self.get_kind_display()} for case {self.case_id} ({self.state})"
 
 
-class EngagementKind(models.TextChoices):
-    REPLY = "reply", "Reply"
-    MENTION = "mention", "Mention"
-    FAVOURITE = "favourite", "Favourite"
-    BOOST = "boost", "Boost"
-    FOLLOW = "follow", "Follow"
-    PRIVATE_MESSAGE = "private_message", "Private message"
-    BLOCK = "block", "Block"
-    MUTE = "mute", "Mute"
+# What a person did, exactly the kinds the platform adapters report: one list,
+# so a kind added to the adapters cannot be refused by the database or vice versa.
+EngagementKind = models.TextChoices(
+    "EngagementKind",
+    [
+        (kind.upper(), (kind, kind.replace("_", " ").capitalize()))
+        for kind in NotificationKind.CHOICES
+    ],
+)
 
 
 class EngagementEvent(models.Model):
