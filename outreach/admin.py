@@ -70,6 +70,15 @@ def shown(text: str | None, limit: int | None = None) -> SafeString:
     return format_html('<bdi class="nj-text">{}</bdi>', visible)
 
 
+def _findings(draft: ReplyDraft | None) -> list[dict[str, Any]]:
+    """A draft's tone findings, each with the (escaped) excerpt it is about."""
+    if draft is None:
+        return []
+    return [
+        {**f, "excerpt": shown(draft.text[f["start"] : f["end"]], 80)} for f in draft.tone_findings
+    ]
+
+
 class QueueFilter(admin.SimpleListFilter):
     """Open cases by default: the queue is the work still to do."""
 
@@ -93,7 +102,7 @@ class QueueFilter(admin.SimpleListFilter):
             }
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Case]) -> QuerySet[Case]:
-        if self.value() == "all" or request.GET.get("stage__exact"):
+        if self.value() == "all" or request.GET.get("stage__exact") or request.GET.get("amend"):
             return queryset
         if self.value() == "closed":
             return queryset.filter(stage__in=CLOSED_STAGES)
@@ -144,6 +153,25 @@ class IncidentFilter(admin.SimpleListFilter):
             return queryset.exclude(incident_ref="")
         if self.value() == "no":
             return queryset.filter(incident_ref="")
+        return queryset
+
+
+class AmendRequestFilter(admin.SimpleListFilter):
+    """Own-brand requests to amend a post, written and waiting for a reviewer."""
+
+    title = "request to amend"
+    parameter_name = "amend"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("to_approve", "Awaiting approval")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Case]) -> QuerySet[Case]:
+        if self.value() == "to_approve":
+            return queryset.filter(
+                stage=Stage.RESOLVED,
+                drafts__is_first_reply=False,
+                drafts__approved_at__isnull=True,
+            )
         return queryset
 
 
@@ -213,6 +241,7 @@ class CaseAdmin(admin.ModelAdmin[Case]):
         "kind",
         AssigneeFilter,
         IncidentFilter,
+        AmendRequestFilter,
     )
     list_select_related = ["person", "post", "brand", "assignee"]
     search_fields = ["=id", "=person__handle", "=incident_ref"]
@@ -334,6 +363,7 @@ class CaseAdmin(admin.ModelAdmin[Case]):
             path("<int:pk>/move/<str:name>/", wrap(self.move_view), name="outreach_case_move"),
             path("<int:pk>/research/", wrap(self.research_view), name="outreach_case_research"),
             path("<int:pk>/draft/", wrap(self.draft_view), name="outreach_case_draft"),
+            path("<int:pk>/amend/", wrap(self.amend_view), name="outreach_case_amend"),
             *super().get_urls(),
         ]
 
@@ -368,17 +398,22 @@ class CaseAdmin(admin.ModelAdmin[Case]):
             # The case page has no save: every change goes through a move's own URL.
             raise PermissionDenied
         research = ResearchNote.objects.filter(case=case).first()
-        draft = (
-            ReplyDraft.objects.filter(case=case, is_first_reply=True)
-            .select_related("author", "approved_by", "rejected_by")
-            .first()
-        )
+        drafts = {
+            d.is_first_reply: d
+            for d in ReplyDraft.objects.filter(case=case).select_related(
+                "author", "approved_by", "rejected_by"
+            )
+        }
+        draft, amend = drafts.get(True), drafts.get(False)
         thread, thread_error = self._thread(case)
-        findings = []
-        if draft is not None:
-            for f in draft.tone_findings:
-                findings.append({**f, "excerpt": shown(draft.text[f["start"] : f["end"]], 80)})
         can_change = self.has_change_permission(request, case)
+        actions = list(OutboundAction.objects.filter(case=case).select_related("account"))
+        amend_live = [
+            a
+            for a in actions
+            if a.kind == OutboundAction.Kind.AMEND_REQUEST
+            and a.state != OutboundAction.State.CANCELLED
+        ]
         extra = {
             "case": case,
             "post_text": shown(case.post.text),
@@ -417,14 +452,26 @@ class CaseAdmin(admin.ModelAdmin[Case]):
             "draft_text": shown(draft.text) if draft else "",
             "draft_hash": text_hash(draft.text) if draft else "",
             "draft_form": DraftForm(initial={"text": draft.text if draft else ""}),
-            "findings": findings,
+            "findings": _findings(draft),
+            # Own-brand, after resolution: one request to amend the post.
+            "amend_shown": case.kind == Case.Kind.OWN_BRAND
+            and (amend is not None or case.stage in (Stage.RESOLVED, Stage.AMEND_REQUESTED)),
+            "amend": amend,
+            "amend_text": shown(amend.text) if amend else "",
+            "amend_hash": text_hash(amend.text) if amend else "",
+            "amend_form": DraftForm(initial={"text": amend.text if amend else ""}),
+            "amend_findings": _findings(amend),
+            "amend_editable": can_change
+            and case.stage == Stage.RESOLVED
+            and not any(a.state != OutboundAction.State.PENDING for a in amend_live),
+            "amend_queued": amend_live[0] if amend_live else None,
             "moves": workflow.available_moves(case, request.user) if can_change else [],
             "can_change": can_change,
             # The forms show only where the workflow would accept them.
             "research_editable": can_change and case.stage in (Stage.RESEARCHING, Stage.DRAFTING),
             "draft_editable": can_change
             and case.stage in (Stage.DRAFTING, Stage.AWAITING_APPROVAL, Stage.APPROVED),
-            "actions": OutboundAction.objects.filter(case=case).select_related("account"),
+            "actions": actions,
             "engagements": [
                 {"kind": e.get_kind_display(), "text": shown(e.text, 280), "at": e.occurred_at}
                 for e in EngagementEvent.objects.filter(case=case)
@@ -474,7 +521,9 @@ class CaseAdmin(admin.ModelAdmin[Case]):
             "reject_draft": lambda: workflow.reject_draft(case, actor=user, note=note),
             "request_follow": lambda: workflow.request_follow(case, actor=user),
             "resolve": lambda: workflow.resolve(case, actor=user, note=note),
-            "request_amend": lambda: workflow.request_amend(case, actor=user, note=note),
+            "approve_amend_request": lambda: workflow.approve_amend_request(
+                case, actor=user, text_hash_seen=form.cleaned_data.get("text_hash", "")
+            ),
             "dismiss": lambda: workflow.dismiss(case, actor=user, reason=note),
             "opt_out": lambda: workflow.opt_out(case, actor=user, reason=note),
             "mark_failed": lambda: workflow.mark_failed(case, actor=user, note=note),
@@ -538,6 +587,28 @@ class CaseAdmin(admin.ModelAdmin[Case]):
                 )
             else:
                 messages.success(request, "Draft saved.")
+        return self._back(case)
+
+    def amend_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        case = self._case_for_post(request, pk)
+        form = DraftForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, f"Request not saved: {form.errors.as_text()}")
+            return self._back(case)
+        try:
+            draft = workflow.save_amend_request(
+                case, actor=request.user, text=form.cleaned_data["text"]
+            )
+        except workflow.WorkflowError as exc:
+            messages.error(request, str(exc))
+        else:
+            blocking = draft.blocking_codes
+            if blocking:
+                messages.warning(
+                    request, "Request saved with blocking findings: " + ", ".join(blocking)
+                )
+            else:
+                messages.success(request, "Request saved; a reviewer approves it before it goes.")
         return self._back(case)
 
     # --- opening a case by hand --------------------------------------------------

@@ -17,7 +17,8 @@ one goes ``pending -> sending -> sent | failed | cancelled``:
    engagement, the account's rate-limit state). A rule that will not change
    refuses the send with a recorded reason; a cap or a rate limit only defers it.
 4. **Send** through the adapter with the action's idempotency key, then record
-   sent (``workflow.mark_reply_sent`` for replies) or failed. ``TransientError``
+   sent (``workflow.mark_reply_sent`` for the first reply and the own-brand
+   request to amend the post, which answers ``in_reply_to``) or failed. ``TransientError``
    goes back to pending with exponential backoff and jitter up to a ceiling of
    attempts; ``PermanentError`` fails the action and the case and tells the team.
 """
@@ -47,6 +48,7 @@ from monitoring.platforms import (
 )
 from outreach import workflow
 from outreach.models import (
+    TEXT_KINDS,
     Account,
     Case,
     CaseEvent,
@@ -343,7 +345,7 @@ def _transient(claim: _Claim, exc: TransientError, now: dt.datetime) -> Outcome:
 def _record(claim: _Claim, sent: Sent, result: str) -> Outcome:
     """The platform has it: record sent. This must not be lost, whatever the case did meanwhile."""
     action = claim.action
-    if action.kind == Kind.REPLY:
+    if action.kind in TEXT_KINDS:
         try:
             workflow.mark_reply_sent(action.pk, external_id=sent.external_id, url=sent.url)
             return Outcome(action.pk, result, sent.external_id)
@@ -371,7 +373,8 @@ def _record(claim: _Claim, sent: Sent, result: str) -> Outcome:
     if problem:
         tell_team(
             f"nojackal: a reply went out on case {action.case_id} after it changed",
-            f"Our reply {sent.url or sent.external_id} was posted, but the case could not "
+            f"Our {action.get_kind_display().lower()} {sent.url or sent.external_id} was "
+            "posted, but the case could not "
             f"move on: {problem}\nPlease look at case {action.case_id}.\n",
         )
     return Outcome(action.pk, result, sent.external_id)
@@ -449,6 +452,16 @@ def _check(claim: _Claim, now: dt.datetime) -> Outcome | None:
     return None
 
 
+def _other_sent_ids(action: OutboundAction) -> list[str]:
+    """Our other posts on the case (the first reply, when the amend request is reconciled)."""
+    return list(
+        OutboundAction.objects.filter(case_id=action.case_id, kind__in=TEXT_KINDS)
+        .exclude(pk=action.pk)
+        .exclude(external_id="")
+        .values_list("external_id", flat=True)
+    )
+
+
 # --- The one entry point --------------------------------------------------------------
 
 
@@ -467,10 +480,13 @@ def send_action(action_id: int, *, now: dt.datetime | None = None) -> Outcome:
     except PermanentError as exc:
         return _fail(claim, str(exc))
     case = action.case
-    if claim.reclaimed and action.kind == Kind.REPLY:
+    in_reply_to = action.in_reply_to or case.post.external_id
+    if claim.reclaimed and action.kind in TEXT_KINDS:
         try:
             found = adapter.find_reply(
-                in_reply_to=case.post.external_id, idempotency_key=action.idempotency_key
+                in_reply_to=in_reply_to,
+                idempotency_key=action.idempotency_key,
+                exclude=_other_sent_ids(action),
             )
         except TransientError as exc:
             return _transient(claim, exc, now)
@@ -484,9 +500,9 @@ def send_action(action_id: int, *, now: dt.datetime | None = None) -> Outcome:
     if refusal is not None:
         return refusal
     try:
-        if action.kind == Kind.REPLY:
+        if action.kind in TEXT_KINDS:
             sent = adapter.reply(
-                in_reply_to=case.post.external_id,
+                in_reply_to=in_reply_to,
                 text=action.text,
                 idempotency_key=action.idempotency_key,
             )

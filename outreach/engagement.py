@@ -26,7 +26,13 @@ from django.utils import timezone
 from monitoring.platforms import NotSupported, PermanentError, TransientError
 from monitoring.platforms.base import Notification
 from outreach import dispatch, workflow
-from outreach.models import Account, EngagementEvent, OutboundAction, normalise_handle
+from outreach.models import (
+    TEXT_KINDS,
+    Account,
+    EngagementEvent,
+    OutboundAction,
+    normalise_handle,
+)
 
 log = logging.getLogger(__name__)
 
@@ -135,7 +141,8 @@ def match_case_id(account: Account, note: Notification) -> int | None:
         return None
     replies = OutboundAction.objects.filter(
         account_id=account.pk,
-        kind=OutboundAction.Kind.REPLY,
+        # Our first reply, or the own-brand request to amend the post.
+        kind__in=TEXT_KINDS,
         state=OutboundAction.State.SENT,
         case__platform=account.platform,
     ).filter(_same_person(note))

@@ -327,7 +327,11 @@ class ResearchNote(models.Model):
 
 
 class ReplyDraft(models.Model):
-    """The first public reply of a case, edited in place; approval covers one exact text."""
+    """A public reply of a case, edited in place; approval covers one exact text.
+
+    Every case has at most one first reply (``is_first_reply``); an own-brand case
+    may also have one later draft: the request to amend the post after resolution.
+    """
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="drafts")
     is_first_reply = models.BooleanField(default=True, editable=False)
@@ -366,6 +370,9 @@ class ReplyDraft(models.Model):
             models.UniqueConstraint(
                 fields=["case"], condition=Q(is_first_reply=True), name="draft_one_first_reply"
             ),
+            models.UniqueConstraint(
+                fields=["case"], condition=Q(is_first_reply=False), name="draft_one_amend_request"
+            ),
             # An approval is whole or absent: who, when and which text.
             models.CheckConstraint(
                 condition=(
@@ -399,6 +406,13 @@ class ActionKind(models.TextChoices):
     REPLY = "reply", "Public reply"
     FOLLOW = "follow", "Follow"
     PRIVATE_MESSAGE = "private_message", "Private message"
+    # Own-brand, after resolution: one polite public reply asking whether the
+    # person would amend their post (an approved, tone-checked ReplyDraft).
+    AMEND_REQUEST = "amend_request", "Request to amend the post"
+
+
+# The kinds that post text publicly, each from an approved draft.
+TEXT_KINDS: tuple[str, ...] = (ActionKind.REPLY, ActionKind.AMEND_REQUEST)
 
 
 class ActionState(models.TextChoices):
@@ -427,6 +441,8 @@ class OutboundAction(models.Model):
     )
     text = models.TextField(blank=True)
     text_hash = models.CharField(max_length=64, blank=True)
+    # The post a reply answers, fixed at approval; empty means the case's post.
+    in_reply_to = models.CharField(max_length=255, blank=True)
     external_id = models.CharField(max_length=255, blank=True)
     url = models.URLField(max_length=1000, blank=True)
     error = models.TextField(blank=True)
@@ -454,8 +470,13 @@ class OutboundAction(models.Model):
                 condition=Q(kind="follow") & ~Q(state="cancelled"),
                 name="action_one_follow_per_case",
             ),
+            models.UniqueConstraint(
+                fields=["case"],
+                condition=Q(kind="amend_request") & ~Q(state="cancelled"),
+                name="action_one_amend_request_per_case",
+            ),
             models.CheckConstraint(
-                condition=~Q(kind="reply") | (~Q(text="") & ~Q(text_hash="")),
+                condition=~Q(kind__in=TEXT_KINDS) | (~Q(text="") & ~Q(text_hash="")),
                 name="action_reply_has_text",
             ),
         ]

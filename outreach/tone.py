@@ -32,7 +32,8 @@ placeholder               an unfilled template placeholder such as {name} or [FI
 too_long                  longer than the platform allows (in the platform's length unit)
 empty                     nothing to send
 no_reference_to_problem   never acknowledges the person's problem (blocks on competitor 1st reply)
-no_contact_route          own-brand reply offers no private route (DM, email, phone, support link)
+no_contact_route          own-brand reply offers no private route (DM, email, phone, support link;
+                          blocks the first reply, a warning later)
 shouting                  several words in capitals (warning)
 exclamation_run           runs of exclamation marks, or many of them (warning)
 emoji_run                 three or more emoji in a row (warning)
@@ -120,9 +121,7 @@ ALWAYS_BLOCKING = frozenset(
         "empty",
     }
 )
-WARNING_CODES = frozenset(
-    {"shouting", "exclamation_run", "emoji_run", "unchanged_template", "no_contact_route"}
-)
+WARNING_CODES = frozenset({"shouting", "exclamation_run", "emoji_run", "unchanged_template"})
 
 
 @dataclass(frozen=True)
@@ -644,7 +643,7 @@ _THREAT = _rx(
     r"\bact\s+on\s+(?:them|these|those|such\s+posts)\b",
 )
 _ARGUING = _rx(
-    r"\byou(?:'re|\s+are)\s+(?:simply\s+|just\s+|completely\s+|totally\s+|clearly\s+)?"
+    r"\byou(?:'re|\s+are|\s+were)\s+(?:simply\s+|just\s+|completely\s+|totally\s+|clearly\s+)?"
     r"(?:wrong|mistaken|lying|exaggerating|overreacting|confused|misinformed|incorrect)\b",
     r"\b(?:that(?:'s|\s+is)|this\s+is|it(?:'s|\s+is))\s+(?:simply\s+|just\s+|completely\s+|"
     r"totally\s+|absolutely\s+)?(?:not\s+true|untrue|false|a\s+lie|incorrect|nonsense|"
@@ -1064,8 +1063,9 @@ def check_reply(text: str, context: ReplyContext) -> list[Finding]:
         )
 
     if not competitor and not _CONTACT_ROUTE.search(norm):
+        # The own-brand first reply moves the conversation to a private channel.
         add("no_contact_route", 0, len(text), "offer DM, email, phone or a support link",
-            block=False)  # fmt: skip
+            block=context.first_reply)  # fmt: skip
 
     # -- warnings (both playbooks)
     shout = _shouting(head)

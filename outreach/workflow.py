@@ -372,8 +372,8 @@ def _hashtags(terms: Iterable[str]) -> list[str]:
     return ["#" + re.sub(r"\W+", "", t) for t in terms if re.sub(r"\W+", "", t)]
 
 
-def reply_context(case: Case) -> ReplyContext:
-    """What the tone guard needs to judge the first reply of ``case``."""
+def reply_context(case: Case, *, first_reply: bool = True) -> ReplyContext:
+    """What the tone guard needs to judge a reply on ``case`` (the first one, or a later one)."""
     limits = _limits(case.platform)
     own = _terms(Brand.Kind.OWN)
     return ReplyContext(
@@ -383,13 +383,13 @@ def reply_context(case: Case) -> ReplyContext:
         post_text=case.post.text,
         max_length=limits.reply_max_length if limits.can_reply else 0,
         length_unit=limits.length_unit,
-        first_reply=True,
+        first_reply=first_reply,
         templates=tuple(str(t) for t in case.playbook.reply_templates or ()),
         own_hashtags=_hashtags(own),
     )
 
 
-def tone_findings(case: Case, text: str) -> list[dict[str, Any]]:
+def tone_findings(case: Case, text: str, *, first_reply: bool = True) -> list[dict[str, Any]]:
     """The tone guard's findings for ``text`` as a reply on ``case``, as JSON values."""
     return [
         {
@@ -399,7 +399,7 @@ def tone_findings(case: Case, text: str) -> list[dict[str, Any]]:
             "start": f.start,
             "end": f.end,
         }
-        for f in check_reply(text, reply_context(case))
+        for f in check_reply(text, reply_context(case, first_reply=first_reply))
     ]
 
 
@@ -681,6 +681,17 @@ def save_research(
     return note
 
 
+def _new_text(draft: ReplyDraft, text: str, actor: User | None) -> None:
+    """A changed text voids the approval; its editor joins those who may not approve it."""
+    draft.text = text
+    if actor is not None and actor.pk != draft.author_id and actor.pk not in draft.editor_ids:
+        draft.editor_ids = [*draft.editor_ids, actor.pk]
+    draft.approved_by = None
+    draft.approved_at = None
+    draft.approved_text_hash = ""
+    draft.submitted_at = None
+
+
 def save_draft(case: Case | int, *, actor: User, text: str) -> ReplyDraft:
     """Write or edit the reply draft; an edit voids any approval and sends the case back
     to drafting (rule 3). Tone findings are recomputed on every save."""
@@ -714,17 +725,7 @@ def save_draft(case: Case | int, *, actor: User, text: str) -> ReplyDraft:
         was_approved = draft.approved_at is not None
         draft.tone_findings = findings
         if changed:
-            draft.text = text
-            if (
-                actor is not None
-                and actor.pk != draft.author_id
-                and actor.pk not in draft.editor_ids
-            ):
-                draft.editor_ids = [*draft.editor_ids, actor.pk]
-            draft.approved_by = None
-            draft.approved_at = None
-            draft.approved_text_hash = ""
-            draft.submitted_at = None
+            _new_text(draft, text, actor)
         draft.save()
         if changed and case.stage == Stage.APPROVED:
             if OutboundAction.objects.filter(
@@ -900,18 +901,29 @@ def expire(case: Case | int, *, actor: User | None = None, now: dt.datetime | No
     return case
 
 
+# What a sent text moves the case to: the first reply waits for the person; the
+# own-brand request to amend the post closes the case's last step.
+_SENT_STAGE = {
+    OutboundAction.Kind.REPLY: (Stage.AWAITING_ENGAGEMENT, "mark_reply_sent"),
+    OutboundAction.Kind.AMEND_REQUEST: (Stage.AMEND_REQUESTED, "mark_amend_request_sent"),
+}
+
+
 def mark_reply_sent(action_id: int, *, external_id: str, url: str = "") -> Case:
-    """Record that the dispatcher posted the approved reply (approved -> awaiting_engagement)."""
+    """Record that the dispatcher posted an approved text: the first reply (approved ->
+    awaiting_engagement) or the request to amend the post (resolved -> amend_requested)."""
     action = OutboundAction.objects.select_related(
         "case__post", "case__person", "case__playbook"
     ).get(pk=action_id)
     case = action.case
-    if action.kind != OutboundAction.Kind.REPLY:
-        raise WorkflowError("only a reply moves a case to awaiting engagement")
+    if action.kind not in _SENT_STAGE:
+        raise WorkflowError("only a reply or a request to amend is recorded as a sent text")
+    target, move = _SENT_STAGE[action.kind]
     draft = action.draft
     if draft is None or not draft.approval_is_valid or draft.approved_text_hash != action.text_hash:
         raise RuleViolation(HUMAN_APPROVAL, "the reply's text is not the approved text")
-    _check_research(case)
+    if action.kind == OutboundAction.Kind.REPLY:
+        _check_research(case)
     now = timezone.now()
     with transaction.atomic():
         claimed = OutboundAction.objects.filter(
@@ -920,13 +932,7 @@ def mark_reply_sent(action_id: int, *, external_id: str, url: str = "") -> Case:
         ).update(state=OutboundAction.State.SENT, external_id=external_id, url=url, sent_at=now)
         if claimed != 1:
             raise TransitionNotAllowed(f"outbound action {action.pk} is already {action.state}")
-        _move(
-            case,
-            to=Stage.AWAITING_ENGAGEMENT,
-            actor=None,
-            action="mark_reply_sent",
-            note=url or external_id,
-        )
+        _move(case, to=target, actor=None, action=move, note=url or external_id)
     return case
 
 
@@ -1088,16 +1094,189 @@ def resolve(case: Case | int, *, actor: User, note: str = "") -> Case:
     return case
 
 
-def request_amend(case: Case | int, *, actor: User, note: str = "") -> Case:
-    """Own-brand only: after resolution, we politely asked whether they would amend the post."""
-    case = _case(case)
+# --- Own-brand: one polite request to amend the post, after resolution -----------
+
+
+def _amend_draft(case: Case) -> ReplyDraft | None:
+    return ReplyDraft.objects.filter(case_id=case.pk, is_first_reply=False).first()
+
+
+def _sent_reply(case: Case) -> OutboundAction | None:
+    return (
+        OutboundAction.objects.filter(
+            case_id=case.pk, kind=OutboundAction.Kind.REPLY, state=OutboundAction.State.SENT
+        )
+        .select_related("account")
+        .first()
+    )
+
+
+def _check_amend_allowed(case: Case, now: dt.datetime | None = None) -> None:
+    """An own-brand case, resolved, with our reply sent, within the window after resolution."""
     if case.kind != PlaybookKind.OWN_BRAND:
         raise WorkflowError("only own-brand cases ask for an amended post")
-    _move(case, to=Stage.AMEND_REQUESTED, actor=actor, action="request_amend", note=note)
-    return case
+    if case.stage != Stage.RESOLVED:
+        raise TransitionNotAllowed(f"ask only after the problem is resolved (case is {case.stage})")
+    if _sent_reply(case) is None:
+        raise RuleViolation(ONE_UNSOLICITED, "no reply of ours was sent on this case")
+    window = dt.timedelta(days=case.playbook.engagement_window_days)
+    if case.closed_at is not None and case.closed_at + window < _now(now):
+        raise RuleViolation(
+            FRESHNESS,
+            f"resolved more than {case.playbook.engagement_window_days} days ago: "
+            "too late to ask about the post",
+        )
+
+
+def amend_target(case: Case) -> str:
+    """The post a request to amend answers: the person's latest public answer to us in the
+    conversation (so they are notified, and it is not the post our first reply answered),
+    else their original post."""
+    for payload in (
+        EngagementEvent.objects.filter(
+            case_id=case.pk,
+            kind__in=[EngagementEvent.Kind.REPLY, EngagementEvent.Kind.MENTION],
+        )
+        .order_by("-occurred_at", "-pk")
+        .values_list("payload", flat=True)
+    ):
+        post_id = str((payload or {}).get("post_id") or "")
+        if post_id:
+            return post_id
+    return case.post.external_id
+
+
+def save_amend_request(case: Case | int, *, actor: User, text: str) -> ReplyDraft:
+    """Write or edit the own-brand request to amend the post (tone-checked as a later reply).
+
+    An edit voids the approval and cancels a queued, unsent request (rule 3).
+    """
+    case = _case(case)
+    text = text.replace("\r\n", "\n").strip()
+    if not text:
+        raise WorkflowError("the request is empty")
+    if len(text) > MAX_DRAFT_CHARS:
+        raise WorkflowError(f"the request is longer than {MAX_DRAFT_CHARS} characters")
+    _check_amend_allowed(case)
+    findings = tone_findings(case, text, first_reply=False)
+    with transaction.atomic():
+        draft = (
+            ReplyDraft.objects.select_for_update()
+            .filter(case_id=case.pk, is_first_reply=False)
+            .first()
+        )
+        if draft is None:
+            draft = ReplyDraft.objects.create(
+                case_id=case.pk,
+                is_first_reply=False,
+                text=text,
+                author_id=_person_id(actor),
+                tone_findings=findings,
+                editor_ids=[],
+            )
+            _event(case, action="save_amend_request", actor=actor)
+            return draft
+        changed = draft.text != text
+        if (
+            changed
+            and OutboundAction.objects.filter(
+                case_id=case.pk,
+                kind=OutboundAction.Kind.AMEND_REQUEST,
+                state__in=[OutboundAction.State.SENDING, OutboundAction.State.SENT],
+            ).exists()
+        ):
+            raise TransitionNotAllowed("the approved request is already being sent")
+        draft.tone_findings = findings
+        note = ""
+        if changed:
+            note = "approval void" if draft.approved_at else ""
+            _new_text(draft, text, actor)
+            cancelled = OutboundAction.objects.filter(
+                case_id=case.pk,
+                kind=OutboundAction.Kind.AMEND_REQUEST,
+                state=OutboundAction.State.PENDING,
+            ).update(state=OutboundAction.State.CANCELLED, error="request edited after approval")
+            if cancelled:
+                note = "request edited after approval; the queued one is cancelled"
+        draft.save()
+        _event(case, action="save_amend_request", actor=actor, note=note)
+    return draft
+
+
+def approve_amend_request(case: Case | int, *, actor: User, text_hash_seen: str) -> OutboundAction:
+    """Approve the exact request text the reviewer read and queue it in the outbox.
+
+    It goes out from the account that sent our first reply, as a reply to the
+    person's latest answer (``amend_target``); the case moves to amend_requested
+    when it is sent.
+    """
+    case = _case(case)
+    _check_amend_allowed(case)
+    _check_approver(actor)
+    draft = _amend_draft(case)
+    if draft is None or not draft.text.strip():
+        raise WorkflowError("there is no request to amend yet")
+    if text_hash_seen != text_hash(draft.text):
+        raise RuleViolation(
+            HUMAN_APPROVAL, "the request changed since you read it; reload and read it again"
+        )
+    _check_four_eyes(case, draft, actor)
+    findings = tone_findings(case, draft.text, first_reply=False)
+    _check_tone(findings)
+    _check_dnc(case)
+    reply = _sent_reply(case)
+    assert reply is not None  # _check_amend_allowed
+    now = timezone.now()
+    with transaction.atomic():
+        account = Account.objects.select_for_update().get(pk=reply.account_id)
+        if not account.enabled:
+            raise WorkflowError(f"{account} is disabled; enable it to send the request")
+        approved = ReplyDraft.objects.filter(pk=draft.pk, text=draft.text).update(
+            approved_by_id=actor.pk,
+            approved_at=now,
+            approved_text_hash=text_hash(draft.text),
+            tone_findings=findings,
+        )
+        if approved != 1:
+            raise TransitionNotAllowed("the request changed while approving; reload the page")
+        try:
+            with transaction.atomic():
+                action = OutboundAction.objects.create(
+                    case_id=case.pk,
+                    kind=OutboundAction.Kind.AMEND_REQUEST,
+                    account=account,
+                    draft=draft,
+                    idempotency_key=f"case{case.pk}-amend-{uuid.uuid4().hex}",
+                    text=draft.text,
+                    text_hash=text_hash(draft.text),
+                    in_reply_to=amend_target(case),
+                    not_before=_send_slot(case, account, now),
+                )
+        except IntegrityError:
+            raise RuleViolation(
+                ONE_UNSOLICITED, "this case already has a request to amend the post"
+            ) from None
+        _event(
+            case,
+            action="approve_amend_request",
+            actor=actor,
+            note=f"approved text sha256 {text_hash(draft.text)[:12]}",
+        )
+    return action
 
 
 # --- The dispatcher's last look before a send ------------------------------------
+
+
+def _check_hourly(action: OutboundAction, now: dt.datetime) -> None:
+    sent_last_hour = OutboundAction.objects.filter(
+        account_id=action.account_id,
+        state=OutboundAction.State.SENT,
+        sent_at__gte=now - dt.timedelta(hours=1),
+    ).count()
+    account = Account.objects.get(pk=action.account_id)
+    if sent_last_hour >= account.max_sends_per_hour:
+        raise RuleViolation(NO_PILE_ON, f"{account} reached its hourly cap")
 
 
 def check_sendable(action: OutboundAction, *, now: dt.datetime | None = None) -> None:
@@ -1116,14 +1295,21 @@ def check_sendable(action: OutboundAction, *, now: dt.datetime | None = None) ->
         ):
             raise RuleViolation(HUMAN_APPROVAL, "the text is not the approved text")
         _check_fresh(case, now)
-        sent_last_hour = OutboundAction.objects.filter(
-            account_id=action.account_id,
-            state=OutboundAction.State.SENT,
-            sent_at__gte=now - dt.timedelta(hours=1),
-        ).count()
-        account = Account.objects.get(pk=action.account_id)
-        if sent_last_hour >= account.max_sends_per_hour:
-            raise RuleViolation(NO_PILE_ON, f"{account} reached its hourly cap")
+        _check_hourly(action, now)
+    elif action.kind == OutboundAction.Kind.AMEND_REQUEST:
+        if case.stage != Stage.RESOLVED:
+            raise RuleViolation(
+                ONE_UNSOLICITED, f"the case is {case.stage}; the request goes out only once"
+            )
+        draft = action.draft
+        if (
+            draft is None
+            or not draft.approval_is_valid
+            or draft.approved_text_hash != action.text_hash
+        ):
+            raise RuleViolation(HUMAN_APPROVAL, "the text is not the approved text")
+        _check_amend_allowed(case, now)
+        _check_hourly(action, now)
     elif action.kind == OutboundAction.Kind.FOLLOW:
         if (
             case.stage not in (Stage.FOLLOWED, Stage.ENGAGED)
@@ -1236,7 +1422,7 @@ BUTTONS: tuple[tuple[str, str, bool, bool], ...] = (
     ("reject_draft", "Reject draft", True, False),
     ("request_follow", "Follow the person", False, False),
     ("resolve", "Mark resolved", False, False),
-    ("request_amend", "Asked to amend the post", False, False),
+    ("approve_amend_request", "Approve this exact request to amend", False, False),
     ("dismiss", "Dismiss", True, True),
     ("opt_out", "Person opted out", True, True),
     ("mark_failed", "Mark failed", True, True),
@@ -1283,11 +1469,23 @@ def _why_not(case: Case, name: str, user: User) -> str:
             target, why = _STAGE_ONLY[name]
             if target not in ALLOWED[stage]:
                 return f"{why} (case is {stage})"
-        elif name == "request_amend":
-            if case.kind != PlaybookKind.OWN_BRAND:
-                return "only own-brand cases ask for an amended post"
-            if stage != Stage.RESOLVED:
-                return f"ask only after the problem is resolved (case is {stage})"
+        elif name == "approve_amend_request":
+            _check_amend_allowed(case)
+            _check_approver(user)
+            draft = _amend_draft(case)
+            if draft is None:
+                return "write the request to amend first"
+            if (
+                OutboundAction.objects.filter(
+                    case_id=case.pk, kind=OutboundAction.Kind.AMEND_REQUEST
+                )
+                .exclude(state=OutboundAction.State.CANCELLED)
+                .exists()
+            ):
+                return "the request is already approved"
+            _check_four_eyes(case, draft, user)
+            _check_tone(draft.tone_findings)
+            _check_dnc(case)
         elif name == "opt_out" and stage == Stage.OPTED_OUT:
             return "already opted out"
     except WorkflowError as exc:
@@ -1299,6 +1497,8 @@ def available_moves(case: Case, user: User) -> list[MoveOption]:
     """Every button of the case page, each allowed or with the reason it is not."""
     options = []
     for name, label, needs_note, danger in BUTTONS:
+        if name == "approve_amend_request" and case.kind != PlaybookKind.OWN_BRAND:
+            continue  # never a step of a competitor case: no button to explain
         reason = _why_not(case, name, user)
         options.append(MoveOption(name, label, not reason, reason, needs_note, danger))
     return options

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import abc
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -228,8 +228,14 @@ class Platform(abc.ABC):
         """Post ``text`` as a public reply to ``in_reply_to``."""
         raise NotSupported(f"{self.label} does not allow replies")
 
-    def find_reply(self, *, in_reply_to: str, idempotency_key: str) -> Sent | None:
-        """Our earlier reply to ``in_reply_to``, if the platform has it (crash recovery)."""
+    def find_reply(
+        self, *, in_reply_to: str, idempotency_key: str, exclude: Collection[str] = ()
+    ) -> Sent | None:
+        """Our earlier reply to ``in_reply_to``, if the platform has it (crash recovery).
+
+        ``exclude`` lists the ids of our other replies to the same post that are
+        already recorded (a first reply, when a later one is sought): never those.
+        """
         raise NotSupported(f"{self.label} does not allow replies")
 
     def follow(self, person_external_id: str) -> Sent:

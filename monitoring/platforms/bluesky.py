@@ -18,7 +18,7 @@ import hashlib
 import json
 import logging
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any, ClassVar, TypeVar
 
 from atproto import Client, models
@@ -531,7 +531,9 @@ class BlueskyPlatform(Platform):
             )
         return Sent(external_id=str(found.uri), url=self._web_url(str(found.uri)))
 
-    def find_reply(self, *, in_reply_to: str, idempotency_key: str) -> Sent | None:
+    def find_reply(
+        self, *, in_reply_to: str, idempotency_key: str, exclude: Collection[str] = ()
+    ) -> Sent | None:
         """Our reply: by its record key first, then in the thread, then in our recent posts."""
         found = self._record_by_key(record_key_for(idempotency_key), in_reply_to)
         if found is not None:
@@ -543,7 +545,11 @@ class BlueskyPlatform(Platform):
         )
         for node in (doc.get("thread") or {}).get("replies") or []:
             view = node.get("post") if isinstance(node, Mapping) else None
-            if view and (view.get("author") or {}).get("did") == own:
+            if (
+                view
+                and (view.get("author") or {}).get("did") == own
+                and str(view.get("uri")) not in exclude
+            ):
                 return Sent(external_id=str(view["uri"]), url=self._web_url(str(view["uri"])))
         records = self._query(
             "com.atproto.repo.listRecords",
@@ -553,7 +559,7 @@ class BlueskyPlatform(Platform):
         )
         for item in records.get("records") or []:
             parent = (((item.get("value") or {}).get("reply") or {}).get("parent")) or {}
-            if parent.get("uri") == in_reply_to:
+            if parent.get("uri") == in_reply_to and str(item.get("uri")) not in exclude:
                 return Sent(external_id=str(item["uri"]), url=self._web_url(str(item["uri"])))
         return None
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any, ClassVar, TypeVar
 from urllib.parse import urlparse
 
@@ -417,7 +417,9 @@ class MastodonPlatform(Platform):
         )
         return Sent(external_id=str(status["id"]), url=str(status.get("url") or ""))
 
-    def find_reply(self, *, in_reply_to: str, idempotency_key: str) -> Sent | None:
+    def find_reply(
+        self, *, in_reply_to: str, idempotency_key: str, exclude: Collection[str] = ()
+    ) -> Sent | None:
         """Our reply to ``in_reply_to``, from the thread or our own recent statuses."""
         # Idempotency keys last about an hour and are stored only once the status
         # exists, so they cannot answer "did the crashed send post?": look instead.
@@ -425,19 +427,23 @@ class MastodonPlatform(Platform):
         own = self._own_account_id()
         context = self._call(lambda: client.status_context(in_reply_to))
         candidates = list(context.get("descendants") or [])
-        found = self._ours(candidates, own, in_reply_to)
+        found = self._ours(candidates, own, in_reply_to, exclude)
         if found is None:
             recent = self._call(
                 lambda: client.account_statuses(own, exclude_reblogs=True, limit=OWN_STATUSES_SCAN)
             )
-            found = self._ours(list(recent or []), own, in_reply_to)
+            found = self._ours(list(recent or []), own, in_reply_to, exclude)
         return found
 
     @staticmethod
-    def _ours(statuses: list[Any], own: str, parent: str) -> Sent | None:
+    def _ours(statuses: list[Any], own: str, parent: str, exclude: Collection[str]) -> Sent | None:
         for status in statuses:
             try:
-                if str(status["account"]["id"]) == own and str(status["in_reply_to_id"]) == parent:
+                if (
+                    str(status["account"]["id"]) == own
+                    and str(status["in_reply_to_id"]) == parent
+                    and str(status["id"]) not in exclude
+                ):
                     return Sent(external_id=str(status["id"]), url=str(status.get("url") or ""))
             except (KeyError, TypeError):
                 continue

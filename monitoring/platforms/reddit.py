@@ -23,7 +23,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 import requests
@@ -440,7 +440,9 @@ class RedditPlatform(Platform):
             raise TransientError(f"Reddit reply: unreadable answer ({exc})") from exc
         return Sent(external_id=post.external_id, url=post.url)
 
-    def find_reply(self, *, in_reply_to: str, idempotency_key: str) -> Sent | None:
+    def find_reply(
+        self, *, in_reply_to: str, idempotency_key: str, exclude: Collection[str] = ()
+    ) -> Sent | None:
         """Our comment whose parent is ``in_reply_to`` among our latest 100 comments."""
         if not self.username:
             raise PermanentError("Reddit credentials incomplete: missing username")
@@ -457,6 +459,8 @@ class RedditPlatform(Platform):
                 try:
                     post = self.post_from_thing(child)
                 except (KeyError, TypeError, ValueError):
+                    continue
+                if post.external_id in exclude:
                     continue
                 return Sent(external_id=post.external_id, url=post.url)
         return None

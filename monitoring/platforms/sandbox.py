@@ -18,7 +18,7 @@ import json
 import logging
 import random
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -260,11 +260,14 @@ class SandboxPlatform(Platform):
             self._react(parent, row)
         return Sent(external_id=str(row.pk), url=post_payload(row)["url"])
 
-    def find_reply(self, *, in_reply_to: str, idempotency_key: str) -> Sent | None:
+    def find_reply(
+        self, *, in_reply_to: str, idempotency_key: str, exclude: Collection[str] = ()
+    ) -> Sent | None:
         from monitoring.models import SandboxPost
 
         row = (
             SandboxPost.objects.filter(author_handle=self.handle, reply_to_id=_int(in_reply_to))
+            .exclude(pk__in=[int(x) for x in exclude if str(x).isdigit()])
             .order_by("pk")
             .first()
         )

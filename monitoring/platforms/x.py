@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any, ClassVar, TypeVar
 
 import requests
@@ -432,7 +432,9 @@ class XPlatform(Platform):
         handle = str(self.options.get("handle") or "").lstrip("@") or "i"
         return f"https://x.com/{handle}/status/{tweet_id}"
 
-    def find_reply(self, *, in_reply_to: str, idempotency_key: str) -> Sent | None:
+    def find_reply(
+        self, *, in_reply_to: str, idempotency_key: str, exclude: Collection[str] = ()
+    ) -> Sent | None:
         """Our reply to ``in_reply_to`` among our latest posts (no search index lag)."""
         doc = self._call(
             self.client().get_users_tweets,
@@ -442,7 +444,11 @@ class XPlatform(Platform):
             user_auth=self._user_auth,
         )
         for tweet in doc.get("data") or []:
-            if isinstance(tweet, Mapping) and in_reply_to in _referenced(tweet, "replied_to"):
+            if (
+                isinstance(tweet, Mapping)
+                and in_reply_to in _referenced(tweet, "replied_to")
+                and str(tweet.get("id")) not in exclude
+            ):
                 return Sent(external_id=str(tweet["id"]), url=self._url(str(tweet["id"])))
         return None
 

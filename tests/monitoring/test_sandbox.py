@@ -51,6 +51,14 @@ def test_find_reply_finds_our_earlier_reply(network):
     assert network.find_reply(in_reply_to=str(post.pk), idempotency_key="k") is None
     sent = network.reply(in_reply_to=str(post.pk), text="That sounds rough", idempotency_key="k")
     assert network.find_reply(in_reply_to=str(post.pk), idempotency_key="other") == sent
+    # a later reply of ours under the same post, sought while the first is recorded
+    later = network.reply(in_reply_to=str(post.pk), text="Glad it is sorted", idempotency_key="k2")
+    assert (
+        network.find_reply(
+            in_reply_to=str(post.pk), idempotency_key="k2", exclude=[sent.external_id]
+        )
+        == later
+    )
 
 
 def test_a_reply_over_the_length_limit_is_refused(network):

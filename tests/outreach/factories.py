@@ -9,8 +9,15 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
+from monitoring.models import Post
 from outreach.models import Account, Case, Playbook, PlaybookKind, Stage
-from tests.factories import BrandFactory, PersonFactory, PostFactory
+from tests.factories import (
+    BrandFactory,
+    PersonFactory,
+    PostFactory,
+    SandboxPersonaFactory,
+    SandboxPostFactory,
+)
 
 COMPLAINT = "Telvana dropped my connection again, third time this week and support never answers"
 GOOD_REPLY = (
@@ -95,3 +102,17 @@ __all__ = [
     "PostFactory",
     "UserFactory",
 ]
+
+
+def sandbox_post(persona: str = "silent", hours_old: float = 1, text: str = COMPLAINT) -> Post:
+    """A complaint that exists on the sandbox network and in our Post table."""
+    who = SandboxPersonaFactory(persona=persona)
+    posted = timezone.now() - dt.timedelta(hours=hours_old)
+    remote = SandboxPostFactory(
+        author_id_text=who.external_id,
+        author_handle=who.handle,
+        text=text,
+        published_at=posted,
+    )
+    person = PersonFactory(external_id=who.external_id, handle=who.handle)
+    return PostFactory(external_id=str(remote.pk), author=person, text=text, posted_at=posted)

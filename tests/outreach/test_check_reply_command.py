@@ -84,12 +84,14 @@ def test_own_brand_lines_use_the_own_brand_rules(tmp_path: Path) -> None:
         tmp_path,
         line(id="ok", playbook="own_brand", text="Sorry! Please DM us at northwind.com/help."),
         line(id="no-route", playbook="own_brand", text="Sorry about the outage."),
+        line(id="later", playbook="own_brand", first_reply=False, text="Sorry about the outage."),
         line(id="hostile", playbook="own_brand", text="You're wrong. Delete this post. DM us."),
     )
     assert error is None
     assert rows[0] == {"id": "ok", "blocking": [], "warnings": []}
-    assert rows[1]["blocking"] == [] and "no_contact_route" in rows[1]["warnings"]
-    assert {"arguing", "delete_request"} <= set(rows[2]["blocking"])
+    assert rows[1]["blocking"] == ["no_contact_route"]
+    assert rows[2]["blocking"] == [] and "no_contact_route" in rows[2]["warnings"]
+    assert {"arguing", "delete_request"} <= set(rows[3]["blocking"])
 
 
 def test_bad_lines_get_an_error_and_the_rest_are_still_checked(tmp_path: Path) -> None:

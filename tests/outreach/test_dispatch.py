@@ -30,27 +30,13 @@ from outreach.models import (
     Playbook,
     Stage,
 )
-from tests.factories import PersonFactory, PostFactory, SandboxPersonaFactory, SandboxPostFactory
-from tests.outreach.factories import COMPLAINT
+from tests.factories import PostFactory
+from tests.outreach.factories import COMPLAINT, sandbox_post
 
 pytestmark = pytest.mark.django_db
 
 
 # --- Building blocks --------------------------------------------------------------------
-
-
-def sandbox_post(persona: str = "silent", hours_old: float = 1) -> Any:
-    """A complaint that exists on the sandbox network and in our Post table."""
-    who = SandboxPersonaFactory(persona=persona)
-    posted = timezone.now() - dt.timedelta(hours=hours_old)
-    remote = SandboxPostFactory(
-        author_id_text=who.external_id,
-        author_handle=who.handle,
-        text=COMPLAINT,
-        published_at=posted,
-    )
-    person = PersonFactory(external_id=who.external_id, handle=who.handle)
-    return PostFactory(external_id=str(remote.pk), author=person, text=COMPLAINT, posted_at=posted)
 
 
 @pytest.fixture
@@ -107,9 +93,11 @@ class FlakySandbox(SandboxPlatform):
             type(self).during_reply()
         return sent
 
-    def find_reply(self, *, in_reply_to: str, idempotency_key: str) -> Any:
+    def find_reply(self, *, in_reply_to: str, idempotency_key: str, exclude: Any = ()) -> Any:
         self._fault("find_reply")
-        return super().find_reply(in_reply_to=in_reply_to, idempotency_key=idempotency_key)
+        return super().find_reply(
+            in_reply_to=in_reply_to, idempotency_key=idempotency_key, exclude=exclude
+        )
 
     def follow(self, person_external_id: str) -> Any:
         self._fault("follow")

@@ -65,7 +65,9 @@ def test_every_code_is_documented_in_the_module_table() -> None:
     # Then every code has a one-line explanation in both, and belongs to one class
     for code in CODES:
         assert f"\n{code} " in tone.__doc__, code
-    assert SALES_CODES | ALWAYS_BLOCKING | WARNING_CODES | {"no_reference_to_problem"} == set(CODES)
+    # The two that depend on the reply: blocking on a first reply, a warning later.
+    by_reply = {"no_reference_to_problem", "no_contact_route"}
+    assert SALES_CODES | ALWAYS_BLOCKING | WARNING_CODES | by_reply == set(CODES)
 
 
 # --- a clean reply -----------------------------------------------------------------
@@ -372,8 +374,14 @@ def test_own_brand_reply_with_a_contact_route_and_a_link_is_fine() -> None:
     assert check_reply(text, own_brand()) == []
 
 
-def test_own_brand_reply_without_a_contact_route_gets_a_warning_only() -> None:
+def test_own_brand_first_reply_must_offer_a_private_channel() -> None:
     findings = check_reply("We're so sorry about the outage.", own_brand())
+    assert [(f.code, f.blocking) for f in findings] == [("no_contact_route", True)]
+
+
+def test_a_later_own_brand_reply_without_a_contact_route_gets_a_warning_only() -> None:
+    later = dataclasses.replace(own_brand(), first_reply=False)
+    findings = check_reply("Glad it's working again. Thanks for bearing with us.", later)
     assert [(f.code, f.blocking) for f in findings] == [("no_contact_route", False)]
 
 

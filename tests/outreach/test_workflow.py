@@ -723,42 +723,26 @@ def test_a_case_needs_an_active_playbook(competitor: Brand, account: Any) -> Non
 # --- own-brand cases ------------------------------------------------------------------------
 
 
-def test_own_brand_case_is_due_sooner_and_may_ask_for_an_amend(
-    own_brand: Brand, own_playbook: Playbook, account: Any, analyst: Any, reviewer: Any
+def test_own_brand_case_is_due_sooner(
+    own_brand: Brand, own_playbook: Playbook, account: Any
 ) -> None:
     post = PostFactory(text="Northwind billed me twice this month, really annoyed")
     case = workflow.open_case(post.pk, own_brand.pk, PlaybookKind.OWN_BRAND)
     assert case.due_at <= timezone.now() + dt.timedelta(hours=2)
-    reply = (
-        "So sorry you were billed twice this month, that should not happen. Could you email "
-        "support@northwind.example with your account number so we can refund it today?"
-    )
+
+
+def test_own_brand_first_reply_must_offer_a_private_channel(
+    own_brand: Brand, own_playbook: Playbook, account: Any, analyst: Any
+) -> None:
+    post = PostFactory(text="Northwind billed me twice this month, really annoyed")
+    case = workflow.open_case(post.pk, own_brand.pk, PlaybookKind.OWN_BRAND)
     workflow.claim(case, actor=analyst)
     workflow.save_research(
         case, actor=analyst, summary=SUMMARY, thread_checked=True, scope="isolated"
     )
-    workflow.save_draft(case, actor=analyst, text=reply)
-    workflow.submit_draft(case, actor=analyst)
-    action = workflow.approve_reply(case, actor=reviewer, text_hash_seen=text_hash(reply))
-    workflow.mark_reply_sent(action.pk, external_id="s1")
-    workflow.record_engagement(
-        case,
-        kind="private_message",
-        external_id="dm1",
-        occurred_at=timezone.now(),
-        text="sent you the details",
-    )
-    workflow.resolve(case, actor=analyst, note="refunded")
-    workflow.request_amend(case, actor=analyst, note="asked politely")
-    case.refresh_from_db()
-    assert case.stage == Stage.AMEND_REQUESTED
-
-
-def test_competitor_cases_never_ask_to_amend(advance: Any, analyst: Any) -> None:
-    case = advance(Stage.ENGAGED)
-    workflow.resolve(case, actor=analyst)
-    with pytest.raises(WorkflowError, match="own-brand"):
-        workflow.request_amend(case, actor=analyst)
+    workflow.save_draft(case, actor=analyst, text="So sorry you were billed twice this month.")
+    with pytest.raises(RuleViolation, match="no_contact_route"):
+        workflow.submit_draft(case, actor=analyst)
 
 
 def test_a_case_kind_must_match_the_brand(world: None, competitor: Brand) -> None:

@@ -474,6 +474,11 @@ def test_find_reply_in_our_recent_records(server: HTTPServer, platform: BlueskyP
     server.expect_request(xrpc("com.atproto.repo.listRecords")).respond_with_json(records)
     found = platform.find_reply(in_reply_to=target, idempotency_key="k")
     assert found is not None and found.external_id == records["records"][2]["uri"]
+    # our reply already recorded (a first reply, when a later one is sought) is skipped
+    skipped = platform.find_reply(
+        in_reply_to=target, idempotency_key="k", exclude=[found.external_id]
+    )
+    assert skipped is None
     missing = platform.find_reply(in_reply_to="at://did:plc:nobody/x/1", idempotency_key="k")
     assert missing is None
 

@@ -484,6 +484,28 @@ def test_find_reply_falls_back_to_our_recent_statuses(
     assert found is not None and found.external_id == "117020583258292382"
 
 
+def test_find_reply_skips_our_replies_already_recorded(
+    httpserver: HTTPServer, platform: MastodonPlatform
+) -> None:
+    # given our first reply (recorded) and a later one of ours under the same post
+    parent = body("status_post")
+    first = body("status_reply")
+    later = {**first, "id": "117020583258299999"}
+    httpserver.expect_request("/api/v1/accounts/verify_credentials").respond_with_json(
+        body("verify_credentials")
+    )
+    httpserver.expect_request(f"/api/v1/statuses/{parent['id']}/context").respond_with_json(
+        {"ancestors": [], "descendants": [first, later]}
+    )
+    httpserver.expect_request(f"/api/v1/accounts/{OWN_ID}/statuses").respond_with_json([first])
+    found = platform.find_reply(
+        in_reply_to=parent["id"], idempotency_key="k", exclude=[first["id"]]
+    )
+    assert found is not None and found.external_id == later["id"]
+    both = [first["id"], later["id"]]
+    assert platform.find_reply(in_reply_to=parent["id"], idempotency_key="k", exclude=both) is None
+
+
 def test_find_reply_says_none_when_we_never_replied(
     httpserver: HTTPServer, platform: MastodonPlatform
 ) -> None:

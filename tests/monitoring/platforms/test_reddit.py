@@ -573,6 +573,11 @@ def test_find_reply_finds_our_comment_under_the_post(server: HTTPServer, reddit:
     missing = reddit.find_reply(in_reply_to="t3_other", idempotency_key="k")
     assert found is not None and found.external_id == "t1_d162ara"
     assert missing is None
+    # our comment already recorded (a first reply, when a later one is sought) is skipped
+    skipped = reddit.find_reply(
+        in_reply_to="t3_4b1tfm", idempotency_key="k", exclude=["t1_d162ara"]
+    )
+    assert skipped is None
 
 
 # --- notifications --------------------------------------------------------------------

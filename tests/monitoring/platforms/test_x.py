@@ -457,6 +457,11 @@ def test_find_reply_finds_our_reply_in_our_timeline(
     found = platform.find_reply(in_reply_to="1293593516040269825", idempotency_key="k")
     assert found is not None and found.external_id == timeline["data"][3]["id"]
     assert platform.find_reply(in_reply_to="42", idempotency_key="k") is None
+    # our reply already recorded (a first reply, when a later one is sought) is never returned
+    again = platform.find_reply(
+        in_reply_to="1293593516040269825", idempotency_key="k", exclude=[found.external_id]
+    )
+    assert again is None
 
 
 def test_follow_replays_tweepys_cassette() -> None:
