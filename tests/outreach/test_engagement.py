@@ -26,7 +26,8 @@ from outreach.models import (
     Stage,
 )
 from tests.factories import SandboxPersonaFactory
-from tests.outreach.test_dispatch import make_due, sandbox_post
+from tests.outreach.factories import sandbox_post
+from tests.outreach.test_dispatch import make_due
 
 pytestmark = pytest.mark.django_db
 
