@@ -68,13 +68,13 @@ s AS (
   FROM n
 )
 INSERT INTO outreach_case (post_id, person_id, brand_id, platform, kind, stage, playbook_id,
-                           assignee_id, due_at, severity, incident_ref, opened_at, closed_at,
+                           assignee_id, due_at, severity, incident_id, opened_at, closed_at,
                            dismiss_reason)
 SELECT po.id, po.author_id, %(brand)s, 'sandbox', 'competitor',
        CASE WHEN s.is_open THEN s.open_stage ELSE s.closed_stage END,
        %(playbook)s, CASE WHEN s.i %% 3 = 0 THEN %(user)s ELSE NULL END,
        now() + (((s.i * 7919) %% 86400) - 43200 || ' minutes')::interval,
-       1 + s.i %% 4, CASE WHEN s.i %% 5 = 0 THEN 'incident-' || (s.i %% 50) ELSE '' END,
+       1 + s.i %% 4, NULL,
        now(), CASE WHEN s.is_open THEN NULL ELSE now() END,
        CASE WHEN NOT s.is_open AND s.closed_stage = 'dismissed' THEN 'bench' ELSE '' END
 FROM s JOIN monitoring_post po ON po.external_id = 'bench-p-' || s.i;

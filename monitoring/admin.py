@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
@@ -396,9 +396,23 @@ class IncidentAdmin(admin.ModelAdmin[Incident]):
         "last_seen_at",
         "alerted_state",
         "volume_chart",
+        "cases",
     ]
     fields = readonly_fields
     inlines = [IncidentDetectionInline]
+
+    @admin.display(description="Cases")
+    def cases(self, obj: Incident) -> SafeString:
+        """The outreach cases in this incident, per stage, linked to the queue."""
+        rows = obj.cases.values("stage").annotate(n=Count("id")).order_by("stage")
+        if not rows:
+            return format_html("{}", "No case in this incident.")
+        url = reverse("admin:outreach_case_changelist") + f"?incident={obj.pk}&queue=all"
+        return format_html(
+            '{} · <a href="{}">open them in the queue</a>',
+            ", ".join(f"{r['n']} {r['stage'].replace('_', ' ')}" for r in rows),
+            url,
+        )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

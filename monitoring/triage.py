@@ -162,7 +162,7 @@ def triage(detection_ids: Sequence[int]) -> dict[str, int]:
                     post.pk,
                     detection.brand_id,
                     kind,
-                    incident_ref=str(detection.incident_id or ""),
+                    incident_id=detection.incident_id,
                     automatic=True,
                 )
             except workflow.WorkflowError as exc:

@@ -149,10 +149,13 @@ class IncidentFilter(admin.SimpleListFilter):
         return [("yes", "Part of an incident"), ("no", "Isolated or not known")]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Case]) -> QuerySet[Case]:
-        if self.value() == "yes":
-            return queryset.exclude(incident_ref="")
+        value = self.value() or ""
+        if value.isdigit():  # the cases of one incident (linked from its page)
+            return queryset.filter(incident_id=int(value))
+        if value == "yes":
+            return queryset.filter(incident__isnull=False)
         if self.value() == "no":
-            return queryset.filter(incident_ref="")
+            return queryset.filter(incident__isnull=True)
         return queryset
 
 
@@ -244,7 +247,7 @@ class CaseAdmin(admin.ModelAdmin[Case]):
         AmendRequestFilter,
     )
     list_select_related = ["person", "post", "brand", "assignee"]
-    search_fields = ["=id", "=person__handle", "=incident_ref"]
+    search_fields = ["=id", "=person__handle", "=incident__id"]
     # Rule 12: due time then severity. The queue cannot be re-sorted by anything else.
     ordering = ["due_at", "-severity", "id"]
     sortable_by = ()
@@ -263,7 +266,7 @@ class CaseAdmin(admin.ModelAdmin[Case]):
         "assignee",
         "due_at",
         "severity",
-        "incident_ref",
+        "incident",
         "opened_at",
         "closed_at",
         "shown_dismiss_reason",
@@ -389,7 +392,9 @@ class CaseAdmin(admin.ModelAdmin[Case]):
         extra_context: dict[str, Any] | None = None,
     ) -> HttpResponse:
         case = get_object_or_404(
-            Case.objects.select_related("post", "person", "brand", "playbook", "assignee"),
+            Case.objects.select_related(
+                "post", "person", "brand", "playbook", "assignee", "incident"
+            ),
             pk=object_id,
         )
         if not self.has_view_or_change_permission(request, case):
@@ -435,6 +440,7 @@ class CaseAdmin(admin.ModelAdmin[Case]):
             ],
             "similar_complaints": queries.similar_complaints(case),
             "similar_days": queries.SIMILAR_DAYS,
+            "chatter_days": queries.CHATTER_DAYS,
             "research": research,
             "research_summary": shown(research.summary) if research else "",
             "research_problems": workflow.research_problems(research),
@@ -443,10 +449,12 @@ class CaseAdmin(admin.ModelAdmin[Case]):
                     "summary": research.summary,
                     "thread_checked": research.thread_checked,
                     "scope": research.scope,
-                    "incident_ref": research.incident_ref,
+                    "incident": research.incident_id or case.incident_id,
                 }
                 if research
-                else {"incident_ref": case.incident_ref}
+                else {"incident": case.incident_id},
+                brand_id=case.brand_id,
+                current=case.incident_id,
             ),
             "draft": draft,
             "draft_text": shown(draft.text) if draft else "",
@@ -543,7 +551,7 @@ class CaseAdmin(admin.ModelAdmin[Case]):
 
     def research_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         case = self._case_for_post(request, pk)
-        form = ResearchForm(request.POST)
+        form = ResearchForm(request.POST, brand_id=case.brand_id, current=case.incident_id)
         if not form.is_valid():
             messages.error(request, f"Research not saved: {form.errors.as_text()}")
             return self._back(case)
@@ -555,7 +563,7 @@ class CaseAdmin(admin.ModelAdmin[Case]):
                 summary=data["summary"],
                 thread_checked=data["thread_checked"],
                 scope=data["scope"],
-                incident_ref=data["incident_ref"],
+                incident=data["incident"],
             )
         except workflow.WorkflowError as exc:
             messages.error(request, str(exc))
@@ -628,7 +636,7 @@ class CaseAdmin(admin.ModelAdmin[Case]):
                     data["kind"],
                     actor=request.user,
                     severity=data["severity"],
-                    incident_ref=data["incident_ref"],
+                    incident_id=data["incident"].pk if data["incident"] else None,
                 )
             except workflow.WorkflowError as exc:
                 messages.error(request, str(exc))

@@ -417,13 +417,13 @@ def _cap_wait(action: OutboundAction, now: dt.datetime) -> tuple[dt.datetime, st
 
 def _check_incident_cap(action: OutboundAction) -> None:
     case = action.case
-    if not case.incident_ref:
+    if not case.incident_id:
         return
     cap = _strictest(case, "max_replies_per_incident")
-    sent = _sent_replies().filter(case__incident_ref=case.incident_ref).count()
+    sent = _sent_replies().filter(case__incident_id=case.incident_id).count()
     if sent >= cap:
         raise workflow.RuleViolation(
-            workflow.NO_PILE_ON, f"{cap} replies already went out in incident {case.incident_ref}"
+            workflow.NO_PILE_ON, f"{cap} replies already went out in incident #{case.incident_id}"
         )
 
 

@@ -2,14 +2,41 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
 from django import forms
+from django.db.models import Q
+from django.utils import timezone
 
-from monitoring.models import Brand
+from monitoring.models import Brand, Incident
 from outreach.models import Account, Playbook, PlaybookKind, ResearchNote, Severity
 from outreach.workflow import MAX_DRAFT_CHARS, MAX_NOTE_CHARS, PLAYBOOK_EDITABLE_FIELDS
+
+INCIDENT_CHOICE_DAYS = 14
+
+
+def recent_incidents(*, brand_id: int | None = None, keep: int | None = None) -> Any:
+    """Incidents worth choosing from: not closed, or seen in the last two weeks (and the
+    one already chosen), newest first."""
+    since = timezone.now() - dt.timedelta(days=INCIDENT_CHOICE_DAYS)
+    recent = Q(last_seen_at__gte=since) | ~Q(state=Incident.State.CLOSED)
+    if keep is not None:
+        recent |= Q(pk=keep)
+    incidents = Incident.objects.filter(recent).select_related("brand")
+    if brand_id is not None:
+        incidents = incidents.filter(brand_id=brand_id)
+    return incidents.order_by("-last_seen_at")
+
+
+class IncidentChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
+    def label_from_instance(self, obj: Any) -> str:
+        return (
+            f"#{obj.pk} {obj.brand} · {obj.topic} · {obj.get_state_display().lower()} · "
+            f"{obj.volume} complaint{'s' if obj.volume != 1 else ''} since "
+            f"{timezone.localtime(obj.first_seen_at):%d %b %H:%M}"
+        )
 
 
 class OpenCaseForm(forms.Form):
@@ -19,7 +46,13 @@ class OpenCaseForm(forms.Form):
     brand = forms.ModelChoiceField(queryset=Brand.objects.all())
     kind = forms.ChoiceField(choices=PlaybookKind.choices)
     severity = forms.TypedChoiceField(choices=Severity.choices, coerce=int, initial=Severity.NORMAL)
-    incident_ref = forms.CharField(max_length=100, required=False, label="Incident")
+    incident = IncidentChoiceField(
+        queryset=Incident.objects.none(), required=False, help_text="Optional; of the same brand."
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["incident"].queryset = recent_incidents()  # type: ignore[attr-defined]
 
 
 class ResearchForm(forms.Form):
@@ -33,7 +66,16 @@ class ResearchForm(forms.Form):
         required=False, label="I read the thread and the author's recent posts"
     )
     scope = forms.ChoiceField(choices=ResearchNote.Scope.choices, required=False)
-    incident_ref = forms.CharField(max_length=100, required=False, label="Incident")
+    incident = IncidentChoiceField(
+        queryset=Incident.objects.none(),
+        required=False,
+        help_text="When the scope is an incident: which one (this brand's recent incidents).",
+    )
+
+    def __init__(self, *args: Any, brand_id: int, current: int | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        field = self.fields["incident"]
+        field.queryset = recent_incidents(brand_id=brand_id, keep=current)  # type: ignore[attr-defined]
 
 
 class DraftForm(forms.Form):

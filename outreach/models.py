@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
-from monitoring.models import Brand, Person, Post
+from monitoring.models import Brand, Incident, Person, Post
 from monitoring.platforms import PLATFORM_CHOICES, NotificationKind
 
 
@@ -233,9 +233,15 @@ class Case(models.Model):
     )
     due_at = models.DateTimeField(editable=False)
     severity = models.PositiveSmallIntegerField(choices=Severity.choices, default=Severity.NORMAL)
-    # The detection issue adds an Incident model; until then the incident is a free
-    # reference (set by triage or by the research note) so caps can count per incident.
-    incident_ref = models.CharField("incident", max_length=100, blank=True, editable=False)
+    # Set by triage from the detection, or by the research note; caps count per incident.
+    incident = models.ForeignKey(
+        Incident,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="cases",
+    )
     opened_at = models.DateTimeField(auto_now_add=True)
     closed_at = models.DateTimeField(null=True, blank=True, editable=False)
     dismiss_reason = models.TextField(blank=True, editable=False)
@@ -306,8 +312,11 @@ class ResearchNote(models.Model):
     summary = models.TextField(blank=True)
     thread_checked = models.BooleanField(default=False)
     scope = models.CharField(max_length=20, choices=Scope.choices, blank=True)
-    incident_ref = models.CharField("incident", max_length=100, blank=True)
-    # Filled from the data (posts about the brand in the last days), never typed in.
+    incident = models.ForeignKey(
+        Incident, on_delete=models.PROTECT, null=True, blank=True, related_name="research_notes"
+    )
+    # Filled from the data, never typed in: the incident's complaints, or the
+    # brand's complaints of the last days for an isolated one.
     chatter_volume = models.PositiveIntegerField(default=0, editable=False)
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", editable=False
@@ -317,7 +326,7 @@ class ResearchNote(models.Model):
     class Meta:
         constraints = [
             models.CheckConstraint(
-                condition=~Q(scope="incident") | ~Q(incident_ref=""),
+                condition=~Q(scope="incident") | Q(incident__isnull=False),
                 name="research_incident_named",
             ),
         ]

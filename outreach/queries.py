@@ -7,7 +7,7 @@ import datetime as dt
 from django.db.models import Count, QuerySet
 from django.utils import timezone
 
-from monitoring.models import Post
+from monitoring.models import Detection, Post
 from outreach.models import OPEN_STAGES, PRE_REPLY_STAGES, Case, OutboundAction, Playbook, Stage
 
 CHATTER_DAYS = 7
@@ -15,11 +15,18 @@ SIMILAR_DAYS = 7
 
 
 def chatter_volume(
-    brand_id: int, *, days: int = CHATTER_DAYS, now: dt.datetime | None = None
+    brand_id: int,
+    *,
+    incident_id: int | None = None,
+    days: int = CHATTER_DAYS,
+    now: dt.datetime | None = None,
 ) -> int:
-    """How many posts were heard about a brand in the last ``days`` (its sources' catch)."""
+    """How loud it is: the complaints grouped in the incident, or for an isolated
+    complaint, the complaints about the brand detected in the last ``days``."""
+    if incident_id is not None:
+        return Detection.objects.filter(incident_id=incident_id, complaint=True).count()
     since = (now or timezone.now()) - dt.timedelta(days=days)
-    return Post.objects.filter(source__brand_id=brand_id, posted_at__gte=since).count()
+    return Detection.objects.filter(brand_id=brand_id, complaint=True, posted_at__gte=since).count()
 
 
 def similar_complaints(case: Case, *, days: int = SIMILAR_DAYS) -> int:

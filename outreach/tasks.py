@@ -29,12 +29,12 @@ _RETRY: dict[str, Any] = {
 
 @shared_task(**_RETRY)
 def open_case(
-    post_id: int, brand_id: int, kind: str, severity: int = 2, incident_ref: str = ""
+    post_id: int, brand_id: int, kind: str, severity: int = 2, incident_id: int | None = None
 ) -> int | None:
     """Open a case for a post; the new case's id, or None when a rule refused it."""
     try:
         case = workflow.open_case(
-            post_id, brand_id, kind, severity=severity, incident_ref=incident_ref
+            post_id, brand_id, kind, severity=severity, incident_id=incident_id
         )
     except workflow.WorkflowError as exc:
         log.info("no case for post %s: %s", post_id, exc)

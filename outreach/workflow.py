@@ -27,7 +27,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from monitoring.models import Brand, Post
+from monitoring.models import Brand, Incident, Post
 from monitoring.platforms import Limits, PlatformError, get_platform
 from outreach import queries
 from outreach.models import (
@@ -265,7 +265,7 @@ def _case(case: Case | int) -> Case:
     if isinstance(case, Case):
         # Decide on the stage as it is now, not as the caller last saw it; the
         # compare-and-set in _move still catches a change between here and there.
-        case.refresh_from_db(fields=["stage", "closed_at", "assignee", "incident_ref"])
+        case.refresh_from_db(fields=["stage", "closed_at", "assignee", "incident"])
         return case
     return Case.objects.select_related("post", "person", "brand", "playbook").get(pk=case)
 
@@ -299,8 +299,8 @@ def research_problems(note: ResearchNote | None) -> list[str]:
         problems.append("the thread/context has not been checked")
     if note.scope not in (ResearchNote.Scope.ISOLATED, ResearchNote.Scope.INCIDENT):
         problems.append('choose the incident it belongs to, or "isolated"')
-    elif note.scope == ResearchNote.Scope.INCIDENT and not note.incident_ref.strip():
-        problems.append("name the incident")
+    elif note.scope == ResearchNote.Scope.INCIDENT and note.incident_id is None:
+        problems.append("choose the incident")
     return problems
 
 
@@ -449,13 +449,13 @@ def _check_caps(case: Case, account: Account, now: dt.datetime) -> None:
             f"already {playbook.max_replies_per_brand_per_day} replies about {case.brand} "
             "in the last 24 hours",
         )
-    if case.incident_ref:
-        in_incident = _live_replies().filter(case__incident_ref=case.incident_ref)
+    if case.incident_id:
+        in_incident = _live_replies().filter(case__incident_id=case.incident_id)
         if in_incident.count() >= playbook.max_replies_per_incident:
             raise RuleViolation(
                 NO_PILE_ON,
                 f"already {playbook.max_replies_per_incident} replies in incident "
-                f"{case.incident_ref}",
+                f"#{case.incident_id}",
             )
     per_hour = min(playbook.max_replies_per_account_per_hour, account.max_sends_per_hour)
     last_hour = _live_replies().filter(account=account, created_at__gte=now - dt.timedelta(hours=1))
@@ -493,7 +493,7 @@ def open_case(
     *,
     actor: User | None = None,
     severity: int = Severity.NORMAL,
-    incident_ref: str = "",
+    incident_id: int | None = None,
     automatic: bool = False,
     now: dt.datetime | None = None,
 ) -> Case:
@@ -525,6 +525,11 @@ def open_case(
             f"there is no active {PlaybookKind(kind).label} playbook",
             reason="no_playbook",
         )
+    if (
+        incident_id is not None
+        and not Incident.objects.filter(pk=incident_id, brand_id=brand.pk).exists()
+    ):
+        raise WorkflowError(f"incident #{incident_id} is not an incident about {brand}")
     person = post.author
     if Account.objects.filter(
         platform=post.platform, handle__iexact=person.handle.lstrip("@")
@@ -556,7 +561,7 @@ def open_case(
     try:
         with transaction.atomic():
             if automatic and kind == PlaybookKind.COMPETITOR:
-                _check_opening_caps(brand, playbook, incident_ref, now)
+                _check_opening_caps(brand, playbook, incident_id, now)
             case = Case.objects.create(
                 post=post,
                 person=person,
@@ -566,7 +571,7 @@ def open_case(
                 playbook=playbook,
                 due_at=due_at,
                 severity=severity,
-                incident_ref=incident_ref[:100],
+                incident_id=incident_id,
             )
             _event(case, action="open_case", actor=actor, note=f"{playbook}")
     except IntegrityError as exc:
@@ -581,7 +586,7 @@ def open_case(
 
 
 def _check_opening_caps(
-    brand: Brand, playbook: Playbook, incident_ref: str, now: dt.datetime
+    brand: Brand, playbook: Playbook, incident_id: int | None, now: dt.datetime
 ) -> None:
     """Rule 7 at the door: counted under a lock on the brand row, so two triage
     workers cannot both open the last allowed case."""
@@ -595,13 +600,13 @@ def _check_opening_caps(
             f"already {playbook.max_replies_per_brand_per_day} cases about {brand} today",
             reason="cap_reached",
         )
-    if incident_ref and (
-        Case.objects.filter(brand=brand, incident_ref=incident_ref).count()
+    if incident_id and (
+        Case.objects.filter(brand=brand, incident_id=incident_id).count()
         >= playbook.max_replies_per_incident
     ):
         raise RuleViolation(
             NO_PILE_ON,
-            f"already {playbook.max_replies_per_incident} cases in incident {incident_ref}",
+            f"already {playbook.max_replies_per_incident} cases in incident #{incident_id}",
             reason="cap_reached",
         )
 
@@ -640,9 +645,14 @@ def save_research(
     summary: str,
     thread_checked: bool,
     scope: str,
-    incident_ref: str = "",
+    incident: Incident | int | None = None,
 ) -> ResearchNote:
-    """Save the research note; a complete note moves researching -> drafting (rule 1)."""
+    """Save the research note; a complete note moves researching -> drafting (rule 1).
+
+    ``incident`` (one of the case's brand's incidents) links the case to it when
+    the scope is "incident". An "isolated" note leaves a link made by triage in
+    place: the incident's caps still count the case.
+    """
     case = _case(case)
     if case.stage not in (Stage.RESEARCHING, Stage.DRAFTING):
         raise TransitionNotAllowed(
@@ -650,9 +660,13 @@ def save_research(
         )
     if scope not in ResearchNote.Scope.values:
         raise WorkflowError(f"unknown scope {scope!r}")
-    incident_ref = incident_ref.strip()[:100] if scope == ResearchNote.Scope.INCIDENT else ""
-    if scope == ResearchNote.Scope.INCIDENT and not incident_ref:
-        raise RuleViolation(RESEARCH_FIRST, "name the incident this complaint belongs to")
+    incident_id = incident.pk if isinstance(incident, Incident) else incident
+    if scope != ResearchNote.Scope.INCIDENT:
+        incident_id = None
+    elif incident_id is None:
+        raise RuleViolation(RESEARCH_FIRST, "choose the incident this complaint belongs to")
+    elif not Incident.objects.filter(pk=incident_id, brand_id=case.brand_id).exists():
+        raise WorkflowError(f"incident #{incident_id} is not an incident about {case.brand}")
     with transaction.atomic():
         note, _ = ResearchNote.objects.update_or_create(
             case_id=case.pk,
@@ -660,14 +674,14 @@ def save_research(
                 "summary": summary.strip()[:MAX_NOTE_CHARS],
                 "thread_checked": bool(thread_checked),
                 "scope": scope,
-                "incident_ref": incident_ref,
-                "chatter_volume": queries.chatter_volume(case.brand_id),
+                "incident_id": incident_id,
+                "chatter_volume": queries.chatter_volume(case.brand_id, incident_id=incident_id),
                 "author_id": _person_id(actor),
             },
         )
-        if incident_ref and incident_ref != case.incident_ref:
-            Case.objects.filter(pk=case.pk).update(incident_ref=incident_ref)
-            case.incident_ref = incident_ref
+        if incident_id and incident_id != case.incident_id:
+            Case.objects.filter(pk=case.pk).update(incident_id=incident_id)
+            case.incident_id = incident_id
         if case.stage == Stage.RESEARCHING and not research_problems(note):
             _move(
                 case,

@@ -7,7 +7,16 @@ import datetime as dt
 import factory
 from django.utils import timezone
 
-from monitoring.models import Brand, Person, Post, SandboxPersona, SandboxPost, Source
+from monitoring.models import (
+    Brand,
+    Detection,
+    Incident,
+    Person,
+    Post,
+    SandboxPersona,
+    SandboxPost,
+    Source,
+)
 
 
 class BrandFactory(factory.django.DjangoModelFactory):
@@ -70,3 +79,28 @@ class SandboxPostFactory(factory.django.DjangoModelFactory):
     text = "@telvana my internet has been down since this morning"
     lang = "en"
     published_at = factory.LazyFunction(lambda: timezone.now() - dt.timedelta(minutes=1))
+
+
+class IncidentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Incident
+
+    brand = factory.SubFactory(BrandFactory)
+    topic = "outage"
+    state = Incident.State.ACTIVE
+    first_seen_at = factory.LazyFunction(lambda: timezone.now() - dt.timedelta(hours=2))
+    last_seen_at = factory.LazyFunction(timezone.now)
+
+
+class DetectionFactory(factory.django.DjangoModelFactory):
+    """A complaint verdict on a post (pass ``brand`` and, for incidents, ``incident``)."""
+
+    class Meta:
+        model = Detection
+
+    post = factory.SubFactory(PostFactory)
+    posted_at = factory.LazyAttribute(lambda d: d.post.posted_at)
+    complaint = True
+    score = 0.9
+    topic = "outage"
+    model_version = "test"

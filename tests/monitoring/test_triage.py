@@ -166,8 +166,11 @@ def test_a_burst_about_one_competitor_opens_cases_only_up_to_the_caps(brands, pl
         judged += done
     # Then it is one incident, and only the incident's cap of cases is opened
     assert judged == 1000
-    assert Incident.objects.get().volume == len(posts)
+    incident = Incident.objects.get()
+    assert incident.volume == len(posts)
     assert Case.objects.count() == 5
+    # and every case opened is linked to the incident its post belongs to
+    assert set(Case.objects.values_list("incident_id", flat=True)) == {incident.pk}
     assert outcome_counts() == {Triage.OPENED: 5, Triage.CAP_REACHED: 995}
 
 

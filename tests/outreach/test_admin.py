@@ -27,6 +27,7 @@ from outreach.models import (
     Stage,
     text_hash,
 )
+from tests.factories import BrandFactory, DetectionFactory, IncidentFactory
 from tests.outreach.factories import (
     COMPLAINT,
     GOOD_REPLY,
@@ -293,6 +294,67 @@ def test_research_and_draft_from_the_admin_take_a_case_to_approved(
     case.refresh_from_db()
     assert case.stage == Stage.APPROVED, _messages(response)
     assert OutboundAction.objects.filter(case=case, state="pending").count() == 1
+
+
+def test_research_from_the_admin_links_one_of_the_brands_incidents(
+    advance: Any, analyst: Any, competitor: Brand
+) -> None:
+    # given an incident about the case's brand, a closed old one and another brand's
+    incident = IncidentFactory(brand=competitor, topic="outage")
+    DetectionFactory(brand=competitor, incident=incident)
+    old = IncidentFactory(
+        brand=competitor,
+        state="closed",
+        first_seen_at=timezone.now() - dt.timedelta(days=60),
+        last_seen_at=timezone.now() - dt.timedelta(days=59),
+    )
+    other = IncidentFactory(brand=BrandFactory(name="Orbix"))
+    case = advance(Stage.RESEARCHING)
+    client = _client(analyst)
+    # then the research form offers only the brand's recent incident
+    page = _page(client, case)
+    options = re.findall(r'<option value="(\d+)"', page)
+    assert str(incident.pk) in options
+    assert str(old.pk) not in options and str(other.pk) not in options
+    # when the analyst links it
+    client.post(
+        reverse("admin:outreach_case_research", args=[case.pk]),
+        {"summary": SUMMARY, "thread_checked": "on", "scope": "incident", "incident": incident.pk},
+    )
+    case.refresh_from_db()
+    assert case.incident_id == incident.pk
+    assert case.stage == Stage.DRAFTING
+    # then the case page links the incident and shows its volume
+    page = _page(client, case)
+    link = reverse("admin:monitoring_incident_change", args=[incident.pk])
+    assert f'href="{link}"' in page
+    assert re.search(r'id="nj-chatter">Chatter volume: <b>1</b> complaint in', page)
+    # and a forged choice of another brand's incident is refused by the form
+    response = client.post(
+        reverse("admin:outreach_case_research", args=[case.pk]),
+        {"summary": SUMMARY, "thread_checked": "on", "scope": "incident", "incident": other.pk},
+        follow=True,
+    )
+    assert "Research not saved" in _messages(response)
+
+
+def test_the_incident_page_lists_its_cases_and_the_queue_filters_them(
+    advance: Any, analyst: Any, admin_user: Any, competitor: Brand
+) -> None:
+    incident = IncidentFactory(brand=competitor)
+    inside, outside = advance(Stage.NEW), advance(Stage.NEW)
+    Case.objects.filter(pk=inside.pk).update(incident=incident)
+    page = (
+        _client(admin_user)
+        .get(reverse("admin:monitoring_incident_change", args=[incident.pk]))
+        .content.decode()
+    )
+    assert "1 new" in page
+    listing = _client(analyst).get(
+        reverse("admin:outreach_case_changelist") + f"?incident={incident.pk}&queue=all"
+    )
+    assert [c.pk for c in listing.context["cl"].result_list] == [inside.pk]
+    assert outside.pk != inside.pk
 
 
 # --- each rule from the admin, with and without the permission ------------------------

@@ -30,7 +30,7 @@ from outreach.models import (
     Playbook,
     Stage,
 )
-from tests.factories import PostFactory
+from tests.factories import IncidentFactory, PostFactory
 from tests.outreach.factories import COMPLAINT, sandbox_post
 
 pytestmark = pytest.mark.django_db
@@ -364,7 +364,8 @@ def test_incident_cap_reached_since_approval_refuses_the_send(
     approved: Any, playbook: Playbook
 ) -> None:
     first, second = approved(), approved()
-    Case.objects.filter(pk__in=[first.case_id, second.case_id]).update(incident_ref="outage-7")
+    incident = IncidentFactory(brand=first.case.brand)
+    Case.objects.filter(pk__in=[first.case_id, second.case_id]).update(incident=incident)
     OutboundAction.objects.filter(pk=second.pk).update(
         account=Account.objects.create(platform="sandbox", handle="northwind_team")
     )
@@ -372,7 +373,7 @@ def test_incident_cap_reached_since_approval_refuses_the_send(
     Playbook.objects.filter(pk=playbook.pk).update(max_replies_per_incident=1)
     outcome = dispatch.send_action(second.pk)
     assert outcome.result == "refused"
-    assert "incident outage-7" in outcome.detail
+    assert f"incident #{incident.pk}" in outcome.detail
     assert reloaded(second).case.stage == Stage.DISMISSED
     assert our_replies(reloaded(second)) == 0
 

@@ -27,6 +27,7 @@ from outreach.models import (
     text_hash,
 )
 from outreach.workflow import RuleViolation, TransitionNotAllowed, WorkflowError
+from tests.factories import BrandFactory, DetectionFactory, IncidentFactory
 from tests.outreach.factories import (
     COMPLAINT,
     GOOD_REPLY,
@@ -150,35 +151,76 @@ def test_incomplete_research_keeps_the_case_in_researching(
     assert any(missing in p for p in workflow.research_problems(note))
 
 
-def test_research_for_an_incident_needs_its_name(advance: Any, analyst: Any) -> None:
+def test_research_for_an_incident_needs_the_incident(advance: Any, analyst: Any) -> None:
     case = advance(Stage.RESEARCHING)
-    with pytest.raises(RuleViolation, match="name the incident"):
+    with pytest.raises(RuleViolation, match="choose the incident"):
         workflow.save_research(
             case, actor=analyst, summary=SUMMARY, thread_checked=True, scope="incident"
         )
 
 
-def test_research_fills_chatter_volume_from_the_data(
+def test_research_links_the_incident_and_takes_chatter_volume_from_it(
     advance: Any, analyst: Any, competitor: Brand
 ) -> None:
-    from tests.factories import SourceFactory
-
-    source = SourceFactory(brand=competitor)
-    for _ in range(3):
-        PostFactory(source=source, posted_at=timezone.now() - dt.timedelta(days=1))
-    PostFactory(source=source, posted_at=timezone.now() - dt.timedelta(days=30))
+    # given an incident of four complaints (and a non-complaint) about the case's brand
+    incident = IncidentFactory(brand=competitor)
+    for complaint in (True, True, True, True, False):
+        DetectionFactory(brand=competitor, incident=incident, complaint=complaint)
     case = advance(Stage.RESEARCHING)
+    # when the analyst says the complaint is part of it
     note = workflow.save_research(
         case,
         actor=analyst,
         summary=SUMMARY,
         thread_checked=True,
         scope="incident",
-        incident_ref="telvana-outage-nov",
+        incident=incident,
     )
-    assert note.chatter_volume == 3
+    # then the note and the case link it, and the volume is the incident's complaints
+    assert note.incident_id == incident.pk
+    assert note.chatter_volume == 4
     case.refresh_from_db()
-    assert case.incident_ref == "telvana-outage-nov"
+    assert case.incident_id == incident.pk
+    assert case.stage == Stage.DRAFTING
+
+
+def test_isolated_research_counts_the_brands_recent_complaints(
+    advance: Any, analyst: Any, competitor: Brand
+) -> None:
+    week_ago = timezone.now() - dt.timedelta(days=6)
+    for posted_at, complaint in [(week_ago, True), (week_ago, True), (week_ago, False)]:
+        DetectionFactory(brand=competitor, complaint=complaint, post__posted_at=posted_at)
+    DetectionFactory(brand=competitor, post__posted_at=timezone.now() - dt.timedelta(days=30))
+    DetectionFactory(brand=BrandFactory(name="Orbix"))
+    case = advance(Stage.RESEARCHING)
+    note = workflow.save_research(
+        case, actor=analyst, summary=SUMMARY, thread_checked=True, scope="isolated"
+    )
+    assert note.chatter_volume == 2
+    assert note.incident_id is None
+
+
+def test_research_cannot_link_another_brands_incident(advance: Any, analyst: Any) -> None:
+    other = IncidentFactory(brand=BrandFactory(name="Orbix"))
+    case = advance(Stage.RESEARCHING)
+    with pytest.raises(WorkflowError, match="not an incident about Telvana"):
+        workflow.save_research(
+            case,
+            actor=analyst,
+            summary=SUMMARY,
+            thread_checked=True,
+            scope="incident",
+            incident=other,
+        )
+    assert not ResearchNote.objects.filter(case=case).exists()
+
+
+def test_the_database_refuses_an_incident_note_without_its_incident(
+    advance: Any, analyst: Any
+) -> None:
+    case = advance(Stage.RESEARCHING)
+    with pytest.raises(IntegrityError, match="research_incident_named"):
+        ResearchNote.objects.create(case=case, summary=SUMMARY, scope="incident", author=analyst)
 
 
 def test_approval_rechecks_research(advance: Any, reviewer: Any) -> None:
@@ -562,10 +604,11 @@ def test_replies_per_incident_are_capped(advance: Any, playbook: Playbook, revie
     Playbook.objects.filter(pk=playbook.pk).update(max_replies_per_incident=1)
     first = advance(Stage.AWAITING_APPROVAL)
     second = advance(Stage.AWAITING_APPROVAL)
-    Case.objects.filter(pk__in=[first.pk, second.pk]).update(incident_ref="outage-1")
+    incident = IncidentFactory(brand=first.brand)
+    Case.objects.filter(pk__in=[first.pk, second.pk]).update(incident=incident)
     first.refresh_from_db(), second.refresh_from_db()
     workflow.approve_reply(first, actor=reviewer, text_hash_seen=text_hash(GOOD_REPLY))
-    with pytest.raises(RuleViolation, match="incident outage-1"):
+    with pytest.raises(RuleViolation, match=f"incident #{incident.pk}"):
         workflow.approve_reply(second, actor=reviewer, text_hash_seen=text_hash(GOOD_REPLY))
 
 
