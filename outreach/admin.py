@@ -575,49 +575,44 @@ class CaseAdmin(admin.ModelAdmin[Case]):
                 messages.success(request, "Research saved.")
         return self._back(case)
 
-    def draft_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+    def _save_text(
+        self, request: HttpRequest, pk: int, what: str, save: Any, saved: str
+    ) -> HttpResponse:
+        """Save a draft through ``save(case, text)``; report its tone guard's blocking codes."""
         case = self._case_for_post(request, pk)
         form = DraftForm(request.POST)
         if not form.is_valid():
-            messages.error(request, f"Draft not saved: {form.errors.as_text()}")
+            messages.error(request, f"{what} not saved: {form.errors.as_text()}")
             return self._back(case)
         try:
-            draft = workflow.save_draft(case, actor=request.user, text=form.cleaned_data["text"])
-            if "submit" in request.POST:
-                workflow.submit_draft(case, actor=request.user)
+            draft = save(case, form.cleaned_data["text"])
         except workflow.WorkflowError as exc:
             messages.error(request, str(exc))
         else:
             blocking = draft.blocking_codes
             if blocking:
                 messages.warning(
-                    request, "Draft saved with blocking findings: " + ", ".join(blocking)
+                    request, f"{what} saved with blocking findings: " + ", ".join(blocking)
                 )
             else:
-                messages.success(request, "Draft saved.")
+                messages.success(request, saved)
         return self._back(case)
 
+    def draft_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        def save(case: Case, text: str) -> ReplyDraft:
+            draft = workflow.save_draft(case, actor=request.user, text=text)
+            if "submit" in request.POST:
+                workflow.submit_draft(case, actor=request.user)
+            return draft
+
+        return self._save_text(request, pk, "Draft", save, "Draft saved.")
+
     def amend_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        case = self._case_for_post(request, pk)
-        form = DraftForm(request.POST)
-        if not form.is_valid():
-            messages.error(request, f"Request not saved: {form.errors.as_text()}")
-            return self._back(case)
-        try:
-            draft = workflow.save_amend_request(
-                case, actor=request.user, text=form.cleaned_data["text"]
-            )
-        except workflow.WorkflowError as exc:
-            messages.error(request, str(exc))
-        else:
-            blocking = draft.blocking_codes
-            if blocking:
-                messages.warning(
-                    request, "Request saved with blocking findings: " + ", ".join(blocking)
-                )
-            else:
-                messages.success(request, "Request saved; a reviewer approves it before it goes.")
-        return self._back(case)
+        def save(case: Case, text: str) -> ReplyDraft:
+            return workflow.save_amend_request(case, actor=request.user, text=text)
+
+        saved = "Request saved; a reviewer approves it before it goes."
+        return self._save_text(request, pk, "Request", save, saved)
 
     # --- opening a case by hand --------------------------------------------------
 

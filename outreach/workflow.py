@@ -706,33 +706,54 @@ def _new_text(draft: ReplyDraft, text: str, actor: User | None) -> None:
     draft.submitted_at = None
 
 
+def _clean_text(text: str, what: str) -> str:
+    text = text.replace("\r\n", "\n").strip()
+    if not text:
+        raise WorkflowError(f"the {what} is empty")
+    if len(text) > MAX_DRAFT_CHARS:
+        raise WorkflowError(f"the {what} is longer than {MAX_DRAFT_CHARS} characters")
+    return text
+
+
+def _draft_for_edit(
+    case: Case,
+    text: str,
+    actor: User | None,
+    findings: list[dict[str, Any]],
+    *,
+    first_reply: bool,
+) -> tuple[ReplyDraft, bool]:
+    """The case's draft of that kind, locked for the edit; created with ``text`` if none."""
+    draft = (
+        ReplyDraft.objects.select_for_update()
+        .filter(case_id=case.pk, is_first_reply=first_reply)
+        .first()
+    )
+    if draft is not None:
+        return draft, False
+    draft = ReplyDraft.objects.create(
+        case_id=case.pk,
+        is_first_reply=first_reply,
+        text=text,
+        author_id=_person_id(actor),
+        tone_findings=findings,
+        editor_ids=[],
+    )
+    return draft, True
+
+
 def save_draft(case: Case | int, *, actor: User, text: str) -> ReplyDraft:
     """Write or edit the reply draft; an edit voids any approval and sends the case back
     to drafting (rule 3). Tone findings are recomputed on every save."""
     case = _case(case)
-    text = text.replace("\r\n", "\n").strip()
-    if not text:
-        raise WorkflowError("the draft is empty")
-    if len(text) > MAX_DRAFT_CHARS:
-        raise WorkflowError(f"the draft is longer than {MAX_DRAFT_CHARS} characters")
+    text = _clean_text(text, "draft")
     editable = (Stage.DRAFTING, Stage.AWAITING_APPROVAL, Stage.APPROVED)
     if case.stage not in editable:
         raise TransitionNotAllowed(f"the draft cannot be edited while the case is {case.stage}")
     findings = tone_findings(case, text)
     with transaction.atomic():
-        draft = (
-            ReplyDraft.objects.select_for_update()
-            .filter(case_id=case.pk, is_first_reply=True)
-            .first()
-        )
-        if draft is None:
-            draft = ReplyDraft.objects.create(
-                case_id=case.pk,
-                text=text,
-                author_id=_person_id(actor),
-                tone_findings=findings,
-                editor_ids=[],
-            )
+        draft, created = _draft_for_edit(case, text, actor, findings, first_reply=True)
+        if created:
             _event(case, action="save_draft", actor=actor)
             return draft
         changed = draft.text != text
@@ -1166,28 +1187,12 @@ def save_amend_request(case: Case | int, *, actor: User, text: str) -> ReplyDraf
     An edit voids the approval and cancels a queued, unsent request (rule 3).
     """
     case = _case(case)
-    text = text.replace("\r\n", "\n").strip()
-    if not text:
-        raise WorkflowError("the request is empty")
-    if len(text) > MAX_DRAFT_CHARS:
-        raise WorkflowError(f"the request is longer than {MAX_DRAFT_CHARS} characters")
+    text = _clean_text(text, "request")
     _check_amend_allowed(case)
     findings = tone_findings(case, text, first_reply=False)
     with transaction.atomic():
-        draft = (
-            ReplyDraft.objects.select_for_update()
-            .filter(case_id=case.pk, is_first_reply=False)
-            .first()
-        )
-        if draft is None:
-            draft = ReplyDraft.objects.create(
-                case_id=case.pk,
-                is_first_reply=False,
-                text=text,
-                author_id=_person_id(actor),
-                tone_findings=findings,
-                editor_ids=[],
-            )
+        draft, created = _draft_for_edit(case, text, actor, findings, first_reply=False)
+        if created:
             _event(case, action="save_amend_request", actor=actor)
             return draft
         changed = draft.text != text
