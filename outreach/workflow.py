@@ -168,16 +168,23 @@ ENGAGING_KINDS = frozenset(
 REFUSING_KINDS = frozenset({EngagementEvent.Kind.BLOCK, EngagementEvent.Kind.MUTE})
 
 # Rule 9: answers that mean "stop", or that tell a brand it is not welcome. A false
-# positive only ends a case early, which is the safe side, so the net is wide on
-# purpose. Three families: asking us to stop, rejecting a brand in the
-# conversation, and plain hostility.
+# positive ends a case early and puts the person on the do-not-contact list, so
+# the net is wide but aimed at us: "stop messaging me", "blocking you", "is this
+# a bot" count; an own-brand customer's "my card got blocked", "it stopped working
+# again" or "your chatbot is useless" describe the problem and do not. Three
+# families: asking us to stop, rejecting a brand in the conversation, hostility.
 _OPT_OUT_PATTERNS = (
     # asking us to stop
-    r"stop\w*|leave me alone|go away|get lost|back off|unsubscribe|opt(ed)? ?out|"
-    r"not interested|no thanks|remove me|unfollow me|"
+    r"(please|just|so) stop|stop (it|this|that|now|please|messaging|contacting|replying|tagging|"
+    r"spamming|following|dm\w*|@\w*)\w*|leave me alone|go away|get lost|back off|unsubscribe|"
+    r"opt(ed)? ?out|not interested|no thanks|remove me|unfollow me|"
     r"(don'?t|do not|never) (contact|message|dm|tag|mention|reply to|talk to|@) ?(me|us)|"
-    r"(block|blocking|blocked|report|reporting|reported|mute|muting|muted)( you| this)?|"
-    r"spam\w*|bots?",
+    r"(block|blocking|blocked|report|reporting|reported|mute|muting|muted) "
+    r"(you|u|this( account| reply| post)?|your account)|"
+    r"(reported|flagged|marked) (it |this |you )?as spam|"
+    r"(this is|that'?s|what|more|such|corporate|marketing) spam|spam(my|mer|bot)s?|"
+    r"(you'?re|are you|is this|this is|you are|u r|ur|another|stupid|dumb) "
+    r"(a |an |just a |some )?(bot|robot)s?|(go away|unfollow me|stop|shut up),? bots?",
     # rejecting a brand in the conversation
     r"who (even )?asked|nobody asked|didn'?t ask|"
     r"(mind|stay out of) (your|my) (own )?business|"
@@ -191,11 +198,16 @@ _OPT_OUT_PATTERNS = (
     r"f+u+c*k+ (off|you)|piss off|shut up|harass\w*|creep\w*",
 )
 _OPT_OUT_TEXT = re.compile(r"\b(" + "|".join(_OPT_OUT_PATTERNS) + r")\b", re.IGNORECASE)
+# One word that is the whole answer: "STOP", "blocked.", "spam".
+_OPT_OUT_WORD = re.compile(
+    r"^\W*(please |just |ok,? |now )?(stop|blocked|reported|muted|spam)\W*$", re.IGNORECASE
+)
 
 
 def looks_like_opt_out(text: str) -> bool:
     """True when a person's answer asks us to stop or is hostile (rule 9)."""
-    return bool(_OPT_OUT_TEXT.search(text or ""))
+    text = text or ""
+    return bool(_OPT_OUT_WORD.match(text) or _OPT_OUT_TEXT.search(text))
 
 
 # --- The one place that changes a stage ----------------------------------------

@@ -88,6 +88,7 @@ def _moves(case: Case, analyst: Any, reviewer: Any, n: list[int]) -> dict[str, C
         first = OutboundAction.objects.filter(case=case, kind="reply").first()
         if first is None:
             return
+        n[0] += 1  # a fresh key each time: only the one-reply rule may refuse it
         with transaction.atomic():
             OutboundAction.objects.create(
                 case=case,

@@ -860,6 +860,11 @@ def test_accounts_on_other_platforms_are_not_used(
         "Mind your own business, corporate",
         "nice try, vultures",
         "I'm blocking you",
+        "blocked.",
+        "reported",
+        "are you a bot?",
+        "stop tagging me",
+        "this is spam",
         "please remove me from this",
         "don't tag me again",
     ],
@@ -870,7 +875,19 @@ def test_stop_and_hostile_answers_are_recognised(text: str) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["thanks, that helps a bit", "Cheers, it's back on now", "Appreciated!", "", "🙏"],
+    [
+        "thanks, that helps a bit",
+        "Cheers, it's back on now",
+        "Appreciated!",
+        "",
+        "🙏",
+        # an own-brand customer describing the problem is not asking us to stop
+        "my card got blocked again and your chatbot is useless",
+        "it stopped working again this morning",
+        "I reported the fault twice already",
+        "the spam filter ate your email, can you resend?",
+        "the bus didn't even stop, so I missed the shop",
+    ],
 )
 def test_friendly_answers_are_not_opt_outs(text: str) -> None:
     assert not workflow.looks_like_opt_out(text)
