@@ -286,7 +286,7 @@ def _refuse(claim: _Claim, exc: workflow.RuleViolation) -> Outcome:
         _audit(action.case_id, "send_refused", f"{action.get_kind_display()}: {reason}")
     case = action.case
     try:
-        if exc.rule is workflow.FRESHNESS:
+        if exc.rule is workflow.FRESHNESS and action.kind == Kind.REPLY:
             workflow.expire(case.pk)
         elif exc.rule in (workflow.ONE_CONVERSATION, workflow.NO_PILE_ON) and (
             action.kind == Kind.REPLY

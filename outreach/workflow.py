@@ -1339,7 +1339,12 @@ def check_sendable(action: OutboundAction, *, now: dt.datetime | None = None) ->
             or draft.approved_text_hash != action.text_hash
         ):
             raise RuleViolation(HUMAN_APPROVAL, "the text is not the approved text")
-        _check_amend_allowed(case, now)
+        try:
+            _check_amend_allowed(case, now)
+        except RuleViolation:
+            raise
+        except WorkflowError as exc:  # every refusal at send time names its rule
+            raise RuleViolation(ONE_UNSOLICITED, str(exc)) from None
         _check_hourly(action, now)
     elif action.kind == OutboundAction.Kind.FOLLOW:
         if (

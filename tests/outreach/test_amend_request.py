@@ -370,6 +370,23 @@ def test_do_not_contact_added_after_approval_refuses_the_send(
     assert len(_ours_under(account.handle, action.in_reply_to)) == 0
 
 
+def test_a_request_still_queued_when_the_window_closes_is_not_sent(
+    resolved: Any, analyst: Any, reviewer: Any, own_playbook: Playbook, account: Any
+) -> None:
+    case = resolved()
+    action = _approve(case, analyst, reviewer)
+    later = timezone.now() + dt.timedelta(days=own_playbook.engagement_window_days, hours=1)
+    with time_machine.travel(later):
+        outcome = dispatch.send_action(action.pk)
+    assert outcome.result == "refused"
+    assert "too late" in outcome.detail
+    action.refresh_from_db()
+    assert action.state == OutboundAction.State.CANCELLED
+    case.refresh_from_db()
+    assert case.stage == Stage.RESOLVED
+    assert _ours_under(account.handle, action.in_reply_to) == []
+
+
 def test_a_stop_before_the_send_cancels_the_request(
     resolved: Any, analyst: Any, reviewer: Any
 ) -> None:
