@@ -858,29 +858,47 @@ def approve_reply(case: Case | int, *, actor: User, text_hash_seen: str) -> Outb
             action="approve_reply",
             note=f"approved text sha256 {text_hash(draft.text)[:12]}",
         )
-        approved = ReplyDraft.objects.filter(pk=draft.pk, text=draft.text).update(
-            approved_by_id=actor.pk,
-            approved_at=now,
-            approved_text_hash=text_hash(draft.text),
-            tone_findings=findings,
+        return _queue_approved(
+            case, draft, actor, findings, account, now, kind=OutboundAction.Kind.REPLY
         )
-        if approved != 1:
-            raise TransitionNotAllowed("the draft changed while approving; reload the page")
-        try:
-            with transaction.atomic():
-                action = OutboundAction.objects.create(
-                    case_id=case.pk,
-                    kind=OutboundAction.Kind.REPLY,
-                    account=account,
-                    draft=draft,
-                    idempotency_key=f"case{case.pk}-reply-{uuid.uuid4().hex}",
-                    text=draft.text,
-                    text_hash=text_hash(draft.text),
-                    not_before=_send_slot(case, account, now),
-                )
-        except IntegrityError:
-            raise RuleViolation(ONE_UNSOLICITED, "this case already has a public reply") from None
-    return action
+
+
+def _queue_approved(
+    case: Case,
+    draft: ReplyDraft,
+    actor: User,
+    findings: list[dict[str, Any]],
+    account: Account,
+    now: dt.datetime,
+    *,
+    kind: str,
+    in_reply_to: str = "",
+) -> OutboundAction:
+    """Record the approval of the exact text read and queue it; inside the caller's transaction."""
+    approved = ReplyDraft.objects.filter(pk=draft.pk, text=draft.text).update(
+        approved_by_id=actor.pk,
+        approved_at=now,
+        approved_text_hash=text_hash(draft.text),
+        tone_findings=findings,
+    )
+    if approved != 1:
+        raise TransitionNotAllowed("the text changed while approving; reload the page")
+    try:
+        with transaction.atomic():
+            return OutboundAction.objects.create(
+                case_id=case.pk,
+                kind=kind,
+                account=account,
+                draft=draft,
+                idempotency_key=f"case{case.pk}-{kind}-{uuid.uuid4().hex}",
+                text=draft.text,
+                text_hash=text_hash(draft.text),
+                in_reply_to=in_reply_to,
+                not_before=_send_slot(case, account, now),
+            )
+    except IntegrityError:
+        what = "public reply" if kind == OutboundAction.Kind.REPLY else "request to amend the post"
+        raise RuleViolation(ONE_UNSOLICITED, f"this case already has a {what}") from None
 
 
 def reject_draft(case: Case | int, *, actor: User, note: str) -> ReplyDraft:
@@ -1262,31 +1280,16 @@ def approve_amend_request(case: Case | int, *, actor: User, text_hash_seen: str)
         account = Account.objects.select_for_update().get(pk=reply.account_id)
         if not account.enabled:
             raise WorkflowError(f"{account} is disabled; enable it to send the request")
-        approved = ReplyDraft.objects.filter(pk=draft.pk, text=draft.text).update(
-            approved_by_id=actor.pk,
-            approved_at=now,
-            approved_text_hash=text_hash(draft.text),
-            tone_findings=findings,
+        action = _queue_approved(
+            case,
+            draft,
+            actor,
+            findings,
+            account,
+            now,
+            kind=OutboundAction.Kind.AMEND_REQUEST,
+            in_reply_to=amend_target(case),
         )
-        if approved != 1:
-            raise TransitionNotAllowed("the request changed while approving; reload the page")
-        try:
-            with transaction.atomic():
-                action = OutboundAction.objects.create(
-                    case_id=case.pk,
-                    kind=OutboundAction.Kind.AMEND_REQUEST,
-                    account=account,
-                    draft=draft,
-                    idempotency_key=f"case{case.pk}-amend-{uuid.uuid4().hex}",
-                    text=draft.text,
-                    text_hash=text_hash(draft.text),
-                    in_reply_to=amend_target(case),
-                    not_before=_send_slot(case, account, now),
-                )
-        except IntegrityError:
-            raise RuleViolation(
-                ONE_UNSOLICITED, "this case already has a request to amend the post"
-            ) from None
         _event(
             case,
             action="approve_amend_request",
