@@ -1176,13 +1176,15 @@ def _sent_reply(case: Case) -> OutboundAction | None:
     )
 
 
-def _check_amend_allowed(case: Case, now: dt.datetime | None = None) -> None:
-    """An own-brand case, resolved, with our reply sent, within the window after resolution."""
+def _check_amend_allowed(case: Case, now: dt.datetime | None = None) -> OutboundAction:
+    """An own-brand case, resolved, with our reply sent, within the window after resolution;
+    returns that sent reply (its account sends the request)."""
     if case.kind != PlaybookKind.OWN_BRAND:
         raise WorkflowError("only own-brand cases ask for an amended post")
     if case.stage != Stage.RESOLVED:
         raise TransitionNotAllowed(f"ask only after the problem is resolved (case is {case.stage})")
-    if _sent_reply(case) is None:
+    reply = _sent_reply(case)
+    if reply is None:
         raise RuleViolation(ONE_UNSOLICITED, "no reply of ours was sent on this case")
     window = dt.timedelta(days=case.playbook.engagement_window_days)
     if case.closed_at is not None and case.closed_at + window < _now(now):
@@ -1191,6 +1193,7 @@ def _check_amend_allowed(case: Case, now: dt.datetime | None = None) -> None:
             f"resolved more than {case.playbook.engagement_window_days} days ago: "
             "too late to ask about the post",
         )
+    return reply
 
 
 def amend_target(case: Case) -> str:
@@ -1260,7 +1263,7 @@ def approve_amend_request(case: Case | int, *, actor: User, text_hash_seen: str)
     when it is sent.
     """
     case = _case(case)
-    _check_amend_allowed(case)
+    reply = _check_amend_allowed(case)
     _check_approver(actor)
     draft = _amend_draft(case)
     if draft is None or not draft.text.strip():
@@ -1273,8 +1276,6 @@ def approve_amend_request(case: Case | int, *, actor: User, text_hash_seen: str)
     findings = tone_findings(case, draft.text, first_reply=False)
     _check_tone(findings)
     _check_dnc(case)
-    reply = _sent_reply(case)
-    assert reply is not None  # _check_amend_allowed
     now = timezone.now()
     with transaction.atomic():
         account = Account.objects.select_for_update().get(pk=reply.account_id)
