@@ -8,6 +8,7 @@ give a real ``SECRET_KEY``: without one the app refuses to start.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -68,13 +69,18 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 DATA_DIR = Path(env_str("NOJACKAL_DATA_DIR", str(BASE_DIR / "var")))
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Our admin site: the stock one plus the second factor (config/admin.py).
+    "config.apps.NojackalAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_celery_beat",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "csp",
     "monitoring",
     "outreach",
 ]
@@ -86,8 +92,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into its lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -139,10 +149,54 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": env_int("NOJACKAL_PASSWORD_MIN_LENGTH", 12)},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# --- Logins ---------------------------------------------------------------------
+# django-axes is consulted first: a user or an address with too many recent
+# failures is refused before the password is even checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# 5 failures for one user, or from one address, within 15 minutes lock that user
+# (or address) for 15 minutes. Attempts expire, so the count is a sliding window.
+AXES_FAILURE_LIMIT = env_int("NOJACKAL_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=env_int("NOJACKAL_LOGIN_LOCKOUT_MINUTES", 15))
+AXES_USE_ATTEMPT_EXPIRATION = True
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
+# Second factor (TOTP, django-otp): always asked of a user who has set one up;
+# with this on, reviewers (approve permission) and superusers cannot sign in
+# without one.
+NOJACKAL_REQUIRE_OTP = env_bool("NOJACKAL_REQUIRE_OTP", False)
+OTP_TOTP_ISSUER = env_str("NOJACKAL_OTP_ISSUER", "nojackal")
+SESSION_COOKIE_AGE = env_int("NOJACKAL_SESSION_SECONDS", 8 * 60 * 60)
+SESSION_COOKIE_HTTPONLY = True
+
+# --- Content Security Policy (django-csp) ---------------------------------------
+# No inline scripts anywhere: our templates load scripts from static files only.
+# Inline style attributes stay allowed (the stock admin writes a few).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
@@ -266,6 +320,26 @@ CELERY_BEAT_SCHEDULE = {
 # --- nojackal -----------------------------------------------------------------
 
 
+def _check_secrets_key(value: str) -> None:
+    """Refuse to start with a missing or malformed credentials key, not at first use."""
+    from cryptography.fernet import Fernet
+
+    keys = [k.strip() for k in value.split(",") if k.strip()]
+    if not keys:
+        raise ImproperlyConfigured(
+            "NOJACKAL_SECRETS_KEY must be set when DJANGO_DEBUG is off (generate one with: python "
+            "-c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')."
+        )
+    for position, key in enumerate(keys, start=1):
+        try:
+            Fernet(key)
+        except (ValueError, TypeError):
+            raise ImproperlyConfigured(
+                f"NOJACKAL_SECRETS_KEY: key {position} of {len(keys)} is not a valid Fernet key "
+                "(32 url-safe base64-encoded bytes)."
+            ) from None
+
+
 def _secrets_key() -> str:
     """Fernet key(s) for credentials at rest (outreach/crypto.py), comma-separated to rotate.
 
@@ -275,6 +349,7 @@ def _secrets_key() -> str:
     """
     key = env_str("NOJACKAL_SECRETS_KEY")
     if key or not DEBUG:
+        _check_secrets_key(key)
         return key
     from cryptography.fernet import Fernet
 

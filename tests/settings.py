@@ -8,6 +8,9 @@ os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/nojackal")
 os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/15")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
+# Production mode refuses to start without a valid credentials key; tests that
+# store secrets still take a fresh one each (the ``secrets_key`` fixture).
+os.environ.setdefault("NOJACKAL_SECRETS_KEY", "NaUzkIvMwfEaHeBkRiDTvtctqaePjuS7fSICu9b-M5E=")
 
 from config.settings import *  # noqa: F403
 

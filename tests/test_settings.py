@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from cryptography.fernet import Fernet
+
 REPO = Path(__file__).resolve().parent.parent
 
 # Variables the test process itself sets (tests/settings.py) must not leak into
@@ -20,6 +22,7 @@ _OURS = {
     "DATABASE_URL",
     "CELERY_BROKER_URL",
     "SECURE_SSL_REDIRECT",
+    "NOJACKAL_SECRETS_KEY",
 }
 
 
@@ -43,6 +46,7 @@ def production_env(**overrides: str) -> dict[str, str]:
         "ALLOWED_HOSTS": "nojackal.example.com",
         "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/postgres",
         "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
+        "NOJACKAL_SECRETS_KEY": Fernet.generate_key().decode(),
     }
     env.update(overrides)
     return env
@@ -89,3 +93,16 @@ def test_the_laptop_default_is_sqlite_and_a_brokerless_transport(tmp_path):
     assert engine == "django.db.backends.sqlite3"
     assert broker.startswith("filesystem://")
     assert mode == "IMMEDIATE"
+
+
+def test_production_without_a_credentials_key_refuses_to_start():
+    result = run_manage("check", **production_env(NOJACKAL_SECRETS_KEY=""))
+    assert result.returncode != 0
+    assert "NOJACKAL_SECRETS_KEY must be set" in result.stderr
+
+
+def test_production_with_a_malformed_credentials_key_refuses_to_start():
+    good = Fernet.generate_key().decode()
+    result = run_manage("check", **production_env(NOJACKAL_SECRETS_KEY=f"{good},not-a-key"))
+    assert result.returncode != 0
+    assert "key 2 of 2 is not a valid Fernet key" in result.stderr

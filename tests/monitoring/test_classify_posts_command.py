@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -71,14 +73,38 @@ def test_bad_lines_are_reported_and_the_run_goes_on(tmp_path: Path) -> None:
         "no-text",
         "num-text",
         None,
-        "broken-utf8",
+        None,
         "ok2",
     ]
     errors = [r for r in rows if "error" in r]
-    assert [r["id"] for r in errors] == [None, "no-text", "num-text", None]
+    assert [r["id"] for r in errors] == [None, "no-text", "num-text", None, None]
     assert "line 2" in errors[0]["error"]
-    assert "complaint" in rows[5]  # undecodable bytes are replaced, the line still classifies
-    assert error is not None and "4 line(s)" in str(error)
+    # broken UTF-8 is reported, never classified as mangled text
+    assert errors[4]["error"] == "line 6: not valid UTF-8 (byte 0xe9 at offset 34)"
+    assert error is not None and "5 line(s)" in str(error)
+
+
+def test_broken_utf8_on_standard_input_loses_no_line(tmp_path: Path) -> None:
+    # given a stream with broken UTF-8 between good lines, read as a process reads it
+    data = (
+        b'{"id": 1, "text": "parcel never arrived"}\n'
+        b'{"id": 2, "text": "caf\xe9"}\n'
+        b'{"id": 3, "text": "lone \\ud800 surrogate, still late"}\n'
+    )
+    result = subprocess.run(
+        [sys.executable, "manage.py", "classify_posts", "--jsonl", "-"],
+        input=data,
+        capture_output=True,
+        cwd=Path(__file__).resolve().parents[2],
+        env={**os.environ, "PYTHONIOENCODING": "utf-8"},
+        timeout=120,
+    )
+    # then every line has its answer, the bad one an error, and it exits non-zero
+    rows = [json.loads(x) for x in result.stdout.decode("utf-8").splitlines()]
+    assert [r["id"] for r in rows] == [1, None, 3]
+    assert "not valid UTF-8" in rows[1]["error"]
+    assert "complaint" in rows[2]
+    assert result.returncode != 0 and b"Traceback" not in result.stderr
 
 
 def test_reads_standard_input_with_a_dash(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -3,7 +3,9 @@
 Each input line is {"id": ..., "text": ...}; each output line is
 {"id": ..., "complaint": true|false, "score": 0.0-1.0, "model": "<version>"}, in input order.
 A bad line gives {"id": ..., "error": "..."} and the run goes on; the command exits non-zero
-when any line failed. Blank lines are skipped.
+when any line failed. Blank lines are skipped. Input is read as bytes and decoded line by line,
+so a line of broken UTF-8 is reported as such (never classified as mangled text) and cannot
+stop the run; output stays valid UTF-8 whatever the input held (lone surrogates are escaped).
 """
 
 from __future__ import annotations
@@ -30,14 +32,14 @@ class Command(BaseCommand):
     def handle(self, *args: Any, jsonl: str, batch_size: int, **options: Any) -> None:
         model = classifier.load_default()
         failed = 0
-        handle: IO[str]
+        handle: IO[bytes]
         if jsonl == "-":
-            handle = sys.stdin
+            # Bytes, not sys.stdin's text: its decoder would stop the run at the first bad byte.
+            handle = getattr(sys.stdin, "buffer", None) or _Encoded(sys.stdin)
             failed = self._run(handle, model, max(1, batch_size))
         else:
             try:
-                # errors="replace": one line of broken UTF-8 must fail alone, not the whole file.
-                handle = open(jsonl, encoding="utf-8", errors="replace")  # noqa: SIM115
+                handle = open(jsonl, "rb")  # noqa: SIM115
             except OSError as error:
                 raise CommandError(f"cannot read {jsonl}: {error}") from error
             with handle:
@@ -45,7 +47,7 @@ class Command(BaseCommand):
         if failed:
             raise CommandError(f"{failed} line(s) could not be classified")
 
-    def _run(self, lines: Iterable[str], model: classifier.TrainedModel, batch_size: int) -> int:
+    def _run(self, lines: Iterable[bytes], model: classifier.TrainedModel, batch_size: int) -> int:
         failed = 0
         for batch in _batches(_parse(lines), batch_size):
             good = [(post_id, text) for post_id, text, error in batch if error is None]
@@ -62,14 +64,41 @@ class Command(BaseCommand):
                         "score": verdict.score,
                         "model": verdict.model,
                     }
-                self.stdout.write(json.dumps(row, ensure_ascii=False))
+                self.stdout.write(_dump(row))
             self.stdout.flush()
         return failed
 
 
-def _parse(lines: Iterable[str]) -> Iterator[tuple[Any, str, str | None]]:
+class _Encoded:
+    """Lines of a text stream as UTF-8 bytes (a replaced sys.stdin without a buffer)."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self.stream = stream
+
+    def __iter__(self) -> Iterator[bytes]:
+        for line in self.stream:
+            yield line.encode("utf-8", errors="surrogatepass")
+
+
+def _dump(row: dict[str, Any]) -> str:
+    """One output line; escaped to ASCII only when the row holds text UTF-8 cannot carry."""
+    line = json.dumps(row, ensure_ascii=False)
+    try:
+        line.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate from a "\ud800" escape in the input
+        return json.dumps(row)
+    return line
+
+
+def _parse(raw_lines: Iterable[bytes]) -> Iterator[tuple[Any, str, str | None]]:
     """Yield (id, text, error) per non-blank line; error is None for a good line."""
-    for number, line in enumerate(lines, start=1):
+    for number, raw in enumerate(raw_lines, start=1):
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as error:
+            where = f"byte 0x{raw[error.start]:02x} at offset {error.start}"
+            yield None, "", f"line {number}: not valid UTF-8 ({where})"
+            continue
         if not line.strip():
             continue
         try:
