@@ -118,7 +118,9 @@ def normalise(text: str) -> View:
                 for d in unicodedata.normalize("NFD", folded):
                     if unicodedata.combining(d):
                         continue
-                    for m in table.get(d, d):
+                    # Casefolded again: a caseless look-alike ("ꓠ", Lisu) reads as
+                    # a capital.
+                    for m in table[d].casefold() if d in table else d:
                         out.append(" " if m.isspace() else m)
                         pos.append(i)
     return View("".join(out), pos)
