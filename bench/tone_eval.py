@@ -2,9 +2,11 @@
 
 Runs ``outreach.tone.check_reply`` over ``tests/outreach/tone_eval.jsonl`` and
 prints the share of bad replies blocked, the share of good replies wrongly
-blocked, a per-code confusion table and the misclassified ids.
+blocked, a per-code confusion table, the misclassified ids and the guard's speed
+(replies checked per second, the best of ``--passes`` passes over the set; the
+first pass, which builds the look-alike table, is left out).
 
-    python bench/tone_eval.py [--file tests/outreach/tone_eval.jsonl] [--verbose]
+    python bench/tone_eval.py [--file tests/outreach/tone_eval.jsonl] [--verbose] [--passes 3]
 
 The set was written in rounds, each before the guard was tuned on it, so the
 first measurement of each round is a held-out figure (see ROUNDS): round 1 was
@@ -16,9 +18,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -43,9 +47,9 @@ class Result:
     text: str = ""
 
 
-def run(path: Path) -> list[Result]:
-    """Check every reply in the eval file and return one Result each."""
-    results = []
+def cases(path: Path) -> list[tuple[dict[str, Any], ReplyContext]]:
+    """Each row of the eval file with the context it is checked in."""
+    out = []
     for line in path.read_text(encoding="utf-8").splitlines():
         if not line.strip():
             continue
@@ -58,6 +62,14 @@ def run(path: Path) -> list[Result]:
             max_length=row.get("max_length", 500),
             length_unit=row.get("length_unit", "characters"),
         )
+        out.append((row, context))
+    return out
+
+
+def run(path: Path) -> list[Result]:
+    """Check every reply in the eval file and return one Result each."""
+    results = []
+    for row, context in cases(path):
         findings = check_reply(row["text"], context)
         results.append(
             Result(
@@ -81,12 +93,25 @@ def rates(results: list[Result]) -> tuple[float, float]:
     return blocked_bad, blocked_good
 
 
+def speed(path: Path, passes: int) -> float:
+    """Replies checked per second: the best of ``passes`` timed passes over the file."""
+    checks = [(row["text"], context) for row, context in cases(path)]
+    best = float("inf")
+    for _ in range(passes):
+        start = time.perf_counter()
+        for text, context in checks:
+            check_reply(text, context)
+        best = min(best, time.perf_counter() - start)
+    return len(checks) / best
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--file", type=Path, default=DEFAULT_FILE)
     parser.add_argument("--verbose", action="store_true", help="print the misclassified texts")
+    parser.add_argument("--passes", type=int, default=3, help="timed passes for the speed")
     args = parser.parse_args()
-    results = run(args.file)
+    results = run(args.file)  # also the untimed warm-up pass
     bad = [r for r in results if not r.expect_ok]
     good = [r for r in results if r.expect_ok]
     blocked_bad, blocked_good = rates(results)
@@ -131,6 +156,11 @@ def main() -> None:
         "good but blocked:",
         ", ".join(f"{r.id} {sorted(r.blocking)}" for r in false_blocks) or "none",
     )
+    if args.passes > 0:
+        print()
+        print(
+            f"speed: {speed(args.file, args.passes):.0f} replies/s (best of {args.passes} passes)"
+        )
     if args.verbose:
         for r in missed + wrong_code + false_blocks:
             print(

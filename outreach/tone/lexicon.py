@@ -1,0 +1,427 @@
+"""The tone guard's lexicon: the regular expressions it matches, and nothing else.
+
+Most patterns run on the normalised view (``normalise.prepare``): lower case,
+Latin letters, spacing undone. ``PROMO_TOKEN``, ``PLACEHOLDER``, ``EMOJI_RUN``,
+``EXCLAIM_RUN`` and ``URL_FOR_LENGTH`` run on the original text, where capitals,
+brackets and emoji are still there. Which code each pattern feeds is said in
+``rules``.
+"""
+
+from __future__ import annotations
+
+import regex
+
+# Common generic and country TLDs. English words that are also TLDs and turn up
+# after a full stop without a space ("fixed.now", "broken.is") are left out.
+TLDS = (
+    "com|net|org|io|co|ly|app|dev|ai|uk|de|fr|eu|ca|au|nl|es|ie|nz|za|info|biz|tv|gg|xyz|"
+    "site|online|shop|store|link|page|tech|cloud|fibre|fiber|mobi|gl|gd|cc|ws|su|ru|to|help|"
+    "support|services|network|digital|email|blog|club|website|space|media|pro|deals|"
+    "broadband|mobile|tel|guide|reviews|compare|money"
+)
+
+# X wraps every link it recognises, bare domains included, in a t.co link.
+URL_FOR_LENGTH = regex.compile(
+    r"(?:https?://|www\.)[^\s<>\"]+|\b(?:[a-z0-9-]+\.)+(?:com|net|org|io|co|ly|me|app|dev|ai|"
+    r"uk|de|fr|eu|us|ca|au|info|biz|tv|gg|xyz|site|online|shop|store|link)\b(?:/[^\s<>\"]*)?",
+    regex.IGNORECASE,
+)
+HASHTAG = regex.compile(r"#\s?([\w@$]+(?:[-_][\w@$]+)*)")
+
+FLAGS = regex.IGNORECASE | regex.VERSION1
+
+
+def _rx(*alternatives: str) -> regex.Pattern[str]:
+    return regex.compile("|".join(f"(?:{a})" for a in alternatives), FLAGS)
+
+
+CURRENCY_WORDS = (
+    r"dollars?|bucks|quid|euros?|pounds?|usd|eur|gbp|cents?|pence|yen|rupees?|francs?|"
+    r"a\s+month|per\s+month|a\s+mo|per\s+mo|/\s*mo(?:nth)?|pcm|p/m|monthly|a\s+year|per\s+year|"
+    r"/\s*yr|/\s*year|a\s+week|per\s+week|/\s*wk"
+)
+NUM = r"\d+(?:[.,]\d+)*"
+WORDNUM = (
+    r"(?:one|two|three|four|five|six|seven|eight|nine|ten|twenty|thirty|forty|fifty|"
+    r"sixty|seventy|eighty|ninety|a\s+hundred|hundred|a\s+few|a\s+couple)"
+)
+PRICE = _rx(
+    r"[$\u20ac\u00a3\u00a5\u20b9\u20a9\u20bd\u00a2]\s*" + NUM,
+    NUM + r"\s*[$\u20ac\u00a3\u00a5\u20b9\u20a9\u20bd\u00a2]",
+    NUM + r"\s*(?:k\s+)?(?:" + CURRENCY_WORDS + r")\b",
+    r"\b" + WORDNUM + r"\s+(?:dollars|bucks|quid|euros|pounds)\b",
+    r"\bfor\s+(?:totally\s+|completely\s+|absolutely\s+)?free\b",
+    r"\bfree\s+(?:of\s+charge|installation|install|setup|set-up|router|sim|phone|upgrade|"
+    r"delivery|shipping|gift|data|minutes|calls|for\s+(?:a|the|your|\d|one|two|three|six|"
+    r"twelve|life))\b",
+    r"\b(?:is|are|it's|its|totally|completely|100%|100\s*percent)\s+free\b(?!\s+(?:to|time|of\s+"
+    r"(?:bugs|errors|problems|issues)))",
+    r"\bno\s+(?:setup|set-up|installation|activation|hidden|monthly)\s+(?:fees?|charges?|costs?)\b",
+    r"\b(?:cost|costs|only|just|from|starting\s+at|pay)\s+" + NUM + r"\s*(?:a|per|/)\s*"
+    r"(?:month|mo|year)\b",
+    r"\bprice[sd]?\s+(?:at|from|starting)\b",
+)
+DISCOUNT = _rx(
+    NUM + r"\s*(?:%|percent|per\s*cent|pct)\s*(?:off|discount|less|cheaper|savings?)\b",
+    r"\b(?:half|50%)\s*(?:-\s*)?(?:price|off)\b",
+    r"\bdiscount(?:s|ed)?\b",
+    r"\bcheaper\b",
+    r"\bsave\s+(?:up\s+to\s+|over\s+|big|money|a\s+lot|loads|heaps|" + NUM + r"|"
+    r"[$\u20ac\u00a3\u00a5])",
+    r"\bprice\s*(?:match|beat|cut|drop|guarantee|lock)",
+    r"\bcash\s*-?\s*back\b",
+    r"\b(?:lower|better|best|great|unbeatable)\s+(?:prices?|rates?|deals?)\b",
+    r"\b(?:half|a\s+third\s+of|a\s+fraction\s+of)\s+(?:the\s+)?(?:usual|normal|regular|standard)?"
+    r"\s*(?:price|rate|cost)\b",
+    r"\bbogo\b|\b(?:2|two)\s+for\s+(?:1|one)\b",
+    r"\bon\s+sale\b|\bsale\s+(?:now|on|ends)\b",
+    r"\b(?:beat|undercut|cut|lower|reduce|knock|bring)\w*\b.{0,40}?\bby\s+(?:" + NUM + r"\s*"
+    r"(?:%|percent|per\s*cent)|[$\u20ac\u00a3\u00a5]\s*\d|half|a\s+third|a\s+quarter)",
+    # a percentage next to a word of reduction, in either order
+    NUM + r"\s*(?:%|percent|per\s*cent)[^.!?]{0,30}?\b(?:off|knocked|cheaper|less|lower|"
+    r"discount|saving|savings|back|reduc\w*)\b",
+    r"\b(?:save|saving|knock\w*|cut|reduc\w*|discount\w*)\b[^.!?]{0,30}?"
+    + NUM
+    + r"\s*(?:%|percent|per\s*cent)",
+    r"\b(?:beat|undercut|match)\s+(?:your|their|the|any)\s+(?:current\s+)?(?:bill|price|deal|"
+    r"quote|offer|tariff)\b",
+)
+OFFER = _rx(
+    r"\b(?:special|exclusive|limited|introductory|welcome|switching|switcher|loyalty|"
+    r"new\s+customer|sweet|amazing|great)\s+(?:offers?|deals?|bonus|rates?|pricing|packages?)\b",
+    r"\blimited[\s-]+time\b",
+    r"\bfree\s+(?:trial|month|months|weeks?|upgrade)\b",
+    r"\b(?:first|1st|next|two|three|six|\d+)\s+months?\s+(?:free|on\s+us|half)\b",
+    r"\b(?:on\s+the\s+house|on\s+us)\b",
+    r"\b(?:we|i)\s*(?:can|could|'d|would|will|'ll)\s+(?:love\s+to\s+)?"
+    r"(?:offer|give|get)\s+you\b",
+    r"\b(?:trial|sign-?up\s+bonus|welcome\s+gift|bonus\s+data)\b",
+    r"\bwe\s+(?:do|offer|have|provide|sell|'ve\s+got)\s+(?:a|an|some|plans?|deals?|fixed|"
+    r"cheap|great|genuine|unlimited|fibre|broadband|packages?|bundles?)\b",
+    r"\bgot\s+a\s+deal\b|\bdeal\s+for\s+you\b|\bhave\s+(?:a|an)\s+(?:offer|deal)\b",
+)
+PROMO = _rx(
+    r"\b(?:promo|promotional|discount|coupon|voucher|referral|offer|invite|gift|bonus)"
+    r"\s*-?\s*codes?\b",
+    r"\bpromo(?:code)?s?\b",
+    r"\bcoupons?\b",
+    r"\bvouchers?\b",
+    r"\b(?:use|enter|apply|try|with|redeem|quote)\s+(?:the\s+|my\s+|our\s+|this\s+)?"
+    r"codes?\b",
+    r"\bcode\s*[:=]\s*[a-z0-9]{3,}",
+    r"\breferral\s+(?:link|bonus)\b|\bref\s+link\b",
+)
+# A code in capitals after a verb that hands it over ("quote NOWIFI"), on the original text.
+PROMO_TOKEN = regex.compile(
+    r"\b(?i:quote|use|enter|apply|mention|type|redeem)\s+(?i:code\s+)?[\"']?[A-Z][A-Z0-9]{3,}\b"
+)
+SHORTENERS = (
+    r"bit\s*\.\s*ly|bitly|t\.co|tinyurl|tiny\.cc|goo\.gl|ow\.ly|is\.gd|buff\.ly|rebrand\.ly|"
+    r"cutt\.ly|shorturl|lnkd\.in|t\.ly|rb\.gy|s\.id|v\.gd|qr\.io|linktr\.ee|linktree|bl\.ink"
+)
+LINK = _rx(
+    r"\b(?:https?|hxxps?|ftp)\s*:\s*/\s*/\S*",
+    r"\bwww\s*\.\s*\S+",
+    r"\b(?:" + SHORTENERS + r")\b\S*",
+    # bare domains: at least one label, a known TLD, then not a letter
+    r"\b[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)*\.(?:" + TLDS + r")(?![a-z0-9])(?:/\S*)?",
+    r"\blink\s+(?:is\s+)?in\s+(?:my\s+|our\s+|the\s+)?(?:bio|profile|description)\b",
+    r"\b(?:click|tap|hit|follow)\s+(?:the|this|my|our)\s+link\b|\blink\s+below\b",
+    r"\[[^\]]*\]\([^)]*\)",
+)
+CTA = _rx(
+    r"\bswitch(?:ing)?\s+(?:over|away|sides|providers?|carriers?|networks?|isps?|companies|"
+    r"plans?\s+to)\b",
+    r"\bswitch(?:ing)?\s+to\s+(?:us|our|a\s+(?:better|new|different|real)|another|something|"
+    r"someone|a\s+provider|a\s+company)\b",
+    r"\bmake\s+the\s+(?:switch|move|jump)\b|\bjump\s+ship\b|\bditch\s+(?:them|\w+\s+for)\b",
+    r"\btry\s+(?:us|our|out\s+our|a\s+(?:different|better|new|real)\s+(?:provider|network|"
+    r"company|isp|carrier)|another\s+(?:provider|network|company|isp|carrier)|something\s+"
+    r"(?:else|different|better))\b",
+    r"\bgive\s+(?:us|our\s+\w+|\w+\s+(?:fibre|go|unlimited))\s+a\s+(?:try|go|shot|whirl|look)\b",
+    r"\b(?:buy|purchase|order)\s+(?:from\s+us|with\s+us|now|today|online|one|ours|our)\b",
+    r"\bsign(?:ing)?\s*-?\s*up\b(?!\s+for\s+(?:this|that))|\bsubscribe\b|\bjoin\s+(?:us|our|the)\b",
+    r"\b(?:d\s?m|pm|message|inbox|dm's|text|email|e-mail|call|ring|phone|ping|contact|"
+    r"whatsapp|reach|hit)\s+(?:us|me)\b",
+    r"\b(?:send|drop|shoot)\s+(?:us|me)\s+(?:a\s+)?(?:dm|pm|message|line|note|email|e-mail|text)\b",
+    r"\b(?:dms?|inbox|messages)\s+(?:are|is)\s+(?:always\s+)?open\b|\bslide\s+into\b",
+    r"\breach\s+out\b|\bget\s+in\s+touch\b|\bhit\s+us\s+up\b|\bfind\s+us\s+(?:at|on)\b",
+    r"\bcheck(?:ing)?\s+(?:us|our)\b|\bcheck\s+(?:it\s+)?out\s+(?:our|us|what|the\s+new)\b|"
+    r"\bcheckout\b",
+    r"\bcome\s+(?:on\s+)?(?:over|join|aboard|to\s+us)\b|\bcome\s+(?:and\s+)?(?:see|visit)\s+us\b",
+    r"\bvisit\s+(?:us|our)\b|\bhead\s+(?:over\s+)?to\s+our\b|\bclick\s+(?:here|below)\b",
+    r"\b(?:have|had)\s+you\s+(?:ever\s+)?(?:considered|thought\s+about|tried)\s+(?:switching|"
+    r"us|our|another|other|a\s+(?:different|new|better)|leaving|moving)\b",
+    r"\b(?:there\s+are|we're|we\s+are)\s+(?:much\s+)?(?:better|other|cheaper)\s+(?:options|"
+    r"providers|alternatives|choices)\b|\bbetter\s+(?:options|alternatives)\s+out\s+there\b",
+    r"\b(?:we|i)(?:'d| would)\s+love\s+to\s+(?:have|welcome|help|show|see)\s+you\b",
+    r"\bwelcome\s+you\s+(?:aboard|on\s+board|to)\b|\bcome\s+on\s+board\b",
+    r"\b(?:we|i)\s*(?:can|could|will|'ll|would)\s+(?:definitely\s+|totally\s+)?"
+    r"(?:help|sort|fix|do\s+better|get\s+you)\b",
+    r"\bwe've\s+got\s+you\s+covered\b|\bwe\s+never\s+have\s+(?:outages|that)\b",
+    r"\b(?:our|my)\s+(?:network|service|plans?|coverage|fibre|prices|team|support|customers)\s+"
+    r"(?:is|are|has|have|never|would|will|could|can)\b",
+    r"\bask\s+(?:us|me)\s+(?:about|for)\b|\blearn\s+more\b|\bfind\s+out\s+more\b",
+    r"\bupgrade\s+(?:to|now|today)\b|\bbook\s+(?:a|your)\s+(?:call|demo|install)\b",
+    r"\bconsider\s+(?:us|our|switching|moving|leaving)\b",
+    r"\b(?:ring|call|phone|shop|look|ask)\s+(?:round|around)\b|\b(?:ring|call|phone|ask)\s+"
+    r"(?:a\s+few|some|other)\s+(?:other\s+)?(?:providers|networks|companies|isps|carriers)\b",
+    r"\boffer\s+you\s+to\s+(?:move|switch|leave|join)\b",
+    r"\bplan\s+b\b|\bbackup\s+(?:plan|option|provider|network|line)\b",
+    r"\b(?:leave|leaving|move|moving|go|going)\s+(?:for|to)\s+(?:a|another|an|some)\s+"
+    r"(?:\w+\s+)?(?:provider|network|company|isp|carrier|operator)\b",
+    r"\b(?:a|another)\s+(?:provider|network|company|isp|carrier|operator)\s+(?:that|which|who)\b",
+    r"\b(?:pop|head|swing|hop|come)\s+(?:over|by|round)\s+(?:to\s+)?(?:us|our|my)\b",
+    r"\b(?:happy|glad|keen)\s+to\s+(?:share|send|tell|explain|chat|talk|show|quote|point|"
+    r"recommend|suggest|introduce)\b",
+    r"\bfeel\s+free\s+to\s+(?:message|dm|reach|contact|ask|ping|get\s+in\s+touch|drop|email|call)\b",
+    r"\b(?:providers?|plans?|options?|deals?|networks?|alternatives?|companies)\b[^.!?]{0,40}?"
+    r"\b(?:do\s+exist|exist|are\s+out\s+there|are\s+available)\b",
+    r"\bworth\s+(?:a\s+(?:look|try|shot|go)|trying|checking\s+out)\b|\bcheck\s+out\b|"
+    r"\btime\s+to\s+(?:look\s+(?:at|elsewhere|around)|move\s+on|leave|switch|go\s+elsewhere|"
+    r"try\s+(?:something|someone|another)|jump)\b|\blook\s+elsewhere\b",
+)
+# On a first reply to a competitor's customer the reply is about them: any "we",
+# "our" or "us" that is not shared sympathy ("we're so sorry", "we've all been
+# there", "our thoughts are with you") is us talking about ourselves.
+SELF_PROMOTION = _rx(
+    r"\bwe(?:'(?:re|ve|d|ll))?+(?![\w'])(?!\s+(?:are\s+|were\s+|all\s+|both\s+)?(?:so\s+|really\s+|very\s+|"
+    r"truly\s+|genuinely\s+|just\s+)?(?:sorry|all|both|hope|hoping|feel|know\s+(?:how|that)|"
+    r"rooting|thinking|wish|been\s+there))",
+    r"\bour\s+(?!(?:condolences|sympathies|thoughts|hearts|sympathy)\b)\w+",
+    r"\b(?:with|to|from|join|contact|message|call|at|choose|pick|try|ask|tell|let|give|"
+    r"send|ping|dm|email|ring)\s+us\b|\bours\b",
+)
+# A verb of action right before our own name ("come to Northwind", "go with NW")
+# is a call to action even when the sentence is otherwise harmless.
+CTA_BEFORE_BRAND = regex.compile(
+    r"\b(?:try|trying|come\s+(?:over\s+)?to|switch\s+to|move\s+to|go\s+(?:with|for)|look\s+at|"
+    r"check|join|choose|pick|get|consider|ask|message|dm|call|visit|with)\s+(?:out\s+)?(?:the\s+)?$",
+    FLAGS,
+)
+FOLLOW = _rx(
+    r"\bfollow(?:ing)?\s+(?:us|me|our|my|back|for|along|@|\w+\s+for\s+(?:more|updates|tips))\b",
+    r"\bfollow\s+@",
+    r"\bgive\s+(?:us|me|our\s+\w+)\s+a\s+follow\b|\bhit\s+(?:the\s+|that\s+)?follow\b",
+    r"\bsmash\s+(?:the\s+|that\s+)?(?:follow|subscribe)\b|\bf4f\b|\bfollow\s+4\s+follow\b",
+    r"\bfollow\s+(?:northwind|nw)\b",
+)
+LEGAL = _rx(
+    r"\bsu(?:e|ed|ing)\b(?!\s*(?:de|ellen))",
+    r"\blaw\s*suits?\b|\blawyers?\b|\battorneys?\b|\bsolicitors?\b|\blegal\s+(?:action|team|"
+    r"department|dept|steps|proceedings|counsel|advice|route|means)\b",
+    r"\bdefamat\w*|\blibel\w*|\bslander\w*|\bcease\s+and\s+desist\b",
+    r"\bcourt\b|\blitigat\w*|\bpress\s+charges\b|\bsmall\s+claims\b|\bclass\s+action\b",
+    r"\b(?:hear|be\s+hearing)\s+from\s+(?:our|my)\s+(?:lawyers|legal)\b",
+)
+THREAT = _rx(
+    r"\b(?:you(?:'ll|\s+will)|you're\s+going\s+to|you\s+are\s+going\s+to)\s+(?:regret|be\s+sorry|"
+    r"pay\s+for)\b",
+    r"\b(?:we|i)\s*(?:will|'ll|are\s+going\s+to|can|could|may)\s+(?:have\s+to\s+)?"
+    r"(?:report|ban|block|suspend|expose|disconnect|cut\s+off|terminate|close)\s+"
+    r"(?:you|your)\b",
+    r"\b(?:we|i)\s*(?:will|'ll)\s+(?:take|be\s+taking)\s+(?:action|measures|steps)\b",
+    r"\bor\s+else\b|\bwatch\s+(?:yourself|your\s+back|your\s+mouth|what\s+you\s+(?:say|post))\b",
+    r"\b(?:be\s+careful|think\s+twice)\s+(?:about\s+)?what\s+you\s+(?:say|post|write)\b",
+    r"\bwe\s+know\s+where\s+you\b|\bconsequences\b|\bfinal\s+warning\b|\blast\s+warning\b",
+    r"\b(?:have|get)\s+(?:your|this|that)\s+(?:post|account|tweet|toot|comment)\s+"
+    r"(?:removed|taken\s+down|deleted|suspended|banned)\b",
+    r"\breport(?:ed|ing)?\s+(?:your|this)\s+(?:account|profile|post)\b",
+    r"\b(?:get|have)\s+you\s+(?:reported|banned|blocked|suspended|cut\s+off|disconnected|removed)\b",
+    r"\bwe\s+have\s+your\s+(?:address|details|information)\b",
+    r"\b(?:may|could|will|might|can)\s+(?:lead|result)\s+(?:to|in)\s+(?:disconnection|"
+    r"suspension|termination|closure|action|legal|your|the\s+(?:closure|termination))\b",
+    r"\bagainst\s+our\s+(?:terms|policy|policies|rules|fair\s+use|acceptable\s+use)\b",
+    r"\bwe\s+(?:monitor|track|watch|log|record|keep\s+an\s+eye\s+on)\s+(?:\w+\s+){0,4}?"
+    r"(?:posts?|accounts?|you|what\s+you)\b",
+    r"\bact\s+on\s+(?:them|these|those|such\s+posts)\b",
+)
+ARGUING = _rx(
+    r"\byou(?:'re|\s+are|\s+were)\s+(?:simply\s+|just\s+|completely\s+|totally\s+|clearly\s+)?"
+    r"(?:wrong|mistaken|lying|exaggerating|overreacting|confused|misinformed|incorrect)\b",
+    r"\b(?:that(?:'s|\s+is)|this\s+is|it(?:'s|\s+is))\s+(?:simply\s+|just\s+|completely\s+|"
+    r"totally\s+|absolutely\s+)?(?:not\s+true|untrue|false|a\s+lie|incorrect|nonsense|"
+    r"misleading|misinformation|not\s+what\s+happened|not\s+the\s+case|an\s+exaggeration|"
+    r"ridiculous|absurd)\b",
+    r"\bthat\s+never\s+happened\b|\bstop\s+(?:lying|spreading|complaining|whining|exaggerating)\b",
+    r"\bcalm\s+down\b|\bget\s+your\s+facts\b|\bwith\s+all\s+due\s+respect\b",
+    r"\bthere\s+(?:is|was)\s+no\s+(?:outage|problem|issue|fault)\b",
+    r"\bnot\s+(?:our|my)\s+(?:fault|problem|responsibility)\b|\bwe\s+did\s+nothing\s+wrong\b",
+    r"\bwe\s+(?:never|did\s+not|didn't)\s+(?:charge|promise|say|said|agree|cut)\b",
+    r"\bactually,?\s+(?:you|that|this|our|we)\b|\bno,\s+(?:you|that|it|we|the|this|our|there)\b",
+    r"\bworks?\s+(?:(?:fine|perfectly|well)\s+)?for\s+(?:everyone|everybody|all\s+(?:our|other)|"
+    r"other|millions|thousands|most\s+(?:people|customers|users))\b",
+    r"\bif\s+you\s+(?:had\s+)?(?:actually|bothered|even)\b|\byou\s+clearly\s+(?:didn't|don't)\b",
+    r"\b(?:nobody|no\s+one)\s+else\s+(?:has|is)\s+(?:complaining|had|having)\b",
+    r"\bwhining\b|\bdrama\b",
+    r"\brecords\s+(?:are\s+clear|clearly\s+show|show\s+clearly|prove)\b|"
+    r"\bif\s+you\s+(?:want|wish)\s+to\s+(?:dispute|argue|contest)\b",
+    # emphatic "we did": contradiction ("We did try to call you")
+    r"\bwe\s+did\s+(?:try|call|send|tell|email|contact|inform|notify|explain|warn|ring|text)\b",
+    r"\b(?:sarcasm|tone|attitude|language)\s+(?:noted|isn't|is\s+not|won't|will\s+not|doesn't)\b",
+    r"\b(?:doesn't|does\s+not|can't|cannot|couldn't|could\s+not)\s+(?:affect|cause|be\s+"
+    r"(?:true|right|the\s+case|what|our|us))\b",
+    r"\b(?:not|isn't|wasn't)\s+what(?:'s|\s+is|\s+was)?\s+(?:happening|happened|going\s+on)\b",
+)
+BLAMES = _rx(
+    r"\b(?:your|ur)\s+(?:own\s+)?fault\b|\b(?:that's|that\s+is|it's|it\s+is|this\s+is)\s+on\s+"
+    r"you\b|\buser\s+error\b|\boperator\s+error\b|\bpebkac\b|\brtfm\b",
+    # "you should have" blames; "you shouldn't have to" is sympathy, so only the
+    # positive form counts.
+    r"\byou\s+(?:should|ought\s+to)\s+(?:have|'ve)\b|\byou\s+should've\b",
+    r"\byou\s+(?:didn't|did\s+not|never|failed\s+to|forgot\s+to|neglected\s+to|ignored)\s+"
+    r"(?:read|follow|check|pay|update|restart|configure|set|tell|contact|register|renew|clear|"
+    r"confirm|provide|give|activate|install|plug|keep|reply|respond|answer|book|select|choose|"
+    r"enable|turn|our|the|to)\b",
+    r"\b(?:read|check)\s+(?:the|our)\s+(?:terms|manual|fine\s+print|t&cs?|t&c's|faq|contract|"
+    r"small\s+print|instructions)\b|\bit's\s+in\s+the\s+(?:faq|terms|contract|small\s+print)\b",
+    r"\byou\s+(?:did\s+|have\s+)?(?:agreed|agree|accepted|consented)\s+to\b|"
+    r"\byou\s+signed\s+(?:the|a|our)\s+contract\b|\byou\s+were\s+(?:warned|clearly\s+told)\b",
+    r"\b(?:as|which\s+was)\s+(?:clearly\s+)?(?:stated|explained|mentioned|outlined)\s+in\b",
+    r"\b(?:you\s+must\s+have|it's\s+because\s+you|that's\s+because\s+you|because\s+you\s+"
+    r"(?:didn't|did\s+not|chose|picked|used))\b",
+    r"\byou\s+(?:chose|picked|opted\s+for)\s+the\s+(?:cheap|basic|wrong)\b",
+    r"\bif\s+you\s+had\s+(?:read|followed|paid|checked|called|updated)\b",
+    r"\bwhen\s+(?:you|customers|people|users)\s+(?:don't|do\s+not|didn't|fail\s+to|forget\s+to|"
+    r"ignore)\b",
+    r"\b(?:customers'?|your|users'?)\s+own\s+(?:wiring|equipment|router|setup|devices?|network|"
+    r"kit|cabling|mistake|error|settings)\b",
+    r"\byou\s+(?:would|will|'ll|'d)\s+(?:need|have)\s+to\s+(?:fix|pay|sort|replace|cover)\b",
+    r"\b(?:it's|its|it\s+is|that's|probably|likely|must\s+be|almost\s+certainly)\s+(?:\w+\s+)?"
+    r"(?:your|the\s+customer's)\s+(?:phone|device|router|wifi|wi-fi|setup|connection|end|side|"
+    r"equipment|wiring|settings|fault|mistake|bank)\b",
+    r"\b(?:come|comes|caused|happen|happens)\s+(?:from|by|when)\s+(?:users|customers|people|you)\b",
+    r"\bcheck\s+with\s+(?:your|the)\s+(?:household|family|partner|housemates?|flatmates?)\b|"
+    r"\bsomeone\s+(?:on|in)\s+(?:your|the)\s+(?:account|household)\b",
+    r"\b(?:depends|dependent|down\s+to)\s+(?:on\s+)?your\s+(?:handset|phone|device|router|setup|"
+    r"equipment|location|settings)\b|\bnot\s+(?:something|anything)\s+we\s+(?:can\s+)?control\b|"
+    r"\bout\s+of\s+our\s+(?:hands|control)\b",
+    r"\bif\s+(?:customers|people|users)\s+(?:\w+\s+){0,2}(?:wrong|incorrect|old|outdated|"
+    r"bad|cheap)\b",
+)
+POST_NOUN = r"(?:post|tweet|toot|comment|thread|review|skeet|message|complaint|status|screenshot)s?"
+DELETE = _rx(
+    r"\b(?:delet|remov|tak|took|pull|retract|hid|withdraw)(?:e|es|ed|ing)?\s+(?:down\s+)?(?:this|that|"
+    r"the|your|these|those)?\s*(?:\w+\s+)?" + POST_NOUN + r"\b",
+    r"\b(?:delete|remove|take\s+down|retract)\s+(?:it|this|that)\b",
+    r"\b(?:tak(?:e|es|ing)|took)\s+(?:it|this|that)\s+(?:down|offline)\b",
+)
+AMEND = _rx(
+    r"\b(?:amend|edit|updat|chang|correct)\w*\s+(?:your|the|this|that)\s+(?:post|tweet|toot|"
+    r"comment|review|skeet)\b",
+)
+CONTACT_ROUTE = _rx(
+    r"\bd\s?ms?\b|\bdirect\s+message|\bprivate\s+message|\bpm\b|\binbox\b|\bmessage\s+us\b",
+    r"\be-?mail\b|\b[\w.+-]+@[\w-]+\.[\w.]+",
+    r"\b(?:call|ring|phone|text)\s+(?:us|our|the)\b|\bphone\b|\bhelpline\b|\bhotline\b|"
+    r"\b0800\b|\+?\d[\d\s-]{7,}\d",
+    r"\b(?:https?://|www\.)\S+|\b[a-z0-9-]+\.(?:com|net|org|io|co|uk|help)\b",
+    r"\b(?:reach|contact|find)\s+(?:us|our|me)\b|\bget\s+in\s+touch\b|\breach\s+out\b|"
+    r"\blive\s+chat\b|\bsupport\s+(?:team|line|page|site|portal|chat)\b|\bfollow\s+us\s+back\b",
+    r"\bsend\s+(?:us|me)\b|\bdrop\s+(?:us|me)\b|\bshoot\s+(?:us|me)\b",
+)
+PLACEHOLDER = regex.compile(
+    r"\{\{?\s*(?!dot\s*\})[\w .-]{1,40}\}\}?|"
+    r"\[\s*(?:(?-i:[A-Z][A-Z _-]{1,30})|first\s*name|name|handle|"
+    r"username|brand|problem|issue|competitor|product)\s*\]|<\s*(?:name|first\s*name|handle|"
+    r"username|insert[^>]{0,30})\s*>|\bINSERT\s+[A-Z]+\b|%\(\w+\)s|\$\{\w+\}",
+    regex.IGNORECASE,
+)
+
+# Disparaging the competitor: insults that need no subject, and judgements that
+# need the competitor (or "they") as the subject.
+INSULTS = _rx(
+    r"\bscam(?:s|mers?|my)?\b|\bcrooks?\b|\bclowns?\b|\bthie(?:f|ves)\b|\bliars\b|"
+    r"\bcon\s*(?:artists?|men)\b|\brip\s*-?\s*offs?\b|\bcowboys\b|\bmorons?\b|\bidiots?\b|"
+    r"\bincompetent\b|\bamateur\s*(?:hour|s)\b|\bdinosaurs?\b|\bcircus\b|\bshitshow\b|"
+    r"\bclown\s*show\b|\bdumpster\s+fire\b|\btrash\s+(?:company|provider|network|service)\b",
+    r"\bworst\s+(?:company|provider|isp|carrier|network|telco|operator|business|brand)\b",
+    r"\b(?:strikes|strike|fails|screws?\s+up|did\s+it|messed\s+up)\s+again\b",
+    r"\bas\s+usual\b|\bsurprise,?\s+surprise\b|\bwhat\s+(?:did|do|else\s+(?:did|do|would|"
+    r"could))\s+you\s+expect\b|\b(?:not|never)\s+(?:surprised|surprising)\b|\bno\s+surprise\b",
+    r"\b(?:avoid|stay\s+away\s+from|run\s+from|never\s+trust|don't\s+trust|can't\s+trust)\s+"
+    r"(?:them|those\s+(?:guys|people|clowns|crooks)|that\s+company|that\s+lot)\b",
+    r"\blol\b|\blmao\b|\brofl\b|\bhaha\w*\b|\U0001f921|\U0001f4a9|\U0001f5d1",
+    r"\btypical\s+(?:them|of\s+them|corporate|telco|isp)\b|\bclassic\s+(?:them|move)\b",
+    r"\b(?:they're|they\s+are)\s+all\s+(?:like\s+that|the\s+same)\b|\bbunch\s+of\s+\w+|"
+    r"\bclueless\b|\bshambolic\b|\bstunts?\b|\blying\b|\bliars?\b|\bnotoriously\b|\bnotorious\b|\bgreedy\b|\bshady\b|\bdodgy\b|\bsucks?\b(?<!that\s+sucks)(?<!it\s+sucks)"
+    r"(?<!which\s+sucks)(?<!this\s+sucks)(?<!really\s+sucks)(?<!totally\s+sucks)",
+)
+JUDGEMENT = (
+    r"(?:is|are|was|were|has\s+(?:always\s+)?been|have\s+(?:always\s+)?been|seems?|'s|'re)\s+"
+    r"(?:(?:so|such|really|just|always|truly|totally|completely|absolutely|the|\w+ly|a|an|"
+    r"total|complete|utter|absolute|real|proper|bit\s+of\s+a)\s+)*"
+    r"(?:bad|terrible|awful|useless|worst|garbage|trash|rubbish|a\s+joke|joke|hopeless|"
+    r"unreliable|crap|horrible|clueless|incompetent|dreadful|lazy|a\s+mess|pathetic|"
+    r"a\s+disaster|disaster|mess|ridiculous|embarrassing|the\s+worst|a\s+shambles|shambles|liars|cowboys|"
+    r"amateurs|idiots|greedy|shady|dodgy|crooks|thieves|a\s+nightmare\s+company)\b"
+)
+SUBJECT_JUDGEMENT = regex.compile(r"\b(?:they|them|their\s+\w+)\s+" + JUDGEMENT, FLAGS)
+
+# "Refers to the person's problem": acknowledgement phrasing...
+EMPATHY = _rx(
+    r"\bsorry\b|\bapolog\w*|\bso\s+frustrating\b|\bfrustrat\w*|\bannoying\b|\binfuriating\b|"
+    r"\bmaddening\b|\bexhausting\b|\bstressful\b|\bnightmare\b|\bheadache\b|\bugh\b|\boof\b|"
+    r"\byikes\b|\bargh\b",
+    r"\b(?:that|this|it)\s*(?:'s|\s+is|\s+was|\s+sounds|\s+must\s+be|\s+seems|\s+looks)\s+"
+    r"(?:(?:so|really|such|a|an|genuinely|truly|properly|very|pretty|absolutely|just|no)\s+)*"
+    r"(?:rough|awful|terrible|horrible|rubbish|grim|miserable|frustrating|annoying|stressful|"
+    r"painful|brutal|tough|hard|bad|lousy|unfair|unacceptable|disappointing|not\s+ok|"
+    r"not\s+okay|not\s+great|not\s+fun|no\s+fun|fun|worrying|scary|upsetting|a\s+pain|pain|"
+    r"hassle|mess|lot|long\s+time|infuriating|the\s+worst|worst|ridiculous|a\s+drag|drag|"
+    r"exhausting|maddening|rubbish|poor|disruptive|inconvenient|crap|bleak)\b",
+    r"\bsounds?\s+(?:like\s+)?(?:a\s+)?(?:rough|awful|terrible|frustrating|stressful|"
+    r"miserable|painful|nightmare|mess|hassle|pain|real|proper|horrible|exhausting|grim)\b",
+    r"\bwhat\s+a\s+(?:pain|nightmare|hassle|headache|mess|day|week|morning|night|weekend|"
+    r"rubbish|drag|faff|letdown|let\s+down|saga|ordeal|way\s+to)\b",
+    r"\b(?:hope|hoping|hopefully)\b.{0,50}?\b(?:sort\w*|fix\w*|resolv\w*|back|better|soon|"
+    r"improv\w*|restor\w*|work\w*|running|quick\w*|refund\w*|answer\w*|shortly|normal|settle\w*|"
+    r"clear\w*|through|sooner|fast|okay|ok|right|calls?|help\w*|respond\w*|reply|replies)\b",
+    r"\b(?:fingers\s+crossed|wishing\s+you|good\s+luck|best\s+of\s+luck|hang\s+in\s+there)\b",
+    r"\b(?:hope|hoping|hopefully)\s+(?:someone|somebody|they|it|things|this|that|everything|"
+    r"service|support|the\s+(?:fix|line|network|signal|connection|refund|engineer))\b",
+    r"\bnothing\s+worse\b|\bworst\s+(?:feeling|thing|part)\b",
+    r"\b(?:can't|cannot|can\s+not)\s+imagine\b|\bfeel\s+(?:for\s+you|your\s+pain)\b|"
+    r"\bsympath\w*|\bthat\s+stinks\b|\bthat\s+sucks\b|\bit\s+sucks\b|\bthis\s+sucks\b|"
+    r"\bno\s+one\s+(?:should|deserves|wants)\b|\bnobody\s+(?:should|deserves|wants)\b|"
+    r"\bshouldn't\s+have\s+to\b|\bdeserve\s+(?:better|answers|a\s+proper)\b",
+    r"\b(?:thanks|thank\s+you)\s+for\s+(?:flagging|raising|letting|telling|reporting|"
+    r"sharing|your\s+patience|bearing)\b|\bwe\s+hear\s+you\b|\bi\s+hear\s+you\b",
+    r"\bbeen\s+there\b|\bhappened\s+to\s+me\b|\bsame\s+(?:here|thing\s+happened)\b|"
+    r"\bthat's\s+(?:a\s+)?(?:lot|long)\b|\bmust\s+be\s+\w+ing\b|\bmust\s+have\s+been\b",
+)
+# ...or naming the kind of problem people complain about.
+PROBLEM_WORDS = _rx(
+    r"\b(?:outages?|down|downtime|offline|disconnect\w*|dropp\w+|drops|slow\w*|lag\w*|bill\w*|"
+    r"charg\w+|overcharg\w+|fees?|refund\w*|cancel\w*|contract|hold|queue|wait\w*|signal|"
+    r"coverage|connection|wifi|wi-fi|internet|broadband|router|modem|engineer|technician|"
+    r"install\w*|appointment|support|helpline|chatbot|agent|ticket|complaint|broken|"
+    r"not\s+working|stopped\s+working|no\s+service|no\s+signal|no\s+internet|speeds?|"
+    r"buffering|data|roaming|sim|porting|port|number|line|fault|error|crash\w*|update|"
+    r"price\s+(?:rise|hike|increase)|hike|increase|delay\w*|late|missed|no-show|hours|days|"
+    r"weeks|calls?|emails?)\b",
+)
+STOPWORDS = frozenset(
+    """a about above after again against all also am an and any are aren't as at be because
+    been before being below between both but by can can't cannot could couldn't did didn't do
+    does doesn't doing don't down during each few for from further get gets got had hadn't has
+    hasn't have haven't having he her here hers herself him himself his how i i'm i've if in
+    into is isn't it it's its itself just let's like me more most much my myself no nor not now
+    of off on once only or other ought our ours ourselves out over own really same she should
+    so some still such than that that's the their theirs them themselves then there there's
+    these they they're this those through to too under until up very was wasn't we we're were
+    what when where which while who whom why will with won't would you you're your yours
+    yourself yourselves today yesterday tomorrow week again ever even every literally
+    actually seriously honestly anyone anything someone something thing things going gonna
+    want wanted know people time times make made still back well good great hope sorry thanks
+    thank hear heard sounds sound right since last next first second never always yeah
+    yes""".split()  # noqa: SIM905
+)
+
+
+EMOJI_RUN = regex.compile(
+    r"(?:(?:\p{Extended_Pictographic}|\p{Regional_Indicator})[\p{M}\u200d\ufe0f"
+    r"\p{Extended_Pictographic}\p{Regional_Indicator}\U0001F3FB-\U0001F3FF]*\s*){3,}"
+)
+BANG = r"[!\u00a1\u2757\u2755\u203c\u2049\uff01]"  # ! and its look-alikes
+EXCLAIM_RUN = regex.compile(BANG + r"(?:[?\s1]*" + BANG + r")+")
