@@ -28,7 +28,7 @@ from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.safestring import SafeString
 
-from monitoring.models import Post
+from monitoring.models import Account, Post
 from monitoring.platforms import PlatformError, get_platform
 from outreach import queries, workflow
 from outreach.forms import (
@@ -43,7 +43,6 @@ from outreach.forms import (
 from outreach.models import (
     CLOSED_STAGES,
     OPEN_STAGES,
-    Account,
     Case,
     CaseEvent,
     DoNotContact,

@@ -10,8 +10,8 @@ from django import forms
 from django.db.models import Q
 from django.utils import timezone
 
-from monitoring.models import Brand, Incident
-from outreach.models import Account, Playbook, PlaybookKind, ResearchNote, Severity
+from monitoring.models import Account, Brand, Incident
+from outreach.models import Playbook, PlaybookKind, ResearchNote, Severity
 from outreach.workflow import MAX_DRAFT_CHARS, MAX_NOTE_CHARS, PLAYBOOK_EDITABLE_FIELDS
 
 INCIDENT_CHOICE_DAYS = 14
