@@ -267,7 +267,7 @@ CELERY_BEAT_SCHEDULE = {
 
 
 def _secrets_key() -> str:
-    """Fernet key(s) for credentials at rest (outreach/crypto.py), comma-separated to rotate.
+    """Fernet key(s) for credentials at rest (monitoring/credentials.py), comma-separated to rotate.
 
     Production must set NOJACKAL_SECRETS_KEY. On a laptop (DEBUG) a key is made
     once and kept beside the SQLite file, so credentials typed into the demo

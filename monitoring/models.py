@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from monitoring.credentials import decrypt_json, encrypt_json
 from monitoring.platforms import PLATFORM_CHOICES
 
 
@@ -62,7 +63,7 @@ class Account(models.Model):
     options = models.JSONField(
         default=dict, blank=True, help_text="Plain settings (instance URL...), never secrets."
     )
-    # Fernet token (see outreach/crypto.py); written by set_credentials only.
+    # Fernet token (see monitoring/credentials.py); written by set_credentials only.
     credentials_encrypted = models.TextField(blank=True, editable=False)
     max_sends_per_hour = models.PositiveIntegerField(
         default=6, help_text="The platform-side cap for this account, on top of playbook caps."
@@ -87,14 +88,10 @@ class Account(models.Model):
 
     def set_credentials(self, credentials: dict[str, str]) -> None:
         """Encrypt and keep ``credentials`` (the caller saves the row)."""
-        from outreach.crypto import encrypt_json
-
         self.credentials_encrypted = encrypt_json(credentials) if credentials else ""
 
     def get_credentials(self) -> dict[str, str]:
         """The decrypted credentials, for the adapter only (never log or display them)."""
-        from outreach.crypto import decrypt_json
-
         if not self.credentials_encrypted:
             return {}
         return decrypt_json(self.credentials_encrypted)
@@ -132,7 +129,7 @@ class Source(models.Model):
         help_text="Search as this account (its credentials and its rate limit, shared with "
         "everything else that uses it). Needed for Mastodon full-text search, Bluesky, Reddit.",
     )
-    # Fernet token (outreach/crypto.py) for read-only platforms that need a key of
+    # Fernet token (monitoring/credentials.py) for read-only platforms that need a key of
     # their own (an X bearer token, a Reddit app); never shown back in the admin.
     credentials_encrypted = models.TextField(blank=True, editable=False)
     terms = models.JSONField(
@@ -171,14 +168,10 @@ class Source(models.Model):
 
     def set_credentials(self, credentials: dict[str, str]) -> None:
         """Encrypt and keep the source's own credentials (the caller saves the row)."""
-        from outreach.crypto import encrypt_json
-
         self.credentials_encrypted = encrypt_json(credentials) if credentials else ""
 
     def adapter_settings(self) -> tuple[dict[str, str], dict[str, object]]:
         """Credentials and options for the adapter: the account's, then the source's own."""
-        from outreach.crypto import decrypt_json
-
         credentials: dict[str, str] = {}
         options: dict[str, object] = {}
         if self.account is not None:
