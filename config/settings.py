@@ -261,6 +261,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 300.0,
         "options": {"expire_seconds": 290},
     },
+    # Platform limits cached on each account, so reading them never waits on the network.
+    "refresh-account-limits": {
+        "task": "monitoring.limits.refresh_limits_tick",
+        "schedule": 3600.0,
+        "options": {"expire_seconds": 3000},
+    },
 }
 
 # --- nojackal -----------------------------------------------------------------

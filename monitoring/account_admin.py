@@ -7,6 +7,7 @@ from django.db.models import QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest
 
+from monitoring import limits
 from monitoring.credentials import CredentialsError
 from monitoring.forms import AccountForm
 from monitoring.models import Account
@@ -30,6 +31,8 @@ class AccountAdmin(admin.ModelAdmin[Account]):
         "credentials_stored",
         "notifications_cursor",
         "rate_limited_until",
+        "limits_summary",
+        "limits_checked_at",
         "created_at",
     ]
 
@@ -49,8 +52,20 @@ class AccountAdmin(admin.ModelAdmin[Account]):
                 ).check()
             except (PlatformError, CredentialsError) as exc:
                 self.message_user(request, f"{account}: {exc}", level=messages.ERROR)
+                continue
+            if limits.refresh(account.pk):
+                found += "; limits refreshed"
             else:
-                self.message_user(request, f"{account}: {found}")
+                found += "; limits not refreshed, the cached ones are kept"
+            self.message_user(request, f"{account}: {found}")
+
+    @admin.display(description="platform limits")
+    def limits_summary(self, obj: Account) -> str:
+        found = obj.cached_limits()
+        if not found.can_reply:
+            return "read-only"
+        cached = "" if obj.limits_checked_at else " (defaults: not checked yet)"
+        return f"replies up to {found.reply_max_length} {found.length_unit}{cached}"
 
     def save_model(self, request: HttpRequest, obj: Account, form: ModelForm, change: bool) -> None:
         if form.cleaned_data.get("clear_credentials"):

@@ -6,6 +6,7 @@ a social network's servers so the whole product runs offline.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import Any
 
@@ -15,7 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from monitoring.credentials import decrypt_json, encrypt_json
-from monitoring.platforms import PLATFORM_CHOICES
+from monitoring.platforms import PLATFORM_CHOICES, Limits, platform_class
 
 
 class Brand(models.Model):
@@ -71,6 +72,10 @@ class Account(models.Model):
     enabled = models.BooleanField(default=True)
     notifications_cursor = models.TextField(blank=True, editable=False)
     rate_limited_until = models.DateTimeField(null=True, blank=True, editable=False)
+    # The platform's Limits as last read (monitoring/limits.py: a beat tick and
+    # "Test connection"), so that reading them never waits on the network.
+    limits = models.JSONField(default=dict, blank=True, editable=False)
+    limits_checked_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -99,6 +104,14 @@ class Account(models.Model):
     def adapter_settings(self) -> tuple[dict[str, str], dict[str, Any]]:
         """Credentials and options for this account's platform adapter (never log them)."""
         return self.get_credentials(), {"handle": self.handle.lstrip("@"), **(self.options or {})}
+
+    def cached_limits(self) -> Limits:
+        """The platform's limits as last read, without the network; its defaults before that."""
+        known = {f.name for f in dataclasses.fields(Limits)}
+        stored = {k: v for k, v in (self.limits or {}).items() if k in known}
+        if "reply_max_length" in stored:
+            return Limits(**stored)
+        return platform_class(self.platform).default_limits()
 
 
 class SourceQuerySet(models.QuerySet["Source"]):
