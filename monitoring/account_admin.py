@@ -11,7 +11,7 @@ from monitoring import limits
 from monitoring.credentials import CredentialsError
 from monitoring.forms import AccountForm
 from monitoring.models import Account
-from monitoring.platforms import PlatformError, get_platform
+from monitoring.platforms import PlatformError
 
 
 @admin.register(Account)
@@ -46,10 +46,7 @@ class AccountAdmin(admin.ModelAdmin[Account]):
     def test_connection(self, request: HttpRequest, queryset: QuerySet[Account]) -> None:
         for account in queryset:
             try:
-                credentials, options = account.adapter_settings()
-                found = get_platform(
-                    account.platform, credentials=credentials, options=options
-                ).check()
+                found = account.adapter().check()
             except (PlatformError, CredentialsError) as exc:
                 self.message_user(request, f"{account}: {exc}", level=messages.ERROR)
                 continue

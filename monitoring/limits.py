@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from monitoring.credentials import CredentialsError
 from monitoring.models import Account
-from monitoring.platforms import PlatformError, get_platform
+from monitoring.platforms import PlatformError
 
 log = logging.getLogger(__name__)
 
@@ -39,10 +39,7 @@ def refresh(account_id: int) -> bool:
     if account is None:
         return False
     try:
-        credentials, options = account.adapter_settings()
-        found = get_platform(
-            account.platform, credentials=credentials, options=options
-        ).current_limits()
+        found = account.adapter().current_limits()
     except (PlatformError, CredentialsError) as exc:
         log.warning("%s: limits not refreshed, keeping the cached ones: %s", account, exc)
         return False

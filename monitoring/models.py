@@ -16,7 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from monitoring.credentials import decrypt_json, encrypt_json
-from monitoring.platforms import PLATFORM_CHOICES, Limits, platform_class
+from monitoring.platforms import PLATFORM_CHOICES, Limits, Platform, get_platform, platform_class
 
 
 class Brand(models.Model):
@@ -104,6 +104,11 @@ class Account(models.Model):
     def adapter_settings(self) -> tuple[dict[str, str], dict[str, Any]]:
         """Credentials and options for this account's platform adapter (never log them)."""
         return self.get_credentials(), {"handle": self.handle.lstrip("@"), **(self.options or {})}
+
+    def adapter(self) -> Platform:
+        """This account's platform adapter, with its decrypted credentials (no network yet)."""
+        credentials, options = self.adapter_settings()
+        return get_platform(self.platform, credentials=credentials, options=options)
 
     def cached_limits(self) -> Limits:
         """The platform's limits as last read, without the network; its defaults before that."""
