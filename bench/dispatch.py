@@ -236,9 +236,8 @@ def _setup(n_actions: int, n_accounts: int, server_url: str, run: int) -> list[i
     from django.contrib.auth import get_user_model
     from django.utils import timezone
 
-    from monitoring.models import Brand, Person, Post
+    from monitoring.models import Account, Brand, Person, Post
     from outreach.models import (
-        Account,
         Case,
         OutboundAction,
         Playbook,

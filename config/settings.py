@@ -315,6 +315,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 300.0,
         "options": {"expire_seconds": 290},
     },
+    # Platform limits cached on each account, so reading them never waits on the network.
+    "refresh-account-limits": {
+        "task": "monitoring.limits.refresh_limits_tick",
+        "schedule": 3600.0,
+        "options": {"expire_seconds": 3000},
+    },
 }
 
 # --- nojackal -----------------------------------------------------------------
@@ -341,7 +347,7 @@ def _check_secrets_key(value: str) -> None:
 
 
 def _secrets_key() -> str:
-    """Fernet key(s) for credentials at rest (outreach/crypto.py), comma-separated to rotate.
+    """Fernet key(s) for credentials at rest (monitoring/credentials.py), comma-separated to rotate.
 
     Production must set NOJACKAL_SECRETS_KEY. On a laptop (DEBUG) a key is made
     once and kept beside the SQLite file, so credentials typed into the demo

@@ -1,4 +1,7 @@
-"""Admin pages for listening: brands, sources, people, posts and the sandbox network."""
+"""Admin pages for listening: brands, sources, people, posts and the sandbox network.
+
+Our accounts' page is in ``account_admin`` (imported here, so the admin finds it).
+"""
 
 from __future__ import annotations
 
@@ -14,7 +17,12 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
-from monitoring import incidents
+from monitoring import (
+    account_admin,  # noqa: F401 (registers AccountAdmin)
+    incidents,
+)
+from monitoring.credentials import CredentialsError
+from monitoring.forms import WriteOnlyTextarea, parse_credentials
 from monitoring.models import (
     Brand,
     ClassifierVersion,
@@ -29,8 +37,6 @@ from monitoring.models import (
     Source,
 )
 from monitoring.platforms import PlatformError, get_platform
-from outreach.crypto import CredentialsError
-from outreach.forms import WriteOnlyTextarea, parse_credentials
 
 
 @admin.register(Brand)

@@ -17,7 +17,7 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from monitoring.models import Person, Post, Source
+from monitoring.models import Account, Person, Post, Source
 from monitoring.platforms import (
     PermanentError,
     PostData,
@@ -177,8 +177,6 @@ def _account_limited(source: Source, until: dt.datetime) -> None:
     """Record that the source's account may not call the platform before ``until``."""
     if source.account_id is None:
         return
-    from outreach.models import Account
-
     Account.objects.filter(pk=source.account_id).filter(
         Q(rate_limited_until__isnull=True) | Q(rate_limited_until__lt=until)
     ).update(rate_limited_until=until)

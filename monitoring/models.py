@@ -1,4 +1,4 @@
-"""What nojackal listens to and what it heard: brands, sources, people and posts.
+"""What nojackal listens to and what it heard: brands, our accounts, sources, people and posts.
 
 The sandbox network's own tables (``Sandbox*``) live here too: they stand in for
 a social network's servers so the whole product runs offline.
@@ -6,14 +6,17 @@ a social network's servers so the whole product runs offline.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+from typing import Any
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from monitoring.platforms import PLATFORM_CHOICES
+from monitoring.credentials import decrypt_json, encrypt_json
+from monitoring.platforms import PLATFORM_CHOICES, Limits, Platform, get_platform, platform_class
 
 
 class Brand(models.Model):
@@ -52,6 +55,70 @@ class Brand(models.Model):
         return list(seen)
 
 
+class Account(models.Model):
+    """Our own identity on a platform. Credentials are encrypted at rest and never shown."""
+
+    platform = models.CharField(max_length=20, choices=PLATFORM_CHOICES)
+    handle = models.CharField(max_length=255)
+    display_name = models.CharField(max_length=255, blank=True)
+    options = models.JSONField(
+        default=dict, blank=True, help_text="Plain settings (instance URL...), never secrets."
+    )
+    # Fernet token (see monitoring/credentials.py); written by set_credentials only.
+    credentials_encrypted = models.TextField(blank=True, editable=False)
+    max_sends_per_hour = models.PositiveIntegerField(
+        default=6, help_text="The platform-side cap for this account, on top of playbook caps."
+    )
+    enabled = models.BooleanField(default=True)
+    notifications_cursor = models.TextField(blank=True, editable=False)
+    rate_limited_until = models.DateTimeField(null=True, blank=True, editable=False)
+    # The platform's Limits as last read (monitoring/limits.py: a beat tick and
+    # "Test connection"), so that reading them never waits on the network.
+    limits = models.JSONField(default=dict, blank=True, editable=False)
+    limits_checked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["platform", "handle"]
+        constraints = [
+            models.UniqueConstraint(fields=["platform", "handle"], name="account_unique_handle"),
+        ]
+
+    def __str__(self) -> str:
+        return f"@{self.handle.lstrip('@')} ({self.platform})"
+
+    @property
+    def has_credentials(self) -> bool:
+        return bool(self.credentials_encrypted)
+
+    def set_credentials(self, credentials: dict[str, str]) -> None:
+        """Encrypt and keep ``credentials`` (the caller saves the row)."""
+        self.credentials_encrypted = encrypt_json(credentials) if credentials else ""
+
+    def get_credentials(self) -> dict[str, str]:
+        """The decrypted credentials, for the adapter only (never log or display them)."""
+        if not self.credentials_encrypted:
+            return {}
+        return decrypt_json(self.credentials_encrypted)
+
+    def adapter_settings(self) -> tuple[dict[str, str], dict[str, Any]]:
+        """Credentials and options for this account's platform adapter (never log them)."""
+        return self.get_credentials(), {"handle": self.handle.lstrip("@"), **(self.options or {})}
+
+    def adapter(self) -> Platform:
+        """This account's platform adapter, with its decrypted credentials (no network yet)."""
+        credentials, options = self.adapter_settings()
+        return get_platform(self.platform, credentials=credentials, options=options)
+
+    def cached_limits(self) -> Limits:
+        """The platform's limits as last read, without the network; its defaults before that."""
+        known = {f.name for f in dataclasses.fields(Limits)}
+        stored = {k: v for k, v in (self.limits or {}).items() if k in known}
+        if "reply_max_length" in stored:
+            return Limits(**stored)
+        return platform_class(self.platform).default_limits()
+
+
 class SourceQuerySet(models.QuerySet["Source"]):
     def due(self, now: dt.datetime) -> SourceQuerySet:
         """Enabled sources whose next poll time has come (uses the next_poll_at index)."""
@@ -72,7 +139,7 @@ class Source(models.Model):
         help_text="The brand this query listens for, if it is about one.",
     )
     account = models.ForeignKey(
-        "outreach.Account",
+        Account,
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
@@ -80,7 +147,7 @@ class Source(models.Model):
         help_text="Search as this account (its credentials and its rate limit, shared with "
         "everything else that uses it). Needed for Mastodon full-text search, Bluesky, Reddit.",
     )
-    # Fernet token (outreach/crypto.py) for read-only platforms that need a key of
+    # Fernet token (monitoring/credentials.py) for read-only platforms that need a key of
     # their own (an X bearer token, a Reddit app); never shown back in the admin.
     credentials_encrypted = models.TextField(blank=True, editable=False)
     terms = models.JSONField(
@@ -119,14 +186,10 @@ class Source(models.Model):
 
     def set_credentials(self, credentials: dict[str, str]) -> None:
         """Encrypt and keep the source's own credentials (the caller saves the row)."""
-        from outreach.crypto import encrypt_json
-
         self.credentials_encrypted = encrypt_json(credentials) if credentials else ""
 
     def adapter_settings(self) -> tuple[dict[str, str], dict[str, object]]:
         """Credentials and options for the adapter: the account's, then the source's own."""
-        from outreach.crypto import decrypt_json
-
         credentials: dict[str, str] = {}
         options: dict[str, object] = {}
         if self.account is not None:

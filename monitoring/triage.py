@@ -123,8 +123,8 @@ def primary_brand(brand_ids: Sequence[int], brands: dict[int, Brand]) -> int | N
 
 def triage(detection_ids: Sequence[int]) -> dict[str, int]:
     """Open cases for the detections that deserve one; record why for the others."""
+    from monitoring.models import Account
     from outreach import workflow
-    from outreach.models import Account
 
     counts: dict[str, int] = {}
     our_handles = {

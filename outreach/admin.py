@@ -28,11 +28,10 @@ from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.safestring import SafeString
 
-from monitoring.models import Post
+from monitoring.models import Account, Post
 from monitoring.platforms import PlatformError, get_platform
 from outreach import queries, workflow
 from outreach.forms import (
-    AccountForm,
     DismissSelectedForm,
     DraftForm,
     MoveForm,
@@ -43,7 +42,6 @@ from outreach.forms import (
 from outreach.models import (
     CLOSED_STAGES,
     OPEN_STAGES,
-    Account,
     Case,
     CaseEvent,
     DoNotContact,
@@ -650,53 +648,6 @@ class CaseAdmin(admin.ModelAdmin[Case]):
                 "form": form,
             },
         )
-
-
-@admin.register(Account)
-class AccountAdmin(admin.ModelAdmin[Account]):
-    form = AccountForm
-    list_display = [
-        "handle",
-        "platform",
-        "display_name",
-        "enabled",
-        "credentials_stored",
-        "rate_limited_until",
-    ]
-    list_filter = ["platform", "enabled"]
-    search_fields = ["handle", "display_name"]
-    readonly_fields = [
-        "credentials_stored",
-        "notifications_cursor",
-        "rate_limited_until",
-        "created_at",
-    ]
-
-    actions = ["test_connection"]
-
-    @admin.display(description="credentials", boolean=True)
-    def credentials_stored(self, obj: Account) -> bool:
-        return obj.has_credentials
-
-    @admin.action(description="Test connection")
-    def test_connection(self, request: HttpRequest, queryset: QuerySet[Account]) -> None:
-        from outreach.crypto import CredentialsError
-        from outreach.dispatch import platform_for
-
-        for account in queryset:
-            try:
-                found = platform_for(account).check()
-            except (PlatformError, CredentialsError) as exc:
-                self.message_user(request, f"{account}: {exc}", level=messages.ERROR)
-            else:
-                self.message_user(request, f"{account}: {found}")
-
-    def save_model(self, request: HttpRequest, obj: Account, form: ModelForm, change: bool) -> None:
-        if form.cleaned_data.get("clear_credentials"):
-            obj.set_credentials({})
-        elif form.cleaned_data.get("credentials"):
-            obj.set_credentials(form.cleaned_data["credentials"])
-        super().save_model(request, obj, form, change)
 
 
 @admin.register(Playbook)

@@ -10,7 +10,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
 
-from outreach.models import Account, Playbook, PlaybookKind
+from monitoring.models import Account
+from outreach.models import Playbook, PlaybookKind
 
 DEMO_USERS = (("analyst", "Analyst"), ("reviewer", "Reviewer"), ("admin", "Admin"))
 SANDBOX_HANDLE = "northwind_care"  # the sandbox adapter's default account

@@ -38,6 +38,7 @@ from django.db.models import F, Min, Q
 from django.utils import timezone
 
 from monitoring.ingest import backoff_delay
+from monitoring.models import Account
 from monitoring.platforms import (
     NotSupported,
     PermanentError,
@@ -49,7 +50,6 @@ from monitoring.platforms import (
 from outreach import workflow
 from outreach.models import (
     TEXT_KINDS,
-    Account,
     Case,
     CaseEvent,
     OutboundAction,

@@ -23,12 +23,12 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from monitoring.models import Account
 from monitoring.platforms import NotSupported, PermanentError, TransientError
 from monitoring.platforms.base import Notification
 from outreach import dispatch, workflow
 from outreach.models import (
     TEXT_KINDS,
-    Account,
     EngagementEvent,
     OutboundAction,
     normalise_handle,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Any
 
 from django import forms
@@ -11,7 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from monitoring.models import Brand, Incident
-from outreach.models import Account, Playbook, PlaybookKind, ResearchNote, Severity
+from outreach.models import Playbook, PlaybookKind, ResearchNote, Severity
 from outreach.workflow import MAX_DRAFT_CHARS, MAX_NOTE_CHARS, PLAYBOOK_EDITABLE_FIELDS
 
 INCIDENT_CHOICE_DAYS = 14
@@ -95,55 +94,6 @@ class DismissSelectedForm(forms.Form):
     reason = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}), max_length=MAX_NOTE_CHARS
     )
-
-
-class WriteOnlyTextarea(forms.Textarea):
-    """A textarea that never renders a value back, not even after a failed submit."""
-
-    def format_value(self, value: Any) -> str | None:
-        return None
-
-
-def parse_credentials(raw: str) -> dict[str, str]:
-    """A JSON object, or ``key=value`` lines, into a mapping of strings."""
-    raw = raw.strip()
-    if not raw:
-        return {}
-    if raw.startswith("{"):
-        try:
-            data = json.loads(raw)
-        except json.JSONDecodeError:
-            raise forms.ValidationError("Credentials look like JSON but do not parse.") from None
-        if not isinstance(data, dict) or not all(isinstance(k, str) for k in data):
-            raise forms.ValidationError("Credentials must be a JSON object of names to values.")
-        return {k: str(v) for k, v in data.items()}
-    result: dict[str, str] = {}
-    for number, line in enumerate(raw.splitlines(), start=1):
-        if not line.strip():
-            continue
-        key, sep, value = line.partition("=")
-        if not sep or not key.strip():
-            # Never echo the line: it may hold a secret.
-            raise forms.ValidationError(f"Line {number} is not key=value.")
-        result[key.strip()] = value.strip()
-    return result
-
-
-class AccountForm(forms.ModelForm):
-    credentials = forms.CharField(
-        required=False,
-        widget=WriteOnlyTextarea(attrs={"rows": 3, "cols": 60, "autocomplete": "off"}),
-        help_text="Write-only: a JSON object or key=value lines. Leave blank to keep the "
-        "stored credentials. They are encrypted and never shown again.",
-    )
-    clear_credentials = forms.BooleanField(required=False, label="Remove stored credentials")
-
-    class Meta:
-        model = Account
-        fields = ["platform", "handle", "display_name", "options", "max_sends_per_hour", "enabled"]
-
-    def clean_credentials(self) -> dict[str, str]:
-        return parse_credentials(self.cleaned_data.get("credentials") or "")
 
 
 class PlaybookForm(forms.ModelForm):

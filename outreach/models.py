@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
-from monitoring.models import Brand, Incident, Person, Post
+from monitoring.models import Account, Brand, Incident, Person, Post
 from monitoring.platforms import PLATFORM_CHOICES, NotificationKind
 
 
@@ -26,57 +26,6 @@ def text_hash(text: str) -> str:
 class PlaybookKind(models.TextChoices):
     COMPETITOR = "competitor", "Competitor complaint"
     OWN_BRAND = "own_brand", "Own-brand service"
-
-
-class Account(models.Model):
-    """Our own identity on a platform. Credentials are encrypted at rest and never shown."""
-
-    platform = models.CharField(max_length=20, choices=PLATFORM_CHOICES)
-    handle = models.CharField(max_length=255)
-    display_name = models.CharField(max_length=255, blank=True)
-    options = models.JSONField(
-        default=dict, blank=True, help_text="Plain settings (instance URL...), never secrets."
-    )
-    # Fernet token (see outreach/crypto.py); written by set_credentials only.
-    credentials_encrypted = models.TextField(blank=True, editable=False)
-    max_sends_per_hour = models.PositiveIntegerField(
-        default=6, help_text="The platform-side cap for this account, on top of playbook caps."
-    )
-    enabled = models.BooleanField(default=True)
-    notifications_cursor = models.TextField(blank=True, editable=False)
-    rate_limited_until = models.DateTimeField(null=True, blank=True, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["platform", "handle"]
-        constraints = [
-            models.UniqueConstraint(fields=["platform", "handle"], name="account_unique_handle"),
-        ]
-
-    def __str__(self) -> str:
-        return f"@{self.handle.lstrip('@')} ({self.platform})"
-
-    @property
-    def has_credentials(self) -> bool:
-        return bool(self.credentials_encrypted)
-
-    def set_credentials(self, credentials: dict[str, str]) -> None:
-        """Encrypt and keep ``credentials`` (the caller saves the row)."""
-        from outreach.crypto import encrypt_json
-
-        self.credentials_encrypted = encrypt_json(credentials) if credentials else ""
-
-    def get_credentials(self) -> dict[str, str]:
-        """The decrypted credentials, for the adapter only (never log or display them)."""
-        from outreach.crypto import decrypt_json
-
-        if not self.credentials_encrypted:
-            return {}
-        return decrypt_json(self.credentials_encrypted)
-
-    def adapter_settings(self) -> tuple[dict[str, str], dict[str, Any]]:
-        """Credentials and options for this account's platform adapter (never log them)."""
-        return self.get_credentials(), {"handle": self.handle.lstrip("@"), **(self.options or {})}
 
 
 class Playbook(models.Model):

@@ -27,13 +27,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from monitoring.models import Brand, Incident, Post
+from monitoring.models import Account, Brand, Incident, Post
 from monitoring.platforms import Limits, PlatformError, get_platform
 from outreach import queries
 from outreach.models import (
     OPEN_STAGES,
     PRE_REPLY_STAGES,
-    Account,
     Case,
     CaseEvent,
     DoNotContact,

@@ -46,7 +46,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.fixture
 def secrets_key(settings: pytest.FixtureRequest) -> str:
-    """A fresh credentials key (outreach/crypto.py) for tests that store secrets."""
+    """A fresh credentials key (monitoring/credentials.py) for tests that store secrets."""
     from cryptography.fernet import Fernet
 
     key = Fernet.generate_key().decode()

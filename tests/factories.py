@@ -8,6 +8,7 @@ import factory
 from django.utils import timezone
 
 from monitoring.models import (
+    Account,
     Brand,
     Detection,
     Incident,
@@ -17,6 +18,16 @@ from monitoring.models import (
     SandboxPost,
     Source,
 )
+
+
+class AccountFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Account
+        django_get_or_create = ("platform", "handle")
+
+    platform = "sandbox"
+    handle = "northwind_care"
+    max_sends_per_hour = 30
 
 
 class BrandFactory(factory.django.DjangoModelFactory):

@@ -39,6 +39,17 @@ REGISTRY: dict[str, tuple[str, str]] = {
 PLATFORM_CHOICES = [(name, label) for name, (label, _) in REGISTRY.items()]
 
 
+def platform_class(name: str) -> type[Platform]:
+    """The adapter class registered under ``name``; PermanentError for an unknown name."""
+    try:
+        _, path = REGISTRY[name]
+    except KeyError:
+        raise PermanentError(f"unknown platform {name!r}") from None
+    module_name, _, class_name = path.partition(":")
+    cls: type[Platform] = getattr(importlib.import_module(module_name), class_name)
+    return cls
+
+
 def get_platform(
     name: str,
     *,
@@ -46,13 +57,7 @@ def get_platform(
     options: Mapping[str, Any] | None = None,
 ) -> Platform:
     """Build the adapter registered under ``name``; PermanentError for an unknown name."""
-    try:
-        _, path = REGISTRY[name]
-    except KeyError:
-        raise PermanentError(f"unknown platform {name!r}") from None
-    module_name, _, class_name = path.partition(":")
-    cls = getattr(importlib.import_module(module_name), class_name)
-    return cls(credentials=credentials, options=options)
+    return platform_class(name)(credentials=credentials, options=options)
 
 
 __all__ = [
@@ -70,4 +75,5 @@ __all__ = [
     "Sent",
     "TransientError",
     "get_platform",
+    "platform_class",
 ]

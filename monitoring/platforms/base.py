@@ -205,6 +205,19 @@ class Platform(abc.ABC):
     def limits(self) -> Limits:
         """What this platform (or instance) allows."""
 
+    @classmethod
+    def default_limits(cls) -> Limits:
+        """What the platform allows before anyone asked it: no network, no credentials."""
+        return cls().limits()
+
+    def current_limits(self) -> Limits:
+        """The limits as the platform states them now; PlatformError when it cannot say.
+
+        Unlike ``limits()``, never falls back to defaults: a cache refreshed from
+        this keeps its last good value when the platform does not answer.
+        """
+        return self.limits()
+
     @abc.abstractmethod
     def search(self, query: SearchQuery, cursor: str) -> Page:
         """Posts matching ``query`` newer than ``cursor`` ("" for the start), oldest first."""

@@ -96,6 +96,20 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+def _instance_limits(max_chars: int, url_len: int) -> Limits:
+    return Limits(
+        reply_max_length=max_chars,
+        length_unit="characters",
+        notes=(
+            f"Each link counts as {url_len} characters. The author's @handle is added "
+            "to a reply that does not mention them (Mastodon notifies mentioned "
+            "accounts only) and counts toward the limit. Full-text search needs a "
+            "logged-in account on an instance with a search backend; otherwise use "
+            "hashtag mode. Idempotency keys last about an hour."
+        ),
+    )
+
+
 class MastodonPlatform(Platform):
     """Mastodon: search or hashtag listening, threads, replies, follows, notifications."""
 
@@ -532,26 +546,29 @@ class MastodonPlatform(Platform):
     def limits(self) -> Limits:
         """The instance's status length (default 500), read once from /api/v2/instance."""
         if self._limits is None:
-            max_chars, url_len = DEFAULT_MAX_CHARACTERS, DEFAULT_URL_LENGTH
             try:
-                instance = self._call(lambda: self.client().instance_v2())
-                statuses = instance["configuration"]["statuses"]
-                max_chars = int(statuses.get("max_characters") or DEFAULT_MAX_CHARACTERS)
-                url_len = int(statuses.get("characters_reserved_per_url") or DEFAULT_URL_LENGTH)
-            except (PermanentError, TransientError, KeyError, TypeError, ValueError) as exc:
+                return self.current_limits()
+            except (PermanentError, TransientError) as exc:
                 # The tone guard needs an answer; 500 is Mastodon's default and the safe side.
                 log.warning("mastodon: instance limits unavailable, using defaults: %s", exc)
-            self._limits = Limits(
-                reply_max_length=max_chars,
-                length_unit="characters",
-                notes=(
-                    f"Each link counts as {url_len} characters. The author's @handle is added "
-                    "to a reply that does not mention them (Mastodon notifies mentioned "
-                    "accounts only) and counts toward the limit. Full-text search needs a "
-                    "logged-in account on an instance with a search backend; otherwise use "
-                    "hashtag mode. Idempotency keys last about an hour."
-                ),
-            )
+                self._limits = self.default_limits()
+        return self._limits
+
+    @classmethod
+    def default_limits(cls) -> Limits:
+        """Mastodon's defaults (500 characters, links as 23), before the instance is asked."""
+        return _instance_limits(DEFAULT_MAX_CHARACTERS, DEFAULT_URL_LENGTH)
+
+    def current_limits(self) -> Limits:
+        """The instance's own status length, asked now; PlatformError when it does not say."""
+        instance = self._call(lambda: self.client().instance_v2())
+        try:
+            statuses = instance["configuration"]["statuses"]
+            max_chars = int(statuses.get("max_characters") or DEFAULT_MAX_CHARACTERS)
+            url_len = int(statuses.get("characters_reserved_per_url") or DEFAULT_URL_LENGTH)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise PermanentError(f"the instance did not state its status limits: {exc!r}") from None
+        self._limits = _instance_limits(max_chars, url_len)
         return self._limits
 
     def check(self) -> str:

@@ -16,10 +16,9 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from monitoring.models import Brand, SandboxFollow, SandboxPersona, SandboxPost, Source
+from monitoring.models import Account, Brand, SandboxFollow, SandboxPersona, SandboxPost, Source
 from outreach import workflow
 from outreach.models import (
-    Account,
     Case,
     OutboundAction,
     PlaybookKind,

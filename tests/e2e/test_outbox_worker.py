@@ -171,7 +171,8 @@ def lease_runs_out(action: Any) -> None:
 
 @pytest.fixture
 def approved(advance: Any) -> Callable[..., Any]:
-    from outreach.models import Account, OutboundAction, Stage
+    from monitoring.models import Account
+    from outreach.models import OutboundAction, Stage
     from tests.outreach.test_dispatch import make_due, sandbox_post
 
     def _approved(persona: str = "silent", via: Any = None) -> Any:
@@ -274,7 +275,8 @@ def test_worker_killed_while_the_platform_answer_is_lost_reconciles_over_http(
 
 def mastodon_actions(advance: Any, server: Any, n: int) -> list[Any]:
     """``n`` approved replies on Mastodon cases, due now, from one account on ``server``."""
-    from outreach.models import Account, OutboundAction, Stage
+    from monitoring.models import Account
+    from outreach.models import OutboundAction, Stage
     from tests.factories import PersonFactory, PostFactory
     from tests.outreach.test_dispatch import make_due
 
@@ -332,7 +334,8 @@ def test_worker_killed_before_the_post_posts_once_after_restart(
 def test_duplicate_deliveries_to_two_workers_post_each_reply_once(
     workers: Any, approved: Any
 ) -> None:
-    from outreach.models import Account, OutboundAction
+    from monitoring.models import Account
+    from outreach.models import OutboundAction
 
     actions = [
         approved(via=Account.objects.create(platform="sandbox", handle=f"northwind_{i}"))
@@ -390,8 +393,8 @@ def test_reply_engagement_and_follow_run_through_real_workers(
     approved: Any,
     playbook: Any,
 ) -> None:
-    from monitoring.models import SandboxFollow
-    from outreach.models import Account, Case, EngagementEvent, Playbook, Stage
+    from monitoring.models import Account, SandboxFollow
+    from outreach.models import Case, EngagementEvent, Playbook, Stage
 
     Playbook.objects.filter(pk=playbook.pk).update(auto_follow=True)
     Account.objects.update(options={"reaction_delay": [0, 0.5]})

@@ -32,9 +32,8 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request
 
 from config.celery import app
-from monitoring.models import Post, Source
+from monitoring.models import Account, Post, Source
 from monitoring.tasks import poll_source
-from outreach.models import Account
 from tests.monitoring.platforms import recorded
 from tests.monitoring.platforms.test_bluesky import fake_jwt, sort_at
 from tests.monitoring.platforms.test_hackernews import ASK, COMMENT, STORY, answer, hit

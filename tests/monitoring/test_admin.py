@@ -210,14 +210,14 @@ def test_analysts_and_reviewers_see_verdicts_and_incidents_and_may_correct(clien
 
 
 def test_test_connection_on_an_account_reports_what_the_platform_found(staff, secrets_key):
-    from outreach.models import Account
+    from monitoring.models import Account
 
     account = Account.objects.create(platform="sandbox", handle="northwind_care")
     broken = Account(platform="mastodon", handle="nobody")
     broken.set_credentials({"access_token": "t0ken-never-shown"})
     broken.save()
     response = staff.post(
-        reverse("admin:outreach_account_changelist"),
+        reverse("admin:monitoring_account_changelist"),
         {"action": "test_connection", "_selected_action": [account.pk, broken.pk]},
         follow=True,
     )

@@ -174,7 +174,7 @@ def test_poll_task_for_a_deleted_source_does_nothing():
 
 
 def test_a_429_on_one_source_holds_every_source_of_that_account(secrets_key):
-    from outreach.models import Account
+    from monitoring.models import Account
 
     account = Account.objects.create(platform="sandbox", handle="northwind_care")
     first = SourceFactory(account=account)
@@ -192,7 +192,7 @@ def test_a_429_on_one_source_holds_every_source_of_that_account(secrets_key):
 
 
 def test_a_source_searches_with_its_accounts_credentials_and_its_own(secrets_key):
-    from outreach.models import Account
+    from monitoring.models import Account
 
     account = Account(platform="sandbox", handle="northwind_care", options={"lang": "en"})
     account.set_credentials({"access_token": "acct-token"})

@@ -65,11 +65,16 @@ def roles(db: None) -> None:
     """The groups of the data migration, made again if a transactional test flushed them."""
     from django.apps import apps
     from django.contrib.auth.models import Group
+    from django.db import connection
+    from django.db.migrations.loader import MigrationLoader
 
     if Group.objects.filter(name="Reviewer", permissions__codename="approve_replydraft").exists():
         return
-    groups_migration = importlib.import_module("outreach.migrations.0002_groups")
-    groups_migration.create_groups(apps, None)
+    # Replayed as the migrations ran: 0002 names permissions as they were then
+    # (accounts still in outreach), and monitoring 0005 moves them where they are now.
+    then = MigrationLoader(connection).project_state(("outreach", "0002_groups")).apps
+    importlib.import_module("outreach.migrations.0002_groups").create_groups(then, None)
+    importlib.import_module("monitoring.migrations.0005_account_table").to_monitoring(apps, None)
 
 
 @pytest.fixture

@@ -10,8 +10,9 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from monitoring.models import Post
-from outreach.models import Account, Case, Playbook, PlaybookKind, Stage
+from outreach.models import Case, Playbook, PlaybookKind, Stage
 from tests.factories import (
+    AccountFactory,
     BrandFactory,
     PersonFactory,
     PostFactory,
@@ -57,16 +58,6 @@ class PlaybookFactory(factory.django.DjangoModelFactory):
     guidance = "Acknowledge the problem as one human to another. Nothing to sell."
     version = factory.Sequence(lambda n: n + 1)
     four_eyes = True
-
-
-class AccountFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Account
-        django_get_or_create = ("platform", "handle")
-
-    platform = "sandbox"
-    handle = "northwind_care"
-    max_sends_per_hour = 30
 
 
 class CaseFactory(factory.django.DjangoModelFactory):

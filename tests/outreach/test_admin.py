@@ -15,10 +15,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from monitoring.models import Brand
+from monitoring.models import Account, Brand
 from outreach import workflow
 from outreach.models import (
-    Account,
     Case,
     DoNotContact,
     OutboundAction,
@@ -610,7 +609,7 @@ def test_account_credentials_are_write_only_and_encrypted(
     client = _client(admin_user)
     secret = "tok-very-secret-123"
     client.post(
-        reverse("admin:outreach_account_add"),
+        reverse("admin:monitoring_account_add"),
         {
             "platform": "mastodon",
             "handle": "nw@social.example",
@@ -623,11 +622,13 @@ def test_account_credentials_are_write_only_and_encrypted(
     account = Account.objects.get(handle="nw@social.example")
     assert secret not in account.credentials_encrypted
     assert account.get_credentials() == {"access_token": secret}
-    page = client.get(reverse("admin:outreach_account_change", args=[account.pk])).content.decode()
+    page = client.get(
+        reverse("admin:monitoring_account_change", args=[account.pk])
+    ).content.decode()
     assert secret not in page and account.credentials_encrypted not in page
     # a failed submit does not echo the secret back either
     bad = client.post(
-        reverse("admin:outreach_account_change", args=[account.pk]),
+        reverse("admin:monitoring_account_change", args=[account.pk]),
         {
             "platform": "nope",
             "handle": "",
@@ -639,7 +640,7 @@ def test_account_credentials_are_write_only_and_encrypted(
     assert secret not in bad
     # blank keeps the stored credentials
     client.post(
-        reverse("admin:outreach_account_change", args=[account.pk]),
+        reverse("admin:monitoring_account_change", args=[account.pk]),
         {
             "platform": "mastodon",
             "handle": "nw@social.example",

@@ -17,12 +17,11 @@ import time_machine
 from django.db import connection
 from django.utils import timezone
 
-from monitoring.models import SandboxFollow, SandboxPost
+from monitoring.models import Account, SandboxFollow, SandboxPost
 from monitoring.platforms import PermanentError, TransientError
 from monitoring.platforms.sandbox import SandboxPlatform
 from outreach import dispatch, workflow
 from outreach.models import (
-    Account,
     Case,
     CaseEvent,
     DoNotContact,

@@ -13,12 +13,11 @@ import time_machine
 from django.db import connection
 from django.utils import timezone
 
-from monitoring.models import SandboxNotification, SandboxPost
+from monitoring.models import Account, SandboxNotification, SandboxPost
 from monitoring.platforms import TransientError
 from monitoring.platforms.sandbox import SandboxPlatform
 from outreach import dispatch, engagement
 from outreach.models import (
-    Account,
     Case,
     DoNotContact,
     EngagementEvent,

@@ -27,11 +27,10 @@ import time_machine
 from django.utils import timezone
 from pytest_httpserver import HTTPServer
 
-from monitoring.models import Person
+from monitoring.models import Account, Person
 from monitoring.platforms import bluesky
 from outreach import engagement, workflow
 from outreach.models import (
-    Account,
     Case,
     DoNotContact,
     EngagementEvent,

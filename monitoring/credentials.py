@@ -1,4 +1,4 @@
-"""Account credentials encrypted at rest with a key from the environment.
+"""Platform credentials (accounts' and sources') encrypted at rest with a key from the environment.
 
 ``NOJACKAL_SECRETS_KEY`` holds one or more Fernet keys separated by commas. The
 first encrypts; all of them decrypt, so a key can be rotated by putting the new

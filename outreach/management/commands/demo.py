@@ -1,4 +1,8 @@
-"""Load the demo: the sandbox network, its brands and sources, and the demo users. Idempotent."""
+"""Load the demo: the sandbox network, its brands and sources, and the demo users. Idempotent.
+
+It lives in outreach because it seeds both sides (the demo users and playbooks
+come from ``outreach.demo``); monitoring does not reach into outreach.
+"""
 
 from __future__ import annotations
 
