@@ -15,7 +15,12 @@ from typing import Any, ClassVar
 
 
 class PlatformError(Exception):
-    """Base class for every error an adapter raises on purpose."""
+    """Base class for every error an adapter raises on purpose.
+
+    ``status`` is the HTTP status the platform answered with, when there was one.
+    """
+
+    status: int | None = None
 
 
 class TransientError(PlatformError):

@@ -29,7 +29,6 @@ from atproto_client.exceptions import (
     NetworkError,
     RateLimitExceededError,
     RequestErrorBase,
-    RequestException,
     UnauthorizedError,
 )
 from atproto_client.models.common import XrpcError
@@ -53,6 +52,7 @@ from .base import (
     Sent,
     TransientError,
 )
+from .http import error_for_status, network_error, rate_limit_from_headers
 
 log = logging.getLogger(__name__)
 
@@ -240,24 +240,25 @@ class BlueskyPlatform(Platform):
         return content.error if isinstance(content, XrpcError) else ""
 
     def _translate(self, exc: AtProtocolError) -> Exception:
-        if isinstance(exc, RateLimitExceededError):
-            headers = exc.response.headers if exc.response is not None else {}
-            wait = exc.retry_after
-            if wait is None:
-                wait = text.retry_after_from_headers(headers)
-            return TransientError(f"Bluesky rate limit hit: {self._said(exc)}", retry_after=wait)
         if isinstance(exc, RequestErrorBase) and self._error_name(exc) in _SESSION_ERRORS:
             _SESSIONS.pop(self._session_key(), None)
             return TransientError(f"Bluesky session expired: {self._said(exc)}")
         if isinstance(exc, NetworkError):
-            return TransientError(f"Bluesky unreachable: {self._said(exc)}")
-        if isinstance(exc, UnauthorizedError | BadRequestError):
-            return PermanentError(f"Bluesky refused: {self._said(exc)}")
-        if isinstance(exc, RequestException):
-            status = exc.response.status_code if exc.response is not None else 0
-            if status >= 500 or status in (408, 425):
-                return TransientError(f"Bluesky server error: {self._said(exc)}")
-            return PermanentError(f"Bluesky refused: {self._said(exc)}")
+            return network_error("Bluesky", exc)
+        if isinstance(exc, RequestErrorBase):
+            response = exc.response
+            status = response.status_code if response is not None else 0
+            if isinstance(exc, RateLimitExceededError):
+                status = 429
+            elif not status:
+                status = 401 if isinstance(exc, UnauthorizedError) else 400
+            return error_for_status(
+                status,
+                what="Bluesky",
+                said=self._said(exc),
+                headers=response.headers if response is not None else None,
+                retry_after=exc.retry_after if isinstance(exc, RateLimitExceededError) else None,
+            )
         if isinstance(exc, LoginRequiredError):
             return PermanentError("Bluesky needs a logged-in account for this")
         if isinstance(exc, ModelError):
@@ -282,7 +283,7 @@ class BlueskyPlatform(Platform):
 
     def _rate_limit(self) -> RateLimit | None:
         response = self._client.last_response if self._client is not None else None
-        return text.rate_limit_from_headers(response.headers) if response is not None else None
+        return rate_limit_from_headers(response.headers) if response is not None else None
 
     def _own_did(self) -> str:
         self.client()

@@ -21,20 +21,18 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import requests
-
 from .base import (
     Limits,
     Page,
     PermanentError,
     PersonData,
-    Platform,
     PostData,
     RateLimit,
     SearchQuery,
     TransientError,
 )
-from .text import clean_text, html_to_text, rate_limit_from_headers, retry_after_from_headers
+from .http import HttpPlatform, rate_limit_from_headers
+from .text import clean_text, html_to_text
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +47,7 @@ MAX_HOPS = 8
 MAX_THREAD_ANCESTORS = 20
 
 
-class HackerNewsPlatform(Platform):
+class HackerNewsPlatform(HttpPlatform):
     """Hacker News stories and comments found through Algolia's search_by_date."""
 
     name = "hackernews"
@@ -65,7 +63,6 @@ class HackerNewsPlatform(Platform):
         self.base_url = str(self.options.get("base_url") or DEFAULT_BASE_URL).rstrip("/")
         self.web_url = str(self.options.get("web_url") or DEFAULT_WEB_URL).rstrip("/")
         self.timeout = self.option_timeout(DEFAULT_TIMEOUT)
-        self.session = requests.Session()
 
     def limits(self) -> Limits:
         """Read-only: search and threads, nothing else."""
@@ -281,40 +278,13 @@ class HackerNewsPlatform(Platform):
     # --- HTTP --------------------------------------------------------------------------
 
     def _get(self, path: str, params: Mapping[str, Any]) -> tuple[dict[str, Any], RateLimit | None]:
-        """One GET, no retries (the caller backs off); errors mapped to our two kinds."""
-        url = self.base_url + path
-        try:
-            response = self.session.get(url, params=params, timeout=self.timeout)
-        except requests.RequestException as exc:
-            raise TransientError(f"Hacker News search unreachable: {type(exc).__name__}") from exc
-        rate_limit = rate_limit_from_headers(response.headers)
-        status = response.status_code
-        if status == 429:
-            raise TransientError(
-                f"Algolia rate limit: {_message(response)}",
-                retry_after=retry_after_from_headers(response.headers),
-            )
-        if status >= 500:
-            raise TransientError(f"Algolia answered {status}: {_message(response)}")
-        if status >= 400:
-            raise PermanentError(f"Algolia refused the request ({status}): {_message(response)}")
-        try:
-            body = response.json()
-        except ValueError as exc:
-            raise TransientError("Algolia answered with something that is not JSON") from exc
+        """One GET through the shared ``_request``; the answer must be a JSON object."""
+        what = "Hacker News search (Algolia)"
+        response = self._request("GET", self.base_url + path, what=what, params=params)
+        body = self._json(response, what)
         if not isinstance(body, dict):
-            raise TransientError("Algolia answered with an unexpected JSON shape")
-        return body, rate_limit
-
-
-def _message(response: requests.Response) -> str:
-    try:
-        body = response.json()
-    except ValueError:
-        return clean_text(response.text[:200]) or response.reason or ""
-    if isinstance(body, dict):
-        return str(body.get("message") or body.get("error") or response.reason or "")
-    return response.reason or ""
+            raise TransientError(f"{what}: answered with an unexpected JSON shape")
+        return body, rate_limit_from_headers(response.headers)
 
 
 def _quote(term: str) -> str:

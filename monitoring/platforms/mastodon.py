@@ -50,6 +50,7 @@ from .base import (
     Sent,
     TransientError,
 )
+from .http import error_for_status, network_error, rate_limit_from_headers
 
 log = logging.getLogger(__name__)
 
@@ -153,40 +154,33 @@ class MastodonPlatform(Platform):
         self._last_response = None
         try:
             return fn(*args, **kwargs)
-        except MastodonRatelimitError as exc:
-            response = self._last_response
-            headers: Mapping[str, str] = response.headers if response is not None else {}
-            raise TransientError(
-                f"Mastodon rate limit hit: {exc}",
-                retry_after=text.retry_after_from_headers(headers),
-            ) from None
         except MastodonNetworkError as exc:
-            raise TransientError(f"Mastodon unreachable: {exc}") from None
-        except MastodonServerError as exc:
-            raise TransientError(f"Mastodon server error: {self._describe(exc)}") from None
-        except MastodonAPIError as exc:
-            status = exc.args[1] if len(exc.args) > 1 and isinstance(exc.args[1], int) else None
-            if status in (408, 425):
-                raise TransientError(f"Mastodon: {self._describe(exc)}") from None
-            raise PermanentError(f"Mastodon refused: {self._describe(exc)}") from None
+            raise network_error("Mastodon", exc) from None
+        except (MastodonAPIError, MastodonRatelimitError) as exc:
+            # Mastodon.py's args are (message, status, reason, the error body's "error").
+            args = list(exc.args)
+            status = args[1] if len(args) > 1 and isinstance(args[1], int) else None
+            if isinstance(exc, MastodonRatelimitError):
+                status = 429
+            elif status is None:
+                status = 500 if isinstance(exc, MastodonServerError) else 400
+            response = self._last_response
+            raise error_for_status(
+                status,
+                what="Mastodon",
+                said=str(args[3]) if len(args) > 3 and args[3] else "",
+                reason=str(args[2]) if len(args) > 2 and args[2] else "",
+                headers=response.headers if response is not None else None,
+            ) from None
         except (MastodonIllegalArgumentError, MastodonVersionError) as exc:
             raise PermanentError(f"Mastodon: {exc}") from None
         except MastodonError as exc:
             raise TransientError(f"Mastodon: {exc}") from None
 
-    @staticmethod
-    def _describe(exc: MastodonAPIError) -> str:
-        # Mastodon.py's args are (message, status, reason, platform's error text).
-        args = list(exc.args)
-        status = args[1] if len(args) > 1 else ""
-        reason = args[2] if len(args) > 2 else ""
-        said = args[3] if len(args) > 3 and args[3] else ""
-        return " ".join(str(p) for p in (status, reason, f"- {said}" if said else "") if p)
-
     def _rate_limit(self) -> RateLimit | None:
         if self._last_response is None:
             return None
-        return text.rate_limit_from_headers(self._last_response.headers)
+        return rate_limit_from_headers(self._last_response.headers)
 
     def _raw_json(self) -> Any:
         try:

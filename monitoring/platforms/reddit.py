@@ -26,8 +26,6 @@ import time
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
-import requests
-
 from .base import (
     Limits,
     Notification,
@@ -37,19 +35,14 @@ from .base import (
     Page,
     PermanentError,
     PersonData,
-    Platform,
     PostData,
     RateLimit,
     SearchQuery,
     Sent,
     TransientError,
 )
-from .text import (
-    clean_text,
-    html_to_text,
-    rate_limit_from_headers,
-    retry_after_from_headers,
-)
+from .http import HttpPlatform, rate_limit_from_headers
+from .text import clean_text, html_to_text
 
 logger = logging.getLogger(__name__)
 
@@ -80,7 +73,7 @@ _INBOX_KINDS = {
 }
 
 
-class RedditPlatform(Platform):
+class RedditPlatform(HttpPlatform):
     """Reddit: search submissions, read threads, reply, read the inbox; no follow."""
 
     name = "reddit"
@@ -98,7 +91,6 @@ class RedditPlatform(Platform):
         self.web_url = str(self.options.get("web_url") or DEFAULT_WEB_URL).rstrip("/")
         self.timeout = self.option_timeout(DEFAULT_TIMEOUT)
         self.page_size = max(1, min(int(self.options.get("page_size") or DEFAULT_PAGE_SIZE), 100))
-        self.session = requests.Session()
         self._token = ""
         self._token_expires = 0.0
 
@@ -138,22 +130,20 @@ class RedditPlatform(Platform):
         missing = [key for key in wanted if not self._setting(key)]
         if missing:
             raise PermanentError(f"Reddit credentials incomplete: missing {', '.join(missing)}")
-        try:
-            response = self.session.post(
-                f"{self.auth_url}/api/v1/access_token",
-                auth=(self._setting("client_id"), self._setting("client_secret")),
-                data={
-                    "grant_type": "password",
-                    "username": self.username,
-                    "password": self._setting("password"),
-                },
-                headers={"User-Agent": self._user_agent()},
-                timeout=self.timeout,
-                allow_redirects=False,
-            )
-        except requests.RequestException as exc:
-            raise TransientError(f"Reddit login unreachable: {type(exc).__name__}") from exc
-        body = self._check(response, "Reddit login")
+        response = self._request(
+            "POST",
+            f"{self.auth_url}/api/v1/access_token",
+            what="Reddit login",
+            auth=(self._setting("client_id"), self._setting("client_secret")),
+            data={
+                "grant_type": "password",
+                "username": self.username,
+                "password": self._setting("password"),
+            },
+            headers={"User-Agent": self._user_agent()},
+            allow_redirects=False,
+        )
+        body = self._json(response, "Reddit login")
         # A wrong password comes back as 200 {"error": "invalid_grant"}.
         if not isinstance(body, dict) or "error" in body or not body.get("access_token"):
             error = body.get("error") if isinstance(body, dict) else "no token"
@@ -178,45 +168,21 @@ class RedditPlatform(Platform):
             "User-Agent": self._user_agent(),
         }
         try:
-            response = self.session.request(
+            response = self._request(
                 method,
                 self.base_url + path,
+                what=what,
                 params={**(params or {}), "raw_json": 1},
                 data=data,
                 headers=headers,
-                timeout=self.timeout,
                 # A missing subreddit redirects to the subreddit search page.
                 allow_redirects=False,
             )
-        except requests.RequestException as exc:
-            raise TransientError(f"{what}: Reddit unreachable ({type(exc).__name__})") from exc
-        if response.status_code == 401:
-            self._token = ""  # never reuse a token Reddit rejected
-        body = self._check(response, what)
-        return body, rate_limit_from_headers(response.headers)
-
-    def _check(self, response: requests.Response, what: str) -> Any:
-        status = response.status_code
-        if status == 429:
-            raise TransientError(
-                f"{what}: Reddit rate limit ({_message(response)})",
-                retry_after=retry_after_from_headers(response.headers),
-            )
-        if status >= 500:
-            raise TransientError(f"{what}: Reddit answered {status} ({_message(response)})")
-        if 300 <= status < 400:
-            raise PermanentError(f"{what}: not found on Reddit (redirected, {status})")
-        if status in (401, 403):
-            raise PermanentError(f"{what}: Reddit refused access ({status} {_message(response)})")
-        if status == 404:
-            raise PermanentError(f"{what}: not found on Reddit ({_message(response)})")
-        if status >= 400:
-            message = _message(response)
-            raise PermanentError(f"{what}: Reddit refused the request ({status} {message})")
-        try:
-            return response.json()
-        except ValueError as exc:
-            raise TransientError(f"{what}: Reddit answered with something not JSON") from exc
+        except PermanentError as exc:
+            if exc.status == 401:
+                self._token = ""  # never reuse a token Reddit rejected
+            raise
+        return self._json(response, what), rate_limit_from_headers(response.headers)
 
     def check(self) -> str:
         """Log in and read our own account."""
@@ -524,16 +490,6 @@ class RedditPlatform(Platform):
 
 
 # --- helpers --------------------------------------------------------------------------
-
-
-def _message(response: requests.Response) -> str:
-    try:
-        body = response.json()
-    except ValueError:
-        return response.reason or ""
-    if isinstance(body, dict):
-        return str(body.get("message") or body.get("reason") or body.get("error") or "")
-    return response.reason or ""
 
 
 def _listing(body: Any, what: str) -> tuple[list[Any], Mapping[str, Any]]:

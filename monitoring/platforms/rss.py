@@ -32,12 +32,12 @@ from .base import (
     Page,
     PermanentError,
     PersonData,
-    Platform,
     PostData,
     SearchQuery,
     TransientError,
 )
-from .text import clean_text, html_to_text, rate_limit_from_headers, retry_after_from_headers
+from .http import HttpPlatform, network_error, rate_limit_from_headers
+from .text import clean_text, html_to_text
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ FUTURE_SLACK = dt.timedelta(days=1)
 USER_AGENT = "nojackal feed reader (+https://github.com/nojackal)"
 
 
-class RssPlatform(Platform):
+class RssPlatform(HttpPlatform):
     """Any RSS or Atom feed URL, filtered by the source's terms."""
 
     name = "rss"
@@ -65,7 +65,6 @@ class RssPlatform(Platform):
     ) -> None:
         super().__init__(credentials=credentials, options=options)
         self.timeout = self.option_timeout(DEFAULT_TIMEOUT)
-        self.session = requests.Session()
 
     def limits(self) -> Limits:
         """Read-only: feeds can be read, nothing more."""
@@ -163,29 +162,24 @@ class RssPlatform(Platform):
             headers["If-None-Match"] = str(state["etag"])
         if state.get("modified"):
             headers["If-Modified-Since"] = str(state["modified"])
+        what = f"feed {url}"
+        response = self._request("GET", url, what=what, accept=(304,), headers=headers, stream=True)
+        if response.status_code == 304 and not cursor:
+            raise TransientError(f"{what} answered 304 to an unconditional request")
+        body = bytearray()
         try:
-            response = self.session.get(url, headers=headers, timeout=self.timeout, stream=True)
-            body = bytearray()
             for chunk in response.iter_content(64 * 1024):
                 body += chunk
                 if len(body) > MAX_FEED_BYTES:
                     response.close()
-                    raise PermanentError(f"feed {url} is larger than {MAX_FEED_BYTES} bytes")
+                    raise PermanentError(f"{what} is larger than {MAX_FEED_BYTES} bytes")
         except requests.RequestException as exc:
-            raise TransientError(f"feed {url} unreachable ({type(exc).__name__})") from exc
-        status = response.status_code
-        if status == 429:
-            raise TransientError(
-                f"feed {url} asks us to slow down (429)",
-                retry_after=retry_after_from_headers(response.headers),
-            )
-        if status >= 500:
-            raise TransientError(f"feed {url} answered {status} {response.reason or ''}".strip())
-        if status >= 400:
-            raise PermanentError(f"feed {url} answered {status} {response.reason or ''}".strip())
-        if status == 304 and not cursor:
-            raise TransientError(f"feed {url} answered 304 to an unconditional request")
+            raise network_error(what, exc) from exc
         return response, bytes(body)
+
+    def error_message(self, response: requests.Response) -> str:
+        """Nothing: an error page can be any size and any markup; its status says enough."""
+        return ""
 
 
 # --- parsing and mapping -------------------------------------------------------------

@@ -41,8 +41,8 @@ from .base import (
     RateLimit,
     SearchQuery,
     Sent,
-    TransientError,
 )
+from .http import error_for_status, network_error, rate_limit_from_headers
 
 log = logging.getLogger(__name__)
 # tweepy logs every request's headers, the bearer token included, at DEBUG: keep its
@@ -167,36 +167,24 @@ class XPlatform(Platform):
         self._last_response = None
         try:
             return fn(*args, **kwargs)
-        except tweepy.TooManyRequests as exc:
-            wait = text.retry_after_from_headers(exc.response.headers)
-            raise TransientError(f"X rate limit hit: {self._said(exc)}", retry_after=wait) from None
-        except tweepy.TwitterServerError as exc:
-            raise TransientError(f"X server error: {self._said(exc)}") from None
-        except (tweepy.Unauthorized, tweepy.Forbidden, tweepy.BadRequest, tweepy.NotFound) as exc:
-            raise PermanentError(f"X refused: {self._said(exc)}") from None
         except tweepy.HTTPException as exc:
-            status = getattr(exc.response, "status_code", 0)
-            if status in (408, 425):
-                raise TransientError(f"X: {self._said(exc)}") from None
-            raise PermanentError(f"X refused: {self._said(exc)}") from None
+            raise error_for_status(
+                getattr(exc.response, "status_code", 0) or 400,
+                what="X",
+                said="; ".join(str(m) for m in exc.api_messages),
+                reason=str(getattr(exc.response, "reason", "") or ""),
+                headers=getattr(exc.response, "headers", None),
+            ) from None
         except requests.RequestException as exc:
-            raise TransientError(f"X unreachable: {type(exc).__name__}") from None
+            raise network_error("X", exc) from None
         except (tweepy.TweepyException, TypeError) as exc:
             # tweepy raises TypeError when a call needs credentials we do not have.
             raise PermanentError(f"X: {exc}") from None
 
-    @staticmethod
-    def _said(exc: tweepy.HTTPException) -> str:
-        status = getattr(exc.response, "status_code", "")
-        messages = "; ".join(str(m) for m in exc.api_messages) or getattr(
-            exc.response, "reason", ""
-        )
-        return f"{status} {messages}".strip()
-
     def _rate_limit(self) -> RateLimit | None:
         if self._last_response is None:
             return None
-        return text.rate_limit_from_headers(self._last_response.headers)
+        return rate_limit_from_headers(self._last_response.headers)
 
     def _own_id(self) -> str:
         if self._user_id is None:
