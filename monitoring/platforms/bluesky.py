@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
-import json
 import logging
 import re
 from collections.abc import Callable, Collection, Mapping
@@ -52,6 +51,7 @@ from .base import (
     Sent,
     TransientError,
 )
+from .cursor import dump_cursor, load_cursor
 from .http import error_for_status, network_error, rate_limit_from_headers
 
 log = logging.getLogger(__name__)
@@ -376,18 +376,6 @@ class BlueskyPlatform(Platform):
             return fresh, {"since": since, "seen": sorted(seen)} if since else {}
         return fresh, {"since": top, "seen": top_seen or []}
 
-    @staticmethod
-    def _load_state(cursor: str) -> dict[str, Any]:
-        if not cursor:
-            return {}
-        try:
-            state = json.loads(cursor)
-        except ValueError:
-            raise PermanentError(f"unreadable Bluesky cursor {cursor[:80]!r}") from None
-        if not isinstance(state, dict):
-            raise PermanentError(f"unreadable Bluesky cursor {cursor[:80]!r}")
-        return state
-
     def _page_size(self, options: Mapping[str, Any]) -> int:
         raw = options.get("page_size") or self.options.get("page_size") or 50
         try:
@@ -407,7 +395,7 @@ class BlueskyPlatform(Platform):
         q = " OR ".join(quoted) if len(quoted) > 1 else quoted[0]
         q += "".join(f' -"{x}"' for x in query.exclusions if str(x).strip())
         size = self._page_size(query.options)
-        state = self._load_state(cursor)
+        state = load_cursor(cursor, "Bluesky")
         doc = self._query(
             "app.bsky.feed.searchPosts",
             models.AppBskyFeedSearchPosts.Params(
@@ -442,7 +430,7 @@ class BlueskyPlatform(Platform):
         ordered = [p for p in ordered if not any(x in p.text.casefold() for x in excluded)]
         return Page(
             posts=ordered,
-            cursor=json.dumps(new_state, sort_keys=True),
+            cursor=dump_cursor(new_state),
             has_more="cursor" in new_state,
             skipped=skipped,
             rate_limit=rate_limit,
@@ -579,7 +567,7 @@ class BlueskyPlatform(Platform):
 
     def notifications(self, cursor: str) -> NotificationPage:
         """Likes, reposts, follows, mentions, replies and quotes newer than ``cursor``."""
-        state = self._load_state(cursor)
+        state = load_cursor(cursor, "Bluesky")
         size = MAX_PAGE_SIZE
         doc = self._query(
             "app.bsky.notification.listNotifications",
@@ -617,7 +605,7 @@ class BlueskyPlatform(Platform):
         )
         return NotificationPage(
             notifications=notes,
-            cursor=json.dumps(new_state, sort_keys=True),
+            cursor=dump_cursor(new_state),
             has_more="cursor" in new_state,
             skipped=skipped,
             rate_limit=rate_limit,

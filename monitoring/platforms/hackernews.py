@@ -15,10 +15,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import json
 import logging
-import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from .base import (
@@ -31,7 +29,9 @@ from .base import (
     SearchQuery,
     TransientError,
 )
+from .cursor import dump_cursor, load_cursor
 from .http import HttpPlatform, rate_limit_from_headers
+from .terms import matches
 from .text import clean_text, html_to_text
 
 logger = logging.getLogger(__name__)
@@ -182,7 +182,7 @@ class HackerNewsPlatform(HttpPlatform):
                 logger.warning("hackernews: skipped a malformed hit: %s", exc)
                 skipped += 1
                 continue
-            if _matches(post.text, query.terms, query.exclusions):
+            if matches(post.text, query.terms, query.exclusions):
                 posts.append(post)
         posts.sort(key=lambda p: (p.posted_at, _numeric(p.external_id)))
         if newest is not None and (newest, newest_ids) != (since, seen):
@@ -293,18 +293,6 @@ def _quote(term: str) -> str:
     return f'"{term}"' if " " in term else term
 
 
-def _matches(text: str, terms: Sequence[str], exclusions: Sequence[str]) -> bool:
-    """Any term as a whole word or phrase, no exclusion; case-insensitive."""
-    if any(_word(x).search(text) for x in exclusions if x.strip()):
-        return False
-    wanted = [t for t in terms if t.strip()]
-    return not wanted or any(_word(t).search(text) for t in wanted)
-
-
-def _word(term: str) -> re.Pattern[str]:
-    return re.compile(r"(?<!\w)" + re.escape(term.strip()) + r"(?!\w)", re.IGNORECASE)
-
-
 def _int(value: Any) -> int | None:
     if isinstance(value, bool):
         return None
@@ -330,18 +318,16 @@ def _oldest_ts(hits: list[Any]) -> int | None:
 
 
 def _read_cursor(cursor: str) -> tuple[int | None, set[str]]:
-    if not cursor:
+    """``{"ts": newest created_at_i read, "seen": objectIDs at ts}``; (None, {}) for ""."""
+    state = load_cursor(
+        cursor,
+        "Hacker News",
+        lambda s: _int(s["ts"]) is not None and isinstance(s.get("seen", []), list),
+    )
+    if not state:
         return None, set()
-    try:
-        data = json.loads(cursor)
-        ts = _int(data["ts"])
-        seen = {str(x) for x in data.get("seen", [])}
-    except (ValueError, TypeError, KeyError, AttributeError) as exc:
-        raise PermanentError(f"unreadable Hacker News cursor {cursor[:80]!r}") from exc
-    if ts is None:
-        raise PermanentError(f"unreadable Hacker News cursor {cursor[:80]!r}")
-    return ts, seen
+    return _int(state["ts"]), {str(x) for x in state.get("seen", [])}
 
 
 def _write_cursor(ts: int, seen: set[str]) -> str:
-    return json.dumps({"ts": ts, "seen": sorted(seen, key=_numeric)}, separators=(",", ":"))
+    return dump_cursor({"ts": ts, "seen": sorted(seen, key=_numeric)})

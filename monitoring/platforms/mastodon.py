@@ -15,7 +15,6 @@ becomes a ``TransientError`` carrying the wait the server asked for.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any, ClassVar, TypeVar
@@ -50,6 +49,7 @@ from .base import (
     Sent,
     TransientError,
 )
+from .cursor import dump_cursor, load_cursor
 from .http import error_for_status, network_error, rate_limit_from_headers
 
 log = logging.getLogger(__name__)
@@ -272,15 +272,9 @@ class MastodonPlatform(Platform):
 
     @staticmethod
     def _load_cursor(cursor: str) -> dict[str, dict[str, str]]:
-        if not cursor:
-            return {}
-        try:
-            data = json.loads(cursor)
-        except ValueError:
-            raise PermanentError(f"unreadable Mastodon cursor {cursor[:80]!r}") from None
-        if not isinstance(data, dict) or not isinstance(data.get("terms"), dict):
-            raise PermanentError(f"unreadable Mastodon cursor {cursor[:80]!r}")
-        return {str(k): dict(v) for k, v in data["terms"].items() if isinstance(v, dict)}
+        state = load_cursor(cursor, "Mastodon", lambda s: isinstance(s.get("terms"), dict))
+        terms = state.get("terms") or {}
+        return {str(k): dict(v) for k, v in terms.items() if isinstance(v, dict)}
 
     def search(self, query: SearchQuery, cursor: str) -> Page:
         """Statuses for each term newer than the cursor, oldest first; one request per term.
@@ -351,7 +345,7 @@ class MastodonPlatform(Platform):
         ordered = sorted(seen.values(), key=lambda p: (p.posted_at, _id_key(p.external_id)))
         return Page(
             posts=ordered,
-            cursor=json.dumps({"terms": new_states}, sort_keys=True),
+            cursor=dump_cursor({"terms": new_states}),
             has_more=has_more,
             skipped=skipped,
             rate_limit=rate_limit,

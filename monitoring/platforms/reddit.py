@@ -19,7 +19,6 @@ and ``seen`` (X's time, the items of that second) recover when X is deleted.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import re
 import time
@@ -41,7 +40,9 @@ from .base import (
     Sent,
     TransientError,
 )
+from .cursor import dump_cursor, load_cursor
 from .http import HttpPlatform, rate_limit_from_headers
+from .terms import matches
 from .text import clean_text, html_to_text
 
 logger = logging.getLogger(__name__)
@@ -226,7 +227,7 @@ class RedditPlatform(HttpPlatform):
                 logger.warning("reddit: skipped a malformed search item: %s", exc)
                 skipped += 1
                 continue
-            if _matches(post.text, terms, query.exclusions):
+            if matches(post.text, terms, query.exclusions):
                 posts.append(post)
         posts.reverse()  # Reddit lists newest first; we hand them on oldest first
         return Page(
@@ -277,7 +278,7 @@ class RedditPlatform(HttpPlatform):
         if ts == state.get("ts"):
             at_ts |= set(state.get("seen") or ())
         new_cursor = {"before": _name(newest), "ts": ts, "seen": sorted(at_ts)[:MAX_SEEN]}
-        return children, json.dumps(new_cursor, separators=(",", ":")), has_more, rate_limit
+        return children, dump_cursor(new_cursor), has_more, rate_limit
 
     # --- mapping -----------------------------------------------------------------------
 
@@ -526,20 +527,21 @@ def _created(child: Any) -> float | None:
 
 def _read_cursor(cursor: str) -> dict[str, Any]:
     """``{"before": newest fullname, "ts": its created_utc, "seen": fullnames of that second}``."""
-    if not cursor:
+    state = load_cursor(cursor, "Reddit", _valid_cursor)
+    if not state:
         return {}
-    try:
-        state = json.loads(cursor)
-        before = state["before"]
-        ts = state.get("ts")
-        seen = [str(name) for name in state.get("seen") or []]
-    except (ValueError, TypeError, KeyError, AttributeError) as exc:
-        raise PermanentError(f"unreadable Reddit cursor {cursor[:80]!r}") from exc
-    if not isinstance(before, str) or not _FULLNAME.match(before):
-        raise PermanentError(f"unreadable Reddit cursor {cursor[:80]!r}")
-    if ts is not None and (isinstance(ts, bool) or not isinstance(ts, int | float)):
-        raise PermanentError(f"unreadable Reddit cursor {cursor[:80]!r}")
-    return {"before": before, "ts": ts, "seen": seen}
+    seen = [str(name) for name in state.get("seen") or []]
+    return {"before": state["before"], "ts": state.get("ts"), "seen": seen}
+
+
+def _valid_cursor(state: dict[str, Any]) -> bool:
+    before, ts = state["before"], state.get("ts")
+    return (
+        isinstance(state.get("seen") or [], list)
+        and isinstance(before, str)
+        and bool(_FULLNAME.match(before))
+        and (ts is None or (not isinstance(ts, bool) and isinstance(ts, int | float)))
+    )
 
 
 def _quote(term: str) -> str:
@@ -556,21 +558,6 @@ def _search_expression(terms: Sequence[str], exclusions: Sequence[str]) -> str:
         if word.strip():
             expression += f" NOT {_quote(word)}"
     return expression
-
-
-def _matches(text: str, terms: Sequence[str], exclusions: Sequence[str]) -> bool:
-    """Any term as a whole word or phrase and no exclusion, case-insensitive.
-
-    Reddit's search stems words and also matches the subreddit and domain; this
-    keeps only posts that really say the term.
-    """
-    if any(_word(x).search(text) for x in exclusions if x.strip()):
-        return False
-    return any(_word(t).search(text) for t in terms if t.strip())
-
-
-def _word(term: str) -> re.Pattern[str]:
-    return re.compile(r"(?<!\w)" + re.escape(term.strip()) + r"(?!\w)", re.IGNORECASE)
 
 
 def _reply_error(errors: list[Any]) -> Exception:

@@ -16,11 +16,10 @@ import calendar
 import dataclasses
 import datetime as dt
 import hashlib
-import json
 import logging
 import re
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlparse
 
@@ -36,7 +35,9 @@ from .base import (
     SearchQuery,
     TransientError,
 )
+from .cursor import dump_cursor, load_cursor
 from .http import HttpPlatform, network_error, rate_limit_from_headers
+from .terms import matches
 from .text import clean_text, html_to_text
 
 logger = logging.getLogger(__name__)
@@ -130,7 +131,7 @@ class RssPlatform(HttpPlatform):
                 elif ts == newest:
                     newest_ids.add(post.external_id)
                 order = float(ts)
-            if _matches(post.raw.get("_nojackal_filter_text", ""), query.terms, query.exclusions):
+            if matches(post.raw.get("_nojackal_filter_text", ""), query.terms, query.exclusions):
                 fresh.append((order, index, _public(post)))
         # Oldest first; undated entries keep the feed's own order (newest first, usually).
         fresh.sort(key=lambda item: (item[0], -item[1]))
@@ -145,7 +146,7 @@ class RssPlatform(HttpPlatform):
         }
         return Page(
             posts=[post for _, _, post in fresh],
-            cursor=json.dumps(new_state, separators=(",", ":"), sort_keys=True),
+            cursor=dump_cursor(new_state),
             skipped=skipped,
             rate_limit=rate_limit,
         )
@@ -301,26 +302,5 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
-def _matches(text: str, terms: Sequence[str], exclusions: Sequence[str]) -> bool:
-    """Any term as a whole word or phrase and no exclusion; no terms means every entry."""
-    if any(_word(x).search(text) for x in exclusions if x.strip()):
-        return False
-    wanted = [t for t in terms if t.strip()]
-    return not wanted or any(_word(t).search(text) for t in wanted)
-
-
-def _word(term: str) -> re.Pattern[str]:
-    return re.compile(r"(?<!\w)" + re.escape(term.strip()) + r"(?!\w)", re.IGNORECASE)
-
-
 def _read_cursor(cursor: str) -> dict[str, Any]:
-    if not cursor:
-        return {}
-    try:
-        state = json.loads(cursor)
-    except ValueError as exc:
-        raise PermanentError(f"unreadable feed cursor {cursor[:80]!r}") from exc
-    ts = state.get("ts") if isinstance(state, dict) else None
-    if not isinstance(state, dict) or (ts is not None and not isinstance(ts, int)):
-        raise PermanentError(f"unreadable feed cursor {cursor[:80]!r}")
-    return state
+    return load_cursor(cursor, "feed", lambda s: s.get("ts") is None or type(s.get("ts")) is int)

@@ -18,7 +18,6 @@ is skipped instead of failing the page.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 from collections.abc import Callable, Collection, Mapping
 from typing import Any, ClassVar, TypeVar
@@ -42,6 +41,7 @@ from .base import (
     SearchQuery,
     Sent,
 )
+from .cursor import dump_cursor, load_cursor
 from .http import error_for_status, network_error, rate_limit_from_headers
 
 log = logging.getLogger(__name__)
@@ -273,17 +273,9 @@ class XPlatform(Platform):
 
     @staticmethod
     def _load_state(cursor: str) -> dict[str, str]:
-        if not cursor:
-            return {}
         if cursor.isdigit():
-            return {"since_id": cursor}
-        try:
-            state = json.loads(cursor)
-        except ValueError:
-            raise PermanentError(f"unreadable X cursor {cursor[:80]!r}") from None
-        if not isinstance(state, dict):
-            raise PermanentError(f"unreadable X cursor {cursor[:80]!r}")
-        return {str(k): str(v) for k, v in state.items() if v}
+            return {"since_id": cursor}  # the plain since_id older versions stored
+        return {str(k): str(v) for k, v in load_cursor(cursor, "X").items() if v}
 
     @staticmethod
     def _next_state(state: Mapping[str, str], ids: list[str], next_token: str | None) -> dict:
@@ -324,7 +316,7 @@ class XPlatform(Platform):
         posts.sort(key=lambda p: (p.posted_at, _id_key(p.external_id)))
         return Page(
             posts=posts,
-            cursor=json.dumps(new_state, sort_keys=True),
+            cursor=dump_cursor(new_state),
             has_more="next_token" in new_state,
             skipped=skipped,
             rate_limit=self._rate_limit(),
@@ -480,7 +472,7 @@ class XPlatform(Platform):
         notes.sort(key=lambda n: (n.created_at, _id_key(n.external_id)))
         return NotificationPage(
             notifications=notes,
-            cursor=json.dumps(new_state, sort_keys=True),
+            cursor=dump_cursor(new_state),
             has_more="next_token" in new_state,
             skipped=skipped,
             rate_limit=self._rate_limit(),
