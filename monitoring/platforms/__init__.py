@@ -24,6 +24,7 @@ from .base import (
     Sent,
     TransientError,
 )
+from .options import OptionsError
 
 # name -> "module:Class"; the order is the order shown in the admin.
 REGISTRY: dict[str, tuple[str, str]] = {
@@ -39,6 +40,22 @@ REGISTRY: dict[str, tuple[str, str]] = {
 PLATFORM_CHOICES = [(name, label) for name, (label, _) in REGISTRY.items()]
 
 
+def platform_class(name: str) -> type[Platform]:
+    """The adapter class registered under ``name``; PermanentError for an unknown name."""
+    try:
+        _, path = REGISTRY[name]
+    except KeyError:
+        raise PermanentError(f"unknown platform {name!r}") from None
+    module_name, _, class_name = path.partition(":")
+    cls: type[Platform] = getattr(importlib.import_module(module_name), class_name)
+    return cls
+
+
+def check_options(name: str, options: Mapping[str, Any]) -> None:
+    """OptionsError (a PermanentError) when ``options`` would not let a ``name`` source poll."""
+    platform_class(name).check_options(options)
+
+
 def get_platform(
     name: str,
     *,
@@ -46,13 +63,7 @@ def get_platform(
     options: Mapping[str, Any] | None = None,
 ) -> Platform:
     """Build the adapter registered under ``name``; PermanentError for an unknown name."""
-    try:
-        _, path = REGISTRY[name]
-    except KeyError:
-        raise PermanentError(f"unknown platform {name!r}") from None
-    module_name, _, class_name = path.partition(":")
-    cls = getattr(importlib.import_module(module_name), class_name)
-    return cls(credentials=credentials, options=options)
+    return platform_class(name)(credentials=credentials, options=options)
 
 
 __all__ = [
@@ -61,6 +72,7 @@ __all__ = [
     "Limits",
     "NotSupported",
     "NotificationKind",
+    "OptionsError",
     "PermanentError",
     "PersonData",
     "Platform",
@@ -69,5 +81,7 @@ __all__ = [
     "SearchQuery",
     "Sent",
     "TransientError",
+    "check_options",
     "get_platform",
+    "platform_class",
 ]

@@ -11,7 +11,10 @@ import abc
 import datetime as dt
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    from .options import AdapterOptions
 
 
 class PlatformError(Exception):
@@ -183,6 +186,8 @@ class Platform(abc.ABC):
 
     name: ClassVar[str]
     label: ClassVar[str]
+    # The adapter's typed options (see options.py); ``self.opts`` holds them parsed.
+    Options: ClassVar[type[AdapterOptions]]
 
     def __init__(
         self,
@@ -192,19 +197,23 @@ class Platform(abc.ABC):
     ) -> None:
         self.credentials: Mapping[str, str] = credentials or {}
         self.options: Mapping[str, Any] = options or {}
+        self.opts = self.Options.parse(self.options)
 
-    def option_timeout(self, default: float) -> float:
-        """The ``timeout`` option in seconds; PermanentError when it is not a sane number."""
-        raw = self.options.get("timeout")
-        if raw is None or raw == "":
-            return default
-        try:
-            value = float(raw)
-        except (TypeError, ValueError):
-            raise PermanentError(f"timeout {raw!r} is not a number of seconds") from None
-        if not 0 < value <= 300:
-            raise PermanentError(f"timeout {raw!r} must be between 0 and 300 seconds")
-        return value
+    def query_options(self, query: SearchQuery) -> Any:
+        """The options for one search: the source's own (``query.options``) over the adapter's."""
+        if not query.options:
+            return self.opts
+        own = {key: value for key, value in query.options.items() if value}
+        return self.Options.parse({**self.options, **own})
+
+    @classmethod
+    def check_options(cls, options: Mapping[str, Any]) -> None:
+        """OptionsError when ``options`` would not let a source of this platform poll."""
+        from .options import OptionsError
+
+        missing = cls.Options.parse(options).missing()
+        if missing:
+            raise OptionsError(f"{cls.label} needs {', '.join(missing)}")
 
     @abc.abstractmethod
     def limits(self) -> Limits:

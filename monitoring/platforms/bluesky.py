@@ -13,6 +13,7 @@ skipped instead of failing the whole page.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import hashlib
 import logging
@@ -53,13 +54,13 @@ from .base import (
 )
 from .cursor import dump_cursor, load_cursor
 from .http import error_for_status, network_error, rate_limit_from_headers
+from .options import AdapterOptions, check_url
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
 DEFAULT_BASE_URL = "https://bsky.social"
-DEFAULT_TIMEOUT = 10.0
 MAX_PAGE_SIZE = 100
 REPLY_MAX_GRAPHEMES = 300
 POST_COLLECTION = "app.bsky.feed.post"
@@ -159,11 +160,26 @@ class _RecordingClient(Client):
         return response
 
 
+@dataclasses.dataclass(frozen=True)
+class BlueskyOptions(AdapterOptions):
+    """The options listed in the module docstring, typed."""
+
+    base_url: str = DEFAULT_BASE_URL
+    handle: str = ""
+    page_size: int = 50  # clamped to 1-100
+
+    def check(self) -> None:
+        super().check()
+        check_url("Bluesky base_url", self.base_url)
+
+
 class BlueskyPlatform(Platform):
     """Bluesky: search, threads, replies with a pre-chosen record key, follows, notifications."""
 
     name: ClassVar[str] = "bluesky"
     label: ClassVar[str] = "Bluesky"
+    Options = BlueskyOptions
+    opts: BlueskyOptions
 
     def __init__(
         self,
@@ -180,10 +196,8 @@ class BlueskyPlatform(Platform):
 
     @property
     def base_url(self) -> str:
-        url = str(self.options.get("base_url") or DEFAULT_BASE_URL).strip().rstrip("/")
-        if not url.startswith(("http://", "https://")):
-            raise PermanentError(f"Bluesky base_url {url!r} is not an http(s) URL")
-        return url
+        """The PDS or AppView, without a trailing slash."""
+        return self.opts.base_url.rstrip("/")
 
     def _session_key(self) -> tuple[str, str]:
         return (self.base_url, str(self.credentials.get("identifier") or ""))
@@ -191,7 +205,7 @@ class BlueskyPlatform(Platform):
     def client(self, *, login: bool = True) -> _RecordingClient:
         """The SDK client, logged in when credentials are set (reusing this process's session)."""
         if self._client is None:
-            timeout = self.option_timeout(DEFAULT_TIMEOUT)
+            timeout = self.opts.timeout
             # httpx retries nothing by default; the timeout keeps a hung host from holding a worker.
             self._client = _RecordingClient(self.base_url, request=Request(timeout=timeout))
         if login and self._did is None and self.credentials.get("identifier"):
@@ -376,13 +390,6 @@ class BlueskyPlatform(Platform):
             return fresh, {"since": since, "seen": sorted(seen)} if since else {}
         return fresh, {"since": top, "seen": top_seen or []}
 
-    def _page_size(self, options: Mapping[str, Any]) -> int:
-        raw = options.get("page_size") or self.options.get("page_size") or 50
-        try:
-            return max(1, min(MAX_PAGE_SIZE, int(raw)))
-        except (TypeError, ValueError):
-            raise PermanentError(f"Bluesky page_size {raw!r} is not a number") from None
-
     # --- listening ------------------------------------------------------------------------
 
     def search(self, query: SearchQuery, cursor: str) -> Page:
@@ -394,7 +401,8 @@ class BlueskyPlatform(Platform):
         quoted = [f'"{t}"' if " " in t else t for t in terms]
         q = " OR ".join(quoted) if len(quoted) > 1 else quoted[0]
         q += "".join(f' -"{x}"' for x in query.exclusions if str(x).strip())
-        size = self._page_size(query.options)
+        opts: BlueskyOptions = self.query_options(query)
+        size = max(1, min(MAX_PAGE_SIZE, opts.page_size))
         state = load_cursor(cursor, "Bluesky")
         doc = self._query(
             "app.bsky.feed.searchPosts",
@@ -653,7 +661,7 @@ class BlueskyPlatform(Platform):
         did = self._own_did()
         handle = self._handle or did
         summary = f"Logged in to {self.base_url} as @{handle} ({did})"
-        expected = str(self.options.get("handle") or "").lstrip("@")
+        expected = self.opts.handle.lstrip("@")
         if expected and expected.casefold() != handle.casefold():
             summary += f"; note: the account's handle is not the configured @{expected}"
         return summary

@@ -31,6 +31,7 @@ from .base import (
 )
 from .cursor import dump_cursor, load_cursor
 from .http import HttpPlatform, rate_limit_from_headers
+from .options import AdapterOptions, check_url
 from .terms import matches
 from .text import clean_text, html_to_text
 
@@ -40,11 +41,25 @@ DEFAULT_BASE_URL = "https://hn.algolia.com"
 DEFAULT_WEB_URL = "https://news.ycombinator.com"
 DEFAULT_TAGS = "(story,comment)"
 DEFAULT_HITS_PER_PAGE = 100
-DEFAULT_TIMEOUT = 10.0
 # Algolia serves at most 1,000 hits per query (paginationLimitedTo); past that we
 # narrow the time window instead of paging. This bounds the requests per call.
 MAX_HOPS = 8
 MAX_THREAD_ANCESTORS = 20
+
+
+@dataclasses.dataclass(frozen=True)
+class HackerNewsOptions(AdapterOptions):
+    """``base_url`` (Algolia), ``web_url`` (links), ``tags`` and ``hits_per_page`` (1-1000)."""
+
+    base_url: str = DEFAULT_BASE_URL
+    web_url: str = DEFAULT_WEB_URL
+    tags: str = DEFAULT_TAGS
+    hits_per_page: int = DEFAULT_HITS_PER_PAGE
+
+    def check(self) -> None:
+        super().check()
+        check_url("base_url", self.base_url)
+        check_url("web_url", self.web_url)
 
 
 class HackerNewsPlatform(HttpPlatform):
@@ -53,6 +68,9 @@ class HackerNewsPlatform(HttpPlatform):
     name = "hackernews"
     label = "Hacker News"
 
+    Options = HackerNewsOptions
+    opts: HackerNewsOptions
+
     def __init__(
         self,
         *,
@@ -60,9 +78,9 @@ class HackerNewsPlatform(HttpPlatform):
         options: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(credentials=credentials, options=options)
-        self.base_url = str(self.options.get("base_url") or DEFAULT_BASE_URL).rstrip("/")
-        self.web_url = str(self.options.get("web_url") or DEFAULT_WEB_URL).rstrip("/")
-        self.timeout = self.option_timeout(DEFAULT_TIMEOUT)
+        self.base_url = self.opts.base_url.rstrip("/")
+        self.web_url = self.opts.web_url.rstrip("/")
+        self.timeout = self.opts.timeout
 
     def limits(self) -> Limits:
         """Read-only: search and threads, nothing else."""
@@ -90,11 +108,11 @@ class HackerNewsPlatform(HttpPlatform):
         if not terms:
             raise PermanentError("Hacker News search needs at least one term")
         since, _ = _read_cursor(cursor)
-        hits_per_page = int(query.options.get("hits_per_page") or DEFAULT_HITS_PER_PAGE)
+        opts: HackerNewsOptions = self.query_options(query)
         params: dict[str, Any] = {
             "query": " ".join(_quote(t) for t in terms),
-            "tags": str(query.options.get("tags") or DEFAULT_TAGS),
-            "hitsPerPage": max(1, min(hits_per_page, 1000)),
+            "tags": opts.tags,
+            "hitsPerPage": max(1, min(opts.hits_per_page, 1000)),
             "advancedSyntax": "true",
         }
         if len(terms) > 1:

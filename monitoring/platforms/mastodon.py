@@ -14,6 +14,7 @@ becomes a ``TransientError`` carrying the wait the server asked for.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Callable, Collection, Iterable, Mapping
@@ -51,6 +52,7 @@ from .base import (
 )
 from .cursor import dump_cursor, load_cursor
 from .http import error_for_status, network_error, rate_limit_from_headers
+from .options import AdapterOptions, check_choice, check_url
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +60,6 @@ T = TypeVar("T")
 
 DEFAULT_MAX_CHARACTERS = 500
 DEFAULT_URL_LENGTH = 23
-DEFAULT_TIMEOUT = 10.0
 MAX_PAGE_SIZE = 40  # Mastodon caps limit at 40 for statuses and notifications
 MODES = ("search", "hashtag")
 # Our own recent statuses scanned when the thread does not show our reply.
@@ -97,11 +98,33 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+@dataclasses.dataclass(frozen=True)
+class MastodonOptions(AdapterOptions):
+    """The options listed in the module docstring, typed."""
+
+    required: ClassVar[tuple[str, ...]] = ("api_base_url",)
+
+    api_base_url: str = ""
+    handle: str = ""
+    mode: str = "search"
+    page_size: int = MAX_PAGE_SIZE  # clamped to 1-40
+    mastodon_version: str = "4.2.0"
+    reply_visibility: str = ""
+    mention_author: bool = True
+
+    def check(self) -> None:
+        super().check()
+        check_url("Mastodon api_base_url", self.api_base_url)
+        check_choice("Mastodon source mode", self.mode, MODES)
+
+
 class MastodonPlatform(Platform):
     """Mastodon: search or hashtag listening, threads, replies, follows, notifications."""
 
     name: ClassVar[str] = "mastodon"
     label: ClassVar[str] = "Mastodon"
+    Options = MastodonOptions
+    opts: MastodonOptions
 
     def __init__(
         self,
@@ -119,7 +142,7 @@ class MastodonPlatform(Platform):
 
     @property
     def base_url(self) -> str:
-        url = str(self.options.get("api_base_url") or "").strip().rstrip("/")
+        url = self.opts.api_base_url.rstrip("/")
         parsed = urlparse(url)
         if parsed.scheme not in ("http", "https") or not parsed.netloc:
             raise PermanentError(f"Mastodon api_base_url {url!r} is not an http(s) URL")
@@ -140,12 +163,12 @@ class MastodonPlatform(Platform):
                 access_token=self.credentials.get("access_token") or None,
                 api_base_url=self.base_url,
                 ratelimit_method="throw",
-                request_timeout=self.option_timeout(DEFAULT_TIMEOUT),
+                request_timeout=self.opts.timeout,
                 session=session,
                 # A stated version stops Mastodon.py from probing /api/v1/instance
                 # before search calls (an extra request, and a hidden failure point).
                 version_check_mode="created",
-                mastodon_version=str(self.options.get("mastodon_version") or "4.2.0"),
+                mastodon_version=self.opts.mastodon_version,
             )
         return self._client
 
@@ -243,20 +266,6 @@ class MastodonPlatform(Platform):
 
     # --- listening ------------------------------------------------------------------------
 
-    def _mode(self, query: SearchQuery) -> str:
-        mode = str(query.options.get("mode") or self.options.get("mode") or "search")
-        if mode not in MODES:
-            raise PermanentError(f"Mastodon source mode {mode!r} is not one of {MODES}")
-        return mode
-
-    def _page_size(self, query: SearchQuery) -> int:
-        raw = query.options.get("page_size") or self.options.get("page_size") or MAX_PAGE_SIZE
-        try:
-            size = int(raw)
-        except (TypeError, ValueError):
-            raise PermanentError(f"Mastodon page_size {raw!r} is not a number") from None
-        return max(1, min(MAX_PAGE_SIZE, size))
-
     @staticmethod
     def _terms(query: SearchQuery, mode: str) -> list[str]:
         terms = [str(t).strip() for t in query.terms if str(t).strip()]
@@ -288,9 +297,10 @@ class MastodonPlatform(Platform):
         first poll of a term takes only the newest page: a new source starts
         from now.
         """
-        mode = self._mode(query)
+        opts: MastodonOptions = self.query_options(query)
+        mode = opts.mode
         terms = self._terms(query, mode)
-        size = self._page_size(query)
+        size = max(1, min(MAX_PAGE_SIZE, opts.page_size))
         states = self._load_cursor(cursor)
         seen: dict[str, PostData] = {}
         skipped = 0
@@ -388,7 +398,7 @@ class MastodonPlatform(Platform):
         """Reply publicly, mentioning the author so they are notified; Idempotency-Key set."""
         client = self.client()
         body = text
-        if self.options.get("mention_author", True):
+        if self.opts.mention_author:
             parent = self._call(lambda: client.status(in_reply_to))
             # Mastodon notifies only mentioned accounts: a reply without the
             # author's @handle would never reach the person.
@@ -400,7 +410,7 @@ class MastodonPlatform(Platform):
                 body,
                 in_reply_to_id=in_reply_to,
                 idempotency_key=idempotency_key,
-                visibility=self.options.get("reply_visibility") or None,
+                visibility=self.opts.reply_visibility or None,
             )
         )
         return Sent(external_id=str(status["id"]), url=str(status.get("url") or ""))
@@ -547,7 +557,7 @@ class MastodonPlatform(Platform):
         me = self._call(lambda: self.client().account_verify_credentials())
         self._own_id = str(me["id"])
         handle = self.person(me).handle
-        expected = str(self.options.get("handle") or "").lstrip("@")
+        expected = self.opts.handle.lstrip("@")
         summary = f"Logged in to {self.base_url} as @{handle} (id {me['id']})"
         if expected and expected.casefold() not in handle.casefold():
             summary += f"; note: the account's handle is not the configured @{expected}"

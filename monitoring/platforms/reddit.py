@@ -18,6 +18,7 @@ and ``seen`` (X's time, the items of that second) recover when X is deleted.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import re
@@ -42,6 +43,7 @@ from .base import (
 )
 from .cursor import dump_cursor, load_cursor
 from .http import HttpPlatform, rate_limit_from_headers
+from .options import AdapterOptions, OptionsError, check_url
 from .terms import matches
 from .text import clean_text, html_to_text
 
@@ -50,7 +52,6 @@ logger = logging.getLogger(__name__)
 DEFAULT_BASE_URL = "https://oauth.reddit.com"
 DEFAULT_AUTH_URL = "https://www.reddit.com"
 DEFAULT_WEB_URL = "https://www.reddit.com"
-DEFAULT_TIMEOUT = 10.0
 DEFAULT_PAGE_SIZE = 100  # Reddit's maximum listing size
 REPLY_MAX_LENGTH = 10_000  # characters, Reddit's limit for a comment body
 # Renew the bearer token a minute early so a call never starts with a dying token.
@@ -74,11 +75,47 @@ _INBOX_KINDS = {
 }
 
 
+@dataclasses.dataclass(frozen=True)
+class RedditOptions(AdapterOptions):
+    """Endpoints (tests point them at a local server), listing size, a source's subreddit.
+
+    ``username`` and ``user_agent`` may sit here or in the credentials; older
+    accounts kept the app keys here too, so those are read as well.
+    """
+
+    base_url: str = DEFAULT_BASE_URL
+    auth_url: str = DEFAULT_AUTH_URL
+    web_url: str = DEFAULT_WEB_URL
+    page_size: int = DEFAULT_PAGE_SIZE  # 1-100
+    subreddit: str = ""  # "" or "all" searches everywhere
+    username: str = ""
+    user_agent: str = ""
+    client_id: str = ""
+    client_secret: str = ""
+    password: str = ""
+
+    def check(self) -> None:
+        super().check()
+        for name in ("base_url", "auth_url", "web_url"):
+            check_url(name, getattr(self, name))
+        name = self.subreddit_name
+        if name and name.lower() != "all" and not _SUBREDDIT.match(name):
+            raise OptionsError(f"{name!r} is not a valid subreddit name")
+
+    @property
+    def subreddit_name(self) -> str:
+        """The subreddit without ``r/`` or slashes."""
+        return self.subreddit.removeprefix("/r/").removeprefix("r/").strip("/")
+
+
 class RedditPlatform(HttpPlatform):
     """Reddit: search submissions, read threads, reply, read the inbox; no follow."""
 
     name = "reddit"
     label = "Reddit"
+
+    Options = RedditOptions
+    opts: RedditOptions
 
     def __init__(
         self,
@@ -87,11 +124,11 @@ class RedditPlatform(HttpPlatform):
         options: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(credentials=credentials, options=options)
-        self.base_url = str(self.options.get("base_url") or DEFAULT_BASE_URL).rstrip("/")
-        self.auth_url = str(self.options.get("auth_url") or DEFAULT_AUTH_URL).rstrip("/")
-        self.web_url = str(self.options.get("web_url") or DEFAULT_WEB_URL).rstrip("/")
-        self.timeout = self.option_timeout(DEFAULT_TIMEOUT)
-        self.page_size = max(1, min(int(self.options.get("page_size") or DEFAULT_PAGE_SIZE), 100))
+        self.base_url = self.opts.base_url.rstrip("/")
+        self.auth_url = self.opts.auth_url.rstrip("/")
+        self.web_url = self.opts.web_url.rstrip("/")
+        self.timeout = self.opts.timeout
+        self.page_size = max(1, min(self.opts.page_size, 100))
         self._token = ""
         self._token_expires = 0.0
 
@@ -112,7 +149,7 @@ class RedditPlatform(HttpPlatform):
     # --- credentials and HTTP ----------------------------------------------------------
 
     def _setting(self, key: str) -> str:
-        return str(self.credentials.get(key) or self.options.get(key) or "").strip()
+        return str(self.credentials.get(key) or getattr(self.opts, key) or "").strip()
 
     @property
     def username(self) -> str:
@@ -199,10 +236,8 @@ class RedditPlatform(HttpPlatform):
         terms = [t.strip() for t in query.terms if t.strip()]
         if not terms:
             raise PermanentError("Reddit search needs at least one term")
-        subreddit = str(query.options.get("subreddit") or "").strip()
-        subreddit = subreddit.removeprefix("/r/").removeprefix("r/").strip("/")
-        if subreddit and subreddit.lower() != "all" and not _SUBREDDIT.match(subreddit):
-            raise PermanentError(f"{subreddit!r} is not a valid subreddit name")
+        opts: RedditOptions = self.query_options(query)
+        subreddit = opts.subreddit_name
         params: dict[str, Any] = {
             "q": _search_expression(terms, query.exclusions),
             "sort": "new",

@@ -20,7 +20,7 @@ import logging
 import re
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlparse
 
 import feedparser
@@ -37,12 +37,12 @@ from .base import (
 )
 from .cursor import dump_cursor, load_cursor
 from .http import HttpPlatform, network_error, rate_limit_from_headers
+from .options import AdapterOptions, OptionsError, check_url
 from .terms import matches
 from .text import clean_text, html_to_text
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_TIMEOUT = 10.0
 MAX_FEED_BYTES = 10 * 1024 * 1024
 # Undated entry ids remembered; feeds roll over long before this many.
 MAX_UNDATED_IDS = 1000
@@ -52,11 +52,34 @@ FUTURE_SLACK = dt.timedelta(days=1)
 USER_AGENT = "nojackal feed reader (+https://github.com/nojackal)"
 
 
+@dataclasses.dataclass(frozen=True)
+class RssOptions(AdapterOptions):
+    """``feed_url`` (required, http or https) and the ``user_agent`` to fetch it with."""
+
+    required: ClassVar[tuple[str, ...]] = ("feed_url",)
+
+    feed_url: str = ""
+    user_agent: str = USER_AGENT
+
+    def check(self) -> None:
+        super().check()
+        check_url("feed_url", self.feed_url)
+
+    def url(self) -> str:
+        """The feed's URL; PermanentError when the source has none."""
+        if not self.feed_url:
+            raise OptionsError("an RSS/Atom source needs a feed_url")
+        return self.feed_url
+
+
 class RssPlatform(HttpPlatform):
     """Any RSS or Atom feed URL, filtered by the source's terms."""
 
     name = "rss"
     label = "RSS/Atom feed"
+
+    Options = RssOptions
+    opts: RssOptions
 
     def __init__(
         self,
@@ -65,7 +88,7 @@ class RssPlatform(HttpPlatform):
         options: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(credentials=credentials, options=options)
-        self.timeout = self.option_timeout(DEFAULT_TIMEOUT)
+        self.timeout = self.opts.timeout
 
     def limits(self) -> Limits:
         """Read-only: feeds can be read, nothing more."""
@@ -83,7 +106,7 @@ class RssPlatform(HttpPlatform):
 
     def check(self) -> str:
         """Fetch the source's feed and say what it holds."""
-        url = _feed_url(self.options)
+        url = self.opts.url()
         response, body = self._fetch(url, {}, "")
         parsed = _parse(response, body, url)
         title = clean_text(parsed.feed.get("title", "")) or url
@@ -91,7 +114,8 @@ class RssPlatform(HttpPlatform):
 
     def search(self, query: SearchQuery, cursor: str) -> Page:
         """Entries matching the terms that are new since ``cursor``, oldest first."""
-        url = _feed_url({**self.options, **query.options})
+        opts: RssOptions = self.query_options(query)
+        url = opts.url()
         state = _read_cursor(cursor)
         response, body = self._fetch(url, state, cursor)
         rate_limit = rate_limit_from_headers(response.headers)
@@ -156,7 +180,7 @@ class RssPlatform(HttpPlatform):
     ) -> tuple[requests.Response, bytes]:
         """GET the feed once (conditionally when we have validators); no retries here."""
         headers = {
-            "User-Agent": str(self.options.get("user_agent") or USER_AGENT),
+            "User-Agent": self.opts.user_agent,
             "Accept": "application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.5",
         }
         if state.get("etag"):
@@ -184,16 +208,6 @@ class RssPlatform(HttpPlatform):
 
 
 # --- parsing and mapping -------------------------------------------------------------
-
-
-def _feed_url(options: Mapping[str, Any]) -> str:
-    url = str(options.get("feed_url") or "").strip()
-    if not url:
-        raise PermanentError("an RSS/Atom source needs a feed_url")
-    parts = urlparse(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise PermanentError(f"feed_url {url!r} is not an http(s) URL")
-    return url
 
 
 def _parse(response: requests.Response, body: bytes, url: str) -> feedparser.FeedParserDict:

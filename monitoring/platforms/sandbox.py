@@ -13,6 +13,7 @@ into API-style JSON items, and a client side that parses those items into
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -40,6 +41,7 @@ from .base import (
     SearchQuery,
     Sent,
 )
+from .options import AdapterOptions, OptionsError
 
 log = logging.getLogger(__name__)
 
@@ -138,15 +140,34 @@ def _term_pattern(terms: list[str]) -> re.Pattern[str] | None:
     return re.compile(rf"(?<!\w)[@#]?(?:{alternatives})(?!\w)", re.IGNORECASE)
 
 
+@dataclasses.dataclass(frozen=True)
+class SandboxOptions(AdapterOptions):
+    """``handle`` (our account) and ``reaction_delay`` (seconds, from-to) of its people."""
+
+    handle: str = DEFAULT_HANDLE
+    reaction_delay: tuple[float, float] = (20.0, 90.0)
+
+    def check(self) -> None:
+        super().check()
+        low, high = self.reaction_delay
+        if not 0 <= low <= high:
+            raise OptionsError(
+                f"reaction_delay {list(self.reaction_delay)} must be 0 <= from <= to"
+            )
+
+
 class SandboxPlatform(Platform):
-    """The simulated network. Options: ``handle`` (our account), ``reaction_delay`` (s, s)."""
+    """The simulated network."""
 
     name = "sandbox"
     label = "Sandbox (simulated network)"
+    Options = SandboxOptions
+    opts: SandboxOptions
 
     @property
     def handle(self) -> str:
-        return str(self.options.get("handle") or DEFAULT_HANDLE).lstrip("@")
+        """Our account on the sandbox, without the ``@``."""
+        return self.opts.handle.lstrip("@")
 
     def limits(self) -> Limits:
         return Limits(
@@ -327,7 +348,7 @@ class SandboxPlatform(Platform):
         persona = SandboxPersona.objects.filter(handle=parent.author_handle).first()
         if persona is None:
             return
-        low, high = self.options.get("reaction_delay", (20, 90))
+        low, high = self.opts.reaction_delay
         rng = random.Random(our_reply.idempotency_key or our_reply.pk)
         when = our_reply.published_at + dt.timedelta(seconds=rng.uniform(low, high))
         responses = load_corpus().get("responses", {})

@@ -17,6 +17,7 @@ is skipped instead of failing the page.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Callable, Collection, Mapping
@@ -43,6 +44,7 @@ from .base import (
 )
 from .cursor import dump_cursor, load_cursor
 from .http import error_for_status, network_error, rate_limit_from_headers
+from .options import AdapterOptions, check_choice, check_url
 
 log = logging.getLogger(__name__)
 # tweepy logs every request's headers, the bearer token included, at DEBUG: keep its
@@ -52,7 +54,7 @@ logging.getLogger("tweepy.client").setLevel(logging.INFO)
 T = TypeVar("T")
 
 X_HOSTS = ("https://api.twitter.com", "https://api.x.com")
-DEFAULT_TIMEOUT = 10.0
+REPLY_ACCESS = ("mentioned_or_quoted", "unrestricted")
 REPLY_MAX_WEIGHT = 280
 URL_WEIGHT = 23
 MAX_QUERY_LENGTH = 512  # recent search on self-serve plans
@@ -111,11 +113,39 @@ def _referenced(tweet: Mapping[str, Any], kind: str) -> list[str]:
     ]
 
 
+@dataclasses.dataclass(frozen=True)
+class XOptions(AdapterOptions):
+    """The options listed in the module docstring, typed."""
+
+    handle: str = ""
+    user_id: str = ""
+    api_base_url: str = ""  # "" for X's own host
+    page_size: int = 100  # clamped to 10-100, what X accepts
+    reply_access: str = "mentioned_or_quoted"
+
+    def check(self) -> None:
+        super().check()
+        check_url("X api_base_url", self.api_base_url)
+        check_choice("X reply_access", self.reply_access, REPLY_ACCESS)
+
+    @property
+    def unrestricted(self) -> bool:
+        """The plan lets us reply to any post."""
+        return self.reply_access == "unrestricted"
+
+    @property
+    def bare_handle(self) -> str:
+        """Our handle without the ``@``."""
+        return self.handle.lstrip("@")
+
+
 class XPlatform(Platform):
     """X API v2: recent search, conversations, permitted replies, follows, mentions."""
 
     name: ClassVar[str] = "x"
     label: ClassVar[str] = "X"
+    Options = XOptions
+    opts: XOptions
 
     def __init__(
         self,
@@ -126,7 +156,7 @@ class XPlatform(Platform):
         super().__init__(credentials=credentials, options=options)
         self._client: tweepy.Client | None = None
         self._last_response: requests.Response | None = None
-        self._user_id: str | None = str(self.options.get("user_id") or "") or None
+        self._user_id: str | None = self.opts.user_id or None
 
     # --- plumbing -------------------------------------------------------------------------
 
@@ -143,9 +173,7 @@ class XPlatform(Platform):
         if self._client is None:
             if not self.credentials.get("bearer_token") and not self._user_auth:
                 raise PermanentError("X account has no bearer token or OAuth 1.0a user tokens")
-            base_url = str(self.options.get("api_base_url") or "").rstrip("/") or None
-            if base_url and not base_url.startswith(("http://", "https://")):
-                raise PermanentError(f"X api_base_url {base_url!r} is not an http(s) URL")
+            base_url = self.opts.api_base_url.rstrip("/") or None
             client = tweepy.Client(
                 bearer_token=self.credentials.get("bearer_token") or None,
                 consumer_key=self.credentials.get("consumer_key") or None,
@@ -155,7 +183,7 @@ class XPlatform(Platform):
                 return_type=dict,
                 wait_on_rate_limit=False,  # the poller waits, with jitter, not a worker thread
             )
-            adapter = _TimeoutAdapter(self.option_timeout(DEFAULT_TIMEOUT), base_url)
+            adapter = _TimeoutAdapter(self.opts.timeout, base_url)
             client.session.mount("https://", adapter)
             client.session.mount("http://", adapter)
             client.session.hooks["response"].append(self._remember)
@@ -247,12 +275,9 @@ class XPlatform(Platform):
 
     # --- listening ------------------------------------------------------------------------
 
-    def _page_size(self, options: Mapping[str, Any]) -> int:
-        raw = options.get("page_size") or self.options.get("page_size") or 100
-        try:
-            return max(10, min(100, int(raw)))  # X accepts 10..100
-        except (TypeError, ValueError):
-            raise PermanentError(f"X page_size {raw!r} is not a number") from None
+    @staticmethod
+    def _page_size(opts: XOptions) -> int:
+        return max(10, min(100, opts.page_size))  # X accepts 10..100
 
     @staticmethod
     def build_query(query: SearchQuery) -> str:
@@ -292,7 +317,7 @@ class XPlatform(Platform):
     def search(self, query: SearchQuery, cursor: str) -> Page:
         """Recent search newer than the cursor, oldest first; a cut-short page is walked down."""
         q = self.build_query(query)
-        size = self._page_size(query.options)
+        size = self._page_size(self.query_options(query))
         state = self._load_state(cursor)
         client = self.client()
         doc = self._call(
@@ -357,9 +382,9 @@ class XPlatform(Platform):
 
     def reply_allowed(self, post: PostData) -> tuple[bool, str]:
         """Whether X lets us reply to ``post``, and why; checked before the case is drafted."""
-        if self.options.get("reply_access") == "unrestricted":
+        if self.opts.unrestricted:
             return True, "this plan allows replies to any post"
-        handle = str(self.options.get("handle") or "").lstrip("@")
+        handle = self.opts.bare_handle
         mentioned = {
             str(m.get("username", "")).casefold()
             for m in ((post.raw.get("entities") or {}).get("mentions") or [])
@@ -395,7 +420,7 @@ class XPlatform(Platform):
 
     def reply(self, *, in_reply_to: str, text: str, idempotency_key: str) -> Sent:
         """Reply if X allows it; X has no idempotency key, so ``find_reply`` reconciles."""
-        if self.options.get("reply_access") != "unrestricted":
+        if not self.opts.unrestricted:
             allowed, why = self.reply_allowed(self._get_post(in_reply_to))
             if not allowed:
                 raise PermanentError(why)
@@ -409,7 +434,7 @@ class XPlatform(Platform):
         return Sent(external_id=tweet_id, url=self._url(tweet_id))
 
     def _url(self, tweet_id: str) -> str:
-        handle = str(self.options.get("handle") or "").lstrip("@") or "i"
+        handle = self.opts.bare_handle or "i"
         return f"https://x.com/{handle}/status/{tweet_id}"
 
     def find_reply(
@@ -449,7 +474,7 @@ class XPlatform(Platform):
             self._own_id(),
             since_id=state.get("since_id"),
             pagination_token=state.get("next_token"),
-            max_results=self._page_size(self.options),
+            max_results=self._page_size(self.opts),
             tweet_fields=TWEET_FIELDS,
             expansions=EXPANSIONS,
             user_fields=USER_FIELDS,
@@ -503,7 +528,7 @@ class XPlatform(Platform):
             data = me["data"]
             self._user_id = str(data["id"])
             return f"Authenticated as @{data['username']} (id {data['id']})"
-        handle = str(self.options.get("handle") or "").lstrip("@")
+        handle = self.opts.bare_handle
         if not handle:
             raise PermanentError("set the account's handle to test an app-only bearer token")
         found = self._call(client.get_user, username=handle, user_auth=False)
