@@ -9,12 +9,17 @@ from __future__ import annotations
 
 import abc
 import datetime as dt
-from collections.abc import Collection, Mapping, Sequence
+import logging
+import typing
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 if TYPE_CHECKING:
     from .options import AdapterOptions
+
+OptionsT = TypeVar("OptionsT", bound="AdapterOptions")
+T = TypeVar("T")
 
 
 class PlatformError(Exception):
@@ -173,8 +178,36 @@ class Limits:
     can_read_notifications: bool = True
     notes: str = ""  # what the platform itself does not allow, shown in the admin
 
+    @classmethod
+    def read_only(cls, notes: str, *, can_thread: bool = True) -> Limits:
+        """A platform we can only read: search, and perhaps threads; no replies, follows, inbox."""
+        return cls(
+            reply_max_length=0,
+            can_thread=can_thread,
+            can_reply=False,
+            can_follow=False,
+            can_read_notifications=False,
+            notes=notes,
+        )
 
-class Platform(abc.ABC):
+
+def parse_each(
+    items: Iterable[Any], parse: Callable[[Any], T], what: str, log: logging.Logger
+) -> tuple[list[T], int]:
+    """Each item ``parse``d; a malformed one (KeyError, TypeError, ValueError) is logged and
+    counted instead of failing the page."""
+    parsed: list[T] = []
+    skipped = 0
+    for item in items:
+        try:
+            parsed.append(parse(item))
+        except (KeyError, TypeError, ValueError) as exc:
+            log.warning("%s: skipped a malformed item: %s", what, exc)
+            skipped += 1
+    return parsed, skipped
+
+
+class Platform(abc.ABC, Generic[OptionsT]):
     """A social network as nojackal uses it.
 
     ``credentials`` are decrypted secrets (tokens, passwords); ``options`` are
@@ -188,6 +221,19 @@ class Platform(abc.ABC):
     label: ClassVar[str]
     # The adapter's typed options (see options.py); ``self.opts`` holds them parsed.
     Options: ClassVar[type[AdapterOptions]]
+    opts: OptionsT
+
+    def __init_subclass__(cls, platform: str = "", **kwargs: Any) -> None:
+        """``class X(Platform[XOptions], platform="x")``: name, label and options declared once."""
+        super().__init_subclass__(**kwargs)
+        for parent in cls.__dict__.get("__orig_bases__", ()):
+            args = typing.get_args(parent)
+            if args and isinstance(args[0], type):
+                cls.Options = args[0]
+        if platform:
+            from . import REGISTRY  # the registry holds each platform's label for the admin
+
+            cls.name, cls.label = platform, REGISTRY[platform][0]
 
     def __init__(
         self,
@@ -199,7 +245,7 @@ class Platform(abc.ABC):
         self.options: Mapping[str, Any] = options or {}
         self.opts = self.Options.parse(self.options)
 
-    def query_options(self, query: SearchQuery) -> Any:
+    def query_options(self, query: SearchQuery) -> OptionsT:
         """The options for one search: the source's own (``query.options``) over the adapter's."""
         if not query.options:
             return self.opts

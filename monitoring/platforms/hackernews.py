@@ -19,26 +19,18 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from .base import (
-    Limits,
-    Page,
-    PermanentError,
-    PersonData,
-    PostData,
-    RateLimit,
-    SearchQuery,
-    TransientError,
-)
+from . import base
+from .base import Limits, Page, PermanentError, PostData, SearchQuery, TransientError
 from .cursor import dump_cursor, load_cursor
 from .http import HttpPlatform, rate_limit_from_headers
-from .options import AdapterOptions, check_url
+from .options import AdapterOptions, ApiRoot
 from .terms import matches
 from .text import clean_text, html_to_text
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_BASE_URL = "https://hn.algolia.com"
-DEFAULT_WEB_URL = "https://news.ycombinator.com"
+DEFAULT_BASE_URL = ApiRoot("https://hn.algolia.com")
+DEFAULT_WEB_URL = ApiRoot("https://news.ycombinator.com")
 DEFAULT_TAGS = "(story,comment)"
 DEFAULT_HITS_PER_PAGE = 100
 # Algolia serves at most 1,000 hits per query (paginationLimitedTo); past that we
@@ -51,44 +43,18 @@ MAX_THREAD_ANCESTORS = 20
 class HackerNewsOptions(AdapterOptions):
     """``base_url`` (Algolia), ``web_url`` (links), ``tags`` and ``hits_per_page`` (1-1000)."""
 
-    base_url: str = DEFAULT_BASE_URL
-    web_url: str = DEFAULT_WEB_URL
+    base_url: ApiRoot = DEFAULT_BASE_URL
+    web_url: ApiRoot = DEFAULT_WEB_URL
     tags: str = DEFAULT_TAGS
     hits_per_page: int = DEFAULT_HITS_PER_PAGE
 
-    def check(self) -> None:
-        super().check()
-        check_url("base_url", self.base_url)
-        check_url("web_url", self.web_url)
 
-
-class HackerNewsPlatform(HttpPlatform):
+class HackerNewsPlatform(HttpPlatform[HackerNewsOptions], platform="hackernews"):
     """Hacker News stories and comments found through Algolia's search_by_date."""
-
-    name = "hackernews"
-    label = "Hacker News"
-
-    Options = HackerNewsOptions
-    opts: HackerNewsOptions
-
-    def __init__(
-        self,
-        *,
-        credentials: Mapping[str, str] | None = None,
-        options: Mapping[str, Any] | None = None,
-    ) -> None:
-        super().__init__(credentials=credentials, options=options)
-        self.base_url = self.opts.base_url.rstrip("/")
-        self.web_url = self.opts.web_url.rstrip("/")
-        self.timeout = self.opts.timeout
 
     def limits(self) -> Limits:
         """Read-only: search and threads, nothing else."""
-        return Limits(
-            reply_max_length=0,
-            can_reply=False,
-            can_follow=False,
-            can_read_notifications=False,
+        return Limits.read_only(
             notes=(
                 "Hacker News has no public write API: replies, follows and notifications "
                 "are not possible. Search and threads come from Algolia's HN Search API."
@@ -132,7 +98,7 @@ class HackerNewsPlatform(HttpPlatform):
 
     def _oldest_new_page(
         self, params: dict[str, Any], since: int
-    ) -> tuple[dict[str, Any], RateLimit | None, bool]:
+    ) -> tuple[dict[str, Any], base.RateLimit | None, bool]:
         """The page holding the oldest hits at or after ``since`` (see the module docstring)."""
         upper: int | None = None
         page = 0
@@ -175,12 +141,11 @@ class HackerNewsPlatform(HttpPlatform):
         hits: list[Any],
         query: SearchQuery,
         cursor: str,
-        rate_limit: RateLimit | None,
+        rate_limit: base.RateLimit | None,
         more: bool,
     ) -> Page:
         since, seen = _read_cursor(cursor)
-        posts: list[PostData] = []
-        skipped = 0
+        fresh: list[Any] = []
         newest = since
         newest_ids: set[str] = set(seen)
         for hit in hits:
@@ -194,14 +159,9 @@ class HackerNewsPlatform(HttpPlatform):
                     newest, newest_ids = ts, {str(object_id)}
                 elif ts == newest:
                     newest_ids.add(str(object_id))
-            try:
-                post = self.post_from_hit(hit)
-            except (KeyError, TypeError, ValueError) as exc:
-                logger.warning("hackernews: skipped a malformed hit: %s", exc)
-                skipped += 1
-                continue
-            if matches(post.text, query.terms, query.exclusions):
-                posts.append(post)
+            fresh.append(hit)
+        posts, skipped = base.parse_each(fresh, self.post_from_hit, "hackernews search", logger)
+        posts = [p for p in posts if matches(p.text, query.terms, query.exclusions)]
         posts.sort(key=lambda p: (p.posted_at, _numeric(p.external_id)))
         if newest is not None and (newest, newest_ids) != (since, seen):
             cursor = _write_cursor(newest, newest_ids)
@@ -230,20 +190,20 @@ class HackerNewsPlatform(HttpPlatform):
             external_id=object_id,
             author=self.person(author),
             text="\n\n".join(p for p in parts if p),
-            url=f"{self.web_url}/item?id={object_id}",
+            url=f"{self.opts.web_url}/item?id={object_id}",
             posted_at=dt.datetime.fromtimestamp(ts, dt.UTC),
             in_reply_to=str(parent) if parent not in (None, "") else "",
             lang="",
             raw=dict(hit),
         )
 
-    def person(self, username: str) -> PersonData:
+    def person(self, username: str) -> base.PersonData:
         """An HN user: the username is the only id HN has."""
-        return PersonData(
+        return base.PersonData(
             external_id=username,
             handle=username,
             display_name=username,
-            profile_url=f"{self.web_url}/user?id={username}",
+            profile_url=f"{self.opts.web_url}/user?id={username}",
         )
 
     # --- thread ------------------------------------------------------------------------
@@ -295,10 +255,12 @@ class HackerNewsPlatform(HttpPlatform):
 
     # --- HTTP --------------------------------------------------------------------------
 
-    def _get(self, path: str, params: Mapping[str, Any]) -> tuple[dict[str, Any], RateLimit | None]:
+    def _get(
+        self, path: str, params: Mapping[str, Any]
+    ) -> tuple[dict[str, Any], base.RateLimit | None]:
         """One GET through the shared ``_request``; the answer must be a JSON object."""
         what = "Hacker News search (Algolia)"
-        response = self._request("GET", self.base_url + path, what=what, params=params)
+        response = self._request("GET", self.opts.base_url + path, what=what, params=params)
         body = self._json(response, what)
         if not isinstance(body, dict):
             raise TransientError(f"{what}: answered with an unexpected JSON shape")

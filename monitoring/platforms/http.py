@@ -21,7 +21,7 @@ from typing import Any
 
 import requests
 
-from .base import PermanentError, Platform, PlatformError, RateLimit, TransientError
+from .base import OptionsT, PermanentError, Platform, PlatformError, RateLimit, TransientError
 from .text import clean_text
 
 # Statuses that say "try again later" without being a 5xx.
@@ -86,14 +86,16 @@ def json_error_message(body: Any) -> str:
     return ""
 
 
-class HttpPlatform(Platform):
+class HttpPlatform(Platform[OptionsT]):
     """A platform spoken to with plain requests: one ``_request``, errors mapped once.
 
-    Subclasses set ``self.timeout`` (from their options) before the first call
-    and may override ``error_message`` to read their platform's error body.
+    Subclasses may override ``error_message`` to read their platform's error body.
     """
 
-    timeout: float = 10.0
+    @property
+    def timeout(self) -> float:
+        """Seconds a request may take, from the adapter's options."""
+        return float(self.opts.timeout)
 
     @property
     def session(self) -> requests.Session:
@@ -243,6 +245,11 @@ def rate_limit_from_headers(
             limit = used + remaining  # Reddit sends used + remaining, not the limit
         return RateLimit(limit=limit, remaining=remaining, reset_at=reset_at)
     return None
+
+
+def rate_limit_of(response: Any) -> RateLimit | None:
+    """The rate limit a client library's last response stated; None without one."""
+    return rate_limit_from_headers(response.headers) if response is not None else None
 
 
 def retry_after_from_headers(

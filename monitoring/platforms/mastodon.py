@@ -34,25 +34,11 @@ from mastodon.errors import (
 )
 from requests.adapters import HTTPAdapter
 
-from . import text
-from .base import (
-    Limits,
-    Notification,
-    NotificationKind,
-    NotificationPage,
-    Page,
-    PermanentError,
-    PersonData,
-    Platform,
-    PostData,
-    RateLimit,
-    SearchQuery,
-    Sent,
-    TransientError,
-)
+from . import base, text
+from .base import Limits, Page, PermanentError, PostData, SearchQuery, TransientError
 from .cursor import dump_cursor, load_cursor
-from .http import error_for_status, network_error, rate_limit_from_headers
-from .options import AdapterOptions, check_choice, check_url
+from .http import error_for_status, network_error, rate_limit_of
+from .options import NO_API_ROOT, AdapterOptions, ApiRoot, check_choice
 
 log = logging.getLogger(__name__)
 
@@ -66,9 +52,9 @@ MODES = ("search", "hashtag")
 OWN_STATUSES_SCAN = 40
 
 _NOTIFICATION_KINDS = {
-    "favourite": NotificationKind.FAVOURITE,
-    "reblog": NotificationKind.BOOST,
-    "follow": NotificationKind.FOLLOW,
+    "favourite": base.NotificationKind.FAVOURITE,
+    "reblog": base.NotificationKind.BOOST,
+    "follow": base.NotificationKind.FOLLOW,
 }
 
 
@@ -104,7 +90,7 @@ class MastodonOptions(AdapterOptions):
 
     required: ClassVar[tuple[str, ...]] = ("api_base_url",)
 
-    api_base_url: str = ""
+    api_base_url: ApiRoot = NO_API_ROOT
     handle: str = ""
     mode: str = "search"
     page_size: int = MAX_PAGE_SIZE  # clamped to 1-40
@@ -114,35 +100,22 @@ class MastodonOptions(AdapterOptions):
 
     def check(self) -> None:
         super().check()
-        check_url("Mastodon api_base_url", self.api_base_url)
         check_choice("Mastodon source mode", self.mode, MODES)
 
 
-class MastodonPlatform(Platform):
+class MastodonPlatform(base.Platform[MastodonOptions], platform="mastodon"):
     """Mastodon: search or hashtag listening, threads, replies, follows, notifications."""
 
-    name: ClassVar[str] = "mastodon"
-    label: ClassVar[str] = "Mastodon"
-    Options = MastodonOptions
-    opts: MastodonOptions
-
-    def __init__(
-        self,
-        *,
-        credentials: Mapping[str, str] | None = None,
-        options: Mapping[str, Any] | None = None,
-    ) -> None:
-        super().__init__(credentials=credentials, options=options)
-        self._client: Mastodon | None = None
-        self._last_response: requests.Response | None = None
-        self._own_id: str | None = None
-        self._limits: Limits | None = None
+    _client: Mastodon | None = None
+    _last_response: requests.Response | None = None  # kept for rate-limit headers and raw JSON
+    _own_id: str | None = None
+    _limits: Limits | None = None
 
     # --- plumbing -------------------------------------------------------------------------
 
     @property
     def base_url(self) -> str:
-        url = self.opts.api_base_url.rstrip("/")
+        url = self.opts.api_base_url
         parsed = urlparse(url)
         if parsed.scheme not in ("http", "https") or not parsed.netloc:
             raise PermanentError(f"Mastodon api_base_url {url!r} is not an http(s) URL")
@@ -200,10 +173,8 @@ class MastodonPlatform(Platform):
         except MastodonError as exc:
             raise TransientError(f"Mastodon: {exc}") from None
 
-    def _rate_limit(self) -> RateLimit | None:
-        if self._last_response is None:
-            return None
-        return rate_limit_from_headers(self._last_response.headers)
+    def _rate_limit(self) -> base.RateLimit | None:
+        return rate_limit_of(self._last_response)
 
     def _raw_json(self) -> Any:
         try:
@@ -219,7 +190,7 @@ class MastodonPlatform(Platform):
 
     # --- mapping --------------------------------------------------------------------------
 
-    def person(self, account: Mapping[str, Any]) -> PersonData:
+    def person(self, account: Mapping[str, Any]) -> base.PersonData:
         """Map a Mastodon Account to PersonData; the handle always carries the domain."""
         acct = str(account["acct"])
         profile_url = str(account.get("url") or "")
@@ -227,7 +198,7 @@ class MastodonPlatform(Platform):
             # Local accounts come without a domain; the profile URL has the right one.
             host = urlparse(profile_url).hostname or urlparse(self.base_url).hostname or ""
             acct = f"{acct}@{host}" if host else acct
-        return PersonData(
+        return base.PersonData(
             external_id=str(account["id"]),
             handle=acct,
             display_name=str(account.get("display_name") or ""),
@@ -305,7 +276,7 @@ class MastodonPlatform(Platform):
         seen: dict[str, PostData] = {}
         skipped = 0
         has_more = False
-        rate_limit: RateLimit | None = None
+        rate_limit: base.RateLimit | None = None
         new_states: dict[str, dict[str, str]] = {}
         client = self.client()
         for term in terms:
@@ -394,7 +365,7 @@ class MastodonPlatform(Platform):
             log.warning("mastodon: thread %s had %d malformed statuses", external_id, bad_a + bad_d)
         return [*ancestors, self.post(status), *descendants]
 
-    def reply(self, *, in_reply_to: str, text: str, idempotency_key: str) -> Sent:
+    def reply(self, *, in_reply_to: str, text: str, idempotency_key: str) -> base.Sent:
         """Reply publicly, mentioning the author so they are notified; Idempotency-Key set."""
         client = self.client()
         body = text
@@ -413,11 +384,11 @@ class MastodonPlatform(Platform):
                 visibility=self.opts.reply_visibility or None,
             )
         )
-        return Sent(external_id=str(status["id"]), url=str(status.get("url") or ""))
+        return base.Sent(external_id=str(status["id"]), url=str(status.get("url") or ""))
 
     def find_reply(
         self, *, in_reply_to: str, idempotency_key: str, exclude: Collection[str] = ()
-    ) -> Sent | None:
+    ) -> base.Sent | None:
         """Our reply to ``in_reply_to``, from the thread or our own recent statuses."""
         # Idempotency keys last about an hour and are stored only once the status
         # exists, so they cannot answer "did the crashed send post?": look instead.
@@ -434,7 +405,9 @@ class MastodonPlatform(Platform):
         return found
 
     @staticmethod
-    def _ours(statuses: list[Any], own: str, parent: str, exclude: Collection[str]) -> Sent | None:
+    def _ours(
+        statuses: list[Any], own: str, parent: str, exclude: Collection[str]
+    ) -> base.Sent | None:
         for status in statuses:
             try:
                 if (
@@ -442,20 +415,22 @@ class MastodonPlatform(Platform):
                     and str(status["in_reply_to_id"]) == parent
                     and str(status["id"]) not in exclude
                 ):
-                    return Sent(external_id=str(status["id"]), url=str(status.get("url") or ""))
+                    return base.Sent(
+                        external_id=str(status["id"]), url=str(status.get("url") or "")
+                    )
             except (KeyError, TypeError):
                 continue
         return None
 
-    def follow(self, person_external_id: str) -> Sent:
+    def follow(self, person_external_id: str) -> base.Sent:
         """Follow an account (a locked account turns it into a follow request)."""
         client = self.client()
         self._call(lambda: client.account_follow(person_external_id))
-        return Sent(external_id=str(person_external_id))
+        return base.Sent(external_id=str(person_external_id))
 
     # --- notifications --------------------------------------------------------------------
 
-    def notifications(self, cursor: str) -> NotificationPage:
+    def notifications(self, cursor: str) -> base.NotificationPage:
         """Mentions, replies, direct messages, favourites, boosts and follows after ``cursor``."""
         client = self.client()
         size = MAX_PAGE_SIZE
@@ -469,7 +444,7 @@ class MastodonPlatform(Platform):
         items = list(items or [])
         raw_doc = self._raw_json()
         raws = raw_doc if isinstance(raw_doc, list) else []
-        found: list[Notification] = []
+        found: list[base.Notification] = []
         skipped = 0
         newest = cursor
         for index, item in enumerate(items):
@@ -486,7 +461,7 @@ class MastodonPlatform(Platform):
             if note is not None:
                 found.append(note)
         found.sort(key=lambda n: (n.created_at, _id_key(n.external_id)))
-        return NotificationPage(
+        return base.NotificationPage(
             notifications=found,
             cursor=newest,
             # ``min_id`` pages forward from the cursor, so a full page means more are waiting.
@@ -495,7 +470,7 @@ class MastodonPlatform(Platform):
             rate_limit=self._rate_limit(),
         )
 
-    def _notification(self, item: Mapping[str, Any], raw: Any) -> Notification | None:
+    def _notification(self, item: Mapping[str, Any], raw: Any) -> base.Notification | None:
         kind_name = str(item["type"])
         status = item.get("status")
         post = None
@@ -504,18 +479,18 @@ class MastodonPlatform(Platform):
                 raise ValueError("mention without a status")
             post = self.post(status, raw.get("status") if isinstance(raw, Mapping) else None)
             if status.get("visibility") == "direct":
-                kind = NotificationKind.PRIVATE_MESSAGE
+                kind = base.NotificationKind.PRIVATE_MESSAGE
             elif post.in_reply_to:
-                kind = NotificationKind.REPLY
+                kind = base.NotificationKind.REPLY
             else:
-                kind = NotificationKind.MENTION
+                kind = base.NotificationKind.MENTION
             subject = post.in_reply_to
         elif kind_name in _NOTIFICATION_KINDS:
             kind = _NOTIFICATION_KINDS[kind_name]
-            subject = str(status["id"]) if status and kind != NotificationKind.FOLLOW else ""
+            subject = str(status["id"]) if status and kind != base.NotificationKind.FOLLOW else ""
         else:
             return None  # polls, edits, reports: nothing a person did to us
-        return Notification(
+        return base.Notification(
             external_id=str(item["id"]),
             kind=kind,
             person=self.person(item["account"]),

@@ -16,10 +16,16 @@ import functools
 import math
 import typing
 from collections.abc import Mapping
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, NewType, Self
 from urllib.parse import urlparse
 
 from .base import PermanentError
+
+# Option types beyond the builtins: checked to be http(s) URLs with a host when set.
+Url = NewType("Url", str)
+ApiRoot = NewType("ApiRoot", str)  # a Url that paths are appended to: no trailing slash
+NO_URL = Url("")
+NO_API_ROOT = ApiRoot("")
 
 MAX_TIMEOUT = 300.0
 _TRUE = frozenset({"true", "yes", "on", "1"})
@@ -70,13 +76,6 @@ class AdapterOptions:
         return [name for name in self.required if not getattr(self, name)]
 
 
-def check_url(name: str, url: str) -> None:
-    """OptionsError unless ``url`` is empty or an http(s) URL with a host."""
-    parts = urlparse(url)
-    if url and (parts.scheme not in ("http", "https") or not parts.netloc):
-        raise OptionsError(f"{name} {url!r} is not an http(s) URL")
-
-
 def check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
     """OptionsError unless ``value`` is one of ``choices``."""
     if value not in choices:
@@ -89,7 +88,13 @@ def _hints(cls: type) -> dict[str, Any]:
 
 
 def _convert(name: str, value: Any, kind: Any) -> Any:
-    """``value`` as ``kind`` (str, int, float, bool or a tuple of floats)."""
+    """``value`` as ``kind`` (str, Url, ApiRoot, int, float, bool or a tuple of floats)."""
+    if kind in (Url, ApiRoot):
+        url = _convert(name, value, str)
+        parts = urlparse(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise OptionsError(f"{name} {url!r} is not an http(s) URL")
+        return url.rstrip("/") if kind is ApiRoot else url
     if kind is str:
         if isinstance(value, Mapping | list):
             raise OptionsError(f"{name} must be text, not {type(value).__name__}")

@@ -26,32 +26,19 @@ import time
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
-from .base import (
-    Limits,
-    Notification,
-    NotificationKind,
-    NotificationPage,
-    NotSupported,
-    Page,
-    PermanentError,
-    PersonData,
-    PostData,
-    RateLimit,
-    SearchQuery,
-    Sent,
-    TransientError,
-)
+from . import base
+from .base import Limits, Page, PermanentError, PostData, SearchQuery, TransientError
 from .cursor import dump_cursor, load_cursor
 from .http import HttpPlatform, rate_limit_from_headers
-from .options import AdapterOptions, OptionsError, check_url
+from .options import AdapterOptions, ApiRoot, OptionsError
 from .terms import matches
 from .text import clean_text, html_to_text
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_BASE_URL = "https://oauth.reddit.com"
-DEFAULT_AUTH_URL = "https://www.reddit.com"
-DEFAULT_WEB_URL = "https://www.reddit.com"
+DEFAULT_BASE_URL = ApiRoot("https://oauth.reddit.com")
+DEFAULT_AUTH_URL = ApiRoot("https://www.reddit.com")
+DEFAULT_WEB_URL = ApiRoot("https://www.reddit.com")
 DEFAULT_PAGE_SIZE = 100  # Reddit's maximum listing size
 REPLY_MAX_LENGTH = 10_000  # characters, Reddit's limit for a comment body
 # Renew the bearer token a minute early so a call never starts with a dying token.
@@ -66,27 +53,23 @@ _SECONDS = {"second": 1, "minute": 60, "hour": 3600}
 
 # Inbox item types (``data.type`` since ~2020; older items only have ``subject``).
 _INBOX_KINDS = {
-    "comment_reply": NotificationKind.REPLY,
-    "post_reply": NotificationKind.REPLY,
-    "username_mention": NotificationKind.MENTION,
-    "comment reply": NotificationKind.REPLY,
-    "post reply": NotificationKind.REPLY,
-    "username mention": NotificationKind.MENTION,
+    "comment_reply": base.NotificationKind.REPLY,
+    "post_reply": base.NotificationKind.REPLY,
+    "username_mention": base.NotificationKind.MENTION,
+    "comment reply": base.NotificationKind.REPLY,
+    "post reply": base.NotificationKind.REPLY,
+    "username mention": base.NotificationKind.MENTION,
 }
 
 
 @dataclasses.dataclass(frozen=True)
 class RedditOptions(AdapterOptions):
-    """Endpoints (tests point them at a local server), listing size, a source's subreddit.
+    """Endpoints, listing size, a source's subreddit; login settings the credentials lack."""
 
-    ``username`` and ``user_agent`` may sit here or in the credentials; older
-    accounts kept the app keys here too, so those are read as well.
-    """
-
-    base_url: str = DEFAULT_BASE_URL
-    auth_url: str = DEFAULT_AUTH_URL
-    web_url: str = DEFAULT_WEB_URL
-    page_size: int = DEFAULT_PAGE_SIZE  # 1-100
+    base_url: ApiRoot = DEFAULT_BASE_URL
+    auth_url: ApiRoot = DEFAULT_AUTH_URL
+    web_url: ApiRoot = DEFAULT_WEB_URL
+    page_size: int = DEFAULT_PAGE_SIZE  # clamped to 1-100
     subreddit: str = ""  # "" or "all" searches everywhere
     username: str = ""
     user_agent: str = ""
@@ -96,11 +79,14 @@ class RedditOptions(AdapterOptions):
 
     def check(self) -> None:
         super().check()
-        for name in ("base_url", "auth_url", "web_url"):
-            check_url(name, getattr(self, name))
         name = self.subreddit_name
         if name and name.lower() != "all" and not _SUBREDDIT.match(name):
             raise OptionsError(f"{name!r} is not a valid subreddit name")
+
+    @property
+    def listing_size(self) -> int:
+        """Items per listing page, within what Reddit serves."""
+        return max(1, min(self.page_size, 100))
 
     @property
     def subreddit_name(self) -> str:
@@ -108,29 +94,12 @@ class RedditOptions(AdapterOptions):
         return self.subreddit.removeprefix("/r/").removeprefix("r/").strip("/")
 
 
-class RedditPlatform(HttpPlatform):
+class RedditPlatform(HttpPlatform[RedditOptions], platform="reddit"):
     """Reddit: search submissions, read threads, reply, read the inbox; no follow."""
 
-    name = "reddit"
-    label = "Reddit"
-
-    Options = RedditOptions
-    opts: RedditOptions
-
-    def __init__(
-        self,
-        *,
-        credentials: Mapping[str, str] | None = None,
-        options: Mapping[str, Any] | None = None,
-    ) -> None:
-        super().__init__(credentials=credentials, options=options)
-        self.base_url = self.opts.base_url.rstrip("/")
-        self.auth_url = self.opts.auth_url.rstrip("/")
-        self.web_url = self.opts.web_url.rstrip("/")
-        self.timeout = self.opts.timeout
-        self.page_size = max(1, min(self.opts.page_size, 100))
-        self._token = ""
-        self._token_expires = 0.0
+    # The bearer token and when to renew it (monotonic clock), once logged in.
+    _token = ""
+    _token_expires = 0.0
 
     def limits(self) -> Limits:
         """Comments up to 10,000 characters; Reddit has no follow we could use."""
@@ -170,7 +139,7 @@ class RedditPlatform(HttpPlatform):
             raise PermanentError(f"Reddit credentials incomplete: missing {', '.join(missing)}")
         response = self._request(
             "POST",
-            f"{self.auth_url}/api/v1/access_token",
+            f"{self.opts.auth_url}/api/v1/access_token",
             what="Reddit login",
             auth=(self._setting("client_id"), self._setting("client_secret")),
             data={
@@ -199,7 +168,7 @@ class RedditPlatform(HttpPlatform):
         params: Mapping[str, Any] | None = None,
         data: Mapping[str, Any] | None = None,
         what: str = "Reddit",
-    ) -> tuple[Any, RateLimit | None]:
+    ) -> tuple[Any, base.RateLimit | None]:
         """One API request, never retried here; errors mapped to our two kinds."""
         headers = {
             "Authorization": f"bearer {self._access_token()}",
@@ -208,7 +177,7 @@ class RedditPlatform(HttpPlatform):
         try:
             response = self._request(
                 method,
-                self.base_url + path,
+                self.opts.base_url + path,
                 what=what,
                 params={**(params or {}), "raw_json": 1},
                 data=data,
@@ -243,7 +212,7 @@ class RedditPlatform(HttpPlatform):
             "sort": "new",
             "t": "all",
             "type": "link",
-            "limit": self.page_size,
+            "limit": self.opts.listing_size,
         }
         if subreddit and subreddit.lower() != "all":
             path = f"/r/{subreddit}/search/"
@@ -253,17 +222,8 @@ class RedditPlatform(HttpPlatform):
             path = "/search/"
             what = "Reddit search"
         children, new_cursor, has_more, rate_limit = self._new_items(path, params, cursor, what)
-        posts: list[PostData] = []
-        skipped = 0
-        for child in children:
-            try:
-                post = self.post_from_thing(child)
-            except (KeyError, TypeError, ValueError) as exc:
-                logger.warning("reddit: skipped a malformed search item: %s", exc)
-                skipped += 1
-                continue
-            if matches(post.text, terms, query.exclusions):
-                posts.append(post)
+        posts, skipped = base.parse_each(children, self.post_from_thing, "reddit search", logger)
+        posts = [p for p in posts if matches(p.text, terms, query.exclusions)]
         posts.reverse()  # Reddit lists newest first; we hand them on oldest first
         return Page(
             posts=posts,
@@ -275,7 +235,7 @@ class RedditPlatform(HttpPlatform):
 
     def _new_items(
         self, path: str, params: dict[str, Any], cursor: str, what: str
-    ) -> tuple[list[Any], str, bool, RateLimit | None]:
+    ) -> tuple[list[Any], str, bool, base.RateLimit | None]:
         """Listing items newer than ``cursor`` (newest first), the next cursor, has_more."""
         state = _read_cursor(cursor)
         before = state.get("before", "")
@@ -302,7 +262,7 @@ class RedditPlatform(HttpPlatform):
                     and (created := _created(child)) is not None
                     and (created > since or (created == since and _name(child) not in seen))
                 ]
-            if len(children) >= self.page_size:
+            if len(children) >= self.opts.listing_size:
                 # A full page, all newer than X: more may lie between; only a log can say so.
                 logger.warning("reddit: %s lost its cursor post; some posts may be missed", what)
         newest = next((c for c in children if _name(c) and _created(c) is not None), None)
@@ -317,14 +277,14 @@ class RedditPlatform(HttpPlatform):
 
     # --- mapping -----------------------------------------------------------------------
 
-    def person(self, data: Mapping[str, Any]) -> PersonData:
+    def person(self, data: Mapping[str, Any]) -> base.PersonData:
         """The author of a thing; ``author_fullname`` (t2_...) is stable across renames."""
         author = data.get("author")
         if not isinstance(author, str) or not author:
             raise ValueError("thing has no author")
         external_id = str(data.get("author_fullname") or author)
-        profile = "" if author == "[deleted]" else f"{self.web_url}/user/{author}"
-        return PersonData(
+        profile = "" if author == "[deleted]" else f"{self.opts.web_url}/user/{author}"
+        return base.PersonData(
             external_id=external_id, handle=author, display_name=author, profile_url=profile
         )
 
@@ -354,9 +314,9 @@ class RedditPlatform(HttpPlatform):
             permalink = str(data["context"])
         if not permalink and kind == "t1" and data.get("link_id"):
             permalink = f"/comments/{str(data['link_id'])[3:]}/_/{data.get('id', '')}"
-        url = self.web_url + permalink if permalink.startswith("/") else permalink
+        url = self.opts.web_url + permalink if permalink.startswith("/") else permalink
         if kind == "t4":
-            url = f"{self.web_url}/message/messages/{data.get('id', '')}"
+            url = f"{self.opts.web_url}/message/messages/{data.get('id', '')}"
         parent = data.get("parent_id") if kind != "t3" else ""
         return PostData(
             external_id=name,
@@ -413,7 +373,7 @@ class RedditPlatform(HttpPlatform):
 
     # --- reply -------------------------------------------------------------------------
 
-    def reply(self, *, in_reply_to: str, text: str, idempotency_key: str) -> Sent:
+    def reply(self, *, in_reply_to: str, text: str, idempotency_key: str) -> base.Sent:
         """Comment on a submission (t3_) or comment (t1_). Reddit has no idempotency key."""
         if not _FULLNAME.match(in_reply_to) or in_reply_to[:3] not in ("t1_", "t3_"):
             raise PermanentError(f"cannot reply to {in_reply_to!r}: not a post or comment id")
@@ -440,11 +400,11 @@ class RedditPlatform(HttpPlatform):
             post = self.post_from_thing(things[0])
         except (KeyError, TypeError, ValueError) as exc:
             raise TransientError(f"Reddit reply: unreadable answer ({exc})") from exc
-        return Sent(external_id=post.external_id, url=post.url)
+        return base.Sent(external_id=post.external_id, url=post.url)
 
     def find_reply(
         self, *, in_reply_to: str, idempotency_key: str, exclude: Collection[str] = ()
-    ) -> Sent | None:
+    ) -> base.Sent | None:
         """Our comment whose parent is ``in_reply_to`` among our latest 100 comments."""
         if not self.username:
             raise PermanentError("Reddit credentials incomplete: missing username")
@@ -464,24 +424,24 @@ class RedditPlatform(HttpPlatform):
                     continue
                 if post.external_id in exclude:
                     continue
-                return Sent(external_id=post.external_id, url=post.url)
+                return base.Sent(external_id=post.external_id, url=post.url)
         return None
 
-    def follow(self, person_external_id: str) -> Sent:
+    def follow(self, person_external_id: str) -> base.Sent:
         """Not offered: see ``limits().notes``."""
-        raise NotSupported(
+        raise base.NotSupported(
             "Reddit has no follow: its 'friends' list is private and the person is never told"
         )
 
     # --- notifications -----------------------------------------------------------------
 
-    def notifications(self, cursor: str) -> NotificationPage:
+    def notifications(self, cursor: str) -> base.NotificationPage:
         """Inbox items newer than ``cursor``, oldest first: replies, mentions, messages."""
-        params: dict[str, Any] = {"limit": self.page_size}
+        params: dict[str, Any] = {"limit": self.opts.listing_size}
         children, new_cursor, has_more, rate_limit = self._new_items(
             "/message/inbox/", params, cursor, "Reddit inbox"
         )
-        found: list[Notification] = []
+        found: list[base.Notification] = []
         skipped = 0
         for child in children:
             try:
@@ -490,7 +450,7 @@ class RedditPlatform(HttpPlatform):
                 logger.warning("reddit: skipped an inbox item: %s", exc)
                 skipped += 1
         found.reverse()
-        return NotificationPage(
+        return base.NotificationPage(
             notifications=found,
             cursor=new_cursor,
             has_more=has_more,
@@ -498,12 +458,12 @@ class RedditPlatform(HttpPlatform):
             rate_limit=rate_limit,
         )
 
-    def notification_from_thing(self, thing: Mapping[str, Any]) -> Notification:
+    def notification_from_thing(self, thing: Mapping[str, Any]) -> base.Notification:
         """Map one inbox item; ValueError for a kind we do not know."""
         post = self.post_from_thing(thing, context_url=True)
         data = thing["data"]
         if thing["kind"] == "t4":
-            kind = NotificationKind.PRIVATE_MESSAGE
+            kind = base.NotificationKind.PRIVATE_MESSAGE
             subject = str(data.get("parent_id") or "")  # our message it answers, if any
         else:
             label = str(data.get("type") or "").lower()
@@ -513,8 +473,10 @@ class RedditPlatform(HttpPlatform):
                 raise ValueError(f"unknown inbox item type {data.get('type')!r}")
             kind = _INBOX_KINDS[label]
             # A reply is about our comment or post (its parent); a mention is about no post of ours.
-            subject = str(data.get("parent_id") or "") if kind == NotificationKind.REPLY else ""
-        return Notification(
+            subject = (
+                str(data.get("parent_id") or "") if kind == base.NotificationKind.REPLY else ""
+            )
+        return base.Notification(
             external_id=post.external_id,
             kind=kind,
             person=post.author,

@@ -26,18 +26,11 @@ from urllib.parse import urlparse
 import feedparser
 import requests
 
-from .base import (
-    Limits,
-    Page,
-    PermanentError,
-    PersonData,
-    PostData,
-    SearchQuery,
-    TransientError,
-)
+from . import base
+from .base import Limits, Page, PermanentError, PostData, SearchQuery, TransientError
 from .cursor import dump_cursor, load_cursor
 from .http import HttpPlatform, network_error, rate_limit_from_headers
-from .options import AdapterOptions, OptionsError, check_url
+from .options import NO_URL, AdapterOptions, OptionsError, Url
 from .terms import matches
 from .text import clean_text, html_to_text
 
@@ -58,12 +51,8 @@ class RssOptions(AdapterOptions):
 
     required: ClassVar[tuple[str, ...]] = ("feed_url",)
 
-    feed_url: str = ""
+    feed_url: Url = NO_URL
     user_agent: str = USER_AGENT
-
-    def check(self) -> None:
-        super().check()
-        check_url("feed_url", self.feed_url)
 
     def url(self) -> str:
         """The feed's URL; PermanentError when the source has none."""
@@ -72,32 +61,13 @@ class RssOptions(AdapterOptions):
         return self.feed_url
 
 
-class RssPlatform(HttpPlatform):
+class RssPlatform(HttpPlatform[RssOptions], platform="rss"):
     """Any RSS or Atom feed URL, filtered by the source's terms."""
-
-    name = "rss"
-    label = "RSS/Atom feed"
-
-    Options = RssOptions
-    opts: RssOptions
-
-    def __init__(
-        self,
-        *,
-        credentials: Mapping[str, str] | None = None,
-        options: Mapping[str, Any] | None = None,
-    ) -> None:
-        super().__init__(credentials=credentials, options=options)
-        self.timeout = self.opts.timeout
 
     def limits(self) -> Limits:
         """Read-only: feeds can be read, nothing more."""
-        return Limits(
-            reply_max_length=0,
+        return Limits.read_only(
             can_thread=False,
-            can_reply=False,
-            can_follow=False,
-            can_read_notifications=False,
             notes=(
                 "A feed is read-only: no threads, replies, follows or notifications. "
                 "Any reply happens on the site the entry links to, by hand."
@@ -229,14 +199,14 @@ def _parse(response: requests.Response, body: bytes, url: str) -> feedparser.Fee
     return parsed
 
 
-def _feed_person(feed: Mapping[str, Any], url: str) -> PersonData:
+def _feed_person(feed: Mapping[str, Any], url: str) -> base.PersonData:
     # An entry without an author is the publication speaking.
     link = str(feed.get("link") or url)
     title = clean_text(str(feed.get("title") or "")) or urlparse(link).netloc or url
-    return PersonData(external_id=link, handle=title, display_name=title, profile_url=link)
+    return base.PersonData(external_id=link, handle=title, display_name=title, profile_url=link)
 
 
-def _entry_person(entry: Mapping[str, Any], fallback: PersonData) -> PersonData:
+def _entry_person(entry: Mapping[str, Any], fallback: base.PersonData) -> base.PersonData:
     detail = entry.get("author_detail") or {}
     name = clean_text(str(detail.get("name") or entry.get("author") or ""))
     if not name:
@@ -244,7 +214,9 @@ def _entry_person(entry: Mapping[str, Any], fallback: PersonData) -> PersonData:
     href = str(detail.get("href") or "")
     # Several people share a name across sites; scope a bare name to the publication.
     external_id = href or f"{fallback.external_id}#{name}"
-    return PersonData(external_id=external_id, handle=name, display_name=name, profile_url=href)
+    return base.PersonData(
+        external_id=external_id, handle=name, display_name=name, profile_url=href
+    )
 
 
 def _entry_id(entry: Mapping[str, Any], feed_url: str) -> str:
@@ -274,7 +246,11 @@ def _entry_time(entry: Mapping[str, Any], now: dt.datetime) -> dt.datetime | Non
 
 
 def _post_from_entry(
-    entry: Mapping[str, Any], feed_url: str, feed_person: PersonData, lang: str, now: dt.datetime
+    entry: Mapping[str, Any],
+    feed_url: str,
+    feed_person: base.PersonData,
+    lang: str,
+    now: dt.datetime,
 ) -> PostData:
     external_id = _entry_id(entry, feed_url)
     title = html_to_text(str(entry.get("title") or ""))

@@ -29,19 +29,10 @@ import requests
 from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 
-from .base import (
-    Limits,
-    Notification,
-    NotificationPage,
-    Page,
-    PersonData,
-    PostData,
-    SearchQuery,
-    Sent,
-    TransientError,
-)
+from . import base
+from .base import Limits, Page, PostData, SearchQuery, TransientError
 from .http import HttpPlatform
-from .options import AdapterOptions, OptionsError, check_url
+from .options import AdapterOptions, ApiRoot, OptionsError
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +40,7 @@ CORPUS_PATH = Path(__file__).with_name("sandbox_corpus.json")
 SITE = "https://sandbox.nojackal.invalid"
 DEFAULT_HANDLE = "northwind_care"
 # The default base URL: never resolvable (.invalid), served by the in-process transport.
-DEFAULT_BASE_URL = "http://sandbox.invalid"
+DEFAULT_BASE_URL = ApiRoot("http://sandbox.invalid")
 # Set in the WSGI environ of in-process requests; the server trusts only those without DEBUG.
 IN_PROCESS = "nojackal.sandbox.in_process"
 SERVER_URLCONF = "monitoring.sandbox_server"
@@ -123,30 +114,37 @@ class InProcessTransport(BaseAdapter):
 
 def parse_post(item: Mapping[str, Any]) -> PostData:
     """Map one API item to PostData; ValueError/KeyError/TypeError when malformed."""
-    author = item["author"]
-    if not isinstance(author, Mapping):
-        raise TypeError("author must be an object")
     text = item["text"]
     if not isinstance(text, str):
         raise TypeError("text must be a string")
-    posted_at = dt.datetime.fromisoformat(item["published_at"])
-    if posted_at.tzinfo is None:
-        raise ValueError("published_at has no time zone")
     return PostData(
         external_id=str(item["id"]),
-        author=PersonData(
-            external_id=str(author["id"]),
-            handle=str(author["handle"]),
-            display_name=str(author.get("name") or ""),
-            profile_url=str(author.get("url") or ""),
-        ),
+        author=_person(item["author"]),
         text=text,
         url=str(item.get("url") or ""),
-        posted_at=posted_at,
+        posted_at=_aware(item["published_at"], "published_at"),
         in_reply_to=str(item["reply_to"]) if item.get("reply_to") else "",
         lang=str(item.get("lang") or ""),
         raw=dict(item),
     )
+
+
+def _person(account: Any) -> base.PersonData:
+    if not isinstance(account, Mapping):
+        raise TypeError("a person must be an object")
+    return base.PersonData(
+        external_id=str(account["id"]),
+        handle=str(account["handle"]),
+        display_name=str(account.get("name") or ""),
+        profile_url=str(account.get("url") or ""),
+    )
+
+
+def _aware(stamp: Any, name: str) -> dt.datetime:
+    when = dt.datetime.fromisoformat(stamp)
+    if when.tzinfo is None:
+        raise ValueError(f"{name} has no time zone")
+    return when
 
 
 def _term_pattern(terms: list[str]) -> re.Pattern[str] | None:
@@ -164,11 +162,10 @@ class SandboxOptions(AdapterOptions):
 
     handle: str = DEFAULT_HANDLE
     reaction_delay: tuple[float, float] = (20.0, 90.0)
-    base_url: str = DEFAULT_BASE_URL
+    base_url: ApiRoot = DEFAULT_BASE_URL
 
     def check(self) -> None:
         super().check()
-        check_url("base_url", self.base_url)
         low, high = self.reaction_delay
         if not 0 <= low <= high:
             raise OptionsError(
@@ -176,24 +173,10 @@ class SandboxOptions(AdapterOptions):
             )
 
 
-class SandboxPlatform(HttpPlatform):
+class SandboxPlatform(HttpPlatform[SandboxOptions], platform="sandbox"):
     """The simulated network, spoken to through its API."""
 
-    name = "sandbox"
-    label = "Sandbox (simulated network)"
-    Options = SandboxOptions
-    opts: SandboxOptions
-
-    def __init__(
-        self,
-        *,
-        credentials: Mapping[str, str] | None = None,
-        options: Mapping[str, Any] | None = None,
-    ) -> None:
-        super().__init__(credentials=credentials, options=options)
-        self.base_url = self.opts.base_url.rstrip("/")
-        self.timeout = self.opts.timeout
-        self._limits: Limits | None = None
+    _limits: Limits | None = None
 
     @property
     def handle(self) -> str:
@@ -204,12 +187,14 @@ class SandboxPlatform(HttpPlatform):
         """A session that says who we are; in-process when the base URL is the default."""
         session = requests.Session()
         session.headers["Authorization"] = f"Bearer {self.handle}"
-        if self.base_url == DEFAULT_BASE_URL:
+        if self.opts.base_url == DEFAULT_BASE_URL:
             session.mount(DEFAULT_BASE_URL + "/", InProcessTransport())
         return session
 
     def _api(self, method: str, path: str, what: str, **kwargs: Any) -> Any:
-        response = self._request(method, self.base_url + path, what=f"Sandbox {what}", **kwargs)
+        response = self._request(
+            method, self.opts.base_url + path, what=f"Sandbox {what}", **kwargs
+        )
         body = self._json(response, f"Sandbox {what}")
         if not isinstance(body, dict):
             raise TransientError(f"Sandbox {what}: answered with an unexpected JSON shape")
@@ -263,7 +248,7 @@ class SandboxPlatform(HttpPlatform):
         body = self._api("GET", f"/posts/{_segment(external_id)}/thread/", "thread")
         return [parse_post(item) for item in body.get("items") or []]
 
-    def reply(self, *, in_reply_to: str, text: str, idempotency_key: str) -> Sent:
+    def reply(self, *, in_reply_to: str, text: str, idempotency_key: str) -> base.Sent:
         """Reply once per ``idempotency_key`` (the server answers the first reply again)."""
         low, high = self.opts.reaction_delay
         body = self._api(
@@ -273,11 +258,11 @@ class SandboxPlatform(HttpPlatform):
             json={"text": text},
             headers={"Idempotency-Key": idempotency_key, "X-Reaction-Delay": f"{low},{high}"},
         )
-        return Sent(external_id=str(body["id"]), url=str(body.get("url") or ""))
+        return base.Sent(external_id=str(body["id"]), url=str(body.get("url") or ""))
 
     def find_reply(
         self, *, in_reply_to: str, idempotency_key: str, exclude: Collection[str] = ()
-    ) -> Sent | None:
+    ) -> base.Sent | None:
         """Our first reply under ``in_reply_to`` that is not in ``exclude``."""
         body = self._api(
             "GET",
@@ -288,17 +273,17 @@ class SandboxPlatform(HttpPlatform):
         items = body.get("items") or []
         if not items:
             return None
-        return Sent(external_id=str(items[0]["id"]), url=str(items[0].get("url") or ""))
+        return base.Sent(external_id=str(items[0]["id"]), url=str(items[0].get("url") or ""))
 
-    def follow(self, person_external_id: str) -> Sent:
+    def follow(self, person_external_id: str) -> base.Sent:
         """Follow a person (once: following again answers the same follow)."""
         body = self._api("POST", "/follows/", "follow", json={"person_id": person_external_id})
-        return Sent(external_id=str(body["id"]))
+        return base.Sent(external_id=str(body["id"]))
 
-    def notifications(self, cursor: str) -> NotificationPage:
+    def notifications(self, cursor: str) -> base.NotificationPage:
         """What the sandbox's people did to our account after ``cursor``, oldest first."""
         body = self._api("GET", "/notifications/", "notifications", params={"cursor": cursor})
-        notes: list[Notification] = []
+        notes: list[base.Notification] = []
         skipped = 0
         for item in body.get("items") or []:
             try:
@@ -306,7 +291,7 @@ class SandboxPlatform(HttpPlatform):
             except (KeyError, TypeError, ValueError) as exc:
                 skipped += 1
                 log.warning("sandbox: skipping malformed notification: %s", exc)
-        return NotificationPage(
+        return base.NotificationPage(
             notes,
             cursor=str(body.get("cursor") or cursor),
             has_more=bool(body.get("has_more")),
@@ -326,23 +311,13 @@ def _segment(external_id: str) -> str:
     return quote(str(external_id), safe="")
 
 
-def parse_notification(item: Mapping[str, Any]) -> Notification:
+def parse_notification(item: Mapping[str, Any]) -> base.Notification:
     """Map one API notification; ValueError/KeyError/TypeError when malformed."""
-    person = item["person"]
-    if not isinstance(person, Mapping):
-        raise TypeError("person must be an object")
-    created_at = dt.datetime.fromisoformat(item["created_at"])
-    if created_at.tzinfo is None:
-        raise ValueError("created_at has no time zone")
-    return Notification(
+    return base.Notification(
         external_id=str(item["id"]),
         kind=str(item["kind"]),
-        person=PersonData(
-            external_id=str(person["id"]),
-            handle=str(person["handle"]),
-            profile_url=str(person.get("url") or ""),
-        ),
-        created_at=created_at,
+        person=_person(item["person"]),
+        created_at=_aware(item["created_at"], "created_at"),
         subject_id=str(item.get("subject_id") or ""),
         post=parse_post(item["post"]) if item.get("post") else None,
         raw=dict(item),

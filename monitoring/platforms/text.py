@@ -12,6 +12,7 @@ import html
 import re
 import unicodedata
 from html.parser import HTMLParser
+from typing import Any
 
 import regex
 
@@ -166,6 +167,30 @@ _URL = re.compile(r"https?://[^\s<>\"']+", re.IGNORECASE)
 # X's twitter-text v3 config: these code point ranges weigh 1, everything else 2.
 _X_LIGHT_RANGES = ((0, 4351), (8192, 8205), (8208, 8223), (8242, 8247))
 _EMOJI = regex.compile(r"\p{Extended_Pictographic}|\p{Regional_Indicator}")
+
+
+def with_facet_links(record_text: str, facets: Any) -> str:
+    """Replace shortened link text with the link's full URL (facets index UTF-8 bytes)."""
+    if not facets:
+        return record_text
+    data = record_text.encode("utf-8")
+    spans: list[tuple[int, int, str]] = []
+    for facet in facets:
+        index = facet.get("index") or {}
+        start, end = index.get("byteStart"), index.get("byteEnd")
+        if not isinstance(start, int) or not isinstance(end, int) or not 0 <= start < end:
+            continue
+        for feature in facet.get("features") or []:
+            if str(feature.get("$type", "")).endswith("#link") and feature.get("uri"):
+                spans.append((start, end, str(feature["uri"])))
+    for start, end, uri in sorted(spans, reverse=True):
+        shown = data[start:end].decode("utf-8", "replace")
+        if uri.rstrip("/").endswith(shown.rstrip("/.…")) or shown == uri:
+            continue
+        if not uri.startswith(("http://", "https://")):
+            continue
+        data = data[:start] + uri.encode("utf-8") + data[end:]
+    return data.decode("utf-8", "replace")
 
 
 def grapheme_count(text: str) -> int:

@@ -21,30 +21,17 @@ import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Callable, Collection, Mapping
-from typing import Any, ClassVar, TypeVar
+from typing import Any, TypeVar
 
 import requests
 import tweepy
 from requests.adapters import HTTPAdapter
 
-from . import text
-from .base import (
-    Limits,
-    Notification,
-    NotificationKind,
-    NotificationPage,
-    Page,
-    PermanentError,
-    PersonData,
-    Platform,
-    PostData,
-    RateLimit,
-    SearchQuery,
-    Sent,
-)
+from . import base, text
+from .base import Limits, Page, PermanentError, PostData, SearchQuery
 from .cursor import dump_cursor, load_cursor
-from .http import error_for_status, network_error, rate_limit_from_headers
-from .options import AdapterOptions, check_choice, check_url
+from .http import error_for_status, network_error, rate_limit_of
+from .options import NO_API_ROOT, AdapterOptions, ApiRoot, check_choice
 
 log = logging.getLogger(__name__)
 # tweepy logs every request's headers, the bearer token included, at DEBUG: keep its
@@ -119,13 +106,12 @@ class XOptions(AdapterOptions):
 
     handle: str = ""
     user_id: str = ""
-    api_base_url: str = ""  # "" for X's own host
+    api_base_url: ApiRoot = NO_API_ROOT  # "" for X's own host
     page_size: int = 100  # clamped to 10-100, what X accepts
     reply_access: str = "mentioned_or_quoted"
 
     def check(self) -> None:
         super().check()
-        check_url("X api_base_url", self.api_base_url)
         check_choice("X reply_access", self.reply_access, REPLY_ACCESS)
 
     @property
@@ -139,24 +125,17 @@ class XOptions(AdapterOptions):
         return self.handle.lstrip("@")
 
 
-class XPlatform(Platform):
+class XPlatform(base.Platform[XOptions], platform="x"):
     """X API v2: recent search, conversations, permitted replies, follows, mentions."""
 
-    name: ClassVar[str] = "x"
-    label: ClassVar[str] = "X"
-    Options = XOptions
-    opts: XOptions
+    _client: tweepy.Client | None = None
+    _last_response: requests.Response | None = None  # kept for its rate-limit headers
+    _looked_up_id: str | None = None  # our user id, once asked
 
-    def __init__(
-        self,
-        *,
-        credentials: Mapping[str, str] | None = None,
-        options: Mapping[str, Any] | None = None,
-    ) -> None:
-        super().__init__(credentials=credentials, options=options)
-        self._client: tweepy.Client | None = None
-        self._last_response: requests.Response | None = None
-        self._user_id: str | None = self.opts.user_id or None
+    @property
+    def _user_id(self) -> str | None:
+        """Our user id: configured, or asked once."""
+        return self.opts.user_id or self._looked_up_id
 
     # --- plumbing -------------------------------------------------------------------------
 
@@ -173,7 +152,7 @@ class XPlatform(Platform):
         if self._client is None:
             if not self.credentials.get("bearer_token") and not self._user_auth:
                 raise PermanentError("X account has no bearer token or OAuth 1.0a user tokens")
-            base_url = self.opts.api_base_url.rstrip("/") or None
+            base_url = self.opts.api_base_url or None
             client = tweepy.Client(
                 bearer_token=self.credentials.get("bearer_token") or None,
                 consumer_key=self.credentials.get("consumer_key") or None,
@@ -209,24 +188,22 @@ class XPlatform(Platform):
             # tweepy raises TypeError when a call needs credentials we do not have.
             raise PermanentError(f"X: {exc}") from None
 
-    def _rate_limit(self) -> RateLimit | None:
-        if self._last_response is None:
-            return None
-        return rate_limit_from_headers(self._last_response.headers)
+    def _rate_limit(self) -> base.RateLimit | None:
+        return rate_limit_of(self._last_response)
 
     def _own_id(self) -> str:
         if self._user_id is None:
             me = self._call(self.client().get_me, user_auth=self._user_auth)
-            self._user_id = str(me["data"]["id"])
-        return self._user_id
+            self._looked_up_id = str(me["data"]["id"])
+        return str(self._user_id)
 
     # --- mapping --------------------------------------------------------------------------
 
     @staticmethod
-    def person(user: Mapping[str, Any]) -> PersonData:
+    def person(user: Mapping[str, Any]) -> base.PersonData:
         """Map an X user object to PersonData."""
         built = tweepy.User(dict(user))
-        return PersonData(
+        return base.PersonData(
             external_id=str(built.id),
             handle=str(built.username),
             display_name=str(built.name or ""),
@@ -240,7 +217,7 @@ class XPlatform(Platform):
         if not author_id:
             raise ValueError("tweet has no author_id")
         user = users.get(author_id)
-        author = self.person(user) if user else PersonData(external_id=author_id, handle="")
+        author = self.person(user) if user else base.PersonData(external_id=author_id, handle="")
         handle = author.handle or "i"
         replied = _referenced(tweet, "replied_to")
         return PostData(
@@ -418,7 +395,7 @@ class XPlatform(Platform):
             "this post does neither, so reply by hand on X or not at all"
         )
 
-    def reply(self, *, in_reply_to: str, text: str, idempotency_key: str) -> Sent:
+    def reply(self, *, in_reply_to: str, text: str, idempotency_key: str) -> base.Sent:
         """Reply if X allows it; X has no idempotency key, so ``find_reply`` reconciles."""
         if not self.opts.unrestricted:
             allowed, why = self.reply_allowed(self._get_post(in_reply_to))
@@ -431,7 +408,7 @@ class XPlatform(Platform):
             user_auth=self._user_auth,
         )
         tweet_id = str(doc["data"]["id"])
-        return Sent(external_id=tweet_id, url=self._url(tweet_id))
+        return base.Sent(external_id=tweet_id, url=self._url(tweet_id))
 
     def _url(self, tweet_id: str) -> str:
         handle = self.opts.bare_handle or "i"
@@ -439,7 +416,7 @@ class XPlatform(Platform):
 
     def find_reply(
         self, *, in_reply_to: str, idempotency_key: str, exclude: Collection[str] = ()
-    ) -> Sent | None:
+    ) -> base.Sent | None:
         """Our reply to ``in_reply_to`` among our latest posts (no search index lag)."""
         doc = self._call(
             self.client().get_users_tweets,
@@ -454,19 +431,19 @@ class XPlatform(Platform):
                 and in_reply_to in _referenced(tweet, "replied_to")
                 and str(tweet.get("id")) not in exclude
             ):
-                return Sent(external_id=str(tweet["id"]), url=self._url(str(tweet["id"])))
+                return base.Sent(external_id=str(tweet["id"]), url=self._url(str(tweet["id"])))
         return None
 
-    def follow(self, person_external_id: str) -> Sent:
+    def follow(self, person_external_id: str) -> base.Sent:
         """Follow a user by id (a protected account turns it into a pending request)."""
         if not str(person_external_id).isdigit():
             raise PermanentError(f"X follows need a numeric user id, not {person_external_id!r}")
         self._call(self.client().follow_user, person_external_id, user_auth=self._user_auth)
-        return Sent(external_id=str(person_external_id), url="")
+        return base.Sent(external_id=str(person_external_id), url="")
 
     # --- notifications --------------------------------------------------------------------
 
-    def notifications(self, cursor: str) -> NotificationPage:
+    def notifications(self, cursor: str) -> base.NotificationPage:
         """Mentions (and replies, which mention us) newer than ``cursor``, oldest first."""
         state = self._load_state(cursor)
         doc = self._call(
@@ -483,9 +460,11 @@ class XPlatform(Platform):
         posts, ids, skipped = self._page_items(doc)
         new_state = self._next_state(state, ids, (doc.get("meta") or {}).get("next_token"))
         notes = [
-            Notification(
+            base.Notification(
                 external_id=post.external_id,
-                kind=NotificationKind.REPLY if post.in_reply_to else NotificationKind.MENTION,
+                kind=base.NotificationKind.REPLY
+                if post.in_reply_to
+                else base.NotificationKind.MENTION,
                 person=post.author,
                 created_at=post.posted_at,
                 subject_id=post.in_reply_to,
@@ -495,7 +474,7 @@ class XPlatform(Platform):
             for post in posts
         ]
         notes.sort(key=lambda n: (n.created_at, _id_key(n.external_id)))
-        return NotificationPage(
+        return base.NotificationPage(
             notifications=notes,
             cursor=dump_cursor(new_state),
             has_more="next_token" in new_state,
@@ -526,7 +505,7 @@ class XPlatform(Platform):
         if self._user_auth or not self.credentials.get("bearer_token"):
             me = self._call(client.get_me, user_auth=self._user_auth)
             data = me["data"]
-            self._user_id = str(data["id"])
+            self._looked_up_id = str(data["id"])
             return f"Authenticated as @{data['username']} (id {data['id']})"
         handle = self.opts.bare_handle
         if not handle:

@@ -19,25 +19,21 @@ def network():
 
 
 def _api(network, method: str, path: str, **kwargs):
-    return network.session.request(method, network.base_url + path, **kwargs)
+    return network.session.request(method, network.opts.base_url + path, **kwargs)
 
 
 @pytest.mark.django_db
 def test_the_in_process_transport_gives_real_statuses_headers_and_json(network):
     post = SandboxPostFactory()
-    created = _api(
-        network,
-        "POST",
-        f"/posts/{post.pk}/replies/",
-        json={"text": "hi"},
-        headers={"Idempotency-Key": "k"},
-    )
-    again = _api(
-        network,
-        "POST",
-        f"/posts/{post.pk}/replies/",
-        json={"text": "hi"},
-        headers={"Idempotency-Key": "k"},
+    created, again = (
+        _api(
+            network,
+            "POST",
+            f"/posts/{post.pk}/replies/",
+            json={"text": "hi"},
+            headers={"Idempotency-Key": "k"},
+        )
+        for _ in range(2)
     )
     assert (created.status_code, again.status_code) == (201, 200)
     assert created.headers["Content-Type"] == "application/json"
