@@ -36,7 +36,7 @@ from monitoring.models import (
     SandboxPost,
     Source,
 )
-from monitoring.platforms import PlatformError, get_platform
+from monitoring.platforms import PlatformError, check_options, get_platform
 
 
 @admin.register(Brand)
@@ -75,6 +75,19 @@ class SourceForm(forms.ModelForm):  # type: ignore[type-arg]
 
     def clean_credentials(self) -> dict[str, str]:
         return parse_credentials(self.cleaned_data.get("credentials") or "")
+
+    def clean(self) -> dict[str, Any]:
+        """A bad option is a form error here, not a poll that fails later."""
+        data = super().clean() or {}
+        platform, account = data.get("platform"), data.get("account")
+        if platform and isinstance(data.get("options"), dict):
+            # The account's options count too (Mastodon's instance URL is usually there).
+            inherited = (account.options or {}) if account else {}
+            try:
+                check_options(platform, {**inherited, **data["options"]})
+            except PlatformError as exc:
+                self.add_error("options", str(exc))
+        return data
 
 
 @admin.register(Source)

@@ -24,6 +24,7 @@ from .base import (
     Sent,
     TransientError,
 )
+from .options import OptionsError
 
 # name -> "module:Class"; the order is the order shown in the admin.
 REGISTRY: dict[str, tuple[str, str]] = {
@@ -50,6 +51,11 @@ def platform_class(name: str) -> type[Platform]:
     return cls
 
 
+def check_options(name: str, options: Mapping[str, Any]) -> None:
+    """OptionsError (a PermanentError) when ``options`` would not let a ``name`` source poll."""
+    platform_class(name).check_options(options)
+
+
 def get_platform(
     name: str,
     *,
@@ -66,6 +72,7 @@ __all__ = [
     "Limits",
     "NotSupported",
     "NotificationKind",
+    "OptionsError",
     "PermanentError",
     "PersonData",
     "Platform",
@@ -74,6 +81,7 @@ __all__ = [
     "SearchQuery",
     "Sent",
     "TransientError",
+    "check_options",
     "get_platform",
     "platform_class",
 ]

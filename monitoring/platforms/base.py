@@ -9,13 +9,26 @@ from __future__ import annotations
 
 import abc
 import datetime as dt
-from collections.abc import Collection, Mapping, Sequence
+import logging
+import typing
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
+
+if TYPE_CHECKING:
+    from .options import AdapterOptions
+
+OptionsT = TypeVar("OptionsT", bound="AdapterOptions")
+T = TypeVar("T")
 
 
 class PlatformError(Exception):
-    """Base class for every error an adapter raises on purpose."""
+    """Base class for every error an adapter raises on purpose.
+
+    ``status`` is the HTTP status the platform answered with, when there was one.
+    """
+
+    status: int | None = None
 
 
 class TransientError(PlatformError):
@@ -165,8 +178,36 @@ class Limits:
     can_read_notifications: bool = True
     notes: str = ""  # what the platform itself does not allow, shown in the admin
 
+    @classmethod
+    def read_only(cls, notes: str, *, can_thread: bool = True) -> Limits:
+        """A platform we can only read: search, and perhaps threads; no replies, follows, inbox."""
+        return cls(
+            reply_max_length=0,
+            can_thread=can_thread,
+            can_reply=False,
+            can_follow=False,
+            can_read_notifications=False,
+            notes=notes,
+        )
 
-class Platform(abc.ABC):
+
+def parse_each(
+    items: Iterable[Any], parse: Callable[[Any], T], what: str, log: logging.Logger
+) -> tuple[list[T], int]:
+    """Each item ``parse``d; a malformed one (KeyError, TypeError, ValueError) is logged and
+    counted instead of failing the page."""
+    parsed: list[T] = []
+    skipped = 0
+    for item in items:
+        try:
+            parsed.append(parse(item))
+        except (KeyError, TypeError, ValueError) as exc:
+            log.warning("%s: skipped a malformed item: %s", what, exc)
+            skipped += 1
+    return parsed, skipped
+
+
+class Platform(abc.ABC, Generic[OptionsT]):
     """A social network as nojackal uses it.
 
     ``credentials`` are decrypted secrets (tokens, passwords); ``options`` are
@@ -178,6 +219,21 @@ class Platform(abc.ABC):
 
     name: ClassVar[str]
     label: ClassVar[str]
+    # The adapter's typed options (see options.py); ``self.opts`` holds them parsed.
+    Options: ClassVar[type[AdapterOptions]]
+    opts: OptionsT
+
+    def __init_subclass__(cls, platform: str = "", **kwargs: Any) -> None:
+        """``class X(Platform[XOptions], platform="x")``: name, label and options declared once."""
+        super().__init_subclass__(**kwargs)
+        for parent in cls.__dict__.get("__orig_bases__", ()):
+            args = typing.get_args(parent)
+            if args and isinstance(args[0], type):
+                cls.Options = args[0]
+        if platform:
+            from . import REGISTRY  # the registry holds each platform's label for the admin
+
+            cls.name, cls.label = platform, REGISTRY[platform][0]
 
     def __init__(
         self,
@@ -187,19 +243,23 @@ class Platform(abc.ABC):
     ) -> None:
         self.credentials: Mapping[str, str] = credentials or {}
         self.options: Mapping[str, Any] = options or {}
+        self.opts = self.Options.parse(self.options)
 
-    def option_timeout(self, default: float) -> float:
-        """The ``timeout`` option in seconds; PermanentError when it is not a sane number."""
-        raw = self.options.get("timeout")
-        if raw is None or raw == "":
-            return default
-        try:
-            value = float(raw)
-        except (TypeError, ValueError):
-            raise PermanentError(f"timeout {raw!r} is not a number of seconds") from None
-        if not 0 < value <= 300:
-            raise PermanentError(f"timeout {raw!r} must be between 0 and 300 seconds")
-        return value
+    def query_options(self, query: SearchQuery) -> OptionsT:
+        """The options for one search: the source's own (``query.options``) over the adapter's."""
+        if not query.options:
+            return self.opts
+        own = {key: value for key, value in query.options.items() if value}
+        return self.Options.parse({**self.options, **own})
+
+    @classmethod
+    def check_options(cls, options: Mapping[str, Any]) -> None:
+        """OptionsError when ``options`` would not let a source of this platform poll."""
+        from .options import OptionsError
+
+        missing = cls.Options.parse(options).missing()
+        if missing:
+            raise OptionsError(f"{cls.label} needs {', '.join(missing)}")
 
     @abc.abstractmethod
     def limits(self) -> Limits:

@@ -13,13 +13,13 @@ skipped instead of failing the whole page.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import hashlib
-import json
 import logging
 import re
 from collections.abc import Callable, Collection, Mapping
-from typing import Any, ClassVar, TypeVar
+from typing import Any, TypeVar
 
 from atproto import Client, models
 from atproto_client.exceptions import (
@@ -29,7 +29,6 @@ from atproto_client.exceptions import (
     NetworkError,
     RateLimitExceededError,
     RequestErrorBase,
-    RequestException,
     UnauthorizedError,
 )
 from atproto_client.models.common import XrpcError
@@ -37,29 +36,17 @@ from atproto_client.models.utils import get_or_create
 from atproto_client.request import Request, Response
 from atproto_core.exceptions import AtProtocolError
 
-from . import text
-from .base import (
-    Limits,
-    Notification,
-    NotificationKind,
-    NotificationPage,
-    Page,
-    PermanentError,
-    PersonData,
-    Platform,
-    PostData,
-    RateLimit,
-    SearchQuery,
-    Sent,
-    TransientError,
-)
+from . import base, text
+from .base import Limits, Page, PermanentError, PostData, SearchQuery, TransientError
+from .cursor import dump_cursor, load_cursor, newest_first_walk
+from .http import error_for_status, network_error, rate_limit_of
+from .options import AdapterOptions, ApiRoot
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-DEFAULT_BASE_URL = "https://bsky.social"
-DEFAULT_TIMEOUT = 10.0
+DEFAULT_BASE_URL = ApiRoot("https://bsky.social")
 MAX_PAGE_SIZE = 100
 REPLY_MAX_GRAPHEMES = 300
 POST_COLLECTION = "app.bsky.feed.post"
@@ -69,13 +56,13 @@ _SESSION_ERRORS = frozenset({"ExpiredToken", "InvalidToken"})
 _RECORD_MISSING = frozenset({"RecordNotFound", "NotFound"})
 
 _NOTIFICATION_KINDS = {
-    "like": NotificationKind.FAVOURITE,
-    "repost": NotificationKind.BOOST,
-    "follow": NotificationKind.FOLLOW,
-    "mention": NotificationKind.MENTION,
-    "reply": NotificationKind.REPLY,
+    "like": base.NotificationKind.FAVOURITE,
+    "repost": base.NotificationKind.BOOST,
+    "follow": base.NotificationKind.FOLLOW,
+    "mention": base.NotificationKind.MENTION,
+    "reply": base.NotificationKind.REPLY,
     # Quoting our post is a public remark about it: closest to a mention.
-    "quote": NotificationKind.MENTION,
+    "quote": base.NotificationKind.MENTION,
 }
 
 # Logged-in sessions kept per process: createSession is limited to 30 per 5 minutes
@@ -124,30 +111,6 @@ def _rkey(uri: str) -> str:
     return uri.rstrip("/").rsplit("/", 1)[-1]
 
 
-def _with_full_links(record_text: str, facets: Any) -> str:
-    """Replace shortened link text with the link's full URL (facets index UTF-8 bytes)."""
-    if not facets:
-        return record_text
-    data = record_text.encode("utf-8")
-    spans: list[tuple[int, int, str]] = []
-    for facet in facets:
-        index = facet.get("index") or {}
-        start, end = index.get("byteStart"), index.get("byteEnd")
-        if not isinstance(start, int) or not isinstance(end, int) or not 0 <= start < end:
-            continue
-        for feature in facet.get("features") or []:
-            if str(feature.get("$type", "")).endswith("#link") and feature.get("uri"):
-                spans.append((start, end, str(feature["uri"])))
-    for start, end, uri in sorted(spans, reverse=True):
-        shown = data[start:end].decode("utf-8", "replace")
-        if uri.rstrip("/").endswith(shown.rstrip("/.…")) or shown == uri:
-            continue
-        if not uri.startswith(("http://", "https://")):
-            continue
-        data = data[:start] + uri.encode("utf-8") + data[end:]
-    return data.decode("utf-8", "replace")
-
-
 class _RecordingClient(Client):
     """The SDK client, remembering the last response (for its rate-limit headers and raw JSON)."""
 
@@ -159,41 +122,33 @@ class _RecordingClient(Client):
         return response
 
 
-class BlueskyPlatform(Platform):
+@dataclasses.dataclass(frozen=True)
+class BlueskyOptions(AdapterOptions):
+    """The options listed in the module docstring, typed."""
+
+    base_url: ApiRoot = DEFAULT_BASE_URL
+    handle: str = ""
+    page_size: int = 50  # clamped to 1-100
+
+
+class BlueskyPlatform(base.Platform[BlueskyOptions], platform="bluesky"):
     """Bluesky: search, threads, replies with a pre-chosen record key, follows, notifications."""
 
-    name: ClassVar[str] = "bluesky"
-    label: ClassVar[str] = "Bluesky"
-
-    def __init__(
-        self,
-        *,
-        credentials: Mapping[str, str] | None = None,
-        options: Mapping[str, Any] | None = None,
-    ) -> None:
-        super().__init__(credentials=credentials, options=options)
-        self._client: _RecordingClient | None = None
-        self._did: str | None = None
-        self._handle: str = ""
+    _client: _RecordingClient | None = None
+    _did: str | None = None  # our account, once logged in
+    _handle: str = ""
 
     # --- plumbing -------------------------------------------------------------------------
 
-    @property
-    def base_url(self) -> str:
-        url = str(self.options.get("base_url") or DEFAULT_BASE_URL).strip().rstrip("/")
-        if not url.startswith(("http://", "https://")):
-            raise PermanentError(f"Bluesky base_url {url!r} is not an http(s) URL")
-        return url
-
     def _session_key(self) -> tuple[str, str]:
-        return (self.base_url, str(self.credentials.get("identifier") or ""))
+        return (self.opts.base_url, str(self.credentials.get("identifier") or ""))
 
     def client(self, *, login: bool = True) -> _RecordingClient:
         """The SDK client, logged in when credentials are set (reusing this process's session)."""
         if self._client is None:
-            timeout = self.option_timeout(DEFAULT_TIMEOUT)
+            timeout = self.opts.timeout
             # httpx retries nothing by default; the timeout keeps a hung host from holding a worker.
-            self._client = _RecordingClient(self.base_url, request=Request(timeout=timeout))
+            self._client = _RecordingClient(self.opts.base_url, request=Request(timeout=timeout))
         if login and self._did is None and self.credentials.get("identifier"):
             self._login(self._client)
         return self._client
@@ -240,24 +195,25 @@ class BlueskyPlatform(Platform):
         return content.error if isinstance(content, XrpcError) else ""
 
     def _translate(self, exc: AtProtocolError) -> Exception:
-        if isinstance(exc, RateLimitExceededError):
-            headers = exc.response.headers if exc.response is not None else {}
-            wait = exc.retry_after
-            if wait is None:
-                wait = text.retry_after_from_headers(headers)
-            return TransientError(f"Bluesky rate limit hit: {self._said(exc)}", retry_after=wait)
         if isinstance(exc, RequestErrorBase) and self._error_name(exc) in _SESSION_ERRORS:
             _SESSIONS.pop(self._session_key(), None)
             return TransientError(f"Bluesky session expired: {self._said(exc)}")
         if isinstance(exc, NetworkError):
-            return TransientError(f"Bluesky unreachable: {self._said(exc)}")
-        if isinstance(exc, UnauthorizedError | BadRequestError):
-            return PermanentError(f"Bluesky refused: {self._said(exc)}")
-        if isinstance(exc, RequestException):
-            status = exc.response.status_code if exc.response is not None else 0
-            if status >= 500 or status in (408, 425):
-                return TransientError(f"Bluesky server error: {self._said(exc)}")
-            return PermanentError(f"Bluesky refused: {self._said(exc)}")
+            return network_error("Bluesky", exc)
+        if isinstance(exc, RequestErrorBase):
+            response = exc.response
+            status = response.status_code if response is not None else 0
+            if isinstance(exc, RateLimitExceededError):
+                status = 429
+            elif not status:
+                status = 401 if isinstance(exc, UnauthorizedError) else 400
+            return error_for_status(
+                status,
+                what="Bluesky",
+                said=self._said(exc),
+                headers=response.headers if response is not None else None,
+                retry_after=exc.retry_after if isinstance(exc, RateLimitExceededError) else None,
+            )
         if isinstance(exc, LoginRequiredError):
             return PermanentError("Bluesky needs a logged-in account for this")
         if isinstance(exc, ModelError):
@@ -280,9 +236,9 @@ class BlueskyPlatform(Platform):
             raise TransientError(f"Bluesky {nsid} did not answer with JSON")
         return response.content
 
-    def _rate_limit(self) -> RateLimit | None:
+    def _rate_limit(self) -> base.RateLimit | None:
         response = self._client.last_response if self._client is not None else None
-        return text.rate_limit_from_headers(response.headers) if response is not None else None
+        return rate_limit_of(response)
 
     def _own_did(self) -> str:
         self.client()
@@ -293,7 +249,7 @@ class BlueskyPlatform(Platform):
     # --- mapping --------------------------------------------------------------------------
 
     @staticmethod
-    def person(author: Mapping[str, Any]) -> PersonData:
+    def person(author: Mapping[str, Any]) -> base.PersonData:
         """Map a Bluesky profile view to PersonData (the DID is the stable id)."""
         profile = get_or_create(
             dict(author), models.AppBskyActorDefs.ProfileViewBasic, strict=False
@@ -301,7 +257,7 @@ class BlueskyPlatform(Platform):
         if profile is None:
             raise ValueError("author is not a profile")
         handle = str(profile.handle)
-        return PersonData(
+        return base.PersonData(
             external_id=str(profile.did),
             handle=handle,
             display_name=str(profile.display_name or ""),
@@ -320,7 +276,7 @@ class BlueskyPlatform(Platform):
         uri = str(view["uri"])
         if not uri.startswith("at://"):
             raise ValueError(f"not an at:// uri: {uri!r}")
-        body = _with_full_links(str(record.text or ""), record_doc.get("facets"))
+        body = text.with_facet_links(str(record.text or ""), record_doc.get("facets"))
         reply = record_doc.get("reply") or {}
         return PostData(
             external_id=uri,
@@ -341,59 +297,6 @@ class BlueskyPlatform(Platform):
         stamps = [view.get("indexedAt"), record.get("createdAt")]
         return min(_iso(s) for s in stamps if s)
 
-    # --- the newest-first walk shared by search and notifications --------------------------
-
-    @staticmethod
-    def _walk(
-        state: Mapping[str, Any],
-        items: list[tuple[str, str]],  # (id, sort timestamp), newest first as served
-        next_cursor: str | None,
-        *,
-        full: bool,
-    ) -> tuple[set[str], dict[str, Any]]:
-        """Which ids are new, and the state to store with them.
-
-        ``since``/``seen`` mark what is stored (the newest timestamp and the ids at
-        it). While a full page leaves older-but-unseen items behind, ``cursor``
-        (the platform's, pointing older) and ``top``/``top_seen`` (the newest
-        item of the walk) are kept, so a cut-short page never skips anything.
-        """
-        since, seen = state.get("since"), set(state.get("seen") or ())
-        fresh = {
-            i for i, ts in items if since is None or ts > since or (ts == since and i not in seen)
-        }
-        reached_old = since is not None and any(i not in fresh for i, _ in items)
-        stamps = [ts for i, ts in items if i in fresh]
-        top, top_seen = state.get("top"), state.get("top_seen")
-        if stamps and top is None:
-            top = max(stamps)
-            top_seen = sorted(i for i, ts in items if ts == top)
-        if since is not None and full and next_cursor and not reached_old:
-            walk = {"since": since, "seen": sorted(seen), "cursor": next_cursor}
-            return fresh, {**walk, "top": top, "top_seen": top_seen} if top else walk
-        if top is None:
-            return fresh, {"since": since, "seen": sorted(seen)} if since else {}
-        return fresh, {"since": top, "seen": top_seen or []}
-
-    @staticmethod
-    def _load_state(cursor: str) -> dict[str, Any]:
-        if not cursor:
-            return {}
-        try:
-            state = json.loads(cursor)
-        except ValueError:
-            raise PermanentError(f"unreadable Bluesky cursor {cursor[:80]!r}") from None
-        if not isinstance(state, dict):
-            raise PermanentError(f"unreadable Bluesky cursor {cursor[:80]!r}")
-        return state
-
-    def _page_size(self, options: Mapping[str, Any]) -> int:
-        raw = options.get("page_size") or self.options.get("page_size") or 50
-        try:
-            return max(1, min(MAX_PAGE_SIZE, int(raw)))
-        except (TypeError, ValueError):
-            raise PermanentError(f"Bluesky page_size {raw!r} is not a number") from None
-
     # --- listening ------------------------------------------------------------------------
 
     def search(self, query: SearchQuery, cursor: str) -> Page:
@@ -405,8 +308,9 @@ class BlueskyPlatform(Platform):
         quoted = [f'"{t}"' if " " in t else t for t in terms]
         q = " OR ".join(quoted) if len(quoted) > 1 else quoted[0]
         q += "".join(f' -"{x}"' for x in query.exclusions if str(x).strip())
-        size = self._page_size(query.options)
-        state = self._load_state(cursor)
+        opts: BlueskyOptions = self.query_options(query)
+        size = max(1, min(MAX_PAGE_SIZE, opts.page_size))
+        state = load_cursor(cursor, "Bluesky")
         doc = self._query(
             "app.bsky.feed.searchPosts",
             models.AppBskyFeedSearchPosts.Params(
@@ -432,7 +336,9 @@ class BlueskyPlatform(Platform):
                 skipped += 1
                 uri = view.get("uri") if isinstance(view, Mapping) else None
                 log.warning("bluesky: skipped malformed post uri=%r: %r", uri, exc)
-        fresh, new_state = self._walk(state, keyed, doc.get("cursor"), full=len(views) >= size)
+        fresh, new_state = newest_first_walk(
+            state, keyed, doc.get("cursor"), full=len(views) >= size
+        )
         ordered = sorted(
             (p for p in posts.values() if p.external_id in fresh),
             key=lambda p: (p.posted_at, p.external_id),
@@ -441,7 +347,7 @@ class BlueskyPlatform(Platform):
         ordered = [p for p in ordered if not any(x in p.text.casefold() for x in excluded)]
         return Page(
             posts=ordered,
-            cursor=json.dumps(new_state, sort_keys=True),
+            cursor=dump_cursor(new_state),
             has_more="cursor" in new_state,
             skipped=skipped,
             rate_limit=rate_limit,
@@ -485,7 +391,7 @@ class BlueskyPlatform(Platform):
         root = ((found[0].get("record") or {}).get("reply") or {}).get("root") or parent
         return {"uri": str(root["uri"]), "cid": str(root["cid"])}, parent
 
-    def reply(self, *, in_reply_to: str, text: str, idempotency_key: str) -> Sent:
+    def reply(self, *, in_reply_to: str, text: str, idempotency_key: str) -> base.Sent:
         """Reply under the record key fixed by ``idempotency_key``; returns an existing one."""
         rkey = record_key_for(idempotency_key)
         existing = self._record_by_key(rkey, in_reply_to)
@@ -503,13 +409,13 @@ class BlueskyPlatform(Platform):
             repo=self._own_did(), collection=POST_COLLECTION, rkey=rkey, record=record
         )
         created = self._call(client.com.atproto.repo.create_record, data)
-        return Sent(external_id=str(created.uri), url=self._web_url(str(created.uri)))
+        return base.Sent(external_id=str(created.uri), url=self._web_url(str(created.uri)))
 
     def _web_url(self, uri: str) -> str:
         handle = self._handle or self._did or ""
         return f"https://bsky.app/profile/{handle}/post/{_rkey(uri)}"
 
-    def _record_by_key(self, rkey: str, in_reply_to: str) -> Sent | None:
+    def _record_by_key(self, rkey: str, in_reply_to: str) -> base.Sent | None:
         client = self.client()
         params = models.ComAtprotoRepoGetRecord.Params(
             repo=self._own_did(), collection=POST_COLLECTION, rkey=rkey
@@ -529,11 +435,11 @@ class BlueskyPlatform(Platform):
             raise PermanentError(
                 f"Bluesky record {rkey} exists but is not a reply to {in_reply_to}"
             )
-        return Sent(external_id=str(found.uri), url=self._web_url(str(found.uri)))
+        return base.Sent(external_id=str(found.uri), url=self._web_url(str(found.uri)))
 
     def find_reply(
         self, *, in_reply_to: str, idempotency_key: str, exclude: Collection[str] = ()
-    ) -> Sent | None:
+    ) -> base.Sent | None:
         """Our reply: by its record key first, then in the thread, then in our recent posts."""
         found = self._record_by_key(record_key_for(idempotency_key), in_reply_to)
         if found is not None:
@@ -550,7 +456,7 @@ class BlueskyPlatform(Platform):
                 and (view.get("author") or {}).get("did") == own
                 and str(view.get("uri")) not in exclude
             ):
-                return Sent(external_id=str(view["uri"]), url=self._web_url(str(view["uri"])))
+                return base.Sent(external_id=str(view["uri"]), url=self._web_url(str(view["uri"])))
         records = self._query(
             "com.atproto.repo.listRecords",
             models.ComAtprotoRepoListRecords.Params(
@@ -560,10 +466,10 @@ class BlueskyPlatform(Platform):
         for item in records.get("records") or []:
             parent = (((item.get("value") or {}).get("reply") or {}).get("parent")) or {}
             if parent.get("uri") == in_reply_to and str(item.get("uri")) not in exclude:
-                return Sent(external_id=str(item["uri"]), url=self._web_url(str(item["uri"])))
+                return base.Sent(external_id=str(item["uri"]), url=self._web_url(str(item["uri"])))
         return None
 
-    def follow(self, person_external_id: str) -> Sent:
+    def follow(self, person_external_id: str) -> base.Sent:
         """Create an app.bsky.graph.follow record for the person's DID."""
         if not person_external_id.startswith("did:"):
             raise PermanentError(f"Bluesky follows need a DID, not {person_external_id!r}")
@@ -572,13 +478,13 @@ class BlueskyPlatform(Platform):
             created_at=client.get_current_time_iso(), subject=person_external_id
         )
         created = self._call(client.app.bsky.graph.follow.create, self._own_did(), record)
-        return Sent(external_id=str(created.uri))
+        return base.Sent(external_id=str(created.uri))
 
     # --- notifications --------------------------------------------------------------------
 
-    def notifications(self, cursor: str) -> NotificationPage:
+    def notifications(self, cursor: str) -> base.NotificationPage:
         """Likes, reposts, follows, mentions, replies and quotes newer than ``cursor``."""
-        state = self._load_state(cursor)
+        state = load_cursor(cursor, "Bluesky")
         size = MAX_PAGE_SIZE
         doc = self._query(
             "app.bsky.notification.listNotifications",
@@ -591,7 +497,7 @@ class BlueskyPlatform(Platform):
             doc["notifications"] if isinstance(doc.get("notifications"), list) else []
         )
         keyed: list[tuple[str, str]] = []
-        found: dict[str, Notification] = {}
+        found: dict[str, base.Notification] = {}
         skipped = 0
         for item in items:
             try:
@@ -609,20 +515,22 @@ class BlueskyPlatform(Platform):
                 continue
             if note is not None:
                 found[uri] = note
-        fresh, new_state = self._walk(state, keyed, doc.get("cursor"), full=len(items) >= size)
+        fresh, new_state = newest_first_walk(
+            state, keyed, doc.get("cursor"), full=len(items) >= size
+        )
         notes = sorted(
             (n for uri, n in found.items() if uri in fresh),
             key=lambda n: (n.created_at, n.external_id),
         )
-        return NotificationPage(
+        return base.NotificationPage(
             notifications=notes,
-            cursor=json.dumps(new_state, sort_keys=True),
+            cursor=dump_cursor(new_state),
             has_more="cursor" in new_state,
             skipped=skipped,
             rate_limit=rate_limit,
         )
 
-    def _notification(self, item: Mapping[str, Any]) -> Notification | None:
+    def _notification(self, item: Mapping[str, Any]) -> base.Notification | None:
         reason = str(item["reason"])
         kind = _NOTIFICATION_KINDS.get(reason)
         if kind is None:
@@ -633,12 +541,12 @@ class BlueskyPlatform(Platform):
             post = self.post(item)
             if reason == "reply":
                 subject = subject or post.in_reply_to
-        return Notification(
+        return base.Notification(
             external_id=str(item["uri"]),
             kind=kind,
             person=self.person(item["author"]),
             created_at=_utc(item["indexedAt"]),
-            subject_id=subject if kind != NotificationKind.FOLLOW else "",
+            subject_id=subject if kind != base.NotificationKind.FOLLOW else "",
             post=post,
             raw=dict(item),
         )
@@ -663,8 +571,8 @@ class BlueskyPlatform(Platform):
         """Log in with the app password and say which account it reaches."""
         did = self._own_did()
         handle = self._handle or did
-        summary = f"Logged in to {self.base_url} as @{handle} ({did})"
-        expected = str(self.options.get("handle") or "").lstrip("@")
+        summary = f"Logged in to {self.opts.base_url} as @{handle} ({did})"
+        expected = self.opts.handle.lstrip("@")
         if expected and expected.casefold() != handle.casefold():
             summary += f"; note: the account's handle is not the configured @{expected}"
         return summary

@@ -15,65 +15,46 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import json
 import logging
-import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
-import requests
-
-from .base import (
-    Limits,
-    Page,
-    PermanentError,
-    PersonData,
-    Platform,
-    PostData,
-    RateLimit,
-    SearchQuery,
-    TransientError,
-)
-from .text import clean_text, html_to_text, rate_limit_from_headers, retry_after_from_headers
+from . import base
+from .base import Limits, Page, PermanentError, PostData, SearchQuery, TransientError
+from .cursor import dump_cursor, load_cursor
+from .http import HttpPlatform, rate_limit_from_headers
+from .options import AdapterOptions, ApiRoot
+from .terms import matches
+from .text import clean_text, html_to_text
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_BASE_URL = "https://hn.algolia.com"
-DEFAULT_WEB_URL = "https://news.ycombinator.com"
+DEFAULT_BASE_URL = ApiRoot("https://hn.algolia.com")
+DEFAULT_WEB_URL = ApiRoot("https://news.ycombinator.com")
 DEFAULT_TAGS = "(story,comment)"
 DEFAULT_HITS_PER_PAGE = 100
-DEFAULT_TIMEOUT = 10.0
 # Algolia serves at most 1,000 hits per query (paginationLimitedTo); past that we
 # narrow the time window instead of paging. This bounds the requests per call.
 MAX_HOPS = 8
 MAX_THREAD_ANCESTORS = 20
 
 
-class HackerNewsPlatform(Platform):
+@dataclasses.dataclass(frozen=True)
+class HackerNewsOptions(AdapterOptions):
+    """``base_url`` (Algolia), ``web_url`` (links), ``tags`` and ``hits_per_page`` (1-1000)."""
+
+    base_url: ApiRoot = DEFAULT_BASE_URL
+    web_url: ApiRoot = DEFAULT_WEB_URL
+    tags: str = DEFAULT_TAGS
+    hits_per_page: int = DEFAULT_HITS_PER_PAGE
+
+
+class HackerNewsPlatform(HttpPlatform[HackerNewsOptions], platform="hackernews"):
     """Hacker News stories and comments found through Algolia's search_by_date."""
-
-    name = "hackernews"
-    label = "Hacker News"
-
-    def __init__(
-        self,
-        *,
-        credentials: Mapping[str, str] | None = None,
-        options: Mapping[str, Any] | None = None,
-    ) -> None:
-        super().__init__(credentials=credentials, options=options)
-        self.base_url = str(self.options.get("base_url") or DEFAULT_BASE_URL).rstrip("/")
-        self.web_url = str(self.options.get("web_url") or DEFAULT_WEB_URL).rstrip("/")
-        self.timeout = self.option_timeout(DEFAULT_TIMEOUT)
-        self.session = requests.Session()
 
     def limits(self) -> Limits:
         """Read-only: search and threads, nothing else."""
-        return Limits(
-            reply_max_length=0,
-            can_reply=False,
-            can_follow=False,
-            can_read_notifications=False,
+        return Limits.read_only(
             notes=(
                 "Hacker News has no public write API: replies, follows and notifications "
                 "are not possible. Search and threads come from Algolia's HN Search API."
@@ -93,11 +74,11 @@ class HackerNewsPlatform(Platform):
         if not terms:
             raise PermanentError("Hacker News search needs at least one term")
         since, _ = _read_cursor(cursor)
-        hits_per_page = int(query.options.get("hits_per_page") or DEFAULT_HITS_PER_PAGE)
+        opts: HackerNewsOptions = self.query_options(query)
         params: dict[str, Any] = {
             "query": " ".join(_quote(t) for t in terms),
-            "tags": str(query.options.get("tags") or DEFAULT_TAGS),
-            "hitsPerPage": max(1, min(hits_per_page, 1000)),
+            "tags": opts.tags,
+            "hitsPerPage": max(1, min(opts.hits_per_page, 1000)),
             "advancedSyntax": "true",
         }
         if len(terms) > 1:
@@ -117,7 +98,7 @@ class HackerNewsPlatform(Platform):
 
     def _oldest_new_page(
         self, params: dict[str, Any], since: int
-    ) -> tuple[dict[str, Any], RateLimit | None, bool]:
+    ) -> tuple[dict[str, Any], base.RateLimit | None, bool]:
         """The page holding the oldest hits at or after ``since`` (see the module docstring)."""
         upper: int | None = None
         page = 0
@@ -160,12 +141,11 @@ class HackerNewsPlatform(Platform):
         hits: list[Any],
         query: SearchQuery,
         cursor: str,
-        rate_limit: RateLimit | None,
+        rate_limit: base.RateLimit | None,
         more: bool,
     ) -> Page:
         since, seen = _read_cursor(cursor)
-        posts: list[PostData] = []
-        skipped = 0
+        fresh: list[Any] = []
         newest = since
         newest_ids: set[str] = set(seen)
         for hit in hits:
@@ -179,14 +159,9 @@ class HackerNewsPlatform(Platform):
                     newest, newest_ids = ts, {str(object_id)}
                 elif ts == newest:
                     newest_ids.add(str(object_id))
-            try:
-                post = self.post_from_hit(hit)
-            except (KeyError, TypeError, ValueError) as exc:
-                logger.warning("hackernews: skipped a malformed hit: %s", exc)
-                skipped += 1
-                continue
-            if _matches(post.text, query.terms, query.exclusions):
-                posts.append(post)
+            fresh.append(hit)
+        posts, skipped = base.parse_each(fresh, self.post_from_hit, "hackernews search", logger)
+        posts = [p for p in posts if matches(p.text, query.terms, query.exclusions)]
         posts.sort(key=lambda p: (p.posted_at, _numeric(p.external_id)))
         if newest is not None and (newest, newest_ids) != (since, seen):
             cursor = _write_cursor(newest, newest_ids)
@@ -215,20 +190,20 @@ class HackerNewsPlatform(Platform):
             external_id=object_id,
             author=self.person(author),
             text="\n\n".join(p for p in parts if p),
-            url=f"{self.web_url}/item?id={object_id}",
+            url=f"{self.opts.web_url}/item?id={object_id}",
             posted_at=dt.datetime.fromtimestamp(ts, dt.UTC),
             in_reply_to=str(parent) if parent not in (None, "") else "",
             lang="",
             raw=dict(hit),
         )
 
-    def person(self, username: str) -> PersonData:
+    def person(self, username: str) -> base.PersonData:
         """An HN user: the username is the only id HN has."""
-        return PersonData(
+        return base.PersonData(
             external_id=username,
             handle=username,
             display_name=username,
-            profile_url=f"{self.web_url}/user?id={username}",
+            profile_url=f"{self.opts.web_url}/user?id={username}",
         )
 
     # --- thread ------------------------------------------------------------------------
@@ -280,59 +255,22 @@ class HackerNewsPlatform(Platform):
 
     # --- HTTP --------------------------------------------------------------------------
 
-    def _get(self, path: str, params: Mapping[str, Any]) -> tuple[dict[str, Any], RateLimit | None]:
-        """One GET, no retries (the caller backs off); errors mapped to our two kinds."""
-        url = self.base_url + path
-        try:
-            response = self.session.get(url, params=params, timeout=self.timeout)
-        except requests.RequestException as exc:
-            raise TransientError(f"Hacker News search unreachable: {type(exc).__name__}") from exc
-        rate_limit = rate_limit_from_headers(response.headers)
-        status = response.status_code
-        if status == 429:
-            raise TransientError(
-                f"Algolia rate limit: {_message(response)}",
-                retry_after=retry_after_from_headers(response.headers),
-            )
-        if status >= 500:
-            raise TransientError(f"Algolia answered {status}: {_message(response)}")
-        if status >= 400:
-            raise PermanentError(f"Algolia refused the request ({status}): {_message(response)}")
-        try:
-            body = response.json()
-        except ValueError as exc:
-            raise TransientError("Algolia answered with something that is not JSON") from exc
+    def _get(
+        self, path: str, params: Mapping[str, Any]
+    ) -> tuple[dict[str, Any], base.RateLimit | None]:
+        """One GET through the shared ``_request``; the answer must be a JSON object."""
+        what = "Hacker News search (Algolia)"
+        response = self._request("GET", self.opts.base_url + path, what=what, params=params)
+        body = self._json(response, what)
         if not isinstance(body, dict):
-            raise TransientError("Algolia answered with an unexpected JSON shape")
-        return body, rate_limit
-
-
-def _message(response: requests.Response) -> str:
-    try:
-        body = response.json()
-    except ValueError:
-        return clean_text(response.text[:200]) or response.reason or ""
-    if isinstance(body, dict):
-        return str(body.get("message") or body.get("error") or response.reason or "")
-    return response.reason or ""
+            raise TransientError(f"{what}: answered with an unexpected JSON shape")
+        return body, rate_limit_from_headers(response.headers)
 
 
 def _quote(term: str) -> str:
     # A multi-word term is a phrase (advancedSyntax); strip quotes a user typed.
     term = term.replace('"', " ").strip()
     return f'"{term}"' if " " in term else term
-
-
-def _matches(text: str, terms: Sequence[str], exclusions: Sequence[str]) -> bool:
-    """Any term as a whole word or phrase, no exclusion; case-insensitive."""
-    if any(_word(x).search(text) for x in exclusions if x.strip()):
-        return False
-    wanted = [t for t in terms if t.strip()]
-    return not wanted or any(_word(t).search(text) for t in wanted)
-
-
-def _word(term: str) -> re.Pattern[str]:
-    return re.compile(r"(?<!\w)" + re.escape(term.strip()) + r"(?!\w)", re.IGNORECASE)
 
 
 def _int(value: Any) -> int | None:
@@ -360,18 +298,16 @@ def _oldest_ts(hits: list[Any]) -> int | None:
 
 
 def _read_cursor(cursor: str) -> tuple[int | None, set[str]]:
-    if not cursor:
+    """``{"ts": newest created_at_i read, "seen": objectIDs at ts}``; (None, {}) for ""."""
+    state = load_cursor(
+        cursor,
+        "Hacker News",
+        lambda s: _int(s["ts"]) is not None and isinstance(s.get("seen", []), list),
+    )
+    if not state:
         return None, set()
-    try:
-        data = json.loads(cursor)
-        ts = _int(data["ts"])
-        seen = {str(x) for x in data.get("seen", [])}
-    except (ValueError, TypeError, KeyError, AttributeError) as exc:
-        raise PermanentError(f"unreadable Hacker News cursor {cursor[:80]!r}") from exc
-    if ts is None:
-        raise PermanentError(f"unreadable Hacker News cursor {cursor[:80]!r}")
-    return ts, seen
+    return _int(state["ts"]), {str(x) for x in state.get("seen", [])}
 
 
 def _write_cursor(ts: int, seen: set[str]) -> str:
-    return json.dumps({"ts": ts, "seen": sorted(seen, key=_numeric)}, separators=(",", ":"))
+    return dump_cursor({"ts": ts, "seen": sorted(seen, key=_numeric)})

@@ -14,8 +14,8 @@ becomes a ``TransientError`` carrying the wait the server asked for.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-import json
 import logging
 from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any, ClassVar, TypeVar
@@ -34,22 +34,11 @@ from mastodon.errors import (
 )
 from requests.adapters import HTTPAdapter
 
-from . import text
-from .base import (
-    Limits,
-    Notification,
-    NotificationKind,
-    NotificationPage,
-    Page,
-    PermanentError,
-    PersonData,
-    Platform,
-    PostData,
-    RateLimit,
-    SearchQuery,
-    Sent,
-    TransientError,
-)
+from . import base, text
+from .base import Limits, Page, PermanentError, PostData, SearchQuery, TransientError
+from .cursor import dump_cursor, load_cursor
+from .http import error_for_status, network_error, rate_limit_of
+from .options import NO_API_ROOT, AdapterOptions, ApiRoot, check_choice
 
 log = logging.getLogger(__name__)
 
@@ -57,16 +46,15 @@ T = TypeVar("T")
 
 DEFAULT_MAX_CHARACTERS = 500
 DEFAULT_URL_LENGTH = 23
-DEFAULT_TIMEOUT = 10.0
 MAX_PAGE_SIZE = 40  # Mastodon caps limit at 40 for statuses and notifications
 MODES = ("search", "hashtag")
 # Our own recent statuses scanned when the thread does not show our reply.
 OWN_STATUSES_SCAN = 40
 
 _NOTIFICATION_KINDS = {
-    "favourite": NotificationKind.FAVOURITE,
-    "reblog": NotificationKind.BOOST,
-    "follow": NotificationKind.FOLLOW,
+    "favourite": base.NotificationKind.FAVOURITE,
+    "reblog": base.NotificationKind.BOOST,
+    "follow": base.NotificationKind.FOLLOW,
 }
 
 
@@ -110,29 +98,38 @@ def _instance_limits(max_chars: int, url_len: int) -> Limits:
     )
 
 
-class MastodonPlatform(Platform):
+@dataclasses.dataclass(frozen=True)
+class MastodonOptions(AdapterOptions):
+    """The options listed in the module docstring, typed."""
+
+    required: ClassVar[tuple[str, ...]] = ("api_base_url",)
+
+    api_base_url: ApiRoot = NO_API_ROOT
+    handle: str = ""
+    mode: str = "search"
+    page_size: int = MAX_PAGE_SIZE  # clamped to 1-40
+    mastodon_version: str = "4.2.0"
+    reply_visibility: str = ""
+    mention_author: bool = True
+
+    def check(self) -> None:
+        super().check()
+        check_choice("Mastodon source mode", self.mode, MODES)
+
+
+class MastodonPlatform(base.Platform[MastodonOptions], platform="mastodon"):
     """Mastodon: search or hashtag listening, threads, replies, follows, notifications."""
 
-    name: ClassVar[str] = "mastodon"
-    label: ClassVar[str] = "Mastodon"
-
-    def __init__(
-        self,
-        *,
-        credentials: Mapping[str, str] | None = None,
-        options: Mapping[str, Any] | None = None,
-    ) -> None:
-        super().__init__(credentials=credentials, options=options)
-        self._client: Mastodon | None = None
-        self._last_response: requests.Response | None = None
-        self._own_id: str | None = None
-        self._limits: Limits | None = None
+    _client: Mastodon | None = None
+    _last_response: requests.Response | None = None  # kept for rate-limit headers and raw JSON
+    _own_id: str | None = None
+    _limits: Limits | None = None
 
     # --- plumbing -------------------------------------------------------------------------
 
     @property
     def base_url(self) -> str:
-        url = str(self.options.get("api_base_url") or "").strip().rstrip("/")
+        url = self.opts.api_base_url
         parsed = urlparse(url)
         if parsed.scheme not in ("http", "https") or not parsed.netloc:
             raise PermanentError(f"Mastodon api_base_url {url!r} is not an http(s) URL")
@@ -153,12 +150,12 @@ class MastodonPlatform(Platform):
                 access_token=self.credentials.get("access_token") or None,
                 api_base_url=self.base_url,
                 ratelimit_method="throw",
-                request_timeout=self.option_timeout(DEFAULT_TIMEOUT),
+                request_timeout=self.opts.timeout,
                 session=session,
                 # A stated version stops Mastodon.py from probing /api/v1/instance
                 # before search calls (an extra request, and a hidden failure point).
                 version_check_mode="created",
-                mastodon_version=str(self.options.get("mastodon_version") or "4.2.0"),
+                mastodon_version=self.opts.mastodon_version,
             )
         return self._client
 
@@ -167,40 +164,31 @@ class MastodonPlatform(Platform):
         self._last_response = None
         try:
             return fn(*args, **kwargs)
-        except MastodonRatelimitError as exc:
-            response = self._last_response
-            headers: Mapping[str, str] = response.headers if response is not None else {}
-            raise TransientError(
-                f"Mastodon rate limit hit: {exc}",
-                retry_after=text.retry_after_from_headers(headers),
-            ) from None
         except MastodonNetworkError as exc:
-            raise TransientError(f"Mastodon unreachable: {exc}") from None
-        except MastodonServerError as exc:
-            raise TransientError(f"Mastodon server error: {self._describe(exc)}") from None
-        except MastodonAPIError as exc:
-            status = exc.args[1] if len(exc.args) > 1 and isinstance(exc.args[1], int) else None
-            if status in (408, 425):
-                raise TransientError(f"Mastodon: {self._describe(exc)}") from None
-            raise PermanentError(f"Mastodon refused: {self._describe(exc)}") from None
+            raise network_error("Mastodon", exc) from None
+        except (MastodonAPIError, MastodonRatelimitError) as exc:
+            # Mastodon.py's args are (message, status, reason, the error body's "error").
+            args = list(exc.args)
+            status = args[1] if len(args) > 1 and isinstance(args[1], int) else None
+            if isinstance(exc, MastodonRatelimitError):
+                status = 429
+            elif status is None:
+                status = 500 if isinstance(exc, MastodonServerError) else 400
+            response = self._last_response
+            raise error_for_status(
+                status,
+                what="Mastodon",
+                said=str(args[3]) if len(args) > 3 and args[3] else "",
+                reason=str(args[2]) if len(args) > 2 and args[2] else "",
+                headers=response.headers if response is not None else None,
+            ) from None
         except (MastodonIllegalArgumentError, MastodonVersionError) as exc:
             raise PermanentError(f"Mastodon: {exc}") from None
         except MastodonError as exc:
             raise TransientError(f"Mastodon: {exc}") from None
 
-    @staticmethod
-    def _describe(exc: MastodonAPIError) -> str:
-        # Mastodon.py's args are (message, status, reason, platform's error text).
-        args = list(exc.args)
-        status = args[1] if len(args) > 1 else ""
-        reason = args[2] if len(args) > 2 else ""
-        said = args[3] if len(args) > 3 and args[3] else ""
-        return " ".join(str(p) for p in (status, reason, f"- {said}" if said else "") if p)
-
-    def _rate_limit(self) -> RateLimit | None:
-        if self._last_response is None:
-            return None
-        return text.rate_limit_from_headers(self._last_response.headers)
+    def _rate_limit(self) -> base.RateLimit | None:
+        return rate_limit_of(self._last_response)
 
     def _raw_json(self) -> Any:
         try:
@@ -216,7 +204,7 @@ class MastodonPlatform(Platform):
 
     # --- mapping --------------------------------------------------------------------------
 
-    def person(self, account: Mapping[str, Any]) -> PersonData:
+    def person(self, account: Mapping[str, Any]) -> base.PersonData:
         """Map a Mastodon Account to PersonData; the handle always carries the domain."""
         acct = str(account["acct"])
         profile_url = str(account.get("url") or "")
@@ -224,7 +212,7 @@ class MastodonPlatform(Platform):
             # Local accounts come without a domain; the profile URL has the right one.
             host = urlparse(profile_url).hostname or urlparse(self.base_url).hostname or ""
             acct = f"{acct}@{host}" if host else acct
-        return PersonData(
+        return base.PersonData(
             external_id=str(account["id"]),
             handle=acct,
             display_name=str(account.get("display_name") or ""),
@@ -263,20 +251,6 @@ class MastodonPlatform(Platform):
 
     # --- listening ------------------------------------------------------------------------
 
-    def _mode(self, query: SearchQuery) -> str:
-        mode = str(query.options.get("mode") or self.options.get("mode") or "search")
-        if mode not in MODES:
-            raise PermanentError(f"Mastodon source mode {mode!r} is not one of {MODES}")
-        return mode
-
-    def _page_size(self, query: SearchQuery) -> int:
-        raw = query.options.get("page_size") or self.options.get("page_size") or MAX_PAGE_SIZE
-        try:
-            size = int(raw)
-        except (TypeError, ValueError):
-            raise PermanentError(f"Mastodon page_size {raw!r} is not a number") from None
-        return max(1, min(MAX_PAGE_SIZE, size))
-
     @staticmethod
     def _terms(query: SearchQuery, mode: str) -> list[str]:
         terms = [str(t).strip() for t in query.terms if str(t).strip()]
@@ -292,15 +266,9 @@ class MastodonPlatform(Platform):
 
     @staticmethod
     def _load_cursor(cursor: str) -> dict[str, dict[str, str]]:
-        if not cursor:
-            return {}
-        try:
-            data = json.loads(cursor)
-        except ValueError:
-            raise PermanentError(f"unreadable Mastodon cursor {cursor[:80]!r}") from None
-        if not isinstance(data, dict) or not isinstance(data.get("terms"), dict):
-            raise PermanentError(f"unreadable Mastodon cursor {cursor[:80]!r}")
-        return {str(k): dict(v) for k, v in data["terms"].items() if isinstance(v, dict)}
+        state = load_cursor(cursor, "Mastodon", lambda s: isinstance(s.get("terms"), dict))
+        terms = state.get("terms") or {}
+        return {str(k): dict(v) for k, v in terms.items() if isinstance(v, dict)}
 
     def search(self, query: SearchQuery, cursor: str) -> Page:
         """Statuses for each term newer than the cursor, oldest first; one request per term.
@@ -314,14 +282,15 @@ class MastodonPlatform(Platform):
         first poll of a term takes only the newest page: a new source starts
         from now.
         """
-        mode = self._mode(query)
+        opts: MastodonOptions = self.query_options(query)
+        mode = opts.mode
         terms = self._terms(query, mode)
-        size = self._page_size(query)
+        size = max(1, min(MAX_PAGE_SIZE, opts.page_size))
         states = self._load_cursor(cursor)
         seen: dict[str, PostData] = {}
         skipped = 0
         has_more = False
-        rate_limit: RateLimit | None = None
+        rate_limit: base.RateLimit | None = None
         new_states: dict[str, dict[str, str]] = {}
         client = self.client()
         for term in terms:
@@ -371,7 +340,7 @@ class MastodonPlatform(Platform):
         ordered = sorted(seen.values(), key=lambda p: (p.posted_at, _id_key(p.external_id)))
         return Page(
             posts=ordered,
-            cursor=json.dumps({"terms": new_states}, sort_keys=True),
+            cursor=dump_cursor({"terms": new_states}),
             has_more=has_more,
             skipped=skipped,
             rate_limit=rate_limit,
@@ -410,11 +379,11 @@ class MastodonPlatform(Platform):
             log.warning("mastodon: thread %s had %d malformed statuses", external_id, bad_a + bad_d)
         return [*ancestors, self.post(status), *descendants]
 
-    def reply(self, *, in_reply_to: str, text: str, idempotency_key: str) -> Sent:
+    def reply(self, *, in_reply_to: str, text: str, idempotency_key: str) -> base.Sent:
         """Reply publicly, mentioning the author so they are notified; Idempotency-Key set."""
         client = self.client()
         body = text
-        if self.options.get("mention_author", True):
+        if self.opts.mention_author:
             parent = self._call(lambda: client.status(in_reply_to))
             # Mastodon notifies only mentioned accounts: a reply without the
             # author's @handle would never reach the person.
@@ -426,14 +395,14 @@ class MastodonPlatform(Platform):
                 body,
                 in_reply_to_id=in_reply_to,
                 idempotency_key=idempotency_key,
-                visibility=self.options.get("reply_visibility") or None,
+                visibility=self.opts.reply_visibility or None,
             )
         )
-        return Sent(external_id=str(status["id"]), url=str(status.get("url") or ""))
+        return base.Sent(external_id=str(status["id"]), url=str(status.get("url") or ""))
 
     def find_reply(
         self, *, in_reply_to: str, idempotency_key: str, exclude: Collection[str] = ()
-    ) -> Sent | None:
+    ) -> base.Sent | None:
         """Our reply to ``in_reply_to``, from the thread or our own recent statuses."""
         # Idempotency keys last about an hour and are stored only once the status
         # exists, so they cannot answer "did the crashed send post?": look instead.
@@ -450,7 +419,9 @@ class MastodonPlatform(Platform):
         return found
 
     @staticmethod
-    def _ours(statuses: list[Any], own: str, parent: str, exclude: Collection[str]) -> Sent | None:
+    def _ours(
+        statuses: list[Any], own: str, parent: str, exclude: Collection[str]
+    ) -> base.Sent | None:
         for status in statuses:
             try:
                 if (
@@ -458,20 +429,22 @@ class MastodonPlatform(Platform):
                     and str(status["in_reply_to_id"]) == parent
                     and str(status["id"]) not in exclude
                 ):
-                    return Sent(external_id=str(status["id"]), url=str(status.get("url") or ""))
+                    return base.Sent(
+                        external_id=str(status["id"]), url=str(status.get("url") or "")
+                    )
             except (KeyError, TypeError):
                 continue
         return None
 
-    def follow(self, person_external_id: str) -> Sent:
+    def follow(self, person_external_id: str) -> base.Sent:
         """Follow an account (a locked account turns it into a follow request)."""
         client = self.client()
         self._call(lambda: client.account_follow(person_external_id))
-        return Sent(external_id=str(person_external_id))
+        return base.Sent(external_id=str(person_external_id))
 
     # --- notifications --------------------------------------------------------------------
 
-    def notifications(self, cursor: str) -> NotificationPage:
+    def notifications(self, cursor: str) -> base.NotificationPage:
         """Mentions, replies, direct messages, favourites, boosts and follows after ``cursor``."""
         client = self.client()
         size = MAX_PAGE_SIZE
@@ -485,7 +458,7 @@ class MastodonPlatform(Platform):
         items = list(items or [])
         raw_doc = self._raw_json()
         raws = raw_doc if isinstance(raw_doc, list) else []
-        found: list[Notification] = []
+        found: list[base.Notification] = []
         skipped = 0
         newest = cursor
         for index, item in enumerate(items):
@@ -502,7 +475,7 @@ class MastodonPlatform(Platform):
             if note is not None:
                 found.append(note)
         found.sort(key=lambda n: (n.created_at, _id_key(n.external_id)))
-        return NotificationPage(
+        return base.NotificationPage(
             notifications=found,
             cursor=newest,
             # ``min_id`` pages forward from the cursor, so a full page means more are waiting.
@@ -511,7 +484,7 @@ class MastodonPlatform(Platform):
             rate_limit=self._rate_limit(),
         )
 
-    def _notification(self, item: Mapping[str, Any], raw: Any) -> Notification | None:
+    def _notification(self, item: Mapping[str, Any], raw: Any) -> base.Notification | None:
         kind_name = str(item["type"])
         status = item.get("status")
         post = None
@@ -520,18 +493,18 @@ class MastodonPlatform(Platform):
                 raise ValueError("mention without a status")
             post = self.post(status, raw.get("status") if isinstance(raw, Mapping) else None)
             if status.get("visibility") == "direct":
-                kind = NotificationKind.PRIVATE_MESSAGE
+                kind = base.NotificationKind.PRIVATE_MESSAGE
             elif post.in_reply_to:
-                kind = NotificationKind.REPLY
+                kind = base.NotificationKind.REPLY
             else:
-                kind = NotificationKind.MENTION
+                kind = base.NotificationKind.MENTION
             subject = post.in_reply_to
         elif kind_name in _NOTIFICATION_KINDS:
             kind = _NOTIFICATION_KINDS[kind_name]
-            subject = str(status["id"]) if status and kind != NotificationKind.FOLLOW else ""
+            subject = str(status["id"]) if status and kind != base.NotificationKind.FOLLOW else ""
         else:
             return None  # polls, edits, reports: nothing a person did to us
-        return Notification(
+        return base.Notification(
             external_id=str(item["id"]),
             kind=kind,
             person=self.person(item["account"]),
@@ -576,7 +549,7 @@ class MastodonPlatform(Platform):
         me = self._call(lambda: self.client().account_verify_credentials())
         self._own_id = str(me["id"])
         handle = self.person(me).handle
-        expected = str(self.options.get("handle") or "").lstrip("@")
+        expected = self.opts.handle.lstrip("@")
         summary = f"Logged in to {self.base_url} as @{handle} (id {me['id']})"
         if expected and expected.casefold() not in handle.casefold():
             summary += f"; note: the account's handle is not the configured @{expected}"

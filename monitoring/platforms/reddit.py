@@ -18,45 +18,27 @@ and ``seen`` (X's time, the items of that second) recover when X is deleted.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-import json
 import logging
 import re
 import time
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
-import requests
-
-from .base import (
-    Limits,
-    Notification,
-    NotificationKind,
-    NotificationPage,
-    NotSupported,
-    Page,
-    PermanentError,
-    PersonData,
-    Platform,
-    PostData,
-    RateLimit,
-    SearchQuery,
-    Sent,
-    TransientError,
-)
-from .text import (
-    clean_text,
-    html_to_text,
-    rate_limit_from_headers,
-    retry_after_from_headers,
-)
+from . import base
+from .base import Limits, Page, PermanentError, PostData, SearchQuery, TransientError
+from .cursor import dump_cursor, load_cursor
+from .http import HttpPlatform, rate_limit_from_headers
+from .options import AdapterOptions, ApiRoot, OptionsError
+from .terms import matches
+from .text import clean_text, html_to_text
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_BASE_URL = "https://oauth.reddit.com"
-DEFAULT_AUTH_URL = "https://www.reddit.com"
-DEFAULT_WEB_URL = "https://www.reddit.com"
-DEFAULT_TIMEOUT = 10.0
+DEFAULT_BASE_URL = ApiRoot("https://oauth.reddit.com")
+DEFAULT_AUTH_URL = ApiRoot("https://www.reddit.com")
+DEFAULT_WEB_URL = ApiRoot("https://www.reddit.com")
 DEFAULT_PAGE_SIZE = 100  # Reddit's maximum listing size
 REPLY_MAX_LENGTH = 10_000  # characters, Reddit's limit for a comment body
 # Renew the bearer token a minute early so a call never starts with a dying token.
@@ -71,36 +53,53 @@ _SECONDS = {"second": 1, "minute": 60, "hour": 3600}
 
 # Inbox item types (``data.type`` since ~2020; older items only have ``subject``).
 _INBOX_KINDS = {
-    "comment_reply": NotificationKind.REPLY,
-    "post_reply": NotificationKind.REPLY,
-    "username_mention": NotificationKind.MENTION,
-    "comment reply": NotificationKind.REPLY,
-    "post reply": NotificationKind.REPLY,
-    "username mention": NotificationKind.MENTION,
+    "comment_reply": base.NotificationKind.REPLY,
+    "post_reply": base.NotificationKind.REPLY,
+    "username_mention": base.NotificationKind.MENTION,
+    "comment reply": base.NotificationKind.REPLY,
+    "post reply": base.NotificationKind.REPLY,
+    "username mention": base.NotificationKind.MENTION,
 }
 
 
-class RedditPlatform(Platform):
+@dataclasses.dataclass(frozen=True)
+class RedditOptions(AdapterOptions):
+    """Endpoints, listing size, a source's subreddit; login settings the credentials lack."""
+
+    base_url: ApiRoot = DEFAULT_BASE_URL
+    auth_url: ApiRoot = DEFAULT_AUTH_URL
+    web_url: ApiRoot = DEFAULT_WEB_URL
+    page_size: int = DEFAULT_PAGE_SIZE  # clamped to 1-100
+    subreddit: str = ""  # "" or "all" searches everywhere
+    username: str = ""
+    user_agent: str = ""
+    client_id: str = ""
+    client_secret: str = ""
+    password: str = ""
+
+    def check(self) -> None:
+        super().check()
+        name = self.subreddit_name
+        if name and name.lower() != "all" and not _SUBREDDIT.match(name):
+            raise OptionsError(f"{name!r} is not a valid subreddit name")
+
+    @property
+    def listing_size(self) -> int:
+        """Items per listing page, within what Reddit serves."""
+        return max(1, min(self.page_size, 100))
+
+    @property
+    def subreddit_name(self) -> str:
+        """The subreddit without ``r/`` or slashes."""
+        return self.subreddit.removeprefix("/r/").removeprefix("r/").strip("/")
+
+
+class RedditPlatform(HttpPlatform[RedditOptions], platform="reddit"):
     """Reddit: search submissions, read threads, reply, read the inbox; no follow."""
 
-    name = "reddit"
-    label = "Reddit"
-
-    def __init__(
-        self,
-        *,
-        credentials: Mapping[str, str] | None = None,
-        options: Mapping[str, Any] | None = None,
-    ) -> None:
-        super().__init__(credentials=credentials, options=options)
-        self.base_url = str(self.options.get("base_url") or DEFAULT_BASE_URL).rstrip("/")
-        self.auth_url = str(self.options.get("auth_url") or DEFAULT_AUTH_URL).rstrip("/")
-        self.web_url = str(self.options.get("web_url") or DEFAULT_WEB_URL).rstrip("/")
-        self.timeout = self.option_timeout(DEFAULT_TIMEOUT)
-        self.page_size = max(1, min(int(self.options.get("page_size") or DEFAULT_PAGE_SIZE), 100))
-        self.session = requests.Session()
-        self._token = ""
-        self._token_expires = 0.0
+    # The bearer token and when to renew it (monotonic clock), once logged in.
+    _token = ""
+    _token_expires = 0.0
 
     def limits(self) -> Limits:
         """Comments up to 10,000 characters; Reddit has no follow we could use."""
@@ -119,7 +118,7 @@ class RedditPlatform(Platform):
     # --- credentials and HTTP ----------------------------------------------------------
 
     def _setting(self, key: str) -> str:
-        return str(self.credentials.get(key) or self.options.get(key) or "").strip()
+        return str(self.credentials.get(key) or getattr(self.opts, key) or "").strip()
 
     @property
     def username(self) -> str:
@@ -138,22 +137,20 @@ class RedditPlatform(Platform):
         missing = [key for key in wanted if not self._setting(key)]
         if missing:
             raise PermanentError(f"Reddit credentials incomplete: missing {', '.join(missing)}")
-        try:
-            response = self.session.post(
-                f"{self.auth_url}/api/v1/access_token",
-                auth=(self._setting("client_id"), self._setting("client_secret")),
-                data={
-                    "grant_type": "password",
-                    "username": self.username,
-                    "password": self._setting("password"),
-                },
-                headers={"User-Agent": self._user_agent()},
-                timeout=self.timeout,
-                allow_redirects=False,
-            )
-        except requests.RequestException as exc:
-            raise TransientError(f"Reddit login unreachable: {type(exc).__name__}") from exc
-        body = self._check(response, "Reddit login")
+        response = self._request(
+            "POST",
+            f"{self.opts.auth_url}/api/v1/access_token",
+            what="Reddit login",
+            auth=(self._setting("client_id"), self._setting("client_secret")),
+            data={
+                "grant_type": "password",
+                "username": self.username,
+                "password": self._setting("password"),
+            },
+            headers={"User-Agent": self._user_agent()},
+            allow_redirects=False,
+        )
+        body = self._json(response, "Reddit login")
         # A wrong password comes back as 200 {"error": "invalid_grant"}.
         if not isinstance(body, dict) or "error" in body or not body.get("access_token"):
             error = body.get("error") if isinstance(body, dict) else "no token"
@@ -171,52 +168,28 @@ class RedditPlatform(Platform):
         params: Mapping[str, Any] | None = None,
         data: Mapping[str, Any] | None = None,
         what: str = "Reddit",
-    ) -> tuple[Any, RateLimit | None]:
+    ) -> tuple[Any, base.RateLimit | None]:
         """One API request, never retried here; errors mapped to our two kinds."""
         headers = {
             "Authorization": f"bearer {self._access_token()}",
             "User-Agent": self._user_agent(),
         }
         try:
-            response = self.session.request(
+            response = self._request(
                 method,
-                self.base_url + path,
+                self.opts.base_url + path,
+                what=what,
                 params={**(params or {}), "raw_json": 1},
                 data=data,
                 headers=headers,
-                timeout=self.timeout,
                 # A missing subreddit redirects to the subreddit search page.
                 allow_redirects=False,
             )
-        except requests.RequestException as exc:
-            raise TransientError(f"{what}: Reddit unreachable ({type(exc).__name__})") from exc
-        if response.status_code == 401:
-            self._token = ""  # never reuse a token Reddit rejected
-        body = self._check(response, what)
-        return body, rate_limit_from_headers(response.headers)
-
-    def _check(self, response: requests.Response, what: str) -> Any:
-        status = response.status_code
-        if status == 429:
-            raise TransientError(
-                f"{what}: Reddit rate limit ({_message(response)})",
-                retry_after=retry_after_from_headers(response.headers),
-            )
-        if status >= 500:
-            raise TransientError(f"{what}: Reddit answered {status} ({_message(response)})")
-        if 300 <= status < 400:
-            raise PermanentError(f"{what}: not found on Reddit (redirected, {status})")
-        if status in (401, 403):
-            raise PermanentError(f"{what}: Reddit refused access ({status} {_message(response)})")
-        if status == 404:
-            raise PermanentError(f"{what}: not found on Reddit ({_message(response)})")
-        if status >= 400:
-            message = _message(response)
-            raise PermanentError(f"{what}: Reddit refused the request ({status} {message})")
-        try:
-            return response.json()
-        except ValueError as exc:
-            raise TransientError(f"{what}: Reddit answered with something not JSON") from exc
+        except PermanentError as exc:
+            if exc.status == 401:
+                self._token = ""  # never reuse a token Reddit rejected
+            raise
+        return self._json(response, what), rate_limit_from_headers(response.headers)
 
     def check(self) -> str:
         """Log in and read our own account."""
@@ -232,16 +205,14 @@ class RedditPlatform(Platform):
         terms = [t.strip() for t in query.terms if t.strip()]
         if not terms:
             raise PermanentError("Reddit search needs at least one term")
-        subreddit = str(query.options.get("subreddit") or "").strip()
-        subreddit = subreddit.removeprefix("/r/").removeprefix("r/").strip("/")
-        if subreddit and subreddit.lower() != "all" and not _SUBREDDIT.match(subreddit):
-            raise PermanentError(f"{subreddit!r} is not a valid subreddit name")
+        opts: RedditOptions = self.query_options(query)
+        subreddit = opts.subreddit_name
         params: dict[str, Any] = {
             "q": _search_expression(terms, query.exclusions),
             "sort": "new",
             "t": "all",
             "type": "link",
-            "limit": self.page_size,
+            "limit": self.opts.listing_size,
         }
         if subreddit and subreddit.lower() != "all":
             path = f"/r/{subreddit}/search/"
@@ -251,17 +222,8 @@ class RedditPlatform(Platform):
             path = "/search/"
             what = "Reddit search"
         children, new_cursor, has_more, rate_limit = self._new_items(path, params, cursor, what)
-        posts: list[PostData] = []
-        skipped = 0
-        for child in children:
-            try:
-                post = self.post_from_thing(child)
-            except (KeyError, TypeError, ValueError) as exc:
-                logger.warning("reddit: skipped a malformed search item: %s", exc)
-                skipped += 1
-                continue
-            if _matches(post.text, terms, query.exclusions):
-                posts.append(post)
+        posts, skipped = base.parse_each(children, self.post_from_thing, "reddit search", logger)
+        posts = [p for p in posts if matches(p.text, terms, query.exclusions)]
         posts.reverse()  # Reddit lists newest first; we hand them on oldest first
         return Page(
             posts=posts,
@@ -273,7 +235,7 @@ class RedditPlatform(Platform):
 
     def _new_items(
         self, path: str, params: dict[str, Any], cursor: str, what: str
-    ) -> tuple[list[Any], str, bool, RateLimit | None]:
+    ) -> tuple[list[Any], str, bool, base.RateLimit | None]:
         """Listing items newer than ``cursor`` (newest first), the next cursor, has_more."""
         state = _read_cursor(cursor)
         before = state.get("before", "")
@@ -300,7 +262,7 @@ class RedditPlatform(Platform):
                     and (created := _created(child)) is not None
                     and (created > since or (created == since and _name(child) not in seen))
                 ]
-            if len(children) >= self.page_size:
+            if len(children) >= self.opts.listing_size:
                 # A full page, all newer than X: more may lie between; only a log can say so.
                 logger.warning("reddit: %s lost its cursor post; some posts may be missed", what)
         newest = next((c for c in children if _name(c) and _created(c) is not None), None)
@@ -311,18 +273,18 @@ class RedditPlatform(Platform):
         if ts == state.get("ts"):
             at_ts |= set(state.get("seen") or ())
         new_cursor = {"before": _name(newest), "ts": ts, "seen": sorted(at_ts)[:MAX_SEEN]}
-        return children, json.dumps(new_cursor, separators=(",", ":")), has_more, rate_limit
+        return children, dump_cursor(new_cursor), has_more, rate_limit
 
     # --- mapping -----------------------------------------------------------------------
 
-    def person(self, data: Mapping[str, Any]) -> PersonData:
+    def person(self, data: Mapping[str, Any]) -> base.PersonData:
         """The author of a thing; ``author_fullname`` (t2_...) is stable across renames."""
         author = data.get("author")
         if not isinstance(author, str) or not author:
             raise ValueError("thing has no author")
         external_id = str(data.get("author_fullname") or author)
-        profile = "" if author == "[deleted]" else f"{self.web_url}/user/{author}"
-        return PersonData(
+        profile = "" if author == "[deleted]" else f"{self.opts.web_url}/user/{author}"
+        return base.PersonData(
             external_id=external_id, handle=author, display_name=author, profile_url=profile
         )
 
@@ -352,9 +314,9 @@ class RedditPlatform(Platform):
             permalink = str(data["context"])
         if not permalink and kind == "t1" and data.get("link_id"):
             permalink = f"/comments/{str(data['link_id'])[3:]}/_/{data.get('id', '')}"
-        url = self.web_url + permalink if permalink.startswith("/") else permalink
+        url = self.opts.web_url + permalink if permalink.startswith("/") else permalink
         if kind == "t4":
-            url = f"{self.web_url}/message/messages/{data.get('id', '')}"
+            url = f"{self.opts.web_url}/message/messages/{data.get('id', '')}"
         parent = data.get("parent_id") if kind != "t3" else ""
         return PostData(
             external_id=name,
@@ -411,7 +373,7 @@ class RedditPlatform(Platform):
 
     # --- reply -------------------------------------------------------------------------
 
-    def reply(self, *, in_reply_to: str, text: str, idempotency_key: str) -> Sent:
+    def reply(self, *, in_reply_to: str, text: str, idempotency_key: str) -> base.Sent:
         """Comment on a submission (t3_) or comment (t1_). Reddit has no idempotency key."""
         if not _FULLNAME.match(in_reply_to) or in_reply_to[:3] not in ("t1_", "t3_"):
             raise PermanentError(f"cannot reply to {in_reply_to!r}: not a post or comment id")
@@ -438,11 +400,11 @@ class RedditPlatform(Platform):
             post = self.post_from_thing(things[0])
         except (KeyError, TypeError, ValueError) as exc:
             raise TransientError(f"Reddit reply: unreadable answer ({exc})") from exc
-        return Sent(external_id=post.external_id, url=post.url)
+        return base.Sent(external_id=post.external_id, url=post.url)
 
     def find_reply(
         self, *, in_reply_to: str, idempotency_key: str, exclude: Collection[str] = ()
-    ) -> Sent | None:
+    ) -> base.Sent | None:
         """Our comment whose parent is ``in_reply_to`` among our latest 100 comments."""
         if not self.username:
             raise PermanentError("Reddit credentials incomplete: missing username")
@@ -462,24 +424,24 @@ class RedditPlatform(Platform):
                     continue
                 if post.external_id in exclude:
                     continue
-                return Sent(external_id=post.external_id, url=post.url)
+                return base.Sent(external_id=post.external_id, url=post.url)
         return None
 
-    def follow(self, person_external_id: str) -> Sent:
+    def follow(self, person_external_id: str) -> base.Sent:
         """Not offered: see ``limits().notes``."""
-        raise NotSupported(
+        raise base.NotSupported(
             "Reddit has no follow: its 'friends' list is private and the person is never told"
         )
 
     # --- notifications -----------------------------------------------------------------
 
-    def notifications(self, cursor: str) -> NotificationPage:
+    def notifications(self, cursor: str) -> base.NotificationPage:
         """Inbox items newer than ``cursor``, oldest first: replies, mentions, messages."""
-        params: dict[str, Any] = {"limit": self.page_size}
+        params: dict[str, Any] = {"limit": self.opts.listing_size}
         children, new_cursor, has_more, rate_limit = self._new_items(
             "/message/inbox/", params, cursor, "Reddit inbox"
         )
-        found: list[Notification] = []
+        found: list[base.Notification] = []
         skipped = 0
         for child in children:
             try:
@@ -488,7 +450,7 @@ class RedditPlatform(Platform):
                 logger.warning("reddit: skipped an inbox item: %s", exc)
                 skipped += 1
         found.reverse()
-        return NotificationPage(
+        return base.NotificationPage(
             notifications=found,
             cursor=new_cursor,
             has_more=has_more,
@@ -496,12 +458,12 @@ class RedditPlatform(Platform):
             rate_limit=rate_limit,
         )
 
-    def notification_from_thing(self, thing: Mapping[str, Any]) -> Notification:
+    def notification_from_thing(self, thing: Mapping[str, Any]) -> base.Notification:
         """Map one inbox item; ValueError for a kind we do not know."""
         post = self.post_from_thing(thing, context_url=True)
         data = thing["data"]
         if thing["kind"] == "t4":
-            kind = NotificationKind.PRIVATE_MESSAGE
+            kind = base.NotificationKind.PRIVATE_MESSAGE
             subject = str(data.get("parent_id") or "")  # our message it answers, if any
         else:
             label = str(data.get("type") or "").lower()
@@ -511,8 +473,10 @@ class RedditPlatform(Platform):
                 raise ValueError(f"unknown inbox item type {data.get('type')!r}")
             kind = _INBOX_KINDS[label]
             # A reply is about our comment or post (its parent); a mention is about no post of ours.
-            subject = str(data.get("parent_id") or "") if kind == NotificationKind.REPLY else ""
-        return Notification(
+            subject = (
+                str(data.get("parent_id") or "") if kind == base.NotificationKind.REPLY else ""
+            )
+        return base.Notification(
             external_id=post.external_id,
             kind=kind,
             person=post.author,
@@ -524,16 +488,6 @@ class RedditPlatform(Platform):
 
 
 # --- helpers --------------------------------------------------------------------------
-
-
-def _message(response: requests.Response) -> str:
-    try:
-        body = response.json()
-    except ValueError:
-        return response.reason or ""
-    if isinstance(body, dict):
-        return str(body.get("message") or body.get("reason") or body.get("error") or "")
-    return response.reason or ""
 
 
 def _listing(body: Any, what: str) -> tuple[list[Any], Mapping[str, Any]]:
@@ -570,20 +524,21 @@ def _created(child: Any) -> float | None:
 
 def _read_cursor(cursor: str) -> dict[str, Any]:
     """``{"before": newest fullname, "ts": its created_utc, "seen": fullnames of that second}``."""
-    if not cursor:
+    state = load_cursor(cursor, "Reddit", _valid_cursor)
+    if not state:
         return {}
-    try:
-        state = json.loads(cursor)
-        before = state["before"]
-        ts = state.get("ts")
-        seen = [str(name) for name in state.get("seen") or []]
-    except (ValueError, TypeError, KeyError, AttributeError) as exc:
-        raise PermanentError(f"unreadable Reddit cursor {cursor[:80]!r}") from exc
-    if not isinstance(before, str) or not _FULLNAME.match(before):
-        raise PermanentError(f"unreadable Reddit cursor {cursor[:80]!r}")
-    if ts is not None and (isinstance(ts, bool) or not isinstance(ts, int | float)):
-        raise PermanentError(f"unreadable Reddit cursor {cursor[:80]!r}")
-    return {"before": before, "ts": ts, "seen": seen}
+    seen = [str(name) for name in state.get("seen") or []]
+    return {"before": state["before"], "ts": state.get("ts"), "seen": seen}
+
+
+def _valid_cursor(state: dict[str, Any]) -> bool:
+    before, ts = state["before"], state.get("ts")
+    return (
+        isinstance(state.get("seen") or [], list)
+        and isinstance(before, str)
+        and bool(_FULLNAME.match(before))
+        and (ts is None or (not isinstance(ts, bool) and isinstance(ts, int | float)))
+    )
 
 
 def _quote(term: str) -> str:
@@ -600,21 +555,6 @@ def _search_expression(terms: Sequence[str], exclusions: Sequence[str]) -> str:
         if word.strip():
             expression += f" NOT {_quote(word)}"
     return expression
-
-
-def _matches(text: str, terms: Sequence[str], exclusions: Sequence[str]) -> bool:
-    """Any term as a whole word or phrase and no exclusion, case-insensitive.
-
-    Reddit's search stems words and also matches the subreddit and domain; this
-    keeps only posts that really say the term.
-    """
-    if any(_word(x).search(text) for x in exclusions if x.strip()):
-        return False
-    return any(_word(t).search(text) for t in terms if t.strip())
-
-
-def _word(term: str) -> re.Pattern[str]:
-    return re.compile(r"(?<!\w)" + re.escape(term.strip()) + r"(?!\w)", re.IGNORECASE)
 
 
 def _reply_error(errors: list[Any]) -> Exception:

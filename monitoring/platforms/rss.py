@@ -16,32 +16,26 @@ import calendar
 import dataclasses
 import datetime as dt
 import hashlib
-import json
 import logging
 import re
 import time
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, ClassVar
 from urllib.parse import urlparse
 
 import feedparser
 import requests
 
-from .base import (
-    Limits,
-    Page,
-    PermanentError,
-    PersonData,
-    Platform,
-    PostData,
-    SearchQuery,
-    TransientError,
-)
-from .text import clean_text, html_to_text, rate_limit_from_headers, retry_after_from_headers
+from . import base
+from .base import Limits, Page, PermanentError, PostData, SearchQuery, TransientError
+from .cursor import dump_cursor, load_cursor
+from .http import HttpPlatform, network_error, rate_limit_from_headers
+from .options import NO_URL, AdapterOptions, OptionsError, Url
+from .terms import matches
+from .text import clean_text, html_to_text
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_TIMEOUT = 10.0
 MAX_FEED_BYTES = 10 * 1024 * 1024
 # Undated entry ids remembered; feeds roll over long before this many.
 MAX_UNDATED_IDS = 1000
@@ -51,30 +45,29 @@ FUTURE_SLACK = dt.timedelta(days=1)
 USER_AGENT = "nojackal feed reader (+https://github.com/nojackal)"
 
 
-class RssPlatform(Platform):
+@dataclasses.dataclass(frozen=True)
+class RssOptions(AdapterOptions):
+    """``feed_url`` (required, http or https) and the ``user_agent`` to fetch it with."""
+
+    required: ClassVar[tuple[str, ...]] = ("feed_url",)
+
+    feed_url: Url = NO_URL
+    user_agent: str = USER_AGENT
+
+    def url(self) -> str:
+        """The feed's URL; PermanentError when the source has none."""
+        if not self.feed_url:
+            raise OptionsError("an RSS/Atom source needs a feed_url")
+        return self.feed_url
+
+
+class RssPlatform(HttpPlatform[RssOptions], platform="rss"):
     """Any RSS or Atom feed URL, filtered by the source's terms."""
-
-    name = "rss"
-    label = "RSS/Atom feed"
-
-    def __init__(
-        self,
-        *,
-        credentials: Mapping[str, str] | None = None,
-        options: Mapping[str, Any] | None = None,
-    ) -> None:
-        super().__init__(credentials=credentials, options=options)
-        self.timeout = self.option_timeout(DEFAULT_TIMEOUT)
-        self.session = requests.Session()
 
     def limits(self) -> Limits:
         """Read-only: feeds can be read, nothing more."""
-        return Limits(
-            reply_max_length=0,
+        return Limits.read_only(
             can_thread=False,
-            can_reply=False,
-            can_follow=False,
-            can_read_notifications=False,
             notes=(
                 "A feed is read-only: no threads, replies, follows or notifications. "
                 "Any reply happens on the site the entry links to, by hand."
@@ -83,7 +76,7 @@ class RssPlatform(Platform):
 
     def check(self) -> str:
         """Fetch the source's feed and say what it holds."""
-        url = _feed_url(self.options)
+        url = self.opts.url()
         response, body = self._fetch(url, {}, "")
         parsed = _parse(response, body, url)
         title = clean_text(parsed.feed.get("title", "")) or url
@@ -91,7 +84,8 @@ class RssPlatform(Platform):
 
     def search(self, query: SearchQuery, cursor: str) -> Page:
         """Entries matching the terms that are new since ``cursor``, oldest first."""
-        url = _feed_url({**self.options, **query.options})
+        opts: RssOptions = self.query_options(query)
+        url = opts.url()
         state = _read_cursor(cursor)
         response, body = self._fetch(url, state, cursor)
         rate_limit = rate_limit_from_headers(response.headers)
@@ -131,7 +125,7 @@ class RssPlatform(Platform):
                 elif ts == newest:
                     newest_ids.add(post.external_id)
                 order = float(ts)
-            if _matches(post.raw.get("_nojackal_filter_text", ""), query.terms, query.exclusions):
+            if matches(post.raw.get("_nojackal_filter_text", ""), query.terms, query.exclusions):
                 fresh.append((order, index, _public(post)))
         # Oldest first; undated entries keep the feed's own order (newest first, usually).
         fresh.sort(key=lambda item: (item[0], -item[1]))
@@ -146,7 +140,7 @@ class RssPlatform(Platform):
         }
         return Page(
             posts=[post for _, _, post in fresh],
-            cursor=json.dumps(new_state, separators=(",", ":"), sort_keys=True),
+            cursor=dump_cursor(new_state),
             skipped=skipped,
             rate_limit=rate_limit,
         )
@@ -156,49 +150,34 @@ class RssPlatform(Platform):
     ) -> tuple[requests.Response, bytes]:
         """GET the feed once (conditionally when we have validators); no retries here."""
         headers = {
-            "User-Agent": str(self.options.get("user_agent") or USER_AGENT),
+            "User-Agent": self.opts.user_agent,
             "Accept": "application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.5",
         }
         if state.get("etag"):
             headers["If-None-Match"] = str(state["etag"])
         if state.get("modified"):
             headers["If-Modified-Since"] = str(state["modified"])
+        what = f"feed {url}"
+        response = self._request("GET", url, what=what, accept=(304,), headers=headers, stream=True)
+        if response.status_code == 304 and not cursor:
+            raise TransientError(f"{what} answered 304 to an unconditional request")
+        body = bytearray()
         try:
-            response = self.session.get(url, headers=headers, timeout=self.timeout, stream=True)
-            body = bytearray()
             for chunk in response.iter_content(64 * 1024):
                 body += chunk
                 if len(body) > MAX_FEED_BYTES:
                     response.close()
-                    raise PermanentError(f"feed {url} is larger than {MAX_FEED_BYTES} bytes")
+                    raise PermanentError(f"{what} is larger than {MAX_FEED_BYTES} bytes")
         except requests.RequestException as exc:
-            raise TransientError(f"feed {url} unreachable ({type(exc).__name__})") from exc
-        status = response.status_code
-        if status == 429:
-            raise TransientError(
-                f"feed {url} asks us to slow down (429)",
-                retry_after=retry_after_from_headers(response.headers),
-            )
-        if status >= 500:
-            raise TransientError(f"feed {url} answered {status} {response.reason or ''}".strip())
-        if status >= 400:
-            raise PermanentError(f"feed {url} answered {status} {response.reason or ''}".strip())
-        if status == 304 and not cursor:
-            raise TransientError(f"feed {url} answered 304 to an unconditional request")
+            raise network_error(what, exc) from exc
         return response, bytes(body)
+
+    def error_message(self, response: requests.Response) -> str:
+        """Nothing: an error page can be any size and any markup; its status says enough."""
+        return ""
 
 
 # --- parsing and mapping -------------------------------------------------------------
-
-
-def _feed_url(options: Mapping[str, Any]) -> str:
-    url = str(options.get("feed_url") or "").strip()
-    if not url:
-        raise PermanentError("an RSS/Atom source needs a feed_url")
-    parts = urlparse(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise PermanentError(f"feed_url {url!r} is not an http(s) URL")
-    return url
 
 
 def _parse(response: requests.Response, body: bytes, url: str) -> feedparser.FeedParserDict:
@@ -220,14 +199,14 @@ def _parse(response: requests.Response, body: bytes, url: str) -> feedparser.Fee
     return parsed
 
 
-def _feed_person(feed: Mapping[str, Any], url: str) -> PersonData:
+def _feed_person(feed: Mapping[str, Any], url: str) -> base.PersonData:
     # An entry without an author is the publication speaking.
     link = str(feed.get("link") or url)
     title = clean_text(str(feed.get("title") or "")) or urlparse(link).netloc or url
-    return PersonData(external_id=link, handle=title, display_name=title, profile_url=link)
+    return base.PersonData(external_id=link, handle=title, display_name=title, profile_url=link)
 
 
-def _entry_person(entry: Mapping[str, Any], fallback: PersonData) -> PersonData:
+def _entry_person(entry: Mapping[str, Any], fallback: base.PersonData) -> base.PersonData:
     detail = entry.get("author_detail") or {}
     name = clean_text(str(detail.get("name") or entry.get("author") or ""))
     if not name:
@@ -235,7 +214,9 @@ def _entry_person(entry: Mapping[str, Any], fallback: PersonData) -> PersonData:
     href = str(detail.get("href") or "")
     # Several people share a name across sites; scope a bare name to the publication.
     external_id = href or f"{fallback.external_id}#{name}"
-    return PersonData(external_id=external_id, handle=name, display_name=name, profile_url=href)
+    return base.PersonData(
+        external_id=external_id, handle=name, display_name=name, profile_url=href
+    )
 
 
 def _entry_id(entry: Mapping[str, Any], feed_url: str) -> str:
@@ -265,7 +246,11 @@ def _entry_time(entry: Mapping[str, Any], now: dt.datetime) -> dt.datetime | Non
 
 
 def _post_from_entry(
-    entry: Mapping[str, Any], feed_url: str, feed_person: PersonData, lang: str, now: dt.datetime
+    entry: Mapping[str, Any],
+    feed_url: str,
+    feed_person: base.PersonData,
+    lang: str,
+    now: dt.datetime,
 ) -> PostData:
     external_id = _entry_id(entry, feed_url)
     title = html_to_text(str(entry.get("title") or ""))
@@ -307,26 +292,5 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
-def _matches(text: str, terms: Sequence[str], exclusions: Sequence[str]) -> bool:
-    """Any term as a whole word or phrase and no exclusion; no terms means every entry."""
-    if any(_word(x).search(text) for x in exclusions if x.strip()):
-        return False
-    wanted = [t for t in terms if t.strip()]
-    return not wanted or any(_word(t).search(text) for t in wanted)
-
-
-def _word(term: str) -> re.Pattern[str]:
-    return re.compile(r"(?<!\w)" + re.escape(term.strip()) + r"(?!\w)", re.IGNORECASE)
-
-
 def _read_cursor(cursor: str) -> dict[str, Any]:
-    if not cursor:
-        return {}
-    try:
-        state = json.loads(cursor)
-    except ValueError as exc:
-        raise PermanentError(f"unreadable feed cursor {cursor[:80]!r}") from exc
-    ts = state.get("ts") if isinstance(state, dict) else None
-    if not isinstance(state, dict) or (ts is not None and not isinstance(ts, int)):
-        raise PermanentError(f"unreadable feed cursor {cursor[:80]!r}")
-    return state
+    return load_cursor(cursor, "feed", lambda s: s.get("ts") is None or type(s.get("ts")) is int)

@@ -1,24 +1,20 @@
-"""Text and header normalisation shared by the platform adapters.
+"""Text normalisation shared by the platform adapters.
 
 Pure functions, no network and no Django: turning a platform's HTML into plain
-text (safely: nothing is ever rendered or executed), measuring a reply the way
-each platform counts it, and reading rate-limit and ``Retry-After`` headers.
+text (safely: nothing is ever rendered or executed) and measuring a reply the
+way each platform counts it (``text_length``, ``grapheme_count``: the one
+implementation of X's weighted length). Rate-limit headers live in ``http``.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import email.utils
 import html
-import math
 import re
 import unicodedata
-from collections.abc import Mapping
 from html.parser import HTMLParser
+from typing import Any
 
 import regex
-
-from .base import RateLimit
 
 # Elements whose content is never text a person wrote (or is active content).
 _DROP_CONTENT = frozenset(
@@ -173,6 +169,30 @@ _X_LIGHT_RANGES = ((0, 4351), (8192, 8205), (8208, 8223), (8242, 8247))
 _EMOJI = regex.compile(r"\p{Extended_Pictographic}|\p{Regional_Indicator}")
 
 
+def with_facet_links(record_text: str, facets: Any) -> str:
+    """Replace shortened link text with the link's full URL (facets index UTF-8 bytes)."""
+    if not facets:
+        return record_text
+    data = record_text.encode("utf-8")
+    spans: list[tuple[int, int, str]] = []
+    for facet in facets:
+        index = facet.get("index") or {}
+        start, end = index.get("byteStart"), index.get("byteEnd")
+        if not isinstance(start, int) or not isinstance(end, int) or not 0 <= start < end:
+            continue
+        for feature in facet.get("features") or []:
+            if str(feature.get("$type", "")).endswith("#link") and feature.get("uri"):
+                spans.append((start, end, str(feature["uri"])))
+    for start, end, uri in sorted(spans, reverse=True):
+        shown = data[start:end].decode("utf-8", "replace")
+        if uri.rstrip("/").endswith(shown.rstrip("/.…")) or shown == uri:
+            continue
+        if not uri.startswith(("http://", "https://")):
+            continue
+        data = data[:start] + uri.encode("utf-8") + data[end:]
+    return data.decode("utf-8", "replace")
+
+
 def grapheme_count(text: str) -> int:
     """Number of user-perceived characters (extended grapheme clusters)."""
     return len(regex.findall(r"\X", text))
@@ -208,110 +228,3 @@ def text_length(text: str, unit: str = "characters", *, url_length: int | None =
     else:
         raise ValueError(f"unknown length unit {unit!r}")
     return size + urls * (url_length or 0)
-
-
-# --- rate limits and Retry-After -------------------------------------------------------
-
-# Anything numeric at least this big is a Unix timestamp (X, Bluesky), smaller is seconds
-# from now (Reddit, the IETF RateLimit draft).
-_EPOCH_THRESHOLD = 1_000_000_000
-_HEADER_FAMILIES = ("x-ratelimit-", "x-rate-limit-", "ratelimit-")
-
-
-def _utc(now: dt.datetime | None) -> dt.datetime:
-    if now is None:
-        return dt.datetime.now(dt.UTC)
-    return now if now.tzinfo else now.replace(tzinfo=dt.UTC)
-
-
-def parse_reset(value: str | None, now: dt.datetime | None = None) -> dt.datetime | None:
-    """When a limit resets (seconds, Unix time, HTTP date or ISO 8601); None if unreadable."""
-    if value is None:
-        return None
-    value = str(value).strip()
-    if not value or len(value) > 64:
-        return None
-    now = _utc(now)
-    try:
-        number = float(value)
-    except ValueError:
-        number = None
-    if number is not None:
-        if not math.isfinite(number) or number < 0:
-            return None
-        try:
-            if number >= _EPOCH_THRESHOLD:
-                return dt.datetime.fromtimestamp(number, dt.UTC)
-            return now + dt.timedelta(seconds=number)
-        except (OverflowError, ValueError, OSError):
-            return None
-    try:
-        parsed = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        parsed = None
-    if parsed is None:
-        try:
-            parsed = dt.datetime.fromisoformat(value)
-        except ValueError:
-            return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
-
-
-def parse_retry_after(value: str | None, now: dt.datetime | None = None) -> float | None:
-    """Seconds to wait from ``now`` per a ``Retry-After`` (or reset) value; None if unreadable."""
-    now = _utc(now)
-    when = parse_reset(value, now)
-    if when is None:
-        return None
-    return max(0.0, (when - now).total_seconds())
-
-
-def _lower(headers: Mapping[str, str] | None) -> dict[str, str]:
-    if not headers:
-        return {}
-    return {str(k).lower(): str(v) for k, v in headers.items()}
-
-
-def _int(value: str | None) -> int | None:
-    if value is None:
-        return None
-    try:
-        number = float(value.strip())  # Reddit sends "598.0"
-    except ValueError:
-        return None
-    if not math.isfinite(number) or number < 0:
-        return None
-    return int(number)
-
-
-def rate_limit_from_headers(
-    headers: Mapping[str, str] | None, now: dt.datetime | None = None
-) -> RateLimit | None:
-    """Read X-RateLimit-*, x-rate-limit-* (X) or RateLimit-* (Bluesky) headers; None when absent."""
-    lowered = _lower(headers)
-    for prefix in _HEADER_FAMILIES:
-        limit = _int(lowered.get(prefix + "limit"))
-        remaining = _int(lowered.get(prefix + "remaining"))
-        reset_at = parse_reset(lowered.get(prefix + "reset"), now)
-        if limit is None and remaining is None and reset_at is None:
-            continue
-        used = _int(lowered.get(prefix + "used"))
-        if limit is None and used is not None and remaining is not None:
-            limit = used + remaining  # Reddit sends used + remaining, not the limit
-        return RateLimit(limit=limit, remaining=remaining, reset_at=reset_at)
-    return None
-
-
-def retry_after_from_headers(
-    headers: Mapping[str, str] | None, now: dt.datetime | None = None
-) -> float | None:
-    """Seconds to wait after a 429: ``Retry-After`` first, else the rate-limit reset."""
-    now = _utc(now)
-    lowered = _lower(headers)
-    seconds = parse_retry_after(lowered.get("retry-after"), now)
-    if seconds is not None:
-        return seconds
-    limit = rate_limit_from_headers(lowered, now)
-    if limit is not None and limit.reset_at is not None:
-        return max(0.0, (limit.reset_at - now).total_seconds())
-    return None

@@ -17,32 +17,21 @@ is skipped instead of failing the page.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-import json
 import logging
 from collections.abc import Callable, Collection, Mapping
-from typing import Any, ClassVar, TypeVar
+from typing import Any, TypeVar
 
 import requests
 import tweepy
 from requests.adapters import HTTPAdapter
 
-from . import text
-from .base import (
-    Limits,
-    Notification,
-    NotificationKind,
-    NotificationPage,
-    Page,
-    PermanentError,
-    PersonData,
-    Platform,
-    PostData,
-    RateLimit,
-    SearchQuery,
-    Sent,
-    TransientError,
-)
+from . import base, text
+from .base import Limits, Page, PermanentError, PostData, SearchQuery
+from .cursor import dump_cursor, load_cursor
+from .http import error_for_status, network_error, rate_limit_of
+from .options import NO_API_ROOT, AdapterOptions, ApiRoot, check_choice
 
 log = logging.getLogger(__name__)
 # tweepy logs every request's headers, the bearer token included, at DEBUG: keep its
@@ -52,7 +41,7 @@ logging.getLogger("tweepy.client").setLevel(logging.INFO)
 T = TypeVar("T")
 
 X_HOSTS = ("https://api.twitter.com", "https://api.x.com")
-DEFAULT_TIMEOUT = 10.0
+REPLY_ACCESS = ("mentioned_or_quoted", "unrestricted")
 REPLY_MAX_WEIGHT = 280
 URL_WEIGHT = 23
 MAX_QUERY_LENGTH = 512  # recent search on self-serve plans
@@ -111,22 +100,42 @@ def _referenced(tweet: Mapping[str, Any], kind: str) -> list[str]:
     ]
 
 
-class XPlatform(Platform):
+@dataclasses.dataclass(frozen=True)
+class XOptions(AdapterOptions):
+    """The options listed in the module docstring, typed."""
+
+    handle: str = ""
+    user_id: str = ""
+    api_base_url: ApiRoot = NO_API_ROOT  # "" for X's own host
+    page_size: int = 100  # clamped to 10-100, what X accepts
+    reply_access: str = "mentioned_or_quoted"
+
+    def check(self) -> None:
+        super().check()
+        check_choice("X reply_access", self.reply_access, REPLY_ACCESS)
+
+    @property
+    def unrestricted(self) -> bool:
+        """The plan lets us reply to any post."""
+        return self.reply_access == "unrestricted"
+
+    @property
+    def bare_handle(self) -> str:
+        """Our handle without the ``@``."""
+        return self.handle.lstrip("@")
+
+
+class XPlatform(base.Platform[XOptions], platform="x"):
     """X API v2: recent search, conversations, permitted replies, follows, mentions."""
 
-    name: ClassVar[str] = "x"
-    label: ClassVar[str] = "X"
+    _client: tweepy.Client | None = None
+    _last_response: requests.Response | None = None  # kept for its rate-limit headers
+    _looked_up_id: str | None = None  # our user id, once asked
 
-    def __init__(
-        self,
-        *,
-        credentials: Mapping[str, str] | None = None,
-        options: Mapping[str, Any] | None = None,
-    ) -> None:
-        super().__init__(credentials=credentials, options=options)
-        self._client: tweepy.Client | None = None
-        self._last_response: requests.Response | None = None
-        self._user_id: str | None = str(self.options.get("user_id") or "") or None
+    @property
+    def _user_id(self) -> str | None:
+        """Our user id: configured, or asked once."""
+        return self.opts.user_id or self._looked_up_id
 
     # --- plumbing -------------------------------------------------------------------------
 
@@ -143,9 +152,7 @@ class XPlatform(Platform):
         if self._client is None:
             if not self.credentials.get("bearer_token") and not self._user_auth:
                 raise PermanentError("X account has no bearer token or OAuth 1.0a user tokens")
-            base_url = str(self.options.get("api_base_url") or "").rstrip("/") or None
-            if base_url and not base_url.startswith(("http://", "https://")):
-                raise PermanentError(f"X api_base_url {base_url!r} is not an http(s) URL")
+            base_url = self.opts.api_base_url or None
             client = tweepy.Client(
                 bearer_token=self.credentials.get("bearer_token") or None,
                 consumer_key=self.credentials.get("consumer_key") or None,
@@ -155,7 +162,7 @@ class XPlatform(Platform):
                 return_type=dict,
                 wait_on_rate_limit=False,  # the poller waits, with jitter, not a worker thread
             )
-            adapter = _TimeoutAdapter(self.option_timeout(DEFAULT_TIMEOUT), base_url)
+            adapter = _TimeoutAdapter(self.opts.timeout, base_url)
             client.session.mount("https://", adapter)
             client.session.mount("http://", adapter)
             client.session.hooks["response"].append(self._remember)
@@ -167,50 +174,36 @@ class XPlatform(Platform):
         self._last_response = None
         try:
             return fn(*args, **kwargs)
-        except tweepy.TooManyRequests as exc:
-            wait = text.retry_after_from_headers(exc.response.headers)
-            raise TransientError(f"X rate limit hit: {self._said(exc)}", retry_after=wait) from None
-        except tweepy.TwitterServerError as exc:
-            raise TransientError(f"X server error: {self._said(exc)}") from None
-        except (tweepy.Unauthorized, tweepy.Forbidden, tweepy.BadRequest, tweepy.NotFound) as exc:
-            raise PermanentError(f"X refused: {self._said(exc)}") from None
         except tweepy.HTTPException as exc:
-            status = getattr(exc.response, "status_code", 0)
-            if status in (408, 425):
-                raise TransientError(f"X: {self._said(exc)}") from None
-            raise PermanentError(f"X refused: {self._said(exc)}") from None
+            raise error_for_status(
+                getattr(exc.response, "status_code", 0) or 400,
+                what="X",
+                said="; ".join(str(m) for m in exc.api_messages),
+                reason=str(getattr(exc.response, "reason", "") or ""),
+                headers=getattr(exc.response, "headers", None),
+            ) from None
         except requests.RequestException as exc:
-            raise TransientError(f"X unreachable: {type(exc).__name__}") from None
+            raise network_error("X", exc) from None
         except (tweepy.TweepyException, TypeError) as exc:
             # tweepy raises TypeError when a call needs credentials we do not have.
             raise PermanentError(f"X: {exc}") from None
 
-    @staticmethod
-    def _said(exc: tweepy.HTTPException) -> str:
-        status = getattr(exc.response, "status_code", "")
-        messages = "; ".join(str(m) for m in exc.api_messages) or getattr(
-            exc.response, "reason", ""
-        )
-        return f"{status} {messages}".strip()
-
-    def _rate_limit(self) -> RateLimit | None:
-        if self._last_response is None:
-            return None
-        return text.rate_limit_from_headers(self._last_response.headers)
+    def _rate_limit(self) -> base.RateLimit | None:
+        return rate_limit_of(self._last_response)
 
     def _own_id(self) -> str:
         if self._user_id is None:
             me = self._call(self.client().get_me, user_auth=self._user_auth)
-            self._user_id = str(me["data"]["id"])
-        return self._user_id
+            self._looked_up_id = str(me["data"]["id"])
+        return str(self._user_id)
 
     # --- mapping --------------------------------------------------------------------------
 
     @staticmethod
-    def person(user: Mapping[str, Any]) -> PersonData:
+    def person(user: Mapping[str, Any]) -> base.PersonData:
         """Map an X user object to PersonData."""
         built = tweepy.User(dict(user))
-        return PersonData(
+        return base.PersonData(
             external_id=str(built.id),
             handle=str(built.username),
             display_name=str(built.name or ""),
@@ -224,7 +217,7 @@ class XPlatform(Platform):
         if not author_id:
             raise ValueError("tweet has no author_id")
         user = users.get(author_id)
-        author = self.person(user) if user else PersonData(external_id=author_id, handle="")
+        author = self.person(user) if user else base.PersonData(external_id=author_id, handle="")
         handle = author.handle or "i"
         replied = _referenced(tweet, "replied_to")
         return PostData(
@@ -259,12 +252,9 @@ class XPlatform(Platform):
 
     # --- listening ------------------------------------------------------------------------
 
-    def _page_size(self, options: Mapping[str, Any]) -> int:
-        raw = options.get("page_size") or self.options.get("page_size") or 100
-        try:
-            return max(10, min(100, int(raw)))  # X accepts 10..100
-        except (TypeError, ValueError):
-            raise PermanentError(f"X page_size {raw!r} is not a number") from None
+    @staticmethod
+    def _page_size(opts: XOptions) -> int:
+        return max(10, min(100, opts.page_size))  # X accepts 10..100
 
     @staticmethod
     def build_query(query: SearchQuery) -> str:
@@ -285,17 +275,9 @@ class XPlatform(Platform):
 
     @staticmethod
     def _load_state(cursor: str) -> dict[str, str]:
-        if not cursor:
-            return {}
         if cursor.isdigit():
-            return {"since_id": cursor}
-        try:
-            state = json.loads(cursor)
-        except ValueError:
-            raise PermanentError(f"unreadable X cursor {cursor[:80]!r}") from None
-        if not isinstance(state, dict):
-            raise PermanentError(f"unreadable X cursor {cursor[:80]!r}")
-        return {str(k): str(v) for k, v in state.items() if v}
+            return {"since_id": cursor}  # the plain since_id older versions stored
+        return {str(k): str(v) for k, v in load_cursor(cursor, "X").items() if v}
 
     @staticmethod
     def _next_state(state: Mapping[str, str], ids: list[str], next_token: str | None) -> dict:
@@ -312,7 +294,7 @@ class XPlatform(Platform):
     def search(self, query: SearchQuery, cursor: str) -> Page:
         """Recent search newer than the cursor, oldest first; a cut-short page is walked down."""
         q = self.build_query(query)
-        size = self._page_size(query.options)
+        size = self._page_size(self.query_options(query))
         state = self._load_state(cursor)
         client = self.client()
         doc = self._call(
@@ -336,7 +318,7 @@ class XPlatform(Platform):
         posts.sort(key=lambda p: (p.posted_at, _id_key(p.external_id)))
         return Page(
             posts=posts,
-            cursor=json.dumps(new_state, sort_keys=True),
+            cursor=dump_cursor(new_state),
             has_more="next_token" in new_state,
             skipped=skipped,
             rate_limit=self._rate_limit(),
@@ -377,9 +359,9 @@ class XPlatform(Platform):
 
     def reply_allowed(self, post: PostData) -> tuple[bool, str]:
         """Whether X lets us reply to ``post``, and why; checked before the case is drafted."""
-        if self.options.get("reply_access") == "unrestricted":
+        if self.opts.unrestricted:
             return True, "this plan allows replies to any post"
-        handle = str(self.options.get("handle") or "").lstrip("@")
+        handle = self.opts.bare_handle
         mentioned = {
             str(m.get("username", "")).casefold()
             for m in ((post.raw.get("entities") or {}).get("mentions") or [])
@@ -413,9 +395,9 @@ class XPlatform(Platform):
             "this post does neither, so reply by hand on X or not at all"
         )
 
-    def reply(self, *, in_reply_to: str, text: str, idempotency_key: str) -> Sent:
+    def reply(self, *, in_reply_to: str, text: str, idempotency_key: str) -> base.Sent:
         """Reply if X allows it; X has no idempotency key, so ``find_reply`` reconciles."""
-        if self.options.get("reply_access") != "unrestricted":
+        if not self.opts.unrestricted:
             allowed, why = self.reply_allowed(self._get_post(in_reply_to))
             if not allowed:
                 raise PermanentError(why)
@@ -426,15 +408,15 @@ class XPlatform(Platform):
             user_auth=self._user_auth,
         )
         tweet_id = str(doc["data"]["id"])
-        return Sent(external_id=tweet_id, url=self._url(tweet_id))
+        return base.Sent(external_id=tweet_id, url=self._url(tweet_id))
 
     def _url(self, tweet_id: str) -> str:
-        handle = str(self.options.get("handle") or "").lstrip("@") or "i"
+        handle = self.opts.bare_handle or "i"
         return f"https://x.com/{handle}/status/{tweet_id}"
 
     def find_reply(
         self, *, in_reply_to: str, idempotency_key: str, exclude: Collection[str] = ()
-    ) -> Sent | None:
+    ) -> base.Sent | None:
         """Our reply to ``in_reply_to`` among our latest posts (no search index lag)."""
         doc = self._call(
             self.client().get_users_tweets,
@@ -449,19 +431,19 @@ class XPlatform(Platform):
                 and in_reply_to in _referenced(tweet, "replied_to")
                 and str(tweet.get("id")) not in exclude
             ):
-                return Sent(external_id=str(tweet["id"]), url=self._url(str(tweet["id"])))
+                return base.Sent(external_id=str(tweet["id"]), url=self._url(str(tweet["id"])))
         return None
 
-    def follow(self, person_external_id: str) -> Sent:
+    def follow(self, person_external_id: str) -> base.Sent:
         """Follow a user by id (a protected account turns it into a pending request)."""
         if not str(person_external_id).isdigit():
             raise PermanentError(f"X follows need a numeric user id, not {person_external_id!r}")
         self._call(self.client().follow_user, person_external_id, user_auth=self._user_auth)
-        return Sent(external_id=str(person_external_id), url="")
+        return base.Sent(external_id=str(person_external_id), url="")
 
     # --- notifications --------------------------------------------------------------------
 
-    def notifications(self, cursor: str) -> NotificationPage:
+    def notifications(self, cursor: str) -> base.NotificationPage:
         """Mentions (and replies, which mention us) newer than ``cursor``, oldest first."""
         state = self._load_state(cursor)
         doc = self._call(
@@ -469,7 +451,7 @@ class XPlatform(Platform):
             self._own_id(),
             since_id=state.get("since_id"),
             pagination_token=state.get("next_token"),
-            max_results=self._page_size(self.options),
+            max_results=self._page_size(self.opts),
             tweet_fields=TWEET_FIELDS,
             expansions=EXPANSIONS,
             user_fields=USER_FIELDS,
@@ -478,9 +460,11 @@ class XPlatform(Platform):
         posts, ids, skipped = self._page_items(doc)
         new_state = self._next_state(state, ids, (doc.get("meta") or {}).get("next_token"))
         notes = [
-            Notification(
+            base.Notification(
                 external_id=post.external_id,
-                kind=NotificationKind.REPLY if post.in_reply_to else NotificationKind.MENTION,
+                kind=base.NotificationKind.REPLY
+                if post.in_reply_to
+                else base.NotificationKind.MENTION,
                 person=post.author,
                 created_at=post.posted_at,
                 subject_id=post.in_reply_to,
@@ -490,9 +474,9 @@ class XPlatform(Platform):
             for post in posts
         ]
         notes.sort(key=lambda n: (n.created_at, _id_key(n.external_id)))
-        return NotificationPage(
+        return base.NotificationPage(
             notifications=notes,
-            cursor=json.dumps(new_state, sort_keys=True),
+            cursor=dump_cursor(new_state),
             has_more="next_token" in new_state,
             skipped=skipped,
             rate_limit=self._rate_limit(),
@@ -521,9 +505,9 @@ class XPlatform(Platform):
         if self._user_auth or not self.credentials.get("bearer_token"):
             me = self._call(client.get_me, user_auth=self._user_auth)
             data = me["data"]
-            self._user_id = str(data["id"])
+            self._looked_up_id = str(data["id"])
             return f"Authenticated as @{data['username']} (id {data['id']})"
-        handle = str(self.options.get("handle") or "").lstrip("@")
+        handle = self.opts.bare_handle
         if not handle:
             raise PermanentError("set the account's handle to test an app-only bearer token")
         found = self._call(client.get_user, username=handle, user_auth=False)

@@ -8,9 +8,9 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+from monitoring import sandbox_server as sandbox_module
 from monitoring.models import SandboxNotification, SandboxPost
 from monitoring.platforms import NotificationKind, PermanentError, SearchQuery, get_platform
-from monitoring.platforms import sandbox as sandbox_module
 from tests.factories import SandboxPersonaFactory, SandboxPostFactory
 
 pytestmark = pytest.mark.django_db

@@ -14,8 +14,8 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from monitoring import sandbox_server as sandbox
 from monitoring.models import Brand, Source
-from monitoring.platforms import sandbox
 from outreach.demo import seed_demo
 
 

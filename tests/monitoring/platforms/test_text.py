@@ -1,17 +1,11 @@
-"""Shared text and header normalisation: HTML to text, lengths, rate limits, Retry-After."""
+"""Shared text normalisation: HTML to text, lengths."""
 
 from __future__ import annotations
-
-import datetime as dt
 
 import pytest
 
 from monitoring.platforms import text
-from monitoring.platforms.base import RateLimit
 from tests.monitoring.platforms import recorded
-
-NOW = dt.datetime(2026, 8, 1, 13, 0, tzinfo=dt.UTC)
-
 
 # --- html_to_text ------------------------------------------------------------------------
 
@@ -120,100 +114,3 @@ def test_mastodon_counts_each_url_as_reserved_length() -> None:
 def test_unknown_length_unit_is_refused() -> None:
     with pytest.raises(ValueError):
         text.text_length("x", "bytes")
-
-
-# --- Retry-After and rate limits -----------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("value", "seconds"),
-    [
-        ("120", 120.0),
-        (" 7 ", 7.0),
-        ("0", 0.0),
-        ("Sat, 01 Aug 2026 13:01:00 GMT", 60.0),
-        ("2026-08-01T13:00:30Z", 30.0),
-        ("2026-08-01T12:00:00Z", 0.0),  # already past: no wait, never negative
-        (str(int(NOW.timestamp()) + 90), 90.0),  # a Unix timestamp (X, Bluesky resets)
-    ],
-)
-def test_retry_after_values_are_read(value: str, seconds: float) -> None:
-    assert text.parse_retry_after(value, NOW) == pytest.approx(seconds)
-
-
-@pytest.mark.parametrize("value", [None, "", "soon", "-5", "nan", "inf", "1e400", "9" * 100])
-def test_unreadable_retry_after_is_none(value: str | None) -> None:
-    assert text.parse_retry_after(value, NOW) is None
-
-
-def test_naive_now_is_taken_as_utc() -> None:
-    assert text.parse_retry_after("2026-08-01T13:00:10Z", NOW.replace(tzinfo=None)) == 10.0
-
-
-def test_recorded_mastodon_headers_give_iso_reset() -> None:
-    limit = text.rate_limit_from_headers(recorded.headers("mastodon", "status_post"), NOW)
-    assert limit == RateLimit(
-        limit=300,
-        remaining=235,
-        reset_at=dt.datetime(2026, 8, 1, 15, 0, 0, 754511, tzinfo=dt.UTC),
-    )
-
-
-def test_recorded_x_headers_give_epoch_reset() -> None:
-    limit = text.rate_limit_from_headers(recorded.headers("x", "search_recent"), NOW)
-    assert limit is not None
-    assert (limit.limit, limit.remaining) == (450, 448)
-    assert limit.reset_at == dt.datetime.fromtimestamp(1665183229, dt.UTC)
-
-
-def test_recorded_bluesky_headers_are_read() -> None:
-    limit = text.rate_limit_from_headers(recorded.headers("bluesky", "search_posts"), NOW)
-    assert limit is not None
-    assert (limit.limit, limit.remaining) == (3000, 2983)
-    assert limit.reset_at == dt.datetime.fromtimestamp(1747676784, dt.UTC)
-
-
-def test_recorded_reddit_headers_give_limit_from_used_plus_remaining() -> None:
-    limit = text.rate_limit_from_headers(recorded.headers("reddit", "subscribe"), NOW)
-    assert limit == RateLimit(limit=600, remaining=263, reset_at=NOW + dt.timedelta(seconds=87))
-
-
-def test_header_names_are_case_insensitive() -> None:
-    limit = text.rate_limit_from_headers({"X-RateLimit-Remaining": "5"}, NOW)
-    assert limit == RateLimit(remaining=5)
-
-
-@pytest.mark.parametrize("headers", [None, {}, {"content-type": "application/json"}])
-def test_no_rate_limit_headers_is_none(headers: dict[str, str] | None) -> None:
-    assert text.rate_limit_from_headers(headers, NOW) is None
-
-
-def test_garbage_rate_limit_values_are_ignored() -> None:
-    limit = text.rate_limit_from_headers(
-        {
-            "x-ratelimit-limit": "lots",
-            "x-ratelimit-remaining": "-1",
-            "x-ratelimit-reset": "x",
-        },
-        NOW,
-    )
-    assert limit is None
-
-
-def test_retry_after_header_wins_over_reset() -> None:
-    headers = {"Retry-After": "30", "X-RateLimit-Reset": "2026-08-01T14:00:00Z"}
-    assert text.retry_after_from_headers(headers, NOW) == 30.0
-
-
-def test_429_without_retry_after_waits_until_reset() -> None:
-    # given Mastodon's documented 429 headers (rack-attack): no Retry-After, a reset time
-    headers = {
-        "X-RateLimit-Limit": "300",
-        "X-RateLimit-Remaining": "0",
-        "X-RateLimit-Reset": "2026-08-01T13:05:00.000Z",
-    }
-    assert text.retry_after_from_headers(headers, NOW) == 300.0
-
-
-def test_no_hint_means_no_retry_after() -> None:
-    assert text.retry_after_from_headers({}, NOW) is None
