@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from outreach import queries, workflow
 from outreach.models import PRE_REPLY_STAGES, Case, CaseEvent, PlaybookKind
+from outreach.workflow import events
 
 log = logging.getLogger(__name__)
 
@@ -111,11 +112,9 @@ def alert_due_own_brand(*, now: dt.datetime | None = None) -> int:
                     continue
                 if CaseEvent.objects.filter(case_id=case_id, action=ALERT_ACTION).exists():
                     continue
-                CaseEvent.objects.create(
-                    case_id=case_id,
+                events.happened(
+                    case,
                     action=ALERT_ACTION,
-                    origin=case.stage,
-                    target=case.stage,
                     note=f"team alerted: due at {case.due_at:%Y-%m-%d %H:%M} UTC",
                 )
                 # Inside the transaction: if the alert cannot go out, the marker rolls

@@ -18,13 +18,13 @@ errors and rules so that callers write ``from outreach import workflow`` and
 
 from outreach.workflow.amend import amend_target, approve_amend_request, save_amend_request
 from outreach.workflow.approval import approve_reply, reject_draft
-from outreach.workflow.buttons import BUTTONS, MoveOption, available_moves
 from outreach.workflow.checks import (
     ENGAGING_KINDS,
     REFUSING_KINDS,
     dnc_entry,
     research_problems,
 )
+from outreach.workflow.context import platform_limits, reply_context, tone_findings
 from outreach.workflow.conversation import (
     mark_no_response,
     mark_reply_sent,
@@ -32,13 +32,7 @@ from outreach.workflow.conversation import (
     request_follow,
     resolve,
 )
-from outreach.workflow.drafting import (
-    reply_context,
-    save_draft,
-    save_research,
-    submit_draft,
-    tone_findings,
-)
+from outreach.workflow.drafting import save_draft, save_research, submit_draft
 from outreach.workflow.endings import dismiss, expire, mark_failed, opt_out
 from outreach.workflow.lexicon import looks_like_opt_out
 from outreach.workflow.opening import assign, claim, open_case
@@ -70,13 +64,12 @@ from outreach.workflow.rules import (
     WorkflowError,
 )
 from outreach.workflow.sending import check_sendable
-from outreach.workflow.table import ALLOWED, _move
+from outreach.workflow.table import ALLOWED, MOVES, Move, _move
 
 __all__ = [
     "ALLOWED",
     "APPROVE_PERMISSION",
     "AUDIT",
-    "BUTTONS",
     "ENGAGING_KINDS",
     "FAIRNESS",
     "FOLLOW_AFTER_ENGAGEMENT",
@@ -86,6 +79,7 @@ __all__ = [
     "MAX_NOTE_CHARS",
     "MIN_SUMMARY_CHARS",
     "MIN_SUMMARY_WORDS",
+    "MOVES",
     "NO_PILE_ON",
     "ONE_CONVERSATION",
     "ONE_PLAYBOOK",
@@ -97,7 +91,7 @@ __all__ = [
     "RESEARCH_FIRST",
     "RULES",
     "TONE_GUARD",
-    "MoveOption",
+    "Move",
     "Rule",
     "RuleViolation",
     "TransitionNotAllowed",
@@ -108,7 +102,6 @@ __all__ = [
     "approve_amend_request",
     "approve_reply",
     "assign",
-    "available_moves",
     "check_sendable",
     "claim",
     "create_playbook",
@@ -122,6 +115,7 @@ __all__ = [
     "mark_reply_sent",
     "open_case",
     "opt_out",
+    "platform_limits",
     "record_engagement",
     "reject_draft",
     "reply_context",

@@ -13,24 +13,17 @@ from outreach.models import (
     ReplyDraft,
     text_hash,
 )
+from outreach.workflow import events
 from outreach.workflow.approval import _queue_approved
-from outreach.workflow.checks import (
-    _amend_draft,
-    _check_amend_allowed,
-    _check_approver,
-    _check_dnc,
-    _check_four_eyes,
-    _check_tone,
-)
-from outreach.workflow.drafting import _clean_text, _draft_for_edit, _new_text, tone_findings
+from outreach.workflow.checks import AMEND_ALLOWED, Attempt, sent_reply
+from outreach.workflow.context import tone_findings
+from outreach.workflow.drafting import _clean_text, _draft_for_edit, _new_text
 from outreach.workflow.rules import (
-    HUMAN_APPROVAL,
-    RuleViolation,
     TransitionNotAllowed,
     User,
     WorkflowError,
 )
-from outreach.workflow.table import _case, _event
+from outreach.workflow.table import MOVES, _case
 
 
 def amend_target(case: Case) -> str:
@@ -58,12 +51,15 @@ def save_amend_request(case: Case | int, *, actor: User, text: str) -> ReplyDraf
     """
     case = _case(case)
     text = _clean_text(text, "request")
-    _check_amend_allowed(case)
+    attempt = Attempt(case, actor, amend=True)
+    for check in AMEND_ALLOWED:
+        if (refused := check(attempt)) is not None:
+            raise refused
     findings = tone_findings(case, text, first_reply=False)
     with transaction.atomic():
         draft, created = _draft_for_edit(case, text, actor, findings, first_reply=False)
         if created:
-            _event(case, action="save_amend_request", actor=actor)
+            events.happened(case, action="save_amend_request", actor=actor)
             return draft
         changed = draft.text != text
         if (
@@ -88,7 +84,7 @@ def save_amend_request(case: Case | int, *, actor: User, text: str) -> ReplyDraf
             if cancelled:
                 note = "request edited after approval; the queued one is cancelled"
         draft.save()
-        _event(case, action="save_amend_request", actor=actor, note=note)
+        events.happened(case, action="save_amend_request", actor=actor, note=note)
     return draft
 
 
@@ -100,19 +96,11 @@ def approve_amend_request(case: Case | int, *, actor: User, text_hash_seen: str)
     when it is sent.
     """
     case = _case(case)
-    reply = _check_amend_allowed(case)
-    _check_approver(actor)
-    draft = _amend_draft(case)
-    if draft is None or not draft.text.strip():
-        raise WorkflowError("there is no request to amend yet")
-    if text_hash_seen != text_hash(draft.text):
-        raise RuleViolation(
-            HUMAN_APPROVAL, "the request changed since you read it; reload and read it again"
-        )
-    _check_four_eyes(case, draft, actor)
-    findings = tone_findings(case, draft.text, first_reply=False)
-    _check_tone(findings)
-    _check_dnc(case)
+    attempt = MOVES["approve_amend_request"].require(
+        case, actor, fresh_tone=True, text_hash_seen=text_hash_seen
+    )
+    draft, findings, reply = attempt.draft, attempt.findings, sent_reply(case)
+    assert draft is not None and findings is not None and reply is not None  # the checks ran
     now = timezone.now()
     with transaction.atomic():
         account = Account.objects.select_for_update().get(pk=reply.account_id)
@@ -128,7 +116,7 @@ def approve_amend_request(case: Case | int, *, actor: User, text_hash_seen: str)
             kind=OutboundAction.Kind.AMEND_REQUEST,
             in_reply_to=amend_target(case),
         )
-        _event(
+        events.happened(
             case,
             action="approve_amend_request",
             actor=actor,

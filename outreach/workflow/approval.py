@@ -18,19 +18,8 @@ from outreach.models import (
     Stage,
     text_hash,
 )
-from outreach.workflow.caps import _check_caps, _send_slot
-from outreach.workflow.checks import (
-    _check_approver,
-    _check_dnc,
-    _check_four_eyes,
-    _check_fresh,
-    _check_research,
-    _check_tone,
-    _require_draft,
-)
-from outreach.workflow.drafting import tone_findings
+from outreach.workflow import caps
 from outreach.workflow.rules import (
-    HUMAN_APPROVAL,
     MAX_NOTE_CHARS,
     ONE_UNSOLICITED,
     RuleViolation,
@@ -38,7 +27,7 @@ from outreach.workflow.rules import (
     User,
     WorkflowError,
 )
-from outreach.workflow.table import _case, _move
+from outreach.workflow.table import MOVES, _case, _move
 
 
 def approve_reply(case: Case | int, *, actor: User, text_hash_seen: str) -> OutboundAction:
@@ -48,27 +37,20 @@ def approve_reply(case: Case | int, *, actor: User, text_hash_seen: str) -> Outb
     draft changed since, the approval is refused (rule 3).
     """
     case = _case(case)
-    if case.stage != Stage.AWAITING_APPROVAL:
-        raise TransitionNotAllowed(f"cannot approve: case is {case.stage}")
-    _check_approver(actor)
-    draft = _require_draft(case)
-    if text_hash_seen != text_hash(draft.text):
-        raise RuleViolation(
-            HUMAN_APPROVAL, "the draft changed since you read it; reload and read it again"
-        )
-    _check_four_eyes(case, draft, actor)
-    _check_research(case)
-    findings = tone_findings(case, draft.text)
-    _check_tone(findings)
-    _check_fresh(case)
-    _check_dnc(case)
+    attempt = MOVES["approve_reply"].require(
+        case, actor, fresh_tone=True, text_hash_seen=text_hash_seen
+    )
+    draft, findings = attempt.draft, attempt.findings
+    assert draft is not None and findings is not None  # has_draft and tone_clean ran
     now = timezone.now()
     with transaction.atomic():
         # Serialise approvals per brand and per account so that two reviewers cannot
         # both squeeze under a cap (rule 7): counts below are read under these locks.
         Brand.objects.select_for_update().filter(pk=case.brand_id).first()
         account = _pick_account(case.platform)
-        _check_caps(case, account, now)
+        cap = caps.approval(case, account, now)
+        if cap is not None:
+            raise cap.violation()
         _move(
             case,
             to=Stage.APPROVED,
@@ -124,7 +106,7 @@ def _queue_approved(
                 text=draft.text,
                 text_hash=text_hash(draft.text),
                 in_reply_to=in_reply_to,
-                not_before=_send_slot(case, account, now),
+                not_before=caps.send_slot(case, account, now),
             )
     except IntegrityError:
         what = "public reply" if kind == OutboundAction.Kind.REPLY else "request to amend the post"
@@ -134,13 +116,11 @@ def _queue_approved(
 def reject_draft(case: Case | int, *, actor: User, note: str) -> ReplyDraft:
     """Send the draft back to its author with a note (awaiting_approval -> drafting)."""
     case = _case(case)
-    if case.stage != Stage.AWAITING_APPROVAL:
-        raise TransitionNotAllowed(f"cannot reject: case is {case.stage}")
-    _check_approver(actor)
+    draft = MOVES["reject_draft"].require(case, actor).draft
+    assert draft is not None  # has_draft ran
     note = note.strip()
     if not note:
         raise WorkflowError("say why the draft is rejected")
-    draft = _require_draft(case)
     with transaction.atomic():
         _move(case, to=Stage.DRAFTING, actor=actor, action="reject_draft", note=note)
         ReplyDraft.objects.filter(pk=draft.pk).update(

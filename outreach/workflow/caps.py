@@ -1,20 +1,39 @@
-"""Rule 7 (don't pile on): the caps on replies and cases, and the spacing of sends."""
+"""Rule 7 (don't pile on): every cap on cases and replies is counted here.
+
+A reached cap is returned as a ``Cap``: a stable ``code`` (triage filters on
+it, the dispatcher decides on it), the message shown to the team, and ``until``:
+when a time-window cap frees up, so that a send waits rather than being
+refused. A cap with no ``until`` (an incident's replies) refuses for good.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import random
+from dataclasses import dataclass
 from typing import Any
 
+from django.db.models import Min
+
 from monitoring.models import Brand
-from outreach.models import (
-    Account,
-    Case,
-    OutboundAction,
-    Playbook,
-    PlaybookKind,
-)
+from outreach.models import TEXT_KINDS, Account, Case, OutboundAction, Playbook, PlaybookKind
 from outreach.workflow.rules import NO_PILE_ON, RuleViolation
+
+# A send held back by the account's hourly cap on every kind looks again this much later.
+HOURLY_RETRY = dt.timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class Cap:
+    """A cap that is reached: which one, why, and when it frees up (None: never)."""
+
+    code: str
+    message: str
+    until: dt.datetime | None = None
+
+    def violation(self) -> RuleViolation:
+        """The refusal (or, with ``until``, the deferral) that names rule 7."""
+        return RuleViolation(NO_PILE_ON, self.message, reason=self.code, until=self.until)
 
 
 def _live_replies() -> Any:
@@ -23,40 +42,76 @@ def _live_replies() -> Any:
     )
 
 
-def _check_caps(case: Case, account: Account, now: dt.datetime) -> None:
-    """Rule 7, counted under row locks on the brand and the account (see approve_reply)."""
+def _sent_replies() -> Any:
+    return OutboundAction.objects.filter(
+        kind=OutboundAction.Kind.REPLY, state=OutboundAction.State.SENT
+    )
+
+
+def per_hour(playbook_cap: int, account: Account) -> int:
+    """Replies an account may send an hour: the playbook's cap or the account's, the lower."""
+    return min(playbook_cap, account.max_sends_per_hour)
+
+
+def opening(
+    brand: Brand, playbook: Playbook, incident_id: int | None, now: dt.datetime
+) -> Cap | None:
+    """Rule 7 at the door (automatic competitor cases): counted under a lock on the brand
+    row, so two triage workers cannot both open the last allowed case."""
+    Brand.objects.select_for_update().filter(pk=brand.pk).first()
+    opened = Case.objects.filter(
+        brand=brand, kind=PlaybookKind.COMPETITOR, opened_at__gte=now - dt.timedelta(days=1)
+    )
+    if opened.count() >= playbook.max_replies_per_brand_per_day:
+        return Cap(
+            "cap_reached",
+            f"already {playbook.max_replies_per_brand_per_day} cases about {brand} today",
+        )
+    if incident_id and (
+        Case.objects.filter(brand=brand, incident_id=incident_id).count()
+        >= playbook.max_replies_per_incident
+    ):
+        return Cap(
+            "cap_reached",
+            f"already {playbook.max_replies_per_incident} cases in incident #{incident_id}",
+        )
+    return None
+
+
+def approval(case: Case, account: Account, now: dt.datetime) -> Cap | None:
+    """Rule 7 at approval, counted under row locks on the brand and the account
+    (see ``approve_reply``): replies queued or sent, not cancelled or failed."""
     playbook = case.playbook
     per_day = _live_replies().filter(
         case__brand_id=case.brand_id, created_at__gte=now - dt.timedelta(days=1)
     )
     if per_day.count() >= playbook.max_replies_per_brand_per_day:
-        raise RuleViolation(
-            NO_PILE_ON,
+        return Cap(
+            "brand_per_day",
             f"already {playbook.max_replies_per_brand_per_day} replies about {case.brand} "
             "in the last 24 hours",
         )
     if case.incident_id:
         in_incident = _live_replies().filter(case__incident_id=case.incident_id)
         if in_incident.count() >= playbook.max_replies_per_incident:
-            raise RuleViolation(
-                NO_PILE_ON,
+            return Cap(
+                "incident",
                 f"already {playbook.max_replies_per_incident} replies in incident "
                 f"#{case.incident_id}",
             )
-    per_hour = min(playbook.max_replies_per_account_per_hour, account.max_sends_per_hour)
+    cap = per_hour(playbook.max_replies_per_account_per_hour, account)
     last_hour = _live_replies().filter(account=account, created_at__gte=now - dt.timedelta(hours=1))
-    if last_hour.count() >= per_hour:
-        raise RuleViolation(
-            NO_PILE_ON, f"{account} already has {per_hour} replies queued or sent this hour"
+    if last_hour.count() >= cap:
+        return Cap(
+            "account_per_hour", f"{account} already has {cap} replies queued or sent this hour"
         )
+    return None
 
 
-def _send_slot(case: Case, account: Account, now: dt.datetime) -> dt.datetime:
-    """When this reply may go out: spaced from the account's previous one, with jitter."""
-    per_hour = max(
-        1, min(case.playbook.max_replies_per_account_per_hour, account.max_sends_per_hour)
-    )
-    spacing = dt.timedelta(seconds=3600 / per_hour)
+def send_slot(case: Case, account: Account, now: dt.datetime) -> dt.datetime:
+    """When an approved reply may go out: spaced from the account's previous one, with jitter."""
+    cap = max(1, per_hour(case.playbook.max_replies_per_account_per_hour, account))
+    spacing = dt.timedelta(seconds=3600 / cap)
     last = (
         OutboundAction.objects.filter(account=account)
         .exclude(state=OutboundAction.State.CANCELLED)
@@ -69,38 +124,60 @@ def _send_slot(case: Case, account: Account, now: dt.datetime) -> dt.datetime:
     return slot + dt.timedelta(seconds=random.uniform(0, spacing.total_seconds() / 4))
 
 
-def _check_opening_caps(
-    brand: Brand, playbook: Playbook, incident_id: int | None, now: dt.datetime
-) -> None:
-    """Rule 7 at the door: counted under a lock on the brand row, so two triage
-    workers cannot both open the last allowed case."""
-    Brand.objects.select_for_update().filter(pk=brand.pk).first()
-    opened = Case.objects.filter(
-        brand=brand, kind=PlaybookKind.COMPETITOR, opened_at__gte=now - dt.timedelta(days=1)
-    )
-    if opened.count() >= playbook.max_replies_per_brand_per_day:
-        raise RuleViolation(
-            NO_PILE_ON,
-            f"already {playbook.max_replies_per_brand_per_day} cases about {brand} today",
-            reason="cap_reached",
-        )
-    if incident_id and (
-        Case.objects.filter(brand=brand, incident_id=incident_id).count()
-        >= playbook.max_replies_per_incident
-    ):
-        raise RuleViolation(
-            NO_PILE_ON,
-            f"already {playbook.max_replies_per_incident} cases in incident #{incident_id}",
-            reason="cap_reached",
-        )
+def _strictest(case: Case, field: str) -> int:
+    """A cap from the case's playbook version or the active one, whichever is lower: a
+    reviewer who lowers a cap after a backlash wants it to apply to queued replies too."""
+    values = [getattr(case.playbook, field)]
+    active = Playbook.objects.filter(kind=case.kind, is_active=True).values_list(field, flat=True)
+    values.extend(active)
+    return min(values)
 
 
-def _check_hourly(action: OutboundAction, now: dt.datetime) -> None:
-    sent_last_hour = OutboundAction.objects.filter(
-        account_id=action.account_id,
-        state=OutboundAction.State.SENT,
-        sent_at__gte=now - dt.timedelta(hours=1),
-    ).count()
+def sending(action: OutboundAction, case: Case, now: dt.datetime) -> Cap | None:
+    """Rule 7 at the moment of sending ``action`` (texts only: a follow is not capped).
+
+    Counts sends that happened: the account's sends of every kind in the last
+    hour, then for a first reply the incident's replies (refused: the incident
+    will not need fewer), the account's replies this hour and the brand's today
+    (deferred to when the oldest of them leaves the window).
+    """
+    if action.kind not in TEXT_KINDS:
+        return None
     account = Account.objects.get(pk=action.account_id)
+    hour_ago = now - dt.timedelta(hours=1)
+    sent_last_hour = OutboundAction.objects.filter(
+        account_id=account.pk, state=OutboundAction.State.SENT, sent_at__gte=hour_ago
+    ).count()
     if sent_last_hour >= account.max_sends_per_hour:
-        raise RuleViolation(NO_PILE_ON, f"{account} reached its hourly cap")
+        return Cap(
+            "account_sends_per_hour", f"{account} reached its hourly cap", now + HOURLY_RETRY
+        )
+    if action.kind != OutboundAction.Kind.REPLY:
+        return None
+    if case.incident_id:
+        cap = _strictest(case, "max_replies_per_incident")
+        if _sent_replies().filter(case__incident_id=case.incident_id).count() >= cap:
+            return Cap(
+                "incident", f"{cap} replies already went out in incident #{case.incident_id}"
+            )
+    cap = per_hour(_strictest(case, "max_replies_per_account_per_hour"), account)
+    in_hour = _sent_replies().filter(account_id=account.pk, sent_at__gte=hour_ago)
+    if in_hour.count() >= cap:
+        oldest = in_hour.aggregate(t=Min("sent_at"))["t"]
+        return Cap(
+            "account_per_hour",
+            f"{account} sent {cap} replies this hour",
+            oldest + dt.timedelta(hours=1),
+        )
+    per_day = _strictest(case, "max_replies_per_brand_per_day")
+    in_day = _sent_replies().filter(
+        case__brand_id=case.brand_id, sent_at__gte=now - dt.timedelta(days=1)
+    )
+    if in_day.count() >= per_day:
+        oldest = in_day.aggregate(t=Min("sent_at"))["t"]
+        return Cap(
+            "brand_per_day",
+            f"{per_day} replies about {case.brand} today",
+            oldest + dt.timedelta(days=1),
+        )
+    return None

@@ -16,25 +16,18 @@ from outreach.models import (
     OutboundAction,
     Stage,
 )
-from outreach.workflow.checks import (
-    ENGAGING_KINDS,
-    REFUSING_KINDS,
-    _check_dnc,
-    _check_engaged,
-    _check_research,
-)
+from outreach.workflow import events
+from outreach.workflow.checks import ENGAGING_KINDS, REFUSING_KINDS, sent_reply
 from outreach.workflow.endings import opt_out
 from outreach.workflow.lexicon import looks_like_opt_out
 from outreach.workflow.rules import (
-    FOLLOW_AFTER_ENGAGEMENT,
-    HUMAN_APPROVAL,
     MAX_DRAFT_CHARS,
-    RuleViolation,
     TransitionNotAllowed,
     User,
     WorkflowError,
+    now_or,
 )
-from outreach.workflow.table import _case, _event, _move, _now
+from outreach.workflow.table import MOVES, _case, _move
 
 # What a sent text moves the case to: the first reply waits for the person; the
 # own-brand request to amend the post closes the case's last step.
@@ -54,11 +47,8 @@ def mark_reply_sent(action_id: int, *, external_id: str, url: str = "") -> Case:
     if action.kind not in _SENT_STAGE:
         raise WorkflowError("only a reply or a request to amend is recorded as a sent text")
     target, move = _SENT_STAGE[action.kind]
-    draft = action.draft
-    if draft is None or not draft.approval_is_valid or draft.approved_text_hash != action.text_hash:
-        raise RuleViolation(HUMAN_APPROVAL, "the reply's text is not the approved text")
-    if action.kind == OutboundAction.Kind.REPLY:
-        _check_research(case)
+    # Rule 3 and, for the first reply, rule 1 once more; the stage is the compare-and-set's.
+    MOVES[move].require(case, None, action=action)
     now = timezone.now()
     with transaction.atomic():
         claimed = OutboundAction.objects.filter(
@@ -117,33 +107,16 @@ def record_engagement(
 
                 tasks.follow_after_engagement.delay_on_commit(case.pk)
         else:
-            _event(case, action="record_engagement", actor=None, note=kind)
+            events.happened(case, action="record_engagement", actor=None, note=kind)
     return event
 
 
 def request_follow(case: Case | int, *, actor: User | None) -> OutboundAction:
     """Queue a follow of the person, only after they engaged (engaged -> followed)."""
     case = _case(case)
-    if case.stage in (
-        Stage.NEW,
-        Stage.RESEARCHING,
-        Stage.DRAFTING,
-        Stage.AWAITING_APPROVAL,
-        Stage.APPROVED,
-        Stage.AWAITING_ENGAGEMENT,
-    ):
-        raise RuleViolation(FOLLOW_AFTER_ENGAGEMENT, "the person has not engaged with our reply")
-    _check_engaged(case)
-    _check_dnc(case)
-    reply = (
-        OutboundAction.objects.filter(
-            case_id=case.pk, kind=OutboundAction.Kind.REPLY, state=OutboundAction.State.SENT
-        )
-        .select_related("account")
-        .first()
-    )
-    if reply is None:
-        raise RuleViolation(FOLLOW_AFTER_ENGAGEMENT, "no reply of ours was sent on this case")
+    MOVES["request_follow"].require(case, actor)
+    reply = sent_reply(case)
+    assert reply is not None  # the replied check ran
     with transaction.atomic():
         _move(case, to=Stage.FOLLOWED, actor=actor, action="request_follow")
         try:
@@ -173,7 +146,7 @@ def mark_no_response(
         .first()
     )
     window = dt.timedelta(days=case.playbook.engagement_window_days)
-    if sent is None or sent + window > _now(now):
+    if sent is None or sent + window > now_or(now):
         raise TransitionNotAllowed("the engagement window has not passed yet")
     _move(case, to=Stage.NO_RESPONSE, actor=actor, action="mark_no_response")
     return case

@@ -2,33 +2,23 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
-from monitoring.models import Brand, Incident
-from monitoring.platforms import Limits, PlatformError, get_platform
+from monitoring.models import Incident
 from outreach import queries
 from outreach.models import (
-    Account,
     Case,
     OutboundAction,
     ReplyDraft,
     ResearchNote,
     Stage,
 )
-from outreach.tone import ReplyContext, check_reply
-from outreach.workflow.checks import (
-    _check_dnc,
-    _check_fresh,
-    _check_research,
-    _check_tone,
-    _require_draft,
-    research_problems,
-)
+from outreach.workflow import events
+from outreach.workflow.checks import research_problems
+from outreach.workflow.context import tone_findings
 from outreach.workflow.rules import (
     MAX_DRAFT_CHARS,
     MAX_NOTE_CHARS,
@@ -37,58 +27,9 @@ from outreach.workflow.rules import (
     TransitionNotAllowed,
     User,
     WorkflowError,
+    person_id,
 )
-from outreach.workflow.table import _cancel_pending, _case, _event, _move, _person_id
-
-
-def _limits(platform: str) -> Limits:
-    account = Account.objects.filter(platform=platform, enabled=True).order_by("pk").first()
-    try:
-        return get_platform(platform, options=account.options if account else None).limits()
-    except (PlatformError, ImportError) as exc:
-        raise WorkflowError(f"cannot read {platform}'s reply limits: {exc}") from exc
-
-
-def _terms(kind: str) -> list[str]:
-    terms: list[str] = []
-    for brand in Brand.objects.filter(kind=kind):
-        terms.extend(brand.all_terms())
-    return terms
-
-
-def _hashtags(terms: Iterable[str]) -> list[str]:
-    return ["#" + re.sub(r"\W+", "", t) for t in terms if re.sub(r"\W+", "", t)]
-
-
-def reply_context(case: Case, *, first_reply: bool = True) -> ReplyContext:
-    """What the tone guard needs to judge a reply on ``case`` (the first one, or a later one)."""
-    limits = _limits(case.platform)
-    own = _terms(Brand.Kind.OWN)
-    return ReplyContext(
-        playbook=case.kind,
-        own_terms=own,
-        competitor_terms=_terms(Brand.Kind.COMPETITOR),
-        post_text=case.post.text,
-        max_length=limits.reply_max_length if limits.can_reply else 0,
-        length_unit=limits.length_unit,
-        first_reply=first_reply,
-        templates=tuple(str(t) for t in case.playbook.reply_templates or ()),
-        own_hashtags=_hashtags(own),
-    )
-
-
-def tone_findings(case: Case, text: str, *, first_reply: bool = True) -> list[dict[str, Any]]:
-    """The tone guard's findings for ``text`` as a reply on ``case``, as JSON values."""
-    return [
-        {
-            "code": f.code,
-            "blocking": bool(f.blocking),
-            "message": f.message,
-            "start": f.start,
-            "end": f.end,
-        }
-        for f in check_reply(text, reply_context(case, first_reply=first_reply))
-    ]
+from outreach.workflow.table import MOVES, _cancel_pending, _case, _move
 
 
 def save_research(
@@ -129,7 +70,7 @@ def save_research(
                 "scope": scope,
                 "incident_id": incident_id,
                 "chatter_volume": queries.chatter_volume(case.brand_id, incident_id=incident_id),
-                "author_id": _person_id(actor),
+                "author_id": person_id(actor),
             },
         )
         if incident_id and incident_id != case.incident_id:
@@ -144,7 +85,7 @@ def save_research(
                 note=note.summary[:200],
             )
         else:
-            _event(case, action="save_research", actor=actor, note=note.summary[:200])
+            events.happened(case, action="save_research", actor=actor, note=note.summary[:200])
     return note
 
 
@@ -188,7 +129,7 @@ def _draft_for_edit(
         case_id=case.pk,
         is_first_reply=first_reply,
         text=text,
-        author_id=_person_id(actor),
+        author_id=person_id(actor),
         tone_findings=findings,
         editor_ids=[],
     )
@@ -207,7 +148,7 @@ def save_draft(case: Case | int, *, actor: User, text: str) -> ReplyDraft:
     with transaction.atomic():
         draft, created = _draft_for_edit(case, text, actor, findings, first_reply=True)
         if created:
-            _event(case, action="save_draft", actor=actor)
+            events.happened(case, action="save_draft", actor=actor)
             return draft
         changed = draft.text != text
         was_approved = draft.approved_at is not None
@@ -240,21 +181,16 @@ def save_draft(case: Case | int, *, actor: User, text: str) -> ReplyDraft:
             )
         else:
             note = "approval void" if changed and was_approved else ""
-            _event(case, action="save_draft", actor=actor, note=note)
+            events.happened(case, action="save_draft", actor=actor, note=note)
     return draft
 
 
 def submit_draft(case: Case | int, *, actor: User) -> ReplyDraft:
     """Ask for approval (drafting -> awaiting_approval): research done, tone guard clean."""
     case = _case(case)
-    if case.stage != Stage.DRAFTING:
-        raise TransitionNotAllowed(f"cannot submit: case is {case.stage}")
-    _check_research(case)
-    draft = _require_draft(case)
-    findings = tone_findings(case, draft.text)
-    _check_tone(findings)
-    _check_fresh(case)
-    _check_dnc(case)
+    attempt = MOVES["submit_draft"].require(case, actor, fresh_tone=True)
+    draft, findings = attempt.draft, attempt.findings
+    assert draft is not None and findings is not None  # has_draft and tone_clean ran
     with transaction.atomic():
         _move(case, to=Stage.AWAITING_APPROVAL, actor=actor, action="submit_draft")
         ReplyDraft.objects.filter(pk=draft.pk).update(

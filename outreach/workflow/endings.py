@@ -7,21 +7,22 @@ import datetime as dt
 from django.db import transaction
 
 from outreach.models import (
-    PRE_REPLY_STAGES,
     Case,
     DoNotContact,
     OutboundAction,
     Stage,
 )
-from outreach.workflow.checks import _check_fresh, dnc_entry
+from outreach.workflow import checks, events
+from outreach.workflow.checks import Attempt, dnc_entry
 from outreach.workflow.rules import (
     MAX_NOTE_CHARS,
-    RuleViolation,
     TransitionNotAllowed,
     User,
     WorkflowError,
+    actor_id,
+    now_or,
 )
-from outreach.workflow.table import ALLOWED, _actor_id, _cancel_pending, _case, _event, _move
+from outreach.workflow.table import MOVES, _cancel_pending, _case, _move
 
 
 def dismiss(case: Case | int, *, actor: User | None, reason: str) -> Case:
@@ -46,13 +47,9 @@ def dismiss(case: Case | int, *, actor: User | None, reason: str) -> Case:
 def expire(case: Case | int, *, actor: User | None = None, now: dt.datetime | None = None) -> Case:
     """Close a case whose post got too old before our reply went out (rule 8)."""
     case = _case(case)
-    try:
-        _check_fresh(case, now)
-    except RuleViolation:
-        pass
-    else:
+    if checks.fresh(Attempt(case, now=now_or(now))) is None:
         raise TransitionNotAllowed(f"case {case.pk} is still within the freshness limit")
-    if case.stage not in PRE_REPLY_STAGES:
+    if case.stage not in MOVES["expire"].sources:
         raise TransitionNotAllowed(f"cannot expire: case is {case.stage}")
     with transaction.atomic():
         if OutboundAction.objects.filter(
@@ -95,11 +92,11 @@ def opt_out(case: Case | int, *, actor: User | None, reason: str) -> Case:
                 person_external_id=person.external_id,
                 handle=person.handle,
                 reason=f"opted out on case {case.pk}: {reason}"[:MAX_NOTE_CHARS],
-                added_by_id=_actor_id(actor),
+                added_by_id=actor_id(actor),
             )
         _cancel_pending(case, "person opted out")
-        if Stage.OPTED_OUT in ALLOWED[case.stage]:
+        if case.stage in MOVES["opt_out"].sources:
             _move(case, to=Stage.OPTED_OUT, actor=actor, action="opt_out", note=reason)
         else:
-            _event(case, action="opt_out", actor=actor, note=reason)
+            events.happened(case, action="opt_out", actor=actor, note=reason)
     return case

@@ -16,7 +16,7 @@ from outreach.models import (
     Severity,
     Stage,
 )
-from outreach.workflow.caps import _check_opening_caps
+from outreach.workflow import caps, events
 from outreach.workflow.checks import dnc_entry
 from outreach.workflow.rules import (
     FRESHNESS,
@@ -26,8 +26,10 @@ from outreach.workflow.rules import (
     TransitionNotAllowed,
     User,
     WorkflowError,
+    actor_id,
+    now_or,
 )
-from outreach.workflow.table import _actor_id, _case, _event, _move, _now
+from outreach.workflow.table import _case, _move
 
 
 def open_case(
@@ -48,7 +50,7 @@ def open_case(
     so a burst never floods the queue. Own-brand service cases have no cap:
     every customer is answered.
     """
-    now = _now(now)
+    now = now_or(now)
     if kind not in PlaybookKind.values:
         raise WorkflowError(f"unknown case kind {kind!r}")
     if severity not in Severity.values:
@@ -105,7 +107,9 @@ def open_case(
     try:
         with transaction.atomic():
             if automatic and kind == PlaybookKind.COMPETITOR:
-                _check_opening_caps(brand, playbook, incident_id, now)
+                cap = caps.opening(brand, playbook, incident_id, now)
+                if cap is not None:
+                    raise cap.violation()
             case = Case.objects.create(
                 post=post,
                 person=person,
@@ -117,7 +121,7 @@ def open_case(
                 severity=severity,
                 incident_id=incident_id,
             )
-            _event(case, action="open_case", actor=actor, note=f"{playbook}")
+            events.happened(case, action="open_case", actor=actor, note=f"{playbook}")
     except IntegrityError as exc:
         # Two openers raced past the check above; the partial unique index decided.
         if "case_one_open_per_person" in str(exc):
@@ -134,12 +138,14 @@ def assign(case: Case | int, assignee: User | None, *, actor: User | None) -> Ca
     case = _case(case)
     with transaction.atomic():
         changed = Case.objects.filter(pk=case.pk, stage__in=OPEN_STAGES).update(
-            assignee_id=_actor_id(assignee)
+            assignee_id=actor_id(assignee)
         )
         if changed != 1:
             raise TransitionNotAllowed(f"case {case.pk} is closed")
-        _event(case, action="assign", actor=actor, note=f"assigned to {assignee or 'nobody'}")
-    case.assignee_id = _actor_id(assignee)
+        events.happened(
+            case, action="assign", actor=actor, note=f"assigned to {assignee or 'nobody'}"
+        )
+    case.assignee_id = actor_id(assignee)
     return case
 
 
@@ -151,6 +157,6 @@ def claim(case: Case | int, *, actor: User) -> Case:
         to=Stage.RESEARCHING,
         actor=actor,
         action="claim",
-        fields={"assignee_id": _actor_id(actor)},
+        fields={"assignee_id": actor_id(actor)},
     )
     return case

@@ -17,8 +17,8 @@ from outreach.workflow.rules import (
     RuleViolation,
     User,
     WorkflowError,
+    actor_id,
 )
-from outreach.workflow.table import _actor_id
 
 PLAYBOOK_EDITABLE_FIELDS = (
     "name",
@@ -87,7 +87,7 @@ def create_playbook(*, actor: User | None, kind: str, **values: Any) -> Playbook
         kind=kind,
         version=(last.version + 1) if last else 1,
         is_active=True,
-        created_by_id=_actor_id(actor),
+        created_by_id=actor_id(actor),
         change_note="first version" if last is None else "new playbook",
         **values,
     )

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractUser, AnonymousUser
+from django.utils import timezone
 
 User = AbstractUser | AnonymousUser
 
@@ -89,10 +91,34 @@ class RuleViolation(WorkflowError):
     ``reason`` is a short stable code where one rule has several distinct
     refusals (rule 6: do-not-contact, an open case, a cooldown), so triage can
     say exactly why no case was opened.
+
+    ``until`` is set where the refusal is a cap that frees up at that time (rule
+    7): the dispatcher waits until then instead of cancelling the send.
     """
 
-    def __init__(self, rule: Rule, message: str, *, reason: str = "") -> None:
+    def __init__(
+        self, rule: Rule, message: str, *, reason: str = "", until: dt.datetime | None = None
+    ) -> None:
         self.rule = rule
         self.detail = message
         self.reason = reason or rule.code
+        self.until = until
         super().__init__(f"Refused by {rule}: {message}")
+
+
+def actor_id(actor: User | None) -> int | None:
+    if actor is None or not getattr(actor, "is_authenticated", False):
+        return None
+    return actor.pk  # type: ignore[return-value]
+
+
+def person_id(actor: User | None) -> int:
+    """The id of the person doing something only a person can do (research, drafts)."""
+    pk = actor_id(actor)
+    if pk is None:
+        raise WorkflowError("only a signed-in person can do this")
+    return pk
+
+
+def now_or(now: dt.datetime | None = None) -> dt.datetime:
+    return now or timezone.now()
