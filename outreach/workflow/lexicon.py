@@ -43,7 +43,12 @@ _OPT_OUT_WORD = re.compile(
 )
 
 
+_MENTIONS = re.compile(r"^\s*(@[\w.@-]+[\s,:]*)+")
+
+
 def looks_like_opt_out(text: str) -> bool:
     """True when a person's answer asks us to stop or is hostile (rule 9)."""
     text = text or ""
-    return bool(_OPT_OUT_WORD.match(text) or _OPT_OUT_TEXT.search(text))
+    # A reply starts with the handles it answers ("@brand STOP"): the one word is what follows.
+    answer = _MENTIONS.sub("", text)
+    return bool(_OPT_OUT_WORD.match(answer) or _OPT_OUT_TEXT.search(text))
