@@ -11,20 +11,18 @@ import logging
 from typing import Any
 
 from celery import shared_task
-from django.db import OperationalError
 
 from outreach import dispatch, engagement, expiry, workflow
+from outreach.retries import ON_LOST_DATABASE
+from outreach.workflow import conversation
 
 log = logging.getLogger(__name__)
 
-# A database that went away for a moment is the only transient error here.
-_RETRY: dict[str, Any] = {
-    "autoretry_for": (OperationalError,),
-    "retry_backoff": 5,
-    "retry_backoff_max": 300,
-    "retry_jitter": True,
-    "max_retries": 5,
-}
+_RETRY = ON_LOST_DATABASE
+
+# Queued by record_engagement, so it lives beside it (a task module importing the
+# workflow that imports the task module would be a circle); still this module's task.
+follow_after_engagement = conversation.follow_after_engagement
 
 
 @shared_task(**_RETRY)
@@ -102,16 +100,6 @@ def record_engagement(
         log.info("engagement %s on case %s not recorded: %s", external_id, case_id, exc)
         return None
     return event.pk if event else None
-
-
-@shared_task(**_RETRY)
-def follow_after_engagement(case_id: int) -> int | None:
-    """Queue the follow of an engaged person (playbooks with auto_follow); rule 5 applies."""
-    try:
-        return workflow.request_follow(case_id, actor=None).pk
-    except workflow.WorkflowError as exc:
-        log.info("no follow on case %s: %s", case_id, exc)
-        return None
 
 
 @shared_task(**_RETRY)

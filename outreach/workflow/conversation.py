@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import uuid
 from collections.abc import Mapping
 from typing import Any
 
+from celery import shared_task
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -16,6 +18,7 @@ from outreach.models import (
     OutboundAction,
     Stage,
 )
+from outreach.retries import ON_LOST_DATABASE
 from outreach.workflow import events
 from outreach.workflow.checks import ENGAGING_KINDS, REFUSING_KINDS, sent_reply
 from outreach.workflow.endings import opt_out
@@ -35,6 +38,8 @@ _SENT_STAGE = {
     OutboundAction.Kind.REPLY: (Stage.AWAITING_ENGAGEMENT, "mark_reply_sent"),
     OutboundAction.Kind.AMEND_REQUEST: (Stage.AMEND_REQUESTED, "mark_amend_request_sent"),
 }
+
+log = logging.getLogger(__name__)
 
 
 def mark_reply_sent(action_id: int, *, external_id: str, url: str = "") -> Case:
@@ -103,9 +108,7 @@ def record_engagement(
         if kind in ENGAGING_KINDS and case.stage == Stage.AWAITING_ENGAGEMENT:
             _move(case, to=Stage.ENGAGED, actor=None, action="record_engagement", note=kind)
             if case.playbook.auto_follow:
-                from outreach import tasks
-
-                tasks.follow_after_engagement.delay_on_commit(case.pk)
+                follow_after_engagement.delay_on_commit(case.pk)
         else:
             events.happened(case, action="record_engagement", actor=None, note=kind)
     return event
@@ -157,3 +160,13 @@ def resolve(case: Case | int, *, actor: User, note: str = "") -> Case:
     case = _case(case)
     _move(case, to=Stage.RESOLVED, actor=actor, action="resolve", note=note)
     return case
+
+
+@shared_task(name="outreach.tasks.follow_after_engagement", **ON_LOST_DATABASE)
+def follow_after_engagement(case_id: int) -> int | None:
+    """Queue the follow of an engaged person (playbooks with auto_follow); rule 5 applies."""
+    try:
+        return request_follow(case_id, actor=None).pk
+    except WorkflowError as exc:
+        log.info("no follow on case %s: %s", case_id, exc)
+        return None
