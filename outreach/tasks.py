@@ -15,6 +15,7 @@ from celery import shared_task
 from outreach import dispatch, engagement, expiry, workflow
 from outreach.retries import ON_LOST_DATABASE
 from outreach.workflow import conversation
+from outreach.workflow.refusals import try_move
 
 log = logging.getLogger(__name__)
 
@@ -30,14 +31,13 @@ def open_case(
     post_id: int, brand_id: int, kind: str, severity: int = 2, incident_id: int | None = None
 ) -> int | None:
     """Open a case for a post; the new case's id, or None when a rule refused it."""
-    try:
-        case = workflow.open_case(
+    case = try_move(
+        lambda: workflow.open_case(
             post_id, brand_id, kind, severity=severity, incident_id=incident_id
-        )
-    except workflow.WorkflowError as exc:
-        log.info("no case for post %s: %s", post_id, exc)
-        return None
-    return case.pk
+        ),
+        what=f"no case for post {post_id}",
+    )
+    return case.pk if case else None
 
 
 @shared_task(**_RETRY)
@@ -87,18 +87,17 @@ def record_engagement(
     payload: dict[str, Any] | None = None,
 ) -> int | None:
     """Record one notification as an EngagementEvent (``occurred_at`` in ISO 8601)."""
-    try:
-        event = workflow.record_engagement(
+    event = try_move(
+        lambda: workflow.record_engagement(
             case_id,
             kind=kind,
             external_id=external_id,
             occurred_at=dt.datetime.fromisoformat(occurred_at),
             text=text,
             payload=payload,
-        )
-    except workflow.WorkflowError as exc:
-        log.info("engagement %s on case %s not recorded: %s", external_id, case_id, exc)
-        return None
+        ),
+        what=f"engagement {external_id} on case {case_id} not recorded",
+    )
     return event.pk if event else None
 
 

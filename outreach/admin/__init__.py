@@ -49,13 +49,22 @@ from outreach.models import (
     OPEN_STAGES,
     Account,
     Case,
-    EngagementEvent,
-    OutboundAction,
     ReplyDraft,
-    ResearchNote,
     Stage,
     text_hash,
 )
+from outreach.workflow.refusals import try_each
+
+
+def _text_context(prefix: str, draft: ReplyDraft | None) -> dict[str, Any]:
+    """A draft's text as the case page shows it: escaped, its hash and its edit form."""
+    text = draft.text if draft else ""
+    return {
+        prefix: draft,
+        f"{prefix}_text": shown(text) if draft else "",
+        f"{prefix}_hash": text_hash(text) if draft else "",
+        f"{prefix}_form": DraftForm(initial={"text": text}),
+    }
 
 
 def _report(request: HttpRequest, verb: str, done: int, skipped: list[str]) -> None:
@@ -168,13 +177,11 @@ class CaseAdmin(admin.ModelAdmin[Case]):
 
     @admin.action(description="Assign selected cases to me", permissions=["change"])
     def assign_to_me(self, request: HttpRequest, queryset: QuerySet[Case]) -> None:
-        done, skipped = 0, []
-        for case in queryset.select_related("person", "post", "brand", "playbook"):
-            try:
-                workflow.assign(case, request.user, actor=request.user)
-                done += 1
-            except workflow.WorkflowError as exc:
-                skipped.append(f"case {case.pk} ({exc})")
+        done, skipped = try_each(
+            queryset.select_related("person", "post", "brand", "playbook"),
+            lambda case: workflow.assign(case, request.user, actor=request.user),
+            what="not assigned",
+        )
         _report(request, "Assigned", done, skipped)
 
     @admin.action(description="Dismiss selected cases (asks for a reason)", permissions=["change"])
@@ -195,13 +202,13 @@ class CaseAdmin(admin.ModelAdmin[Case]):
                     "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
                 },
             )
-        done, skipped = 0, []
-        for case in queryset.select_related("person", "post", "brand", "playbook"):
-            try:
-                workflow.dismiss(case, actor=request.user, reason=form.cleaned_data["reason"])
-                done += 1
-            except workflow.WorkflowError as exc:
-                skipped.append(f"case {case.pk} ({exc})")
+        done, skipped = try_each(
+            queryset.select_related("person", "post", "brand", "playbook"),
+            lambda case: workflow.dismiss(
+                case, actor=request.user, reason=form.cleaned_data["reason"]
+            ),
+            what="not dismissed",
+        )
         _report(request, "Dismissed", done, skipped)
         return None
 
@@ -249,23 +256,10 @@ class CaseAdmin(admin.ModelAdmin[Case]):
         if request.method == "POST":
             # The case page has no save: every change goes through a move's own URL.
             raise PermissionDenied
-        research = ResearchNote.objects.filter(case=case).first()
-        drafts = {
-            d.is_first_reply: d
-            for d in ReplyDraft.objects.filter(case=case).select_related(
-                "author", "approved_by", "rejected_by"
-            )
-        }
-        draft, amend = drafts.get(True), drafts.get(False)
-        thread, thread_error = self._thread(case)
         can_change = self.has_change_permission(request, case)
-        actions = list(OutboundAction.objects.filter(case=case).select_related("account"))
-        amend_live = [
-            a
-            for a in actions
-            if a.kind == OutboundAction.Kind.AMEND_REQUEST
-            and a.state != OutboundAction.State.CANCELLED
-        ]
+        page = queries.case_page(case, can_change=can_change)
+        research, draft, amend = page.research, page.draft, page.amend
+        thread, thread_error = self._thread(case)
         extra = {
             "case": case,
             "post_text": shown(case.post.text),
@@ -283,9 +277,9 @@ class CaseAdmin(admin.ModelAdmin[Case]):
             "thread_error": thread_error,
             "other_posts": [
                 {"text": shown(p.text, 280), "posted_at": p.posted_at, "url": p.url}
-                for p in queries.author_other_posts(case)
+                for p in page.other_posts
             ],
-            "similar_complaints": queries.similar_complaints(case),
+            "similar_complaints": page.similar_complaints,
             "similar_days": queries.SIMILAR_DAYS,
             "chatter_days": queries.CHATTER_DAYS,
             "research": research,
@@ -303,33 +297,21 @@ class CaseAdmin(admin.ModelAdmin[Case]):
                 brand_id=case.brand_id,
                 current=case.incident_id,
             ),
-            "draft": draft,
-            "draft_text": shown(draft.text) if draft else "",
-            "draft_hash": text_hash(draft.text) if draft else "",
-            "draft_form": DraftForm(initial={"text": draft.text if draft else ""}),
+            **_text_context("draft", draft),
             "findings": _findings(draft),
-            # Own-brand, after resolution: one request to amend the post.
-            "amend_shown": case.kind == Case.Kind.OWN_BRAND
-            and (amend is not None or case.stage in (Stage.RESOLVED, Stage.AMEND_REQUESTED)),
-            "amend": amend,
-            "amend_text": shown(amend.text) if amend else "",
-            "amend_hash": text_hash(amend.text) if amend else "",
-            "amend_form": DraftForm(initial={"text": amend.text if amend else ""}),
+            "amend_shown": page.amend_shown,
+            **_text_context("amend", amend),
             "amend_findings": _findings(amend),
-            "amend_editable": can_change
-            and case.stage == Stage.RESOLVED
-            and not any(a.state != OutboundAction.State.PENDING for a in amend_live),
-            "amend_queued": amend_live[0] if amend_live else None,
+            "amend_editable": page.amend_editable,
+            "amend_queued": page.amend_queued,
             "moves": buttons.available_moves(case, request.user) if can_change else [],
             "can_change": can_change,
-            # The forms show only where the workflow would accept them.
-            "research_editable": can_change and case.stage in (Stage.RESEARCHING, Stage.DRAFTING),
-            "draft_editable": can_change
-            and case.stage in (Stage.DRAFTING, Stage.AWAITING_APPROVAL, Stage.APPROVED),
-            "actions": actions,
+            "research_editable": page.research_editable,
+            "draft_editable": page.draft_editable,
+            "actions": page.actions,
             "engagements": [
                 {"kind": e.get_kind_display(), "text": shown(e.text, 280), "at": e.occurred_at}
-                for e in EngagementEvent.objects.filter(case=case)
+                for e in page.engagements
             ],
             "show_save": False,
             "show_save_and_continue": False,

@@ -15,7 +15,7 @@ from outreach.models import (
 )
 from outreach.workflow import events
 from outreach.workflow.approval import _queue_approved
-from outreach.workflow.checks import AMEND_ALLOWED, Attempt, sent_reply
+from outreach.workflow.checks import AMEND_ALLOWED, Attempt
 from outreach.workflow.context import tone_findings
 from outreach.workflow.drafting import _clean_text, _draft_for_edit, _new_text
 from outreach.workflow.rules import (
@@ -57,9 +57,10 @@ def save_amend_request(case: Case | int, *, actor: User, text: str) -> ReplyDraf
             raise refused
     findings = tone_findings(case, text, first_reply=False)
     with transaction.atomic():
-        draft, created = _draft_for_edit(case, text, actor, findings, first_reply=False)
+        draft, created = _draft_for_edit(
+            case, text, actor, findings, first_reply=False, action="save_amend_request"
+        )
         if created:
-            events.happened(case, action="save_amend_request", actor=actor)
             return draft
         changed = draft.text != text
         if (
@@ -99,7 +100,11 @@ def approve_amend_request(case: Case | int, *, actor: User, text_hash_seen: str)
     attempt = MOVES["approve_amend_request"].require(
         case, actor, fresh_tone=True, text_hash_seen=text_hash_seen
     )
-    draft, findings, reply = attempt.draft, attempt.findings, sent_reply(case)
+    draft, findings, reply = (
+        attempt.draft,
+        attempt.findings,
+        OutboundAction.objects.sent_reply(case),
+    )
     assert draft is not None and findings is not None and reply is not None  # the checks ran
     now = timezone.now()
     with transaction.atomic():

@@ -21,6 +21,8 @@ from outreach.workflow.rules import NO_PILE_ON, RuleViolation
 
 # A send held back by the account's hourly cap on every kind looks again this much later.
 HOURLY_RETRY = dt.timedelta(minutes=10)
+HOUR = dt.timedelta(hours=1)
+DAY = dt.timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -39,12 +41,6 @@ class Cap:
 def _live_replies() -> Any:
     return OutboundAction.objects.filter(kind=OutboundAction.Kind.REPLY).exclude(
         state__in=[OutboundAction.State.CANCELLED, OutboundAction.State.FAILED]
-    )
-
-
-def _sent_replies() -> Any:
-    return OutboundAction.objects.filter(
-        kind=OutboundAction.Kind.REPLY, state=OutboundAction.State.SENT
     )
 
 
@@ -144,7 +140,7 @@ def sending(action: OutboundAction, case: Case, now: dt.datetime) -> Cap | None:
     if action.kind not in TEXT_KINDS:
         return None
     account = Account.objects.get(pk=action.account_id)
-    hour_ago = now - dt.timedelta(hours=1)
+    hour_ago = now - HOUR
     sent_last_hour = OutboundAction.objects.filter(
         account_id=account.pk, state=OutboundAction.State.SENT, sent_at__gte=hour_ago
     ).count()
@@ -154,30 +150,34 @@ def sending(action: OutboundAction, case: Case, now: dt.datetime) -> Cap | None:
         )
     if action.kind != OutboundAction.Kind.REPLY:
         return None
+    sent = OutboundAction.objects.sent_replies()
     if case.incident_id:
         cap = _strictest(case, "max_replies_per_incident")
-        if _sent_replies().filter(case__incident_id=case.incident_id).count() >= cap:
+        if sent.filter(case__incident_id=case.incident_id).count() >= cap:
             return Cap(
                 "incident", f"{cap} replies already went out in incident #{case.incident_id}"
             )
-    cap = per_hour(_strictest(case, "max_replies_per_account_per_hour"), account)
-    in_hour = _sent_replies().filter(account_id=account.pk, sent_at__gte=hour_ago)
-    if in_hour.count() >= cap:
-        oldest = in_hour.aggregate(t=Min("sent_at"))["t"]
-        return Cap(
+    per_account = per_hour(_strictest(case, "max_replies_per_account_per_hour"), account)
+    per_brand = _strictest(case, "max_replies_per_brand_per_day")
+    windows = (
+        (
             "account_per_hour",
-            f"{account} sent {cap} replies this hour",
-            oldest + dt.timedelta(hours=1),
-        )
-    per_day = _strictest(case, "max_replies_per_brand_per_day")
-    in_day = _sent_replies().filter(
-        case__brand_id=case.brand_id, sent_at__gte=now - dt.timedelta(days=1)
-    )
-    if in_day.count() >= per_day:
-        oldest = in_day.aggregate(t=Min("sent_at"))["t"]
-        return Cap(
+            sent.filter(account_id=account.pk),
+            per_account,
+            HOUR,
+            f"{account} sent {per_account} replies this hour",
+        ),
+        (
             "brand_per_day",
-            f"{per_day} replies about {case.brand} today",
-            oldest + dt.timedelta(days=1),
-        )
+            sent.filter(case__brand_id=case.brand_id),
+            per_brand,
+            DAY,
+            f"{per_brand} replies about {case.brand} today",
+        ),
+    )
+    for code, replies, cap, window, message in windows:
+        in_window = replies.filter(sent_at__gte=now - window)
+        if in_window.count() >= cap:
+            oldest = in_window.aggregate(t=Min("sent_at"))["t"]
+            return Cap(code, message, oldest + window)
     return None

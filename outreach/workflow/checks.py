@@ -206,20 +206,9 @@ def engaged(a: Attempt) -> Refusal:
     return None
 
 
-def sent_reply(case: Case) -> OutboundAction | None:
-    """Our first reply on ``case`` once it was sent (with its account), else None."""
-    return (
-        OutboundAction.objects.filter(
-            case_id=case.pk, kind=OutboundAction.Kind.REPLY, state=OutboundAction.State.SENT
-        )
-        .select_related("account")
-        .first()
-    )
-
-
 def replied(a: Attempt) -> Refusal:
     """Our first reply went out: a follow or a request to amend goes from its account."""
-    if sent_reply(a.case) is None:
+    if OutboundAction.objects.sent_reply(a.case) is None:
         rule = ONE_UNSOLICITED if a.amend else FOLLOW_AFTER_ENGAGEMENT
         return RuleViolation(rule, "no reply of ours was sent on this case")
     return None

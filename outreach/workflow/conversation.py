@@ -20,9 +20,10 @@ from outreach.models import (
 )
 from outreach.retries import ON_LOST_DATABASE
 from outreach.workflow import events
-from outreach.workflow.checks import ENGAGING_KINDS, REFUSING_KINDS, sent_reply
+from outreach.workflow.checks import ENGAGING_KINDS, REFUSING_KINDS
 from outreach.workflow.endings import opt_out
 from outreach.workflow.lexicon import looks_like_opt_out
+from outreach.workflow.refusals import try_move
 from outreach.workflow.rules import (
     MAX_DRAFT_CHARS,
     TransitionNotAllowed,
@@ -84,9 +85,7 @@ def record_engagement(
     case = _case(case)
     if kind not in EngagementEvent.Kind.values:
         raise WorkflowError(f"unknown engagement kind {kind!r}")
-    if not OutboundAction.objects.filter(
-        case_id=case.pk, kind=OutboundAction.Kind.REPLY, state=OutboundAction.State.SENT
-    ).exists():
+    if not OutboundAction.objects.sent_replies().filter(case_id=case.pk).exists():
         raise WorkflowError("nothing was sent on this case, so there is nothing to engage with")
     with transaction.atomic():
         try:
@@ -118,7 +117,7 @@ def request_follow(case: Case | int, *, actor: User | None) -> OutboundAction:
     """Queue a follow of the person, only after they engaged (engaged -> followed)."""
     case = _case(case)
     MOVES["request_follow"].require(case, actor)
-    reply = sent_reply(case)
+    reply = OutboundAction.objects.sent_reply(case)
     assert reply is not None  # the replied check ran
     with transaction.atomic():
         _move(case, to=Stage.FOLLOWED, actor=actor, action="request_follow")
@@ -142,9 +141,8 @@ def mark_no_response(
     """Close a case whose engagement window passed in silence (-> no_response)."""
     case = _case(case)
     sent = (
-        OutboundAction.objects.filter(
-            case_id=case.pk, kind=OutboundAction.Kind.REPLY, state=OutboundAction.State.SENT
-        )
+        OutboundAction.objects.sent_replies()
+        .filter(case_id=case.pk)
         .values_list("sent_at", flat=True)
         .first()
     )
@@ -165,8 +163,7 @@ def resolve(case: Case | int, *, actor: User, note: str = "") -> Case:
 @shared_task(name="outreach.tasks.follow_after_engagement", **ON_LOST_DATABASE)
 def follow_after_engagement(case_id: int) -> int | None:
     """Queue the follow of an engaged person (playbooks with auto_follow); rule 5 applies."""
-    try:
-        return request_follow(case_id, actor=None).pk
-    except WorkflowError as exc:
-        log.info("no follow on case %s: %s", case_id, exc)
-        return None
+    action = try_move(
+        lambda: request_follow(case_id, actor=None), what=f"no follow on case {case_id}"
+    )
+    return action.pk if action else None

@@ -116,8 +116,10 @@ def _draft_for_edit(
     findings: list[dict[str, Any]],
     *,
     first_reply: bool,
+    action: str,
 ) -> tuple[ReplyDraft, bool]:
-    """The case's draft of that kind, locked for the edit; created with ``text`` if none."""
+    """The case's draft of that kind, locked for the edit; created with ``text`` (and the
+    creation recorded as ``action``) if none."""
     draft = (
         ReplyDraft.objects.select_for_update()
         .filter(case_id=case.pk, is_first_reply=first_reply)
@@ -133,6 +135,7 @@ def _draft_for_edit(
         tone_findings=findings,
         editor_ids=[],
     )
+    events.happened(case, action=action, actor=actor)
     return draft, True
 
 
@@ -146,9 +149,10 @@ def save_draft(case: Case | int, *, actor: User, text: str) -> ReplyDraft:
         raise TransitionNotAllowed(f"the draft cannot be edited while the case is {case.stage}")
     findings = tone_findings(case, text)
     with transaction.atomic():
-        draft, created = _draft_for_edit(case, text, actor, findings, first_reply=True)
+        draft, created = _draft_for_edit(
+            case, text, actor, findings, first_reply=True, action="save_draft"
+        )
         if created:
-            events.happened(case, action="save_draft", actor=actor)
             return draft
         changed = draft.text != text
         was_approved = draft.approved_at is not None

@@ -25,23 +25,23 @@ from outreach.workflow.rules import (
 from outreach.workflow.table import MOVES, _cancel_pending, _case, _move
 
 
+def _close(case: Case | int, move: str, *, actor: User | None, note: str, missing: str) -> Case:
+    """Make closing ``move`` with its (required) note and cancel what is queued, atomically."""
+    case = _case(case)
+    note = note.strip()
+    if not note:
+        raise WorkflowError(missing)
+    target = MOVES[move].target
+    fields = {"dismiss_reason": note[:MAX_NOTE_CHARS]} if move == "dismiss" else None
+    with transaction.atomic():
+        _move(case, to=str(target), actor=actor, action=move, note=note, fields=fields)
+        _cancel_pending(case, f"case {target}")
+    return case
+
+
 def dismiss(case: Case | int, *, actor: User | None, reason: str) -> Case:
     """Close an open case without (further) contact, with the reason."""
-    case = _case(case)
-    reason = reason.strip()
-    if not reason:
-        raise WorkflowError("a dismissal needs a reason")
-    with transaction.atomic():
-        _move(
-            case,
-            to=Stage.DISMISSED,
-            actor=actor,
-            action="dismiss",
-            note=reason,
-            fields={"dismiss_reason": reason[:MAX_NOTE_CHARS]},
-        )
-        _cancel_pending(case, "case dismissed")
-    return case
+    return _close(case, "dismiss", actor=actor, note=reason, missing="a dismissal needs a reason")
 
 
 def expire(case: Case | int, *, actor: User | None = None, now: dt.datetime | None = None) -> Case:
@@ -69,14 +69,7 @@ def expire(case: Case | int, *, actor: User | None = None, now: dt.datetime | No
 
 def mark_failed(case: Case | int, *, actor: User | None, note: str) -> Case:
     """End a case that cannot go on (the post was deleted, the account is gone...)."""
-    case = _case(case)
-    note = note.strip()
-    if not note:
-        raise WorkflowError("say why the case failed")
-    with transaction.atomic():
-        _move(case, to=Stage.FAILED, actor=actor, action="mark_failed", note=note)
-        _cancel_pending(case, "case failed")
-    return case
+    return _close(case, "mark_failed", actor=actor, note=note, missing="say why the case failed")
 
 
 def opt_out(case: Case | int, *, actor: User | None, reason: str) -> Case:

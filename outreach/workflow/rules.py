@@ -58,23 +58,8 @@ ONE_PLAYBOOK = Rule(11, "one_playbook", "one playbook")
 
 FAIRNESS = Rule(12, "fairness", "fairness")
 
-RULES: dict[int, Rule] = {
-    r.number: r
-    for r in (
-        RESEARCH_FIRST,
-        TONE_GUARD,
-        HUMAN_APPROVAL,
-        ONE_UNSOLICITED,
-        FOLLOW_AFTER_ENGAGEMENT,
-        ONE_CONVERSATION,
-        NO_PILE_ON,
-        FRESHNESS,
-        OPT_OUT,
-        AUDIT,
-        ONE_PLAYBOOK,
-        FAIRNESS,
-    )
-}
+# Every Rule constant above, by number.
+RULES: dict[int, Rule] = {r.number: r for r in list(globals().values()) if isinstance(r, Rule)}
 
 
 class WorkflowError(Exception):

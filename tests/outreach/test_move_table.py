@@ -41,14 +41,18 @@ DIAGRAM: dict[str, set[str]] = {
 
 
 def _actions_moved_in_code() -> set[str]:
-    """Every ``action=`` a workflow module passes to ``_move``, and the sent-text moves."""
+    """Every ``action=`` a workflow module passes to ``_move`` (or the move it passes to
+    ``_close``, which calls ``_move``), and the sent-text moves."""
     found: set[str] = set()
     for path in WORKFLOW_DIR.glob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "_move":
+            name = getattr(node.func, "id", "") if isinstance(node, ast.Call) else ""
+            if name == "_move":
                 for kw in node.keywords:
                     if kw.arg == "action" and isinstance(kw.value, ast.Constant):
                         found.add(kw.value.value)
+            elif name == "_close" and isinstance(node.args[1], ast.Constant):
+                found.add(node.args[1].value)
     from outreach.workflow.conversation import _SENT_STAGE
 
     found.update(move for _, move in _SENT_STAGE.values())
