@@ -17,7 +17,7 @@ from outreach.workflow import events
 from outreach.workflow.approval import _queue_approved
 from outreach.workflow.checks import AMEND_ALLOWED, Attempt
 from outreach.workflow.context import tone_findings
-from outreach.workflow.drafting import _clean_text, _draft_for_edit, _new_text
+from outreach.workflow.drafting import _clean_text, _locked_draft, _new_text
 from outreach.workflow.rules import (
     TransitionNotAllowed,
     User,
@@ -57,12 +57,9 @@ def save_amend_request(case: Case | int, *, actor: User, text: str) -> ReplyDraf
             raise refused
     findings = tone_findings(case, text, first_reply=False)
     with transaction.atomic():
-        draft, created = _draft_for_edit(
-            case, text, actor, findings, first_reply=False, action="save_amend_request"
-        )
-        if created:
+        draft, changed = _locked_draft(case, text, actor, findings, amend=True)
+        if changed is None:
             return draft
-        changed = draft.text != text
         if (
             changed
             and OutboundAction.objects.filter(

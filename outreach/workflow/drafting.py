@@ -109,34 +109,28 @@ def _clean_text(text: str, what: str) -> str:
     return text
 
 
-def _draft_for_edit(
-    case: Case,
-    text: str,
-    actor: User | None,
-    findings: list[dict[str, Any]],
-    *,
-    first_reply: bool,
-    action: str,
-) -> tuple[ReplyDraft, bool]:
-    """The case's draft of that kind, locked for the edit; created with ``text`` (and the
-    creation recorded as ``action``) if none."""
+def _locked_draft(
+    case: Case, text: str, actor: User | None, findings: list[dict[str, Any]], *, amend: bool
+) -> tuple[ReplyDraft, bool | None]:
+    """The case's draft (or request to amend), locked for the edit, and whether ``text``
+    changes it; created with ``text`` (recorded, changed None) if there is none yet."""
     draft = (
         ReplyDraft.objects.select_for_update()
-        .filter(case_id=case.pk, is_first_reply=first_reply)
+        .filter(case_id=case.pk, is_first_reply=not amend)
         .first()
     )
     if draft is not None:
-        return draft, False
+        return draft, draft.text != text
     draft = ReplyDraft.objects.create(
         case_id=case.pk,
-        is_first_reply=first_reply,
+        is_first_reply=not amend,
         text=text,
         author_id=person_id(actor),
         tone_findings=findings,
         editor_ids=[],
     )
-    events.happened(case, action=action, actor=actor)
-    return draft, True
+    events.happened(case, action="save_amend_request" if amend else "save_draft", actor=actor)
+    return draft, None
 
 
 def save_draft(case: Case | int, *, actor: User, text: str) -> ReplyDraft:
@@ -149,12 +143,9 @@ def save_draft(case: Case | int, *, actor: User, text: str) -> ReplyDraft:
         raise TransitionNotAllowed(f"the draft cannot be edited while the case is {case.stage}")
     findings = tone_findings(case, text)
     with transaction.atomic():
-        draft, created = _draft_for_edit(
-            case, text, actor, findings, first_reply=True, action="save_draft"
-        )
-        if created:
+        draft, changed = _locked_draft(case, text, actor, findings, amend=False)
+        if changed is None:
             return draft
-        changed = draft.text != text
         was_approved = draft.approved_at is not None
         draft.tone_findings = findings
         if changed:

@@ -35,27 +35,16 @@ class Rule:
 
 
 RESEARCH_FIRST = Rule(1, "research_first", "research before reply")
-
 TONE_GUARD = Rule(2, "tone_guard", "tone guard")
-
 HUMAN_APPROVAL = Rule(3, "human_approval", "a human approves the exact text")
-
 ONE_UNSOLICITED = Rule(4, "one_unsolicited_message", "one unsolicited message")
-
 FOLLOW_AFTER_ENGAGEMENT = Rule(5, "follow_after_engagement", "follow only after engagement")
-
 ONE_CONVERSATION = Rule(6, "one_conversation", "one conversation per person, do-not-contact")
-
 NO_PILE_ON = Rule(7, "no_pile_on", "don't pile on")
-
 FRESHNESS = Rule(8, "freshness", "freshness limit")
-
 OPT_OUT = Rule(9, "opt_out", "opt-out")
-
 AUDIT = Rule(10, "audit", "audit")
-
 ONE_PLAYBOOK = Rule(11, "one_playbook", "one playbook")
-
 FAIRNESS = Rule(12, "fairness", "fairness")
 
 # Every Rule constant above, by number.
