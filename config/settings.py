@@ -380,3 +380,7 @@ NOJACKAL_MAX_PAGES_PER_POLL = env_int("NOJACKAL_MAX_PAGES_PER_POLL", 5)
 NOJACKAL_ALERT_EMAILS = env_list("NOJACKAL_ALERT_EMAILS", "team@localhost" if DEBUG else "")
 # Apprise URLs for chat tools, comma-separated (e.g. slack://..., msteams://..., json://host/path).
 NOJACKAL_ALERT_URLS = env_list("NOJACKAL_ALERT_URLS")
+
+# What monitoring hands its new detections to (a dotted path, see monitoring/triage.py):
+# outreach decides which become cases. Named here so that monitoring never imports outreach.
+NOJACKAL_AFTER_DETECTION = "outreach.workflow.triage.triage"

@@ -21,11 +21,13 @@ import datetime as dt
 import math
 from collections.abc import Iterable
 
+from celery import shared_task
 from django.db import transaction
 from django.db.models import F
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
+from monitoring import alerts
 from monitoring.models import Detection, Incident
 
 GAP = dt.timedelta(hours=6)
@@ -120,8 +122,6 @@ def next_state(incident: Incident, last_hour: int, baseline: float, now: dt.date
 
 def refresh(incident_id: int, now: dt.datetime | None = None) -> str:
     """Recompute an incident's state, rate and peak; queue an alert on a state change worth one."""
-    from monitoring.tasks import send_incident_alert
-
     now = now or timezone.now()
     incident = Incident.objects.get(pk=incident_id)
     if incident.state == Incident.State.CLOSED:
@@ -173,3 +173,18 @@ def hourly_volume(incident: Incident) -> list[tuple[dt.datetime, int]]:
         if 0 <= index < len(counts):
             counts[index] += 1
     return [(start + dt.timedelta(hours=i), n) for i, n in enumerate(counts)]
+
+
+@shared_task(
+    name="monitoring.tasks.send_incident_alert",
+    ignore_result=True,
+    autoretry_for=(alerts.AlertNotDelivered, OSError),
+    retry_backoff=30,
+    retry_jitter=True,
+    max_retries=5,
+)
+def send_incident_alert(incident_id: int, state: str) -> int:
+    """Tell the team an incident changed state (once per state, claimed by the caller)."""
+    incident = Incident.objects.select_related("brand").get(pk=incident_id)
+    subject, body = alerts.incident_message(incident, state)
+    return alerts.send(subject, body)

@@ -3,8 +3,11 @@
 from celery import shared_task
 from django.utils import timezone
 
-from monitoring import alerts, incidents, ingest, triage
-from monitoring.models import Incident
+from monitoring import incidents, ingest, triage
+
+# Defined beside the incidents that queue it, so that incidents need not import this
+# module (which imports triage, which imports incidents); registered under this name.
+send_incident_alert = incidents.send_incident_alert
 
 
 @shared_task(ignore_result=True)
@@ -43,17 +46,3 @@ def detect_posts(max_batches: int = 20) -> int:
 def refresh_incidents() -> int:
     """Beat tick: move quiet incidents to cooling and closed; alert on the changes."""
     return incidents.refresh_open(timezone.now())
-
-
-@shared_task(
-    ignore_result=True,
-    autoretry_for=(alerts.AlertNotDelivered, OSError),
-    retry_backoff=30,
-    retry_jitter=True,
-    max_retries=5,
-)
-def send_incident_alert(incident_id: int, state: str) -> int:
-    """Tell the team an incident changed state (once per state, claimed by the caller)."""
-    incident = Incident.objects.select_related("brand").get(pk=incident_id)
-    subject, body = alerts.incident_message(incident, state)
-    return alerts.send(subject, body)

@@ -1,19 +1,21 @@
-"""Detection and triage: judge new posts in batches, group complaints, open cases.
+"""Detection: judge new posts in batches, group complaints, hand them on for triage.
 
 For each batch of posts without a verdict: match brands (one pass for all
 brands), classify (one call for the batch), store Detections, attach
-complaints to incidents, then open a case through ``outreach.workflow`` for
-each fresh complaint that may be answered. Everything that does not become a
-case records why (``Detection.triage``), filterable in the admin.
+complaints to incidents, then hand the new detections to the triage named by
+``NOJACKAL_AFTER_DETECTION`` (outreach's, which opens cases and records on each
+detection why it did not, ``Detection.triage``).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from monitoring import classifier, incidents
 from monitoring.detection import BrandMatcher, BrandTerms
@@ -22,7 +24,6 @@ from monitoring.models import Brand, ClassifierVersion, Detection, Post
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 500
-Triage = Detection.Triage
 
 
 def brand_terms(brands: Sequence[Brand]) -> list[BrandTerms]:
@@ -121,65 +122,17 @@ def primary_brand(brand_ids: Sequence[int], brands: dict[int, Brand]) -> int | N
     return brand_ids[0] if brand_ids else None
 
 
-def triage(detection_ids: Sequence[int]) -> dict[str, int]:
-    """Open cases for the detections that deserve one; record why for the others."""
-    from monitoring.models import Account
-    from outreach import workflow
+def after_detection() -> Callable[[Sequence[int]], dict[str, int]]:
+    """What decides which new detections become cases (``NOJACKAL_AFTER_DETECTION``).
 
-    counts: dict[str, int] = {}
-    our_handles = {
-        (platform, handle.lower())
-        for platform, handle in Account.objects.values_list("platform", "handle")
-    }
-    brands = {b.pk: b for b in Brand.objects.all()}
-    official = {
-        handle.lstrip("@").lower(): brand
-        for brand in brands.values()
-        for handles in brand.handles.values()
-        for handle in handles
-    }
-    detections = Detection.objects.filter(
-        pk__in=list(detection_ids), triage=Triage.PENDING
-    ).select_related("post__author", "brand")
-    for detection in detections:
-        post, author = detection.post, detection.post.author
-        handle = author.handle.lstrip("@").lower()
-        note = ""
-        if detection.brand is None:
-            outcome = Triage.NO_BRAND
-        elif not detection.complaint:
-            outcome = Triage.NOT_COMPLAINT
-        elif (post.platform, handle) in our_handles or (
-            handle in official and official[handle].kind == Brand.Kind.OWN
-        ):
-            outcome = Triage.OUR_ACCOUNT
-        elif handle in official:
-            outcome = Triage.BRAND_ACCOUNT
-        else:
-            kind = "own_brand" if detection.brand.kind == Brand.Kind.OWN else "competitor"
-            try:
-                workflow.open_case(
-                    post.pk,
-                    detection.brand_id,
-                    kind,
-                    incident_id=detection.incident_id,
-                    automatic=True,
-                )
-            except workflow.WorkflowError as exc:
-                outcome, note = refusal_reason(exc), str(exc)
-            else:
-                outcome = Triage.OPENED
-        Detection.objects.filter(pk=detection.pk, triage=Triage.PENDING).update(
-            triage=outcome, triage_note=note[:300]
-        )
-        counts[str(outcome)] = counts.get(str(outcome), 0) + 1
-    return counts
-
-
-def refusal_reason(exc: Exception) -> str:
-    """Map the workflow's refusal to a triage reason the admin can filter on."""
-    reason = getattr(exc, "reason", "")
-    return reason if reason in Triage.values else Triage.ERROR
+    Monitoring finds and judges posts; whether one becomes an outreach case is
+    outreach's decision. config/settings.py names outreach's triage here, so this
+    app never imports outreach (and runs alone, e.g. in its own tests, with no hook).
+    """
+    path = getattr(settings, "NOJACKAL_AFTER_DETECTION", "")
+    if not path:
+        return lambda detection_ids: {}
+    return import_string(path)
 
 
 def run(limit: int = BATCH_SIZE) -> int:
@@ -189,6 +142,6 @@ def run(limit: int = BATCH_SIZE) -> int:
         return 0
     for incident_id in incidents.assign(detection_ids):
         incidents.refresh(incident_id, timezone.now())
-    counts = triage(detection_ids)
+    counts = after_detection()(detection_ids)
     log.info("judged %d post(s): %s", len(detection_ids), counts)
     return len(detection_ids)

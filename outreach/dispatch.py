@@ -34,7 +34,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Min, Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from monitoring.ingest import backoff_delay
@@ -45,16 +45,13 @@ from monitoring.platforms import (
     Platform,
     Sent,
     TransientError,
-    get_platform,
 )
 from outreach import workflow
 from outreach.models import (
     TEXT_KINDS,
-    Case,
-    CaseEvent,
     OutboundAction,
-    Playbook,
 )
+from outreach.workflow import events
 
 log = logging.getLogger(__name__)
 
@@ -128,9 +125,11 @@ def dispatch_due(*, now: dt.datetime | None = None, limit: int = BATCH_SIZE) -> 
 
 
 def platform_for(account: Account) -> Platform:
-    """The adapter for ``account``, with its decrypted credentials (never logged)."""
-    credentials, options = account.adapter_settings()
-    return get_platform(account.platform, credentials=credentials, options=options)
+    """The adapter for ``account``, with its decrypted credentials (never logged).
+
+    A seam of its own so that tests can hand the dispatcher and the notification
+    reader a faulty adapter."""
+    return account.adapter()
 
 
 def tell_team(subject: str, body: str) -> None:
@@ -141,16 +140,6 @@ def tell_team(subject: str, body: str) -> None:
         alerts.send(subject, body)
     except Exception:  # the outbox row is already recorded; keep going
         log.exception("could not alert the team: %s", subject)
-
-
-def _audit(case_id: int, action: str, note: str) -> None:
-    """An audit row with no stage change (rule 10), e.g. a refusal at send time."""
-    stage = Case.objects.filter(pk=case_id).values_list("stage", flat=True).first()
-    if stage is None:
-        return
-    CaseEvent.objects.create(
-        case_id=case_id, action=action, origin=stage, target=stage, note=note[:5000]
-    )
 
 
 def _jitter(spacing: float) -> dt.timedelta:
@@ -268,7 +257,9 @@ def _defer(claim: _Claim, until: dt.datetime, reason: str) -> Outcome:
     action = claim.action
     # Record the reason once, not on every tick that finds the cap still reached.
     if action.error != f"deferred: {reason}"[:2000]:
-        _audit(action.case_id, "send_deferred", f"{action.get_kind_display()}: {reason}")
+        events.happened_to(
+            action.case_id, action="send_deferred", note=f"{action.get_kind_display()}: {reason}"
+        )
     _release(claim, until=until, error=f"deferred: {reason}", count_attempt=False)
     return Outcome(action.pk, "deferred", reason)
 
@@ -283,7 +274,9 @@ def _refuse(claim: _Claim, exc: workflow.RuleViolation) -> Outcome:
         ).update(state=State.CANCELLED, error=f"refused at send time: {reason}"[:2000])
         if cancelled != 1:
             return Outcome(action.pk, "skipped", "lost the claim")
-        _audit(action.case_id, "send_refused", f"{action.get_kind_display()}: {reason}")
+        events.happened_to(
+            action.case_id, action="send_refused", note=f"{action.get_kind_display()}: {reason}"
+        )
     case = action.case
     try:
         if exc.rule is workflow.FRESHNESS and action.kind == Kind.REPLY:
@@ -312,7 +305,9 @@ def _fail(claim: _Claim, message: str) -> Outcome:
         except workflow.WorkflowError as exc:
             log.info("case %s not marked failed: %s", action.case_id, exc)
     else:
-        _audit(action.case_id, "send_failed", f"{action.get_kind_display()}: {message}")
+        events.happened_to(
+            action.case_id, action="send_failed", note=f"{action.get_kind_display()}: {message}"
+        )
     tell_team(
         f"nojackal: {action.get_kind_display().lower()} for case {action.case_id} failed",
         f"The {action.get_kind_display().lower()} from {action.account} on case "
@@ -369,7 +364,11 @@ def _record(claim: _Claim, sent: Sent, result: str) -> Outcome:
             # Someone else (a reclaim that found our post) recorded it already.
             return Outcome(action.pk, "skipped", "already recorded")
         note = f"{action.get_kind_display()} sent: {sent.url or sent.external_id}"
-        _audit(action.case_id, f"{action.kind}_sent", f"{note}; {problem}" if problem else note)
+        events.happened_to(
+            action.case_id,
+            action=f"{action.kind}_sent",
+            note=f"{note}; {problem}" if problem else note,
+        )
     if problem:
         tell_team(
             f"nojackal: a reply went out on case {action.case_id} after it changed",
@@ -383,50 +382,6 @@ def _record(claim: _Claim, sent: Sent, result: str) -> Outcome:
 # --- The checks at send time -----------------------------------------------------------
 
 
-def _strictest(case: Case, field: str) -> int:
-    """A cap from the case's playbook version or the active one, whichever is lower: a
-    reviewer who lowers a cap after a backlash wants it to apply to queued replies too."""
-    values = [getattr(case.playbook, field)]
-    active = Playbook.objects.filter(kind=case.kind, is_active=True).values_list(field, flat=True)
-    values.extend(active)
-    return min(values)
-
-
-def _sent_replies() -> Any:
-    return OutboundAction.objects.filter(kind=Kind.REPLY, state=State.SENT)
-
-
-def _cap_wait(action: OutboundAction, now: dt.datetime) -> tuple[dt.datetime, str] | None:
-    """When a time-window cap (account per hour, brand per day) frees up, if one is reached."""
-    case = action.case
-    account = action.account
-    hour_ago = now - dt.timedelta(hours=1)
-    per_hour = min(_strictest(case, "max_replies_per_account_per_hour"), account.max_sends_per_hour)
-    in_hour = _sent_replies().filter(account_id=account.pk, sent_at__gte=hour_ago)
-    if in_hour.count() >= per_hour:
-        oldest = in_hour.aggregate(t=Min("sent_at"))["t"]
-        return oldest + dt.timedelta(hours=1), f"{account} sent {per_hour} replies this hour"
-    day_ago = now - dt.timedelta(days=1)
-    per_day = _strictest(case, "max_replies_per_brand_per_day")
-    in_day = _sent_replies().filter(case__brand_id=case.brand_id, sent_at__gte=day_ago)
-    if in_day.count() >= per_day:
-        oldest = in_day.aggregate(t=Min("sent_at"))["t"]
-        return oldest + dt.timedelta(days=1), f"{per_day} replies about {case.brand} today"
-    return None
-
-
-def _check_incident_cap(action: OutboundAction) -> None:
-    case = action.case
-    if not case.incident_id:
-        return
-    cap = _strictest(case, "max_replies_per_incident")
-    sent = _sent_replies().filter(case__incident_id=case.incident_id).count()
-    if sent >= cap:
-        raise workflow.RuleViolation(
-            workflow.NO_PILE_ON, f"{cap} replies already went out in incident #{case.incident_id}"
-        )
-
-
 def _check(claim: _Claim, now: dt.datetime) -> Outcome | None:
     """Every rule again, at the moment of sending; an Outcome when the send must not happen.
 
@@ -435,20 +390,13 @@ def _check(claim: _Claim, now: dt.datetime) -> Outcome | None:
     """
     action = claim.action
     try:
-        # Do-not-contact, stage, approved text, freshness, follow after engagement.
+        # Do-not-contact, stage, approved text, freshness, follow after engagement, caps.
         workflow.check_sendable(action, now=now)
-        if action.kind == Kind.REPLY:
-            _check_incident_cap(action)
     except workflow.RuleViolation as exc:
-        if exc.rule is workflow.NO_PILE_ON and "hourly cap" in exc.detail:
-            # check_sendable counts every kind against the account's cap: wait, not refuse.
-            return _defer(claim, now + dt.timedelta(minutes=10), exc.detail)
+        if exc.until is not None:
+            # A cap that frees up later (rule 7): wait for it rather than refuse.
+            return _defer(claim, exc.until + _jitter(_spacing(action.account)), exc.detail)
         return _refuse(claim, exc)
-    if action.kind == Kind.REPLY:
-        wait = _cap_wait(action, now)
-        if wait is not None:
-            until, reason = wait
-            return _defer(claim, until + _jitter(_spacing(action.account)), reason)
     return None
 
 

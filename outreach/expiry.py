@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -22,6 +23,8 @@ from django.utils import timezone
 
 from outreach import queries, workflow
 from outreach.models import PRE_REPLY_STAGES, Case, CaseEvent, PlaybookKind
+from outreach.workflow import events
+from outreach.workflow.refusals import try_each
 
 log = logging.getLogger(__name__)
 
@@ -29,31 +32,23 @@ ALERT_ACTION = "due_alert"
 DEFAULT_ALERT_LEAD = dt.timedelta(hours=1)
 
 
+def _sweep(case_ids: list[int], move: Any, now: dt.datetime, outcome: str) -> int:
+    """Make a time-driven move on each case; a refused one is logged and left as it is."""
+    done, _ = try_each(case_ids, lambda pk: move(pk, now=now), what=f"not {outcome}")
+    return done
+
+
 def close_unanswered(*, now: dt.datetime | None = None) -> int:
     """End cases whose engagement window passed in silence; how many were closed."""
     now = now or timezone.now()
-    done = 0
-    for case_id in queries.unanswered_case_ids(now):
-        try:
-            workflow.mark_no_response(case_id, now=now)
-            done += 1
-        except workflow.WorkflowError as exc:
-            log.info("case %s not closed as no_response: %s", case_id, exc)
-    return done
+    return _sweep(queries.unanswered_case_ids(now), workflow.mark_no_response, now, "no_response")
 
 
 def expire_stale(*, now: dt.datetime | None = None) -> int:
     """End cases whose post got too old before our reply went out; how many expired."""
     now = now or timezone.now()
-    done = 0
-    for case_id in queries.stale_case_ids(now):
-        try:
-            workflow.expire(case_id, now=now)
-            done += 1
-        except workflow.WorkflowError as exc:
-            # Typically: the reply is being sent right now, so the dispatcher decides.
-            log.info("case %s not expired: %s", case_id, exc)
-    return done
+    # A refusal is typically a reply being sent right now: the dispatcher decides.
+    return _sweep(queries.stale_case_ids(now), workflow.expire, now, "expired")
 
 
 def alert_lead(due_hours: int) -> dt.timedelta:
@@ -111,11 +106,9 @@ def alert_due_own_brand(*, now: dt.datetime | None = None) -> int:
                     continue
                 if CaseEvent.objects.filter(case_id=case_id, action=ALERT_ACTION).exists():
                     continue
-                CaseEvent.objects.create(
-                    case_id=case_id,
+                events.happened(
+                    case,
                     action=ALERT_ACTION,
-                    origin=case.stage,
-                    target=case.stage,
                     note=f"team alerted: due at {case.due_at:%Y-%m-%d %H:%M} UTC",
                 )
                 # Inside the transaction: if the alert cannot go out, the marker rolls

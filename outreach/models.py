@@ -381,6 +381,17 @@ class ActionState(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
 
 
+class OutboundActionQuerySet(models.QuerySet["OutboundAction"]):
+    def sent_replies(self) -> OutboundActionQuerySet:
+        """First replies the platform has: what a person can engage with."""
+        return self.filter(kind=ActionKind.REPLY, state=ActionState.SENT)
+
+    def sent_reply(self, case: Case | int) -> OutboundAction | None:
+        """The case's first reply once sent, with its account; None before."""
+        case_id = case if isinstance(case, int) else case.pk
+        return self.sent_replies().filter(case_id=case_id).select_related("account").first()
+
+
 class OutboundAction(models.Model):
     """The outbox: something we intend to do on a platform, recorded before doing it."""
 
@@ -408,6 +419,8 @@ class OutboundAction(models.Model):
     not_before = models.DateTimeField(db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+
+    objects = OutboundActionQuerySet.as_manager()
 
     class Meta:
         constraints = [

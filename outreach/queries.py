@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.db.models import Count, QuerySet
 from django.utils import timezone
 
 from monitoring.models import Detection, Post
-from outreach.models import OPEN_STAGES, PRE_REPLY_STAGES, Case, OutboundAction, Playbook, Stage
+from outreach.models import (
+    OPEN_STAGES,
+    PRE_REPLY_STAGES,
+    Case,
+    EngagementEvent,
+    OutboundAction,
+    Playbook,
+    ReplyDraft,
+    ResearchNote,
+    Stage,
+)
 
 CHATTER_DAYS = 7
 SIMILAR_DAYS = 7
@@ -101,3 +112,61 @@ def unanswered_case_ids(now: dt.datetime | None = None) -> list[int]:
             ).values_list("pk", flat=True)
         )
     return ids
+
+
+@dataclass(frozen=True)
+class CasePage:
+    """Everything the case page shows about one case, read in one place (no network)."""
+
+    case: Case
+    research: ResearchNote | None
+    draft: ReplyDraft | None
+    amend: ReplyDraft | None
+    actions: list[OutboundAction]
+    engagements: list[EngagementEvent]
+    other_posts: list[Post]
+    similar_complaints: int
+    # Where the forms show: only where the workflow would accept them.
+    research_editable: bool
+    draft_editable: bool
+    amend_shown: bool
+    amend_editable: bool
+    amend_queued: OutboundAction | None
+
+
+def case_page(case: Case, *, can_change: bool) -> CasePage:
+    """The case page's data for ``case``; ``can_change``: the user may edit the case."""
+    research = ResearchNote.objects.filter(case=case).first()
+    drafts = {
+        d.is_first_reply: d
+        for d in ReplyDraft.objects.filter(case=case).select_related(
+            "author", "approved_by", "rejected_by"
+        )
+    }
+    amend = drafts.get(False)
+    actions = list(OutboundAction.objects.filter(case=case).select_related("account"))
+    amend_live = [
+        a
+        for a in actions
+        if a.kind == OutboundAction.Kind.AMEND_REQUEST and a.state != OutboundAction.State.CANCELLED
+    ]
+    return CasePage(
+        case=case,
+        research=research,
+        draft=drafts.get(True),
+        amend=amend,
+        actions=actions,
+        engagements=list(EngagementEvent.objects.filter(case=case)),
+        other_posts=list(author_other_posts(case)),
+        similar_complaints=similar_complaints(case),
+        research_editable=can_change and case.stage in (Stage.RESEARCHING, Stage.DRAFTING),
+        draft_editable=can_change
+        and case.stage in (Stage.DRAFTING, Stage.AWAITING_APPROVAL, Stage.APPROVED),
+        # Own-brand, after resolution: one request to amend the post.
+        amend_shown=case.kind == Case.Kind.OWN_BRAND
+        and (amend is not None or case.stage in (Stage.RESOLVED, Stage.AMEND_REQUESTED)),
+        amend_editable=can_change
+        and case.stage == Stage.RESOLVED
+        and not any(a.state != OutboundAction.State.PENDING for a in amend_live),
+        amend_queued=amend_live[0] if amend_live else None,
+    )

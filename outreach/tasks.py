@@ -11,20 +11,19 @@ import logging
 from typing import Any
 
 from celery import shared_task
-from django.db import OperationalError
 
 from outreach import dispatch, engagement, expiry, workflow
+from outreach.retries import ON_LOST_DATABASE
+from outreach.workflow import conversation
+from outreach.workflow.refusals import try_move
 
 log = logging.getLogger(__name__)
 
-# A database that went away for a moment is the only transient error here.
-_RETRY: dict[str, Any] = {
-    "autoretry_for": (OperationalError,),
-    "retry_backoff": 5,
-    "retry_backoff_max": 300,
-    "retry_jitter": True,
-    "max_retries": 5,
-}
+_RETRY = ON_LOST_DATABASE
+
+# Queued by record_engagement, so it lives beside it (a task module importing the
+# workflow that imports the task module would be a circle); still this module's task.
+follow_after_engagement = conversation.follow_after_engagement
 
 
 @shared_task(**_RETRY)
@@ -32,14 +31,13 @@ def open_case(
     post_id: int, brand_id: int, kind: str, severity: int = 2, incident_id: int | None = None
 ) -> int | None:
     """Open a case for a post; the new case's id, or None when a rule refused it."""
-    try:
-        case = workflow.open_case(
+    case = try_move(
+        lambda: workflow.open_case(
             post_id, brand_id, kind, severity=severity, incident_id=incident_id
-        )
-    except workflow.WorkflowError as exc:
-        log.info("no case for post %s: %s", post_id, exc)
-        return None
-    return case.pk
+        ),
+        what=f"no case for post {post_id}",
+    )
+    return case.pk if case else None
 
 
 @shared_task(**_RETRY)
@@ -89,29 +87,18 @@ def record_engagement(
     payload: dict[str, Any] | None = None,
 ) -> int | None:
     """Record one notification as an EngagementEvent (``occurred_at`` in ISO 8601)."""
-    try:
-        event = workflow.record_engagement(
+    event = try_move(
+        lambda: workflow.record_engagement(
             case_id,
             kind=kind,
             external_id=external_id,
             occurred_at=dt.datetime.fromisoformat(occurred_at),
             text=text,
             payload=payload,
-        )
-    except workflow.WorkflowError as exc:
-        log.info("engagement %s on case %s not recorded: %s", external_id, case_id, exc)
-        return None
+        ),
+        what=f"engagement {external_id} on case {case_id} not recorded",
+    )
     return event.pk if event else None
-
-
-@shared_task(**_RETRY)
-def follow_after_engagement(case_id: int) -> int | None:
-    """Queue the follow of an engaged person (playbooks with auto_follow); rule 5 applies."""
-    try:
-        return workflow.request_follow(case_id, actor=None).pk
-    except workflow.WorkflowError as exc:
-        log.info("no follow on case %s: %s", case_id, exc)
-        return None
 
 
 @shared_task(**_RETRY)

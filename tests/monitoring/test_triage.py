@@ -209,3 +209,39 @@ def test_every_detection_records_the_model_version_and_the_brands_named(brands, 
     detection = Detection.objects.get(post=post)
     assert detection.model_version == "fake-1"
     assert set(detection.brands.values_list("name", flat=True)) == {"Northwind", "Telvana"}
+
+
+# --- The wiring: monitoring hands detections on; it never imports outreach ---------------
+
+
+def test_without_a_triage_hook_detections_wait_untriaged(brands, playbooks, settings):
+    settings.NOJACKAL_AFTER_DETECTION = ""
+    post = PostFactory(text="telvana is down again, third time this week")
+    assert judge(post) == {post.text: Triage.PENDING}
+    assert not Case.objects.exists()
+
+
+def test_the_configured_triage_is_outreachs():
+    from django.conf import settings
+
+    from outreach.workflow.triage import triage as outreach_triage
+
+    assert triage.after_detection() is outreach_triage
+    assert settings.NOJACKAL_AFTER_DETECTION == "outreach.workflow.triage.triage"
+
+
+@pytest.mark.parametrize("module", ["triage", "tasks", "incidents"])
+def test_the_monitoring_pipeline_does_not_import_outreach(module):
+    import ast
+    from pathlib import Path
+
+    import monitoring
+
+    source = (Path(monitoring.__file__).parent / f"{module}.py").read_text()
+    imported = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            imported.add(node.module)
+        elif isinstance(node, ast.Import):
+            imported.update(alias.name for alias in node.names)
+    assert not {name for name in imported if name.split(".")[0] == "outreach"}

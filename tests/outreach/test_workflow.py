@@ -908,3 +908,10 @@ def test_every_sandbox_persona_answer_is_read_the_way_the_persona_means_it() -> 
         if workflow.looks_like_opt_out(text) != (pool in ("hostile", "opt_out"))
     ]
     assert wrong == []
+
+
+@pytest.mark.parametrize("text", ["@northwind STOP", "@northwind_help @bob stop.", "@a blocked"])
+def test_a_one_word_stop_after_the_mentions_of_a_reply_is_an_opt_out(text: str) -> None:
+    # A reply on most platforms starts with the handles it answers: the sandbox persona's
+    # "STOP" arrives as "@northwind STOP".
+    assert workflow.looks_like_opt_out(text)

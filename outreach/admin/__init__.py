@@ -8,205 +8,60 @@ did or which rule refused it. Nothing here writes ``Case.stage``.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.views.main import ChangeList
-from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.functional import cached_property
-from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.safestring import SafeString
 
 from monitoring.models import Account, Post
 from monitoring.platforms import PlatformError, get_platform
 from outreach import queries, workflow
+from outreach.admin import buttons, records  # noqa: F401  (records registers the other admins)
+from outreach.admin.display import _findings, shown
+from outreach.admin.filters import (
+    AmendRequestFilter,
+    AssigneeFilter,
+    CappedPaginator,
+    CaseEventInline,
+    FairChangeList,
+    IncidentFilter,
+    QueueFilter,
+)
 from outreach.forms import (
     DismissSelectedForm,
     DraftForm,
     MoveForm,
     OpenCaseForm,
-    PlaybookForm,
     ResearchForm,
 )
 from outreach.models import (
-    CLOSED_STAGES,
     OPEN_STAGES,
     Case,
-    CaseEvent,
-    DoNotContact,
-    EngagementEvent,
-    OutboundAction,
-    Playbook,
     ReplyDraft,
-    ResearchNote,
     Stage,
     text_hash,
 )
-
-# Bidirectional controls reorder what is shown around them (U+202E makes
-# "gpj.exe" look like "exe.jpg"); they are shown as visible markers instead.
-_BIDI_CONTROLS = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+from outreach.workflow.refusals import try_each
 
 
-def shown(text: str | None, limit: int | None = None) -> SafeString:
-    """User-written text made safe to show: HTML-escaped, bidi controls made visible, isolated."""
-    text = text or ""
-    if limit is not None and len(text) > limit:
-        text = text[: limit - 1] + "…"
-    visible = _BIDI_CONTROLS.sub(lambda m: f"[U+{ord(m.group()):04X}]", text)
-    return format_html('<bdi class="nj-text">{}</bdi>', visible)
-
-
-def _findings(draft: ReplyDraft | None) -> list[dict[str, Any]]:
-    """A draft's tone findings, each with the (escaped) excerpt it is about."""
-    if draft is None:
-        return []
-    return [
-        {**f, "excerpt": shown(draft.text[f["start"] : f["end"]], 80)} for f in draft.tone_findings
-    ]
-
-
-class QueueFilter(admin.SimpleListFilter):
-    """Open cases by default: the queue is the work still to do."""
-
-    title = "queue"
-    parameter_name = "queue"
-
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [("closed", "Closed"), ("all", "All")]
-
-    def choices(self, changelist: Any) -> Any:
-        yield {
-            "selected": self.value() is None,
-            "query_string": changelist.get_query_string(remove=[self.parameter_name]),
-            "display": "Open",
-        }
-        for value, label in self.lookup_choices:
-            yield {
-                "selected": self.value() == value,
-                "query_string": changelist.get_query_string({self.parameter_name: value}),
-                "display": label,
-            }
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet[Case]) -> QuerySet[Case]:
-        if self.value() == "all" or request.GET.get("stage__exact") or request.GET.get("amend"):
-            return queryset
-        if self.value() == "closed":
-            return queryset.filter(stage__in=CLOSED_STAGES)
-        return queryset.filter(stage__in=OPEN_STAGES)
-
-
-class AssigneeFilter(admin.SimpleListFilter):
-    """Me, nobody, or a member of staff: one small query on users, whatever the table size."""
-
-    title = "assignee"
-    parameter_name = "assignee"
-
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        staff = get_user_model().objects.filter(is_staff=True, is_active=True).order_by("username")
-        return [("me", "Me"), ("none", "Nobody"), *((str(u.pk), u.get_username()) for u in staff)]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet[Case]) -> QuerySet[Case]:
-        value = self.value()
-        if value == "me":
-            return queryset.filter(assignee_id=request.user.pk)
-        if value == "none":
-            return queryset.filter(assignee__isnull=True)
-        if value and value.isdigit():
-            return queryset.filter(assignee_id=int(value))
-        return queryset
-
-
-class CappedPaginator(Paginator):
-    """Counts at most ``CAP`` rows: the count stays cheap however long the history grows.
-    Beyond the cap the queue shows the first CAP / per_page pages; filters narrow it."""
-
-    CAP = 5_000
-
-    @cached_property
-    def count(self) -> int:
-        return self.object_list[: self.CAP].count()  # type: ignore[attr-defined]
-
-
-class IncidentFilter(admin.SimpleListFilter):
-    title = "incident"
-    parameter_name = "incident"
-
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [("yes", "Part of an incident"), ("no", "Isolated or not known")]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet[Case]) -> QuerySet[Case]:
-        value = self.value() or ""
-        if value.isdigit():  # the cases of one incident (linked from its page)
-            return queryset.filter(incident_id=int(value))
-        if value == "yes":
-            return queryset.filter(incident__isnull=False)
-        if self.value() == "no":
-            return queryset.filter(incident__isnull=True)
-        return queryset
-
-
-class AmendRequestFilter(admin.SimpleListFilter):
-    """Own-brand requests to amend a post, written and waiting for a reviewer."""
-
-    title = "request to amend"
-    parameter_name = "amend"
-
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [("to_approve", "Awaiting approval")]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet[Case]) -> QuerySet[Case]:
-        if self.value() == "to_approve":
-            return queryset.filter(
-                stage=Stage.RESOLVED,
-                drafts__is_first_reply=False,
-                drafts__approved_at__isnull=True,
-            )
-        return queryset
-
-
-class CaseEventInline(admin.TabularInline):  # type: ignore[type-arg]
-    model = CaseEvent
-    fields = ("created_at", "action", "origin", "target", "actor", "shown_note")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-    ordering = ["created_at", "id"]
-    verbose_name_plural = "history"
-
-    @admin.display(description="note")
-    def shown_note(self, obj: CaseEvent) -> SafeString:
-        return shown(obj.note)
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[CaseEvent]:
-        return super().get_queryset(request).select_related("actor")
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-class FairChangeList(ChangeList):
-    """Rule 12: the queue is always in due-time-then-severity order, whatever ``?o=`` says."""
-
-    def get_ordering(self, request: HttpRequest, queryset: QuerySet[Any]) -> list[Any]:
-        return ["due_at", "-severity", "id"]
+def _text_context(prefix: str, draft: ReplyDraft | None) -> dict[str, Any]:
+    """A draft's text as the case page shows it: escaped, its hash and its edit form."""
+    text = draft.text if draft else ""
+    return {
+        prefix: draft,
+        f"{prefix}_text": shown(text) if draft else "",
+        f"{prefix}_hash": text_hash(text) if draft else "",
+        f"{prefix}_form": DraftForm(initial={"text": text}),
+    }
 
 
 def _report(request: HttpRequest, verb: str, done: int, skipped: list[str]) -> None:
@@ -319,13 +174,11 @@ class CaseAdmin(admin.ModelAdmin[Case]):
 
     @admin.action(description="Assign selected cases to me", permissions=["change"])
     def assign_to_me(self, request: HttpRequest, queryset: QuerySet[Case]) -> None:
-        done, skipped = 0, []
-        for case in queryset.select_related("person", "post", "brand", "playbook"):
-            try:
-                workflow.assign(case, request.user, actor=request.user)
-                done += 1
-            except workflow.WorkflowError as exc:
-                skipped.append(f"case {case.pk} ({exc})")
+        done, skipped = try_each(
+            queryset.select_related("person", "post", "brand", "playbook"),
+            lambda case: workflow.assign(case, request.user, actor=request.user),
+            what="not assigned",
+        )
         _report(request, "Assigned", done, skipped)
 
     @admin.action(description="Dismiss selected cases (asks for a reason)", permissions=["change"])
@@ -346,13 +199,13 @@ class CaseAdmin(admin.ModelAdmin[Case]):
                     "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
                 },
             )
-        done, skipped = 0, []
-        for case in queryset.select_related("person", "post", "brand", "playbook"):
-            try:
-                workflow.dismiss(case, actor=request.user, reason=form.cleaned_data["reason"])
-                done += 1
-            except workflow.WorkflowError as exc:
-                skipped.append(f"case {case.pk} ({exc})")
+        done, skipped = try_each(
+            queryset.select_related("person", "post", "brand", "playbook"),
+            lambda case: workflow.dismiss(
+                case, actor=request.user, reason=form.cleaned_data["reason"]
+            ),
+            what="not dismissed",
+        )
         _report(request, "Dismissed", done, skipped)
         return None
 
@@ -400,23 +253,10 @@ class CaseAdmin(admin.ModelAdmin[Case]):
         if request.method == "POST":
             # The case page has no save: every change goes through a move's own URL.
             raise PermissionDenied
-        research = ResearchNote.objects.filter(case=case).first()
-        drafts = {
-            d.is_first_reply: d
-            for d in ReplyDraft.objects.filter(case=case).select_related(
-                "author", "approved_by", "rejected_by"
-            )
-        }
-        draft, amend = drafts.get(True), drafts.get(False)
-        thread, thread_error = self._thread(case)
         can_change = self.has_change_permission(request, case)
-        actions = list(OutboundAction.objects.filter(case=case).select_related("account"))
-        amend_live = [
-            a
-            for a in actions
-            if a.kind == OutboundAction.Kind.AMEND_REQUEST
-            and a.state != OutboundAction.State.CANCELLED
-        ]
+        page = queries.case_page(case, can_change=can_change)
+        research, draft, amend = page.research, page.draft, page.amend
+        thread, thread_error = self._thread(case)
         extra = {
             "case": case,
             "post_text": shown(case.post.text),
@@ -434,9 +274,9 @@ class CaseAdmin(admin.ModelAdmin[Case]):
             "thread_error": thread_error,
             "other_posts": [
                 {"text": shown(p.text, 280), "posted_at": p.posted_at, "url": p.url}
-                for p in queries.author_other_posts(case)
+                for p in page.other_posts
             ],
-            "similar_complaints": queries.similar_complaints(case),
+            "similar_complaints": page.similar_complaints,
             "similar_days": queries.SIMILAR_DAYS,
             "chatter_days": queries.CHATTER_DAYS,
             "research": research,
@@ -454,33 +294,21 @@ class CaseAdmin(admin.ModelAdmin[Case]):
                 brand_id=case.brand_id,
                 current=case.incident_id,
             ),
-            "draft": draft,
-            "draft_text": shown(draft.text) if draft else "",
-            "draft_hash": text_hash(draft.text) if draft else "",
-            "draft_form": DraftForm(initial={"text": draft.text if draft else ""}),
+            **_text_context("draft", draft),
             "findings": _findings(draft),
-            # Own-brand, after resolution: one request to amend the post.
-            "amend_shown": case.kind == Case.Kind.OWN_BRAND
-            and (amend is not None or case.stage in (Stage.RESOLVED, Stage.AMEND_REQUESTED)),
-            "amend": amend,
-            "amend_text": shown(amend.text) if amend else "",
-            "amend_hash": text_hash(amend.text) if amend else "",
-            "amend_form": DraftForm(initial={"text": amend.text if amend else ""}),
+            "amend_shown": page.amend_shown,
+            **_text_context("amend", amend),
             "amend_findings": _findings(amend),
-            "amend_editable": can_change
-            and case.stage == Stage.RESOLVED
-            and not any(a.state != OutboundAction.State.PENDING for a in amend_live),
-            "amend_queued": amend_live[0] if amend_live else None,
-            "moves": workflow.available_moves(case, request.user) if can_change else [],
+            "amend_editable": page.amend_editable,
+            "amend_queued": page.amend_queued,
+            "moves": buttons.available_moves(case, request.user) if can_change else [],
             "can_change": can_change,
-            # The forms show only where the workflow would accept them.
-            "research_editable": can_change and case.stage in (Stage.RESEARCHING, Stage.DRAFTING),
-            "draft_editable": can_change
-            and case.stage in (Stage.DRAFTING, Stage.AWAITING_APPROVAL, Stage.APPROVED),
-            "actions": actions,
+            "research_editable": page.research_editable,
+            "draft_editable": page.draft_editable,
+            "actions": page.actions,
             "engagements": [
                 {"kind": e.get_kind_display(), "text": shown(e.text, 280), "at": e.occurred_at}
-                for e in EngagementEvent.objects.filter(case=case)
+                for e in page.engagements
             ],
             "show_save": False,
             "show_save_and_continue": False,
@@ -517,33 +345,20 @@ class CaseAdmin(admin.ModelAdmin[Case]):
         form = MoveForm(request.POST)
         form.is_valid()
         note = form.cleaned_data.get("note", "")
-        user = request.user
-        moves = {
-            "claim": lambda: workflow.claim(case, actor=user),
-            "submit_draft": lambda: workflow.submit_draft(case, actor=user),
-            "approve_reply": lambda: workflow.approve_reply(
-                case, actor=user, text_hash_seen=form.cleaned_data.get("text_hash", "")
-            ),
-            "reject_draft": lambda: workflow.reject_draft(case, actor=user, note=note),
-            "request_follow": lambda: workflow.request_follow(case, actor=user),
-            "resolve": lambda: workflow.resolve(case, actor=user, note=note),
-            "approve_amend_request": lambda: workflow.approve_amend_request(
-                case, actor=user, text_hash_seen=form.cleaned_data.get("text_hash", "")
-            ),
-            "dismiss": lambda: workflow.dismiss(case, actor=user, reason=note),
-            "opt_out": lambda: workflow.opt_out(case, actor=user, reason=note),
-            "mark_failed": lambda: workflow.mark_failed(case, actor=user, note=note),
-        }
-        move = moves.get(name)
-        if move is None:
-            messages.error(request, f"Unknown move {name!r}.")
-            return self._back(case)
         try:
-            move()
+            buttons.perform(
+                name,
+                case,
+                request.user,
+                note=note,
+                text_hash=form.cleaned_data.get("text_hash", ""),
+            )
+        except KeyError:
+            messages.error(request, f"Unknown move {name!r}.")
         except workflow.WorkflowError as exc:
             messages.error(request, str(exc))
         else:
-            label = dict((b[0], b[1]) for b in workflow.BUTTONS).get(name, name)
+            label = workflow.MOVES[name].label
             messages.success(request, f"Done: {label}. The case is now {case.get_stage_display()}.")
         return self._back(case)
 
@@ -648,96 +463,3 @@ class CaseAdmin(admin.ModelAdmin[Case]):
                 "form": form,
             },
         )
-
-
-@admin.register(Playbook)
-class PlaybookAdmin(admin.ModelAdmin[Playbook]):
-    form = PlaybookForm
-    list_display = ["name", "kind", "version", "is_active", "created_by", "created_at"]
-    list_filter = ["kind", "is_active"]
-    readonly_fields = [
-        "version",
-        "is_active",
-        "previous",
-        "change_note",
-        "created_by",
-        "created_at",
-    ]
-    list_select_related = ["created_by"]
-
-    def has_change_permission(self, request: HttpRequest, obj: Playbook | None = None) -> bool:
-        # Retired versions are history: read-only.
-        if obj is not None and not obj.is_active:
-            return False
-        return super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def save_model(
-        self, request: HttpRequest, obj: Playbook, form: ModelForm, change: bool
-    ) -> None:
-        values = {name: form.cleaned_data[name] for name in workflow.PLAYBOOK_EDITABLE_FIELDS}
-        try:
-            if change:
-                new = workflow.edit_playbook(
-                    obj.pk, actor=request.user, note=form.cleaned_data["edit_note"], changes=values
-                )
-            else:
-                new = workflow.create_playbook(
-                    actor=request.user, kind=form.cleaned_data["kind"], **values
-                )
-        except workflow.WorkflowError as exc:
-            raise PermissionDenied(str(exc)) from exc
-        # The admin goes on with the new version (its log entry and redirect point at it).
-        obj.pk, obj.version, obj.is_active = new.pk, new.version, True
-        messages.info(
-            request, f"Saved as version {new.version}; cases keep the version they started under."
-        )
-
-
-@admin.register(DoNotContact)
-class DoNotContactAdmin(admin.ModelAdmin[DoNotContact]):
-    list_display = ["platform", "handle", "person_external_id", "reason", "added_by", "created_at"]
-    list_filter = ["platform"]
-    search_fields = ["=handle", "=person_external_id"]
-    readonly_fields = ["added_by", "created_at"]
-    list_select_related = ["added_by"]
-
-    def save_model(
-        self, request: HttpRequest, obj: DoNotContact, form: ModelForm, change: bool
-    ) -> None:
-        if not change:
-            obj.added_by = request.user  # type: ignore[assignment]
-        super().save_model(request, obj, form, change)
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-@admin.register(OutboundAction)
-class OutboundActionAdmin(ReadOnlyAdmin):
-    list_display = ["id", "case", "kind", "state", "account", "not_before", "attempts", "sent_at"]
-    list_filter = ["state", "kind"]
-    list_select_related = ["case", "case__person", "account"]
-    raw_id_fields = ["case", "draft"]
-    ordering = ["-id"]
-    show_full_result_count = False
-
-
-@admin.register(EngagementEvent)
-class EngagementEventAdmin(ReadOnlyAdmin):
-    list_display = ["id", "case", "kind", "platform", "occurred_at"]
-    list_filter = ["kind", "platform"]
-    list_select_related = ["case", "case__person"]
-    raw_id_fields = ["case"]
-    ordering = ["-occurred_at"]
-    show_full_result_count = False

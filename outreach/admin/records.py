@@ -1,0 +1,114 @@
+"""The other outreach admins: playbooks, do-not-contact, and the read-only records."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.forms import ModelForm
+from django.http import HttpRequest
+
+from outreach import workflow
+from outreach.forms import (
+    PlaybookForm,
+)
+from outreach.models import (
+    DoNotContact,
+    EngagementEvent,
+    OutboundAction,
+    Playbook,
+)
+
+
+@admin.register(Playbook)
+class PlaybookAdmin(admin.ModelAdmin[Playbook]):
+    form = PlaybookForm
+    list_display = ["name", "kind", "version", "is_active", "created_by", "created_at"]
+    list_filter = ["kind", "is_active"]
+    readonly_fields = [
+        "version",
+        "is_active",
+        "previous",
+        "change_note",
+        "created_by",
+        "created_at",
+    ]
+    list_select_related = ["created_by"]
+
+    def has_change_permission(self, request: HttpRequest, obj: Playbook | None = None) -> bool:
+        # Retired versions are history: read-only.
+        if obj is not None and not obj.is_active:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def save_model(
+        self, request: HttpRequest, obj: Playbook, form: ModelForm, change: bool
+    ) -> None:
+        values = {name: form.cleaned_data[name] for name in workflow.PLAYBOOK_EDITABLE_FIELDS}
+        try:
+            if change:
+                new = workflow.edit_playbook(
+                    obj.pk, actor=request.user, note=form.cleaned_data["edit_note"], changes=values
+                )
+            else:
+                new = workflow.create_playbook(
+                    actor=request.user, kind=form.cleaned_data["kind"], **values
+                )
+        except workflow.WorkflowError as exc:
+            raise PermissionDenied(str(exc)) from exc
+        # The admin goes on with the new version (its log entry and redirect point at it).
+        obj.pk, obj.version, obj.is_active = new.pk, new.version, True
+        messages.info(
+            request, f"Saved as version {new.version}; cases keep the version they started under."
+        )
+
+
+@admin.register(DoNotContact)
+class DoNotContactAdmin(admin.ModelAdmin[DoNotContact]):
+    list_display = ["platform", "handle", "person_external_id", "reason", "added_by", "created_at"]
+    list_filter = ["platform"]
+    search_fields = ["=handle", "=person_external_id"]
+    readonly_fields = ["added_by", "created_at"]
+    list_select_related = ["added_by"]
+
+    def save_model(
+        self, request: HttpRequest, obj: DoNotContact, form: ModelForm, change: bool
+    ) -> None:
+        if not change:
+            obj.added_by = request.user  # type: ignore[assignment]
+        super().save_model(request, obj, form, change)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(OutboundAction)
+class OutboundActionAdmin(ReadOnlyAdmin):
+    list_display = ["id", "case", "kind", "state", "account", "not_before", "attempts", "sent_at"]
+    list_filter = ["state", "kind"]
+    list_select_related = ["case", "case__person", "account"]
+    raw_id_fields = ["case", "draft"]
+    ordering = ["-id"]
+    show_full_result_count = False
+
+
+@admin.register(EngagementEvent)
+class EngagementEventAdmin(ReadOnlyAdmin):
+    list_display = ["id", "case", "kind", "platform", "occurred_at"]
+    list_filter = ["kind", "platform"]
+    list_select_related = ["case", "case__person"]
+    raw_id_fields = ["case"]
+    ordering = ["-occurred_at"]
+    show_full_result_count = False

@@ -1,0 +1,183 @@
+"""Rule 7 (don't pile on): every cap on cases and replies is counted here.
+
+A reached cap is returned as a ``Cap``: a stable ``code`` (triage filters on
+it, the dispatcher decides on it), the message shown to the team, and ``until``:
+when a time-window cap frees up, so that a send waits rather than being
+refused. A cap with no ``until`` (an incident's replies) refuses for good.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Min
+
+from monitoring.models import Account, Brand
+from outreach.models import TEXT_KINDS, Case, OutboundAction, Playbook, PlaybookKind
+from outreach.workflow.rules import NO_PILE_ON, RuleViolation
+
+# A send held back by the account's hourly cap on every kind looks again this much later.
+HOURLY_RETRY = dt.timedelta(minutes=10)
+HOUR = dt.timedelta(hours=1)
+DAY = dt.timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Cap:
+    """A cap that is reached: which one, why, and when it frees up (None: never)."""
+
+    code: str
+    message: str
+    until: dt.datetime | None = None
+
+    def violation(self) -> RuleViolation:
+        """The refusal (or, with ``until``, the deferral) that names rule 7."""
+        return RuleViolation(NO_PILE_ON, self.message, reason=self.code, until=self.until)
+
+
+def _live_replies() -> Any:
+    return OutboundAction.objects.filter(kind=OutboundAction.Kind.REPLY).exclude(
+        state__in=[OutboundAction.State.CANCELLED, OutboundAction.State.FAILED]
+    )
+
+
+def per_hour(playbook_cap: int, account: Account) -> int:
+    """Replies an account may send an hour: the playbook's cap or the account's, the lower."""
+    return min(playbook_cap, account.max_sends_per_hour)
+
+
+def opening(
+    brand: Brand, playbook: Playbook, incident_id: int | None, now: dt.datetime
+) -> Cap | None:
+    """Rule 7 at the door (automatic competitor cases): counted under a lock on the brand
+    row, so two triage workers cannot both open the last allowed case."""
+    Brand.objects.select_for_update().filter(pk=brand.pk).first()
+    opened = Case.objects.filter(
+        brand=brand, kind=PlaybookKind.COMPETITOR, opened_at__gte=now - dt.timedelta(days=1)
+    )
+    if opened.count() >= playbook.max_replies_per_brand_per_day:
+        return Cap(
+            "cap_reached",
+            f"already {playbook.max_replies_per_brand_per_day} cases about {brand} today",
+        )
+    if incident_id and (
+        Case.objects.filter(brand=brand, incident_id=incident_id).count()
+        >= playbook.max_replies_per_incident
+    ):
+        return Cap(
+            "cap_reached",
+            f"already {playbook.max_replies_per_incident} cases in incident #{incident_id}",
+        )
+    return None
+
+
+def approval(case: Case, account: Account, now: dt.datetime) -> Cap | None:
+    """Rule 7 at approval, counted under row locks on the brand and the account
+    (see ``approve_reply``): replies queued or sent, not cancelled or failed."""
+    playbook = case.playbook
+    per_day = _live_replies().filter(
+        case__brand_id=case.brand_id, created_at__gte=now - dt.timedelta(days=1)
+    )
+    if per_day.count() >= playbook.max_replies_per_brand_per_day:
+        return Cap(
+            "brand_per_day",
+            f"already {playbook.max_replies_per_brand_per_day} replies about {case.brand} "
+            "in the last 24 hours",
+        )
+    if case.incident_id:
+        in_incident = _live_replies().filter(case__incident_id=case.incident_id)
+        if in_incident.count() >= playbook.max_replies_per_incident:
+            return Cap(
+                "incident",
+                f"already {playbook.max_replies_per_incident} replies in incident "
+                f"#{case.incident_id}",
+            )
+    cap = per_hour(playbook.max_replies_per_account_per_hour, account)
+    last_hour = _live_replies().filter(account=account, created_at__gte=now - dt.timedelta(hours=1))
+    if last_hour.count() >= cap:
+        return Cap(
+            "account_per_hour", f"{account} already has {cap} replies queued or sent this hour"
+        )
+    return None
+
+
+def send_slot(case: Case, account: Account, now: dt.datetime) -> dt.datetime:
+    """When an approved reply may go out: spaced from the account's previous one, with jitter."""
+    cap = max(1, per_hour(case.playbook.max_replies_per_account_per_hour, account))
+    spacing = dt.timedelta(seconds=3600 / cap)
+    last = (
+        OutboundAction.objects.filter(account=account)
+        .exclude(state=OutboundAction.State.CANCELLED)
+        .order_by("-not_before")
+        .values_list("not_before", flat=True)
+        .first()
+    )
+    slot = max(now, last + spacing) if last else now
+    # Jitter so that replies from one account never go out on a visible beat.
+    return slot + dt.timedelta(seconds=random.uniform(0, spacing.total_seconds() / 4))
+
+
+def _strictest(case: Case, field: str) -> int:
+    """A cap from the case's playbook version or the active one, whichever is lower: a
+    reviewer who lowers a cap after a backlash wants it to apply to queued replies too."""
+    values = [getattr(case.playbook, field)]
+    active = Playbook.objects.filter(kind=case.kind, is_active=True).values_list(field, flat=True)
+    values.extend(active)
+    return min(values)
+
+
+def sending(action: OutboundAction, case: Case, now: dt.datetime) -> Cap | None:
+    """Rule 7 at the moment of sending ``action`` (texts only: a follow is not capped).
+
+    Counts sends that happened: the account's sends of every kind in the last
+    hour, then for a first reply the incident's replies (refused: the incident
+    will not need fewer), the account's replies this hour and the brand's today
+    (deferred to when the oldest of them leaves the window).
+    """
+    if action.kind not in TEXT_KINDS:
+        return None
+    account = Account.objects.get(pk=action.account_id)
+    hour_ago = now - HOUR
+    sent_last_hour = OutboundAction.objects.filter(
+        account_id=account.pk, state=OutboundAction.State.SENT, sent_at__gte=hour_ago
+    ).count()
+    if sent_last_hour >= account.max_sends_per_hour:
+        return Cap(
+            "account_sends_per_hour", f"{account} reached its hourly cap", now + HOURLY_RETRY
+        )
+    if action.kind != OutboundAction.Kind.REPLY:
+        return None
+    sent = OutboundAction.objects.sent_replies()
+    if case.incident_id:
+        cap = _strictest(case, "max_replies_per_incident")
+        if sent.filter(case__incident_id=case.incident_id).count() >= cap:
+            return Cap(
+                "incident", f"{cap} replies already went out in incident #{case.incident_id}"
+            )
+    per_account = per_hour(_strictest(case, "max_replies_per_account_per_hour"), account)
+    per_brand = _strictest(case, "max_replies_per_brand_per_day")
+    windows = (
+        (
+            "account_per_hour",
+            sent.filter(account_id=account.pk),
+            per_account,
+            HOUR,
+            f"{account} sent {per_account} replies this hour",
+        ),
+        (
+            "brand_per_day",
+            sent.filter(case__brand_id=case.brand_id),
+            per_brand,
+            DAY,
+            f"{per_brand} replies about {case.brand} today",
+        ),
+    )
+    for code, replies, cap, window, message in windows:
+        in_window = replies.filter(sent_at__gte=now - window)
+        if in_window.count() >= cap:
+            oldest = in_window.aggregate(t=Min("sent_at"))["t"]
+            return Cap(code, message, oldest + window)
+    return None

@@ -1,0 +1,169 @@
+"""After our reply: sent, engagement, follow, silence, resolution."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from celery import shared_task
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from outreach.models import (
+    Case,
+    EngagementEvent,
+    OutboundAction,
+    Stage,
+)
+from outreach.retries import ON_LOST_DATABASE
+from outreach.workflow import events
+from outreach.workflow.checks import ENGAGING_KINDS, REFUSING_KINDS
+from outreach.workflow.endings import opt_out
+from outreach.workflow.lexicon import looks_like_opt_out
+from outreach.workflow.refusals import try_move
+from outreach.workflow.rules import (
+    MAX_DRAFT_CHARS,
+    TransitionNotAllowed,
+    User,
+    WorkflowError,
+    now_or,
+)
+from outreach.workflow.table import MOVES, _case, _move
+
+# What a sent text moves the case to: the first reply waits for the person; the
+# own-brand request to amend the post closes the case's last step.
+_SENT_STAGE = {
+    OutboundAction.Kind.REPLY: (Stage.AWAITING_ENGAGEMENT, "mark_reply_sent"),
+    OutboundAction.Kind.AMEND_REQUEST: (Stage.AMEND_REQUESTED, "mark_amend_request_sent"),
+}
+
+log = logging.getLogger(__name__)
+
+
+def mark_reply_sent(action_id: int, *, external_id: str, url: str = "") -> Case:
+    """Record that the dispatcher posted an approved text: the first reply (approved ->
+    awaiting_engagement) or the request to amend the post (resolved -> amend_requested)."""
+    action = OutboundAction.objects.select_related(
+        "case__post", "case__person", "case__playbook"
+    ).get(pk=action_id)
+    case = action.case
+    if action.kind not in _SENT_STAGE:
+        raise WorkflowError("only a reply or a request to amend is recorded as a sent text")
+    target, move = _SENT_STAGE[action.kind]
+    # Rule 3 and, for the first reply, rule 1 once more; the stage is the compare-and-set's.
+    MOVES[move].require(case, None, action=action)
+    now = timezone.now()
+    with transaction.atomic():
+        claimed = OutboundAction.objects.filter(
+            pk=action.pk,
+            state__in=[OutboundAction.State.PENDING, OutboundAction.State.SENDING],
+        ).update(state=OutboundAction.State.SENT, external_id=external_id, url=url, sent_at=now)
+        if claimed != 1:
+            raise TransitionNotAllowed(f"outbound action {action.pk} is already {action.state}")
+        _move(case, to=target, actor=None, action=move, note=url or external_id)
+    return case
+
+
+def record_engagement(
+    case: Case | int,
+    *,
+    kind: str,
+    external_id: str,
+    occurred_at: dt.datetime,
+    text: str = "",
+    payload: Mapping[str, Any] | None = None,
+) -> EngagementEvent | None:
+    """Record what the person did after our reply; safe to call twice for one notification.
+
+    A reply, mention, message or follow moves awaiting_engagement -> engaged; a
+    block, mute or "stop" ends the case as opted out (rule 9). Returns None when
+    the notification was already recorded.
+    """
+    case = _case(case)
+    if kind not in EngagementEvent.Kind.values:
+        raise WorkflowError(f"unknown engagement kind {kind!r}")
+    if not OutboundAction.objects.sent_replies().filter(case_id=case.pk).exists():
+        raise WorkflowError("nothing was sent on this case, so there is nothing to engage with")
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                event = EngagementEvent.objects.create(
+                    case_id=case.pk,
+                    platform=case.platform,
+                    kind=kind,
+                    external_id=external_id,
+                    text=text[:MAX_DRAFT_CHARS],
+                    payload=dict(payload or {}),
+                    occurred_at=occurred_at,
+                )
+        except IntegrityError:
+            return None
+        if kind in REFUSING_KINDS or looks_like_opt_out(text):
+            opt_out(case, actor=None, reason=f"{kind}: {text[:200]}".strip(": "))
+            return event
+        if kind in ENGAGING_KINDS and case.stage == Stage.AWAITING_ENGAGEMENT:
+            _move(case, to=Stage.ENGAGED, actor=None, action="record_engagement", note=kind)
+            if case.playbook.auto_follow:
+                follow_after_engagement.delay_on_commit(case.pk)
+        else:
+            events.happened(case, action="record_engagement", actor=None, note=kind)
+    return event
+
+
+def request_follow(case: Case | int, *, actor: User | None) -> OutboundAction:
+    """Queue a follow of the person, only after they engaged (engaged -> followed)."""
+    case = _case(case)
+    MOVES["request_follow"].require(case, actor)
+    reply = OutboundAction.objects.sent_reply(case)
+    assert reply is not None  # the replied check ran
+    with transaction.atomic():
+        _move(case, to=Stage.FOLLOWED, actor=actor, action="request_follow")
+        try:
+            with transaction.atomic():
+                action = OutboundAction.objects.create(
+                    case_id=case.pk,
+                    kind=OutboundAction.Kind.FOLLOW,
+                    account=reply.account,
+                    idempotency_key=f"case{case.pk}-follow-{uuid.uuid4().hex}",
+                    not_before=timezone.now(),
+                )
+        except IntegrityError:
+            raise TransitionNotAllowed("a follow is already queued for this case") from None
+    return action
+
+
+def mark_no_response(
+    case: Case | int, *, actor: User | None = None, now: dt.datetime | None = None
+) -> Case:
+    """Close a case whose engagement window passed in silence (-> no_response)."""
+    case = _case(case)
+    sent = (
+        OutboundAction.objects.sent_replies()
+        .filter(case_id=case.pk)
+        .values_list("sent_at", flat=True)
+        .first()
+    )
+    window = dt.timedelta(days=case.playbook.engagement_window_days)
+    if sent is None or sent + window > now_or(now):
+        raise TransitionNotAllowed("the engagement window has not passed yet")
+    _move(case, to=Stage.NO_RESPONSE, actor=actor, action="mark_no_response")
+    return case
+
+
+def resolve(case: Case | int, *, actor: User, note: str = "") -> Case:
+    """Close an engaged conversation as resolved."""
+    case = _case(case)
+    _move(case, to=Stage.RESOLVED, actor=actor, action="resolve", note=note)
+    return case
+
+
+@shared_task(name="outreach.tasks.follow_after_engagement", **ON_LOST_DATABASE)
+def follow_after_engagement(case_id: int) -> int | None:
+    """Queue the follow of an engaged person (playbooks with auto_follow); rule 5 applies."""
+    action = try_move(
+        lambda: request_follow(case_id, actor=None), what=f"no follow on case {case_id}"
+    )
+    return action.pk if action else None

@@ -1,0 +1,40 @@
+"""The audit trail (rule 10): the only code that writes CaseEvent rows.
+
+Every stage change records its origin and target; everything else that happens
+to a case (a send refused, an alert, an assignment) records the stage it was in
+as both. Rows are never edited (the model and the database refuse it).
+"""
+
+from __future__ import annotations
+
+from outreach.models import Case, CaseEvent
+from outreach.workflow.rules import MAX_NOTE_CHARS, User, actor_id
+
+
+def stage_change(
+    case_id: int, *, action: str, origin: str, target: str, actor: User | None, note: str = ""
+) -> CaseEvent:
+    """Record a move from ``origin`` to ``target``; inside the move's transaction."""
+    return CaseEvent.objects.create(
+        case_id=case_id,
+        action=action,
+        origin=origin,
+        target=target,
+        actor_id=actor_id(actor),
+        note=note[:MAX_NOTE_CHARS],
+    )
+
+
+def happened(case: Case, *, action: str, actor: User | None = None, note: str = "") -> CaseEvent:
+    """Record something that happened to a case without a stage change."""
+    return stage_change(
+        case.pk, action=action, origin=case.stage, target=case.stage, actor=actor, note=note
+    )
+
+
+def happened_to(case_id: int, *, action: str, note: str) -> CaseEvent | None:
+    """The same for a case known by id only (the dispatcher): its stage is read now."""
+    stage = Case.objects.filter(pk=case_id).values_list("stage", flat=True).first()
+    if stage is None:
+        return None
+    return stage_change(case_id, action=action, origin=stage, target=stage, actor=None, note=note)

@@ -1,0 +1,96 @@
+"""Playbooks (rule 11): versioned, edited with a permission, never in place."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.db import transaction
+
+from outreach.models import (
+    Playbook,
+)
+from outreach.workflow.rules import (
+    MAX_NOTE_CHARS,
+    ONE_PLAYBOOK,
+    PLAYBOOK_PERMISSION,
+    RuleViolation,
+    User,
+    WorkflowError,
+    actor_id,
+)
+
+PLAYBOOK_EDITABLE_FIELDS = (
+    "name",
+    "guidance",
+    "reply_templates",
+    "freshness_hours",
+    "due_hours",
+    "engagement_window_days",
+    "cooldown_days",
+    "max_replies_per_brand_per_day",
+    "max_replies_per_incident",
+    "max_replies_per_account_per_hour",
+    "four_eyes",
+    "auto_follow",
+)
+
+
+def edit_playbook(
+    playbook: Playbook | int, *, actor: User, note: str, changes: Mapping[str, Any]
+) -> Playbook:
+    """Make a new active version of a playbook with ``changes``; the old one retires.
+
+    Cases keep the version they started under. Needs the change_playbook permission.
+    """
+    if actor is None or not actor.is_authenticated or not actor.has_perm(PLAYBOOK_PERMISSION):
+        raise RuleViolation(
+            ONE_PLAYBOOK, "editing the playbook needs the change_playbook permission"
+        )
+    unknown = set(changes) - set(PLAYBOOK_EDITABLE_FIELDS)
+    if unknown:
+        raise WorkflowError(f"these playbook fields cannot be edited: {', '.join(sorted(unknown))}")
+    if not note.strip():
+        raise WorkflowError("say what changed and why")
+    pk = playbook.pk if isinstance(playbook, Playbook) else playbook
+    with transaction.atomic():
+        current = Playbook.objects.select_for_update().get(pk=pk)
+        if not current.is_active:
+            raise RuleViolation(ONE_PLAYBOOK, f"{current} is retired; edit the active version")
+        values = {name: getattr(current, name) for name in PLAYBOOK_EDITABLE_FIELDS}
+        values.update(changes)
+        Playbook.objects.filter(pk=current.pk).update(is_active=False)
+        new = Playbook(
+            kind=current.kind,
+            version=current.version + 1,
+            is_active=True,
+            previous=current,
+            change_note=note.strip()[:MAX_NOTE_CHARS],
+            created_by_id=actor.pk,
+            **values,
+        )
+        new.full_clean(exclude=["previous", "created_by"])
+        new.save()
+    return new
+
+
+def create_playbook(*, actor: User | None, kind: str, **values: Any) -> Playbook:
+    """The first version of a kind's playbook (refused when one is already active)."""
+    if actor is not None and not actor.has_perm(PLAYBOOK_PERMISSION):
+        raise RuleViolation(
+            ONE_PLAYBOOK, "creating a playbook needs the change_playbook permission"
+        )
+    if Playbook.objects.filter(kind=kind, is_active=True).exists():
+        raise RuleViolation(ONE_PLAYBOOK, f"a {kind} playbook is active already; edit it instead")
+    last = Playbook.objects.filter(kind=kind).order_by("-version").first()
+    playbook = Playbook(
+        kind=kind,
+        version=(last.version + 1) if last else 1,
+        is_active=True,
+        created_by_id=actor_id(actor),
+        change_note="first version" if last is None else "new playbook",
+        **values,
+    )
+    playbook.full_clean(exclude=["previous", "created_by"])
+    playbook.save()
+    return playbook
