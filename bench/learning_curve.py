@@ -283,14 +283,27 @@ def augment(features: sp.csr_matrix, team: np.ndarray) -> sp.csr_matrix:
 
 
 def best_threshold(scores: np.ndarray, labels: np.ndarray) -> float:
-    """The threshold that maximises macro-F1 on the given scores (midpoints between scores)."""
+    """The threshold that maximises macro-F1 on the given scores (a cut between two scores)."""
     if len(set(labels.tolist())) < 2:
         return 0.5
-    ordered = np.unique(scores)
-    candidates = np.concatenate([[0.5], (ordered[1:] + ordered[:-1]) / 2])
-    return float(
-        max(candidates, key=lambda t: (macro_f1(labels, (scores >= t).astype(int)), -abs(t - 0.5)))
-    )
+    order = np.argsort(-scores)
+    ranked, truth = scores[order], labels[order]
+    # Cutting after position i calls the first i + 1 rows complaints: cumulative counts give
+    # every cut's confusion matrix at once (a loop over f1_score is quadratic here).
+    tp = np.cumsum(truth)
+    fp = np.cumsum(1 - truth)
+    fn = truth.sum() - tp
+    tn = (1 - truth).sum() - fp
+    f1_pos = 2 * tp / np.maximum(2 * tp + fp + fn, 1)
+    f1_neg = 2 * tn / np.maximum(2 * tn + fn + fp, 1)
+    # The cut above every score (nothing is a complaint) comes first.
+    none = (0.0 + 2 * (1 - truth).sum() / (2 * (1 - truth).sum() + truth.sum())) / 2
+    macro = np.concatenate([[none], (f1_pos + f1_neg) / 2])
+    # Only cuts between two different scores are thresholds; ties go to the cut nearest 0.5.
+    cuts = np.concatenate([[(ranked[0] + 1) / 2], (ranked[:-1] + ranked[1:]) / 2, [ranked[-1] / 2]])
+    valid = np.concatenate([[True], ranked[:-1] > ranked[1:], [True]])
+    best = max(np.flatnonzero(valid), key=lambda i: (round(macro[i], 12), -abs(cuts[i] - 0.5)))
+    return float(cuts[best])
 
 
 def fine_tune(
@@ -409,7 +422,7 @@ def curve(
             continue
         size = len(team) if k is None else k
         name = f"all {size}" if k is None else str(k)
-        seeds = [0] if k in (0, None) else list(range(draws if k < 1000 else min(draws, 3)))
+        seeds = [0] if k in (0, None) else list(range(draws if k <= 200 else min(draws, 3)))
         started = time.perf_counter()
         for seed in seeds:
             chosen = team if k is None else draw(team, k, seed=1000 * k + seed)
