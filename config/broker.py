@@ -240,3 +240,40 @@ def broker_settings(data_dir: Path) -> dict[str, Any]:
             "polling_interval": POLLING_INTERVAL_SECONDS,
         },
     }
+
+
+#: URL schemes of the network brokers and the transport options that bound every wait on them.
+_REDIS_SCHEMES = {"redis", "rediss", "sentinel", "redis+socket"}
+_AMQP_SCHEMES = {"amqp", "amqps", "pyamqp"}
+
+
+def network_broker_settings(url: str, timeout: float, publish_retries: int) -> dict[str, Any]:
+    """Return Celery settings that make a silent or refusing broker an error within seconds.
+
+    Without them a broker that accepts connections but answers nothing blocks a publish for
+    good: beat stopped ticking and the admin's "Poll now" hung for minutes (issue #14). Every
+    socket operation is bounded by ``timeout``, and a failed publish is retried
+    ``publish_retries`` times on a fresh connection before it raises.
+    """
+    scheme = url.partition("://")[0].lower()
+    options: dict[str, Any] = {}
+    if scheme in _REDIS_SCHEMES:
+        # redis-py's own names: a command (LPUSH of a publish, a PING) waits at most
+        # socket_timeout for its reply; kombu keeps its BRPOP wait (1 s) below it.
+        options = {"socket_timeout": timeout, "socket_connect_timeout": timeout}
+    elif scheme in _AMQP_SCHEMES:
+        # py-amqp's own names; with publisher confirms a publish returns only once the broker
+        # has taken the message, so a silent broker is a read timeout, not a lost message.
+        options = {"read_timeout": timeout, "write_timeout": timeout, "confirm_publish": True}
+    return {
+        "broker_transport_options": options,
+        # Connect timeout for AMQP (redis takes socket_connect_timeout above).
+        "broker_connection_timeout": timeout,
+        "task_publish_retry": True,
+        "task_publish_retry_policy": {
+            "max_retries": publish_retries,
+            "interval_start": 0,
+            "interval_step": 0.5,
+            "interval_max": 1,
+        },
+    }

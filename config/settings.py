@@ -252,6 +252,11 @@ LOGGING = {
 }
 
 # --- Celery -------------------------------------------------------------------
+# A broker that accepts connections but answers nothing must be an error within
+# seconds, not a hang: every socket wait is bounded by this, and a publish is
+# retried this many times on a fresh connection before the caller hears of it.
+BROKER_TIMEOUT_SECONDS = env_int("NOJACKAL_BROKER_TIMEOUT_SECONDS", 3)
+BROKER_PUBLISH_RETRIES = env_int("NOJACKAL_BROKER_PUBLISH_RETRIES", 1)
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL")
 if not CELERY_BROKER_URL:
     # No broker server on a laptop: messages are files under DATA_DIR, written
@@ -262,6 +267,16 @@ if not CELERY_BROKER_URL:
     CELERY_BROKER_URL = _broker["broker_url"]
     CELERY_BROKER_TRANSPORT = _broker.get("broker_transport")
     CELERY_BROKER_TRANSPORT_OPTIONS = _broker["broker_transport_options"]
+else:
+    from config.broker import network_broker_settings
+
+    _broker = network_broker_settings(
+        CELERY_BROKER_URL, float(BROKER_TIMEOUT_SECONDS), BROKER_PUBLISH_RETRIES
+    )
+    CELERY_BROKER_TRANSPORT_OPTIONS = _broker["broker_transport_options"]
+    CELERY_BROKER_CONNECTION_TIMEOUT = _broker["broker_connection_timeout"]
+    CELERY_TASK_PUBLISH_RETRY = _broker["task_publish_retry"]
+    CELERY_TASK_PUBLISH_RETRY_POLICY = _broker["task_publish_retry_policy"]
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
