@@ -81,6 +81,8 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "csp",
+    # /health/'s page template (config/health.py).
+    "health_check",
     "monitoring",
     "outreach",
 ]
@@ -289,6 +291,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Save each tick's last_run_at at once (not every 3 minutes): it is beat's heartbeat in /health/.
+CELERY_BEAT_SYNC_EVERY = 1
 
 # Ticks, declared here so every install has them; the team can pause each one
 # in the admin (Periodic tasks). ``expires`` drops a tick that waited too long
@@ -395,3 +399,16 @@ NOJACKAL_MAX_PAGES_PER_POLL = env_int("NOJACKAL_MAX_PAGES_PER_POLL", 5)
 NOJACKAL_ALERT_EMAILS = env_list("NOJACKAL_ALERT_EMAILS", "team@localhost" if DEBUG else "")
 # Apprise URLs for chat tools, comma-separated (e.g. slack://..., msteams://..., json://host/path).
 NOJACKAL_ALERT_URLS = env_list("NOJACKAL_ALERT_URLS")
+
+# --- Operations (config/health.py, config/metrics.py, manage.py doctor) -------------------
+# /health/ fails when beat's last tick, an enabled source's last successful poll (or three of
+# its cadences, if longer) or the oldest due outbox row is older than these.
+NOJACKAL_HEALTH_BEAT_MAX_AGE_SECONDS = env_int("NOJACKAL_HEALTH_BEAT_MAX_AGE_SECONDS", 300)
+NOJACKAL_HEALTH_POLL_MAX_AGE_SECONDS = env_int("NOJACKAL_HEALTH_POLL_MAX_AGE_SECONDS", 3600)
+NOJACKAL_HEALTH_OUTBOX_MAX_DELAY_SECONDS = env_int("NOJACKAL_HEALTH_OUTBOX_MAX_DELAY_SECONDS", 900)
+# Prometheus metrics at /metrics/ (off: 404); with a token, scrapers must send it as a bearer.
+NOJACKAL_METRICS = env_bool("NOJACKAL_METRICS", False)
+NOJACKAL_METRICS_TOKEN = env_str("NOJACKAL_METRICS_TOKEN")
+# A worker serves its task timings on this port when set (0: not served).
+NOJACKAL_WORKER_METRICS_PORT = env_int("NOJACKAL_WORKER_METRICS_PORT", 0)
+NOJACKAL_WORKER_METRICS_ADDR = env_str("NOJACKAL_WORKER_METRICS_ADDR", "127.0.0.1")

@@ -8,11 +8,20 @@ nothing listens, for the broker that refuses.
 
 from __future__ import annotations
 
+import os
 import select
 import socket
 import threading
-from contextlib import suppress
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from types import TracebackType
+
+from config.broker import network_broker_settings
+from config.celery import app as nojackal_app
+
+#: Broker timeout and publish retries the fault tests run with (short, to keep them quick).
+TIMEOUT = 1.0
+RETRIES = 1
 
 _CHUNK = 65536
 _POLL_SECONDS = 0.05
@@ -104,3 +113,39 @@ class BrokerProxy:
         traceback: TracebackType | None,
     ) -> None:
         self.close()
+
+
+@contextmanager
+def nojackal_broker_at(url: str) -> Iterator[None]:
+    """Point nojackal's own Celery app at ``url`` with the settings' timeouts, not eager."""
+    conf = nojackal_app.conf
+    names = [
+        "broker_url",
+        "task_always_eager",
+        "broker_transport_options",
+        "broker_connection_timeout",
+        "task_publish_retry",
+        "task_publish_retry_policy",
+    ]
+    saved = {name: conf[name] for name in names}
+
+    def fresh_pools() -> None:
+        # As Celery does after a fork: the next publish connects to the broker now configured.
+        nojackal_app._pool = None
+        nojackal_app.amqp._producer_pool = None
+
+    # Celery reads CELERY_BROKER_URL from the environment before any app's broker_url.
+    saved_env = os.environ.get("CELERY_BROKER_URL")
+    os.environ["CELERY_BROKER_URL"] = url
+    conf.update(network_broker_settings(url, TIMEOUT, RETRIES), broker_url=url)
+    conf.task_always_eager = False
+    fresh_pools()
+    try:
+        yield
+    finally:
+        if saved_env is None:
+            os.environ.pop("CELERY_BROKER_URL")
+        else:
+            os.environ["CELERY_BROKER_URL"] = saved_env
+        conf.update(saved)
+        fresh_pools()

@@ -11,7 +11,6 @@ import logging
 import os
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from urllib.parse import urlsplit
 
 import pytest
@@ -21,15 +20,12 @@ from django.conf import settings
 from django.urls import reverse
 
 from config.broker import network_broker_settings
-from config.celery import app as nojackal_app
 from config.queueing import QueueUnavailable, enqueue
 from monitoring.tasks import poll_source
-from tests.broker_proxy import BrokerProxy, refused_address
+from tests.broker_proxy import RETRIES, TIMEOUT, BrokerProxy, nojackal_broker_at, refused_address
 from tests.factories import SourceFactory
 
 # The bound a test accepts: (retries + 1) attempts of one timeout each, and a little slack.
-TIMEOUT = 1.0
-RETRIES = 1
 DEADLINE_SECONDS = (RETRIES + 1) * TIMEOUT + 4
 
 
@@ -37,42 +33,6 @@ def _redis() -> tuple[tuple[str, int], str]:
     """The real Redis of the test run: its address and the path (db) to use through a proxy."""
     parts = urlsplit(os.environ.get("CELERY_BROKER_URL", settings.CELERY_BROKER_URL))
     return (parts.hostname or "127.0.0.1", parts.port or 6379), parts.path or "/0"
-
-
-@contextmanager
-def nojackal_broker_at(url: str) -> Iterator[None]:
-    """Point nojackal's own Celery app at ``url`` with the settings' timeouts, not eager."""
-    conf = nojackal_app.conf
-    names = [
-        "broker_url",
-        "task_always_eager",
-        "broker_transport_options",
-        "broker_connection_timeout",
-        "task_publish_retry",
-        "task_publish_retry_policy",
-    ]
-    saved = {name: conf[name] for name in names}
-
-    def fresh_pools() -> None:
-        # As Celery does after a fork: the next publish connects to the broker now configured.
-        nojackal_app._pool = None
-        nojackal_app.amqp._producer_pool = None
-
-    # Celery reads CELERY_BROKER_URL from the environment before any app's broker_url.
-    saved_env = os.environ.get("CELERY_BROKER_URL")
-    os.environ["CELERY_BROKER_URL"] = url
-    conf.update(network_broker_settings(url, TIMEOUT, RETRIES), broker_url=url)
-    conf.task_always_eager = False
-    fresh_pools()
-    try:
-        yield
-    finally:
-        if saved_env is None:
-            os.environ.pop("CELERY_BROKER_URL")
-        else:
-            os.environ["CELERY_BROKER_URL"] = saved_env
-        conf.update(saved)
-        fresh_pools()
 
 
 @pytest.fixture(autouse=True)
