@@ -116,6 +116,8 @@ def test_a_killed_worker_is_restarted_and_the_app_carries_on(data_dir: Path, tmp
             log=log,
         )
         assert admin_serves(port)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health/live", timeout=5) as live:
+            assert live.status == 200
         after_restart = count_posts(db_path)
         wait_for(
             lambda: count_posts(db_path) > after_restart,
