@@ -250,7 +250,12 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # A failed health check is in the response (and the 500's log line); django-health-check
+        # would also log its traceback at every probe of a monitor.
+        "health_check": {"level": "ERROR"},
+    },
 }
 
 # --- Celery -------------------------------------------------------------------
