@@ -19,10 +19,18 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 install: $(STAMP)
 
+# `make run`'s state (SQLite, the file broker, supervisord's socket and log) and admin port.
+NOJACKAL_DATA_DIR ?= $(CURDIR)/var
+NOJACKAL_PORT ?= 8000
+RUN_ENV := DJANGO_DEBUG=1 NOJACKAL_DATA_DIR="$(NOJACKAL_DATA_DIR)" NOJACKAL_PORT="$(NOJACKAL_PORT)"
+
+# supervisord (config/supervisord.conf) runs web, worker and beat and restarts any that dies;
+# Ctrl-C stops all three.
 run: install
-	DJANGO_DEBUG=1 $(BIN)/python manage.py migrate --noinput
-	DJANGO_DEBUG=1 $(BIN)/python manage.py demo
-	DJANGO_DEBUG=1 PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho -f Procfile start
+	@mkdir -p "$(NOJACKAL_DATA_DIR)"
+	$(RUN_ENV) $(BIN)/python manage.py migrate --noinput
+	$(RUN_ENV) $(BIN)/python manage.py demo
+	$(RUN_ENV) PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/supervisord -c config/supervisord.conf
 
 lint: install
 	$(BIN)/ruff check .

@@ -6,8 +6,14 @@ empty or half-written file and dies ("Unrecoverable error: JSONDecodeError"), an
 is gone (kombu issue #1551; about 1 read in 2,000 under load, see bench/broker_transport.py).
 Here the producer writes a hidden temporary file in the same folder and ``os.replace``s it
 into place, so a ``*.msg`` name only ever points at a complete message.
-Consumers claim a message by renaming it into the processed folder: on one filesystem a
-rename succeeds for exactly one caller, so no locks are needed and no message runs twice.
+Consumers claim a message by renaming it into a claim folder of their own under the processed
+folder: on one filesystem a rename succeeds for exactly one caller, so no message runs twice.
+The claimed file is kept until the message is acknowledged, and renamed back into the queue
+when the consumer gives it back (a reject, a warm shutdown). Each consuming process holds an
+``flock`` on its claim folder's lock file for as long as it lives; when a worker is killed the
+kernel drops the lock, and the next consumer to look (every ``SWEEP_SECONDS``) puts the dead
+one's claimed messages back in the queue, so a task acknowledged late (a poll) runs again
+within seconds of a restart rather than being lost.
 
 The exchange tables in the control folder (used for routing and for ``celery inspect`` /
 ``celery control`` broadcasts) get the same treatment for the moment they are first created.
@@ -15,6 +21,7 @@ The exchange tables in the control folder (used for routing and for ``celery ins
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import tempfile
@@ -49,6 +56,14 @@ UNREADABLE_GRACE_SECONDS = 30.0
 POLLING_INTERVAL_SECONDS = 0.1
 
 
+#: How often a consumer looks for claim folders whose owner died, to put their messages back.
+SWEEP_SECONDS = 2.0
+
+#: Claim folders are named ``claims-<pid>-<random>`` beside a ``.lock`` file of the same name.
+CLAIMS_PREFIX = "claims-"
+LOCK_SUFFIX = ".lock"
+
+
 def _write_atomically(folder: str | os.PathLike[str], name: str, data: bytes) -> None:
     """Write ``data`` to ``folder/name`` so that no reader ever sees a partial file."""
     fd, temp_path = tempfile.mkstemp(prefix=".", suffix=TEMP_SUFFIX, dir=folder)
@@ -61,6 +76,69 @@ def _write_atomically(folder: str | os.PathLike[str], name: str, data: bytes) ->
         with suppress(OSError):
             os.unlink(temp_path)
         raise
+
+
+class ClaimFolder:
+    """This process's folder of claimed, not yet acknowledged messages, locked while it lives."""
+
+    def __init__(self, processed: str) -> None:
+        name = f"{CLAIMS_PREFIX}{os.getpid()}-{uuid.uuid4().hex[:12]}"
+        self.path = os.path.join(processed, name)
+        os.makedirs(self.path)
+        # Lock a hidden file first and only then give it its visible name: a sweeper never
+        # sees an unlocked lock file of a living owner and takes its folder for abandoned.
+        fd, temp_path = tempfile.mkstemp(prefix=".", suffix=TEMP_SUFFIX, dir=processed)
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        os.replace(temp_path, self.path + LOCK_SUFFIX)
+        # Kept open (never closed) for the life of the process: closing would drop the lock.
+        self._lock_fd = fd
+
+
+_claim_folders: dict[tuple[int, str], ClaimFolder] = {}
+_claim_folders_lock = threading.Lock()
+
+
+def claim_folder_for(processed: str) -> ClaimFolder:
+    """The claim folder of this process under ``processed`` (a forked child gets its own)."""
+    key = (os.getpid(), os.path.abspath(processed))
+    with _claim_folders_lock:
+        if key not in _claim_folders:
+            _claim_folders[key] = ClaimFolder(processed)
+        return _claim_folders[key]
+
+
+def restore_abandoned(processed: str, queue_folder: str) -> int:
+    """Put back in the queue the messages claimed by consumers that died; return how many."""
+    restored = 0
+    for name in os.listdir(processed):
+        if not (name.startswith(CLAIMS_PREFIX) and name.endswith(LOCK_SUFFIX)):
+            continue
+        lock_path = os.path.join(processed, name)
+        try:
+            lock_file = open(lock_path, "rb")  # noqa: SIM115 (held across the checks below)
+        except FileNotFoundError:
+            continue  # another sweeper got there first
+        with lock_file:
+            try:
+                fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                continue  # its owner is alive
+            folder = lock_path.removesuffix(LOCK_SUFFIX)
+            try:
+                claimed = os.listdir(folder)
+            except FileNotFoundError:
+                claimed = []  # restored by a sweeper that held the lock before us
+            for message in claimed:
+                with suppress(FileNotFoundError):
+                    os.rename(os.path.join(folder, message), os.path.join(queue_folder, message))
+                    restored += 1
+            with suppress(OSError):
+                os.rmdir(folder)
+            with suppress(FileNotFoundError):
+                os.unlink(lock_path)
+    if restored:
+        logger.warning("Put back %d message(s) claimed by a consumer that died", restored)
+    return restored
 
 
 class AtomicFilesystemChannel(filesystem.Channel):
@@ -78,8 +156,69 @@ class AtomicFilesystemChannel(filesystem.Channel):
         except OSError as exc:
             raise ChannelError(f"Cannot add message {name!r} to {self.data_folder_out!r}") from exc
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Claimed files by delivery tag, until the message is acknowledged or given back.
+        self._claimed: dict[str, str] = {}
+        # Queues consumed without acknowledgements (broadcasts): nothing will ack them.
+        self._no_ack_queues: set[str] = set()
+        self._next_sweep = 0.0
+
+    def basic_consume(  # type: ignore[override]
+        self, queue: str, no_ack: bool, *args: Any, **kwargs: Any
+    ) -> Any:
+        """Consume as kombu does, remembering queues whose messages are never acknowledged."""
+        if no_ack:
+            self._no_ack_queues.add(queue)
+        return super().basic_consume(queue, no_ack, *args, **kwargs)
+
+    def basic_get(self, queue: str, no_ack: bool = False, **kwargs: Any) -> Any:
+        """Get one message as kombu does; a message taken without acknowledgement is done."""
+        message = super().basic_get(queue, no_ack, **kwargs)
+        if message is not None and no_ack:
+            self._forget_claim(message.delivery_tag)
+        return message
+
+    def basic_ack(self, delivery_tag: str, multiple: bool = False) -> None:
+        """Acknowledge: the message is done, so its claimed file goes."""
+        super().basic_ack(delivery_tag, multiple)
+        self._forget_claim(delivery_tag)
+
+    def basic_reject(self, delivery_tag: str, requeue: bool = False) -> None:
+        """Reject: put back (``requeue``, via ``_restore``) or drop the claimed file."""
+        super().basic_reject(delivery_tag, requeue)
+        self._forget_claim(delivery_tag)
+
+    def _restore(self, message: Any) -> None:
+        """Give a delivered message back by renaming its claimed file into the queue."""
+        claimed = self._claimed.pop(message.delivery_tag, None)
+        if claimed is not None:
+            with suppress(FileNotFoundError):
+                os.rename(claimed, os.path.join(self.data_folder_in, os.path.basename(claimed)))
+                return
+        super()._restore(message)
+
+    def _restore_at_beginning(self, message: Any) -> None:
+        # The file keeps its name, so it goes back to its place in the order.
+        self._restore(message)
+
+    def _forget_claim(self, delivery_tag: str) -> None:
+        claimed = self._claimed.pop(delivery_tag, None)
+        if claimed is None:
+            return
+        with suppress(FileNotFoundError):
+            if self.store_processed:
+                # Out of the claim folder, so a sweep never puts a finished message back.
+                os.rename(claimed, os.path.join(self.processed_folder, os.path.basename(claimed)))
+            else:
+                os.remove(claimed)
+
     def _get(self, queue: str, timeout: float | None = None) -> dict[str, Any]:
-        """Claim, read and remove the oldest complete message of ``queue``."""
+        """Claim and read the oldest complete message of ``queue``; keep it until acked."""
+        now = time.monotonic()
+        if now >= self._next_sweep:
+            self._next_sweep = now + SWEEP_SECONDS
+            restore_abandoned(self.processed_folder, self.data_folder_in)
         wanted = f"{queue}.msg"
         for name in sorted(os.listdir(self.data_folder_in)):
             if name.startswith(".") or name.partition(".")[2] != wanted:
@@ -98,9 +237,12 @@ class AtomicFilesystemChannel(filesystem.Channel):
             payload = self._read_claimed(claimed, source)
             if payload is None:
                 continue
-            if not self.store_processed:
+            tag = payload.get("properties", {}).get("delivery_tag")
+            if queue in self._no_ack_queues or tag is None:
                 with suppress(FileNotFoundError):
                     os.remove(claimed)
+            else:
+                self._claimed[tag] = claimed
             return payload
         raise Empty()
 
@@ -151,12 +293,11 @@ class AtomicFilesystemChannel(filesystem.Channel):
                 os.unlink(temp_path)
         super()._queue_bind(exchange, routing_key, pattern, queue)
 
-    @cached_property
+    @property
     def claim_folder(self) -> str:
-        """Folder that claimed messages are renamed into (the processed folder)."""
-        folder = self.processed_folder
-        os.makedirs(folder, exist_ok=True)
-        return folder
+        """This process's folder that claimed messages are renamed into, under processed."""
+        os.makedirs(self.processed_folder, exist_ok=True)
+        return claim_folder_for(self.processed_folder).path
 
     @cached_property
     def corrupt_folder(self) -> str:
@@ -238,5 +379,42 @@ def broker_settings(data_dir: Path) -> dict[str, Any]:
             "control_folder": str(folders["control"]),
             "corrupt_folder": str(folders["corrupt"]),
             "polling_interval": POLLING_INTERVAL_SECONDS,
+        },
+    }
+
+
+#: URL schemes of the network brokers and the transport options that bound every wait on them.
+_REDIS_SCHEMES = {"redis", "rediss", "sentinel", "redis+socket"}
+_AMQP_SCHEMES = {"amqp", "amqps", "pyamqp"}
+
+
+def network_broker_settings(url: str, timeout: float, publish_retries: int) -> dict[str, Any]:
+    """Return Celery settings that make a silent or refusing broker an error within seconds.
+
+    Without them a broker that accepts connections but answers nothing blocks a publish for
+    good: beat stopped ticking and the admin's "Poll now" hung for minutes (issue #14). Every
+    socket operation is bounded by ``timeout``, and a failed publish is retried
+    ``publish_retries`` times on a fresh connection before it raises.
+    """
+    scheme = url.partition("://")[0].lower()
+    options: dict[str, Any] = {}
+    if scheme in _REDIS_SCHEMES:
+        # redis-py's own names: a command (LPUSH of a publish, a PING) waits at most
+        # socket_timeout for its reply; kombu keeps its BRPOP wait (1 s) below it.
+        options = {"socket_timeout": timeout, "socket_connect_timeout": timeout}
+    elif scheme in _AMQP_SCHEMES:
+        # py-amqp's own names; with publisher confirms a publish returns only once the broker
+        # has taken the message, so a silent broker is a read timeout, not a lost message.
+        options = {"read_timeout": timeout, "write_timeout": timeout, "confirm_publish": True}
+    return {
+        "broker_transport_options": options,
+        # Connect timeout for AMQP (redis takes socket_connect_timeout above).
+        "broker_connection_timeout": timeout,
+        "task_publish_retry": True,
+        "task_publish_retry_policy": {
+            "max_retries": publish_retries,
+            "interval_start": 0,
+            "interval_step": 0.5,
+            "interval_max": 1,
         },
     }

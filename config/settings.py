@@ -81,6 +81,8 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "csp",
+    # /health/'s page template (config/health.py).
+    "health_check",
     "monitoring",
     "outreach",
 ]
@@ -248,10 +250,20 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # A failed health check is in the response (and the 500's log line); django-health-check
+        # would also log its traceback at every probe of a monitor.
+        "health_check": {"level": "ERROR"},
+    },
 }
 
 # --- Celery -------------------------------------------------------------------
+# A broker that accepts connections but answers nothing must be an error within
+# seconds, not a hang: every socket wait is bounded by this, and a publish is
+# retried this many times on a fresh connection before the caller hears of it.
+BROKER_TIMEOUT_SECONDS = env_int("NOJACKAL_BROKER_TIMEOUT_SECONDS", 3)
+BROKER_PUBLISH_RETRIES = env_int("NOJACKAL_BROKER_PUBLISH_RETRIES", 1)
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL")
 if not CELERY_BROKER_URL:
     # No broker server on a laptop: messages are files under DATA_DIR, written
@@ -262,6 +274,16 @@ if not CELERY_BROKER_URL:
     CELERY_BROKER_URL = _broker["broker_url"]
     CELERY_BROKER_TRANSPORT = _broker.get("broker_transport")
     CELERY_BROKER_TRANSPORT_OPTIONS = _broker["broker_transport_options"]
+else:
+    from config.broker import network_broker_settings
+
+    _broker = network_broker_settings(
+        CELERY_BROKER_URL, float(BROKER_TIMEOUT_SECONDS), BROKER_PUBLISH_RETRIES
+    )
+    CELERY_BROKER_TRANSPORT_OPTIONS = _broker["broker_transport_options"]
+    CELERY_BROKER_CONNECTION_TIMEOUT = _broker["broker_connection_timeout"]
+    CELERY_TASK_PUBLISH_RETRY = _broker["task_publish_retry"]
+    CELERY_TASK_PUBLISH_RETRY_POLICY = _broker["task_publish_retry_policy"]
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -274,6 +296,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Save each tick's last_run_at at once (not every 3 minutes): it is beat's heartbeat in /health/.
+CELERY_BEAT_SYNC_EVERY = 1
 
 # Ticks, declared here so every install has them; the team can pause each one
 # in the admin (Periodic tasks). ``expires`` drops a tick that waited too long
@@ -384,3 +408,16 @@ NOJACKAL_ALERT_URLS = env_list("NOJACKAL_ALERT_URLS")
 # What monitoring hands its new detections to (a dotted path, see monitoring/triage.py):
 # outreach decides which become cases. Named here so that monitoring never imports outreach.
 NOJACKAL_AFTER_DETECTION = "outreach.workflow.triage.triage"
+
+# --- Operations (config/health.py, config/metrics.py, manage.py doctor) -------------------
+# /health/ fails when beat's last tick, an enabled source's last successful poll (or three of
+# its cadences, if longer) or the oldest due outbox row is older than these.
+NOJACKAL_HEALTH_BEAT_MAX_AGE_SECONDS = env_int("NOJACKAL_HEALTH_BEAT_MAX_AGE_SECONDS", 300)
+NOJACKAL_HEALTH_POLL_MAX_AGE_SECONDS = env_int("NOJACKAL_HEALTH_POLL_MAX_AGE_SECONDS", 3600)
+NOJACKAL_HEALTH_OUTBOX_MAX_DELAY_SECONDS = env_int("NOJACKAL_HEALTH_OUTBOX_MAX_DELAY_SECONDS", 900)
+# Prometheus metrics at /metrics/ (off: 404); with a token, scrapers must send it as a bearer.
+NOJACKAL_METRICS = env_bool("NOJACKAL_METRICS", False)
+NOJACKAL_METRICS_TOKEN = env_str("NOJACKAL_METRICS_TOKEN")
+# A worker serves its task timings on this port when set (0: not served).
+NOJACKAL_WORKER_METRICS_PORT = env_int("NOJACKAL_WORKER_METRICS_PORT", 0)
+NOJACKAL_WORKER_METRICS_ADDR = env_str("NOJACKAL_WORKER_METRICS_ADDR", "127.0.0.1")

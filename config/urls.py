@@ -2,8 +2,15 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from config import health, metrics
+
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("admin/", admin.site.urls),
     path("sandbox/api/", include("monitoring.sandbox_server")),
+    # For orchestrators and monitors (config/health.py); /metrics/ only with NOJACKAL_METRICS.
+    path("health/", health.HealthView.as_view(), name="health"),
+    path("health/live", health.live, name="health-live"),
+    path("health/ready", health.ReadyView.as_view(), name="health-ready"),
+    path("metrics/", metrics.metrics, name="metrics"),
 ]

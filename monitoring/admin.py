@@ -173,6 +173,7 @@ class SourceAdmin(admin.ModelAdmin[Source]):
 
     @admin.action(description="Poll now")
     def poll_now(self, request: HttpRequest, queryset: QuerySet[Source]) -> None:
+        from config.queueing import QueueUnavailable, enqueue
         from monitoring.tasks import poll_source
 
         queued, skipped = 0, []
@@ -180,7 +181,14 @@ class SourceAdmin(admin.ModelAdmin[Source]):
             if not source.enabled:
                 skipped.append(f"{source.name} (disabled)")
                 continue
-            poll_source.delay(source.pk)
+            try:
+                enqueue(poll_source, source.pk)
+            except QueueUnavailable as exc:
+                # Stop at the first failure: each try waits out the broker's timeout.
+                self.message_user(
+                    request, f"{exc} Polls queued before it failed: {queued}.", messages.ERROR
+                )
+                return
             queued += 1
         self.message_user(request, f"Queued a poll for {queued} source(s).")
         if skipped:

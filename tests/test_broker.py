@@ -26,7 +26,13 @@ from celery.worker import state as worker_state
 from kombu import Connection, Exchange, Queue
 from kombu.simple import SimpleQueue
 
-from config.broker import TEMP_SUFFIX, UNREADABLE_GRACE_SECONDS, broker_settings
+from config.broker import (
+    SWEEP_SECONDS,
+    TEMP_SUFFIX,
+    UNREADABLE_GRACE_SECONDS,
+    broker_settings,
+    restore_abandoned,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 DIR_ENV = "NOJACKAL_BROKER_TEST_DIR"
@@ -70,6 +76,15 @@ def send_batch(prefix: str, count: int) -> None:
     (Path(os.environ[DIR_ENV]) / f"{prefix}.ready").touch()
     for number in range(count):
         app.send_task(RECORD_TASK, args=[f"{prefix}-{number}"])
+
+
+def claim_one_and_die() -> None:
+    """Claim one message without acknowledging it, then die as SIGKILL kills a worker."""
+    run_dir = Path(os.environ[DIR_ENV])
+    with _connection(run_dir) as connection:
+        message = connection.SimpleQueue("jobs").get(timeout=WORKER_DEADLINE_SECONDS)
+        (run_dir / "claimed").write_text(json.dumps(message.payload))
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def _subprocess_env(run_dir: Path) -> dict[str, str]:
@@ -394,3 +409,105 @@ def test_waiting_for_messages_ends_once_the_worker_is_told_to_stop(
     assert not waiter.is_alive()
     assert len(outcome) == 1
     assert isinstance(outcome[0], TimeoutError)
+
+
+def _processed_folder(data_dir: Path) -> Path:
+    return Path(broker_settings(data_dir)["broker_transport_options"]["processed_folder"])
+
+
+def _claimed_files(data_dir: Path) -> list[Path]:
+    return sorted(_processed_folder(data_dir).glob("claims-*/*.msg"))
+
+
+def test_a_claimed_message_is_kept_until_it_is_acknowledged(tmp_path: Path) -> None:
+    # Given a message taken by a consumer that has not acknowledged it yet
+    with _connection(tmp_path) as connection:
+        queue = connection.SimpleQueue("jobs")
+        queue.put({"n": 1})
+        message = queue.get(block=False)
+
+        # Then it is out of the queue but kept in the consumer's claim folder
+        assert _message_files(tmp_path) == []
+        assert len(_claimed_files(tmp_path)) == 1
+
+        # When it is acknowledged, Then it is gone for good
+        message.ack()
+        assert _claimed_files(tmp_path) == []
+        assert _message_files(tmp_path) == []
+
+
+def test_a_message_given_back_returns_to_its_place_in_the_queue(tmp_path: Path) -> None:
+    # Given two messages, the first taken and then rejected with requeue
+    with _connection(tmp_path) as connection:
+        queue = connection.SimpleQueue("jobs")
+        queue.put({"n": 1})
+        queue.put({"n": 2})
+        first = queue.get(block=False)
+        first.requeue()
+
+        # Then it is back in the queue, first again, and nothing is left claimed
+        assert _claimed_files(tmp_path) == []
+        assert [_get_or_none(queue) for _ in range(3)] == [{"n": 1}, {"n": 2}, None]
+
+
+def test_unacknowledged_messages_return_to_the_queue_when_the_consumer_closes(
+    tmp_path: Path,
+) -> None:
+    # Given a consumer that took a message and closed without acknowledging it (warm shutdown)
+    with _connection(tmp_path) as connection:
+        queue = connection.SimpleQueue("jobs")
+        queue.put({"n": 1})
+        queue.get(block=False)
+    # Then the message is back in the queue for the next consumer
+    assert _claimed_files(tmp_path) == []
+    with _connection(tmp_path) as connection:
+        assert _get_or_none(connection.SimpleQueue("jobs")) == {"n": 1}
+
+
+def test_a_living_consumers_claims_are_not_taken_from_it(tmp_path: Path) -> None:
+    # Given a consumer (alive, this process) holding a claimed, unacknowledged message
+    with _connection(tmp_path) as connection:
+        queue = connection.SimpleQueue("jobs")
+        queue.put({"n": 1})
+        held = queue.get(block=False)
+
+        # When another consumer sweeps for abandoned claims and polls
+        restored = restore_abandoned(str(_processed_folder(tmp_path)), str(_queue_folder(tmp_path)))
+        with _connection(tmp_path) as other:
+            stolen = _get_or_none(other.SimpleQueue("jobs"))
+
+        # Then the message stays with its consumer
+        assert restored == 0
+        assert stolen is None
+        held.ack()
+
+
+def test_a_message_claimed_by_a_killed_consumer_is_delivered_again_within_seconds(
+    tmp_path: Path,
+) -> None:
+    # Given a consumer process that claims a message and is killed before acknowledging it
+    with _connection(tmp_path) as connection:
+        connection.SimpleQueue("jobs").put({"n": 1})
+    dying = subprocess.run(
+        [sys.executable, "-c", "from tests.test_broker import claim_one_and_die as c; c()"],
+        cwd=REPO,
+        env=_subprocess_env(tmp_path),
+        timeout=WORKER_DEADLINE_SECONDS * 2,
+    )
+    assert dying.returncode == -signal.SIGKILL
+    assert json.loads((tmp_path / "claimed").read_text()) == {"n": 1}
+    assert _message_files(tmp_path) == []
+
+    # When another consumer polls
+    started = time.monotonic()
+    with _connection(tmp_path) as connection:
+        message = connection.SimpleQueue("jobs").get(timeout=WORKER_DEADLINE_SECONDS)
+        message.ack()
+    took = time.monotonic() - started
+
+    # Then it gets the message back at once (no 300 s claim to wait out), and the dead
+    # consumer's claim folder is gone
+    assert message.payload == {"n": 1}
+    assert took < SWEEP_SECONDS + 2
+    others = _processed_folder(tmp_path).glob("claims-*")
+    assert [path for path in others if not path.name.startswith(f"claims-{os.getpid()}-")] == []
