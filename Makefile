@@ -32,9 +32,11 @@ run: install
 	$(RUN_ENV) $(BIN)/python manage.py demo
 	$(RUN_ENV) PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/supervisord -c config/supervisord.conf
 
+# lint-imports: monitoring never imports outreach, no import circle inside an app (pyproject.toml)
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 migrations-check: install
 	DJANGO_SETTINGS_MODULE=tests.settings DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres $(BIN)/python manage.py makemigrations --check --dry-run

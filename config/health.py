@@ -9,7 +9,7 @@ Each probe below checks one thing and returns a short sentence on success, or ra
 - ``/health/``: everything, for a person or a monitor: also beat's heartbeat, how long ago each
   enabled source last polled successfully, and the outbox's backlog and oldest due row;
 - ``python manage.py doctor``, which adds configuration, static files, migrations and
-  credentials (monitoring/management/commands/doctor.py).
+  credentials (outreach/management/commands/doctor.py).
 
 The web views are django-health-check's; every probe runs in the request's own thread, on its
 database connection, so nothing leaks a connection per request.

@@ -148,7 +148,7 @@ class DatabaseCollector(Collector):
         yield from (by_state, due_age)
 
     def _broker(self) -> Iterator[Metric]:
-        from config.celery import app
+        from celery import current_app as app
 
         family = GaugeMetricFamily(
             "nojackal_broker_queue_messages",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 import django_stubs_ext
@@ -305,46 +306,28 @@ CELERY_BEAT_SYNC_EVERY = 1
 POLL_TICK_SECONDS = env_int("NOJACKAL_POLL_TICK_SECONDS", 30)
 DISPATCH_TICK_SECONDS = env_int("NOJACKAL_DISPATCH_TICK_SECONDS", 15)
 NOTIFICATIONS_TICK_SECONDS = env_int("NOJACKAL_NOTIFICATIONS_TICK_SECONDS", 30)
+
+
+def _tick(task: str, every: int, expire: int | None = None) -> dict[str, Any]:
+    """A beat entry every ``every`` seconds, dropped after ``expire`` (default: 90% of it)."""
+    expire_seconds = expire if expire is not None else max(1, int(every * 0.9))
+    return {"task": task, "schedule": float(every), "options": {"expire_seconds": expire_seconds}}
+
+
 CELERY_BEAT_SCHEDULE = {
-    "poll-due-sources": {
-        "task": "monitoring.tasks.poll_due_sources",
-        "schedule": float(POLL_TICK_SECONDS),
-        "options": {"expire_seconds": max(1, int(POLL_TICK_SECONDS * 0.9))},
-    },
+    "poll-due-sources": _tick("monitoring.tasks.poll_due_sources", POLL_TICK_SECONDS),
     # Normally detection follows each poll at once; this catches anything a lost
     # message or a crash left behind.
-    "detect-pending-posts": {
-        "task": "monitoring.tasks.detect_posts",
-        "schedule": 60.0,
-        "options": {"expire_seconds": 50},
-    },
-    "refresh-incidents": {
-        "task": "monitoring.tasks.refresh_incidents",
-        "schedule": 60.0,
-        "options": {"expire_seconds": 50},
-    },
+    "detect-pending-posts": _tick("monitoring.tasks.detect_posts", 60, expire=50),
+    "refresh-incidents": _tick("monitoring.tasks.refresh_incidents", 60, expire=50),
     # The outbox: due replies and follows, spaced per account by the workflow.
-    "dispatch-due-actions": {
-        "task": "outreach.tasks.dispatch_due_actions",
-        "schedule": float(DISPATCH_TICK_SECONDS),
-        "options": {"expire_seconds": max(1, int(DISPATCH_TICK_SECONDS * 0.9))},
-    },
-    "read-notifications": {
-        "task": "outreach.tasks.read_all_notifications",
-        "schedule": float(NOTIFICATIONS_TICK_SECONDS),
-        "options": {"expire_seconds": max(1, int(NOTIFICATIONS_TICK_SECONDS * 0.9))},
-    },
-    "expire-cases": {
-        "task": "outreach.tasks.expire_cases",
-        "schedule": 300.0,
-        "options": {"expire_seconds": 290},
-    },
+    "dispatch-due-actions": _tick("outreach.tasks.dispatch_due_actions", DISPATCH_TICK_SECONDS),
+    "read-notifications": _tick(
+        "outreach.tasks.read_all_notifications", NOTIFICATIONS_TICK_SECONDS
+    ),
+    "expire-cases": _tick("outreach.tasks.expire_cases", 300, expire=290),
     # Platform limits cached on each account, so reading them never waits on the network.
-    "refresh-account-limits": {
-        "task": "monitoring.limits.refresh_limits_tick",
-        "schedule": 3600.0,
-        "options": {"expire_seconds": 3000},
-    },
+    "refresh-account-limits": _tick("monitoring.limits.refresh_limits_tick", 3600, expire=3000),
 }
 
 # --- nojackal -----------------------------------------------------------------

@@ -9,7 +9,7 @@ from django.http import HttpRequest
 
 from monitoring import limits
 from monitoring.credentials import CredentialsError
-from monitoring.forms import AccountForm
+from monitoring.forms import AccountForm, store_credentials
 from monitoring.models import Account
 from monitoring.platforms import PlatformError
 
@@ -65,8 +65,5 @@ class AccountAdmin(admin.ModelAdmin[Account]):
         return f"replies up to {found.reply_max_length} {found.length_unit}{cached}"
 
     def save_model(self, request: HttpRequest, obj: Account, form: ModelForm, change: bool) -> None:
-        if form.cleaned_data.get("clear_credentials"):
-            obj.set_credentials({})
-        elif form.cleaned_data.get("credentials"):
-            obj.set_credentials(form.cleaned_data["credentials"])
+        store_credentials(obj, form.cleaned_data)
         super().save_model(request, obj, form, change)

@@ -22,7 +22,7 @@ from monitoring import (
     incidents,
 )
 from monitoring.credentials import CredentialsError
-from monitoring.forms import WriteOnlyTextarea, parse_credentials
+from monitoring.forms import WriteOnlyTextarea, parse_credentials, store_credentials
 from monitoring.models import (
     Brand,
     ClassifierVersion,
@@ -150,10 +150,7 @@ class SourceAdmin(admin.ModelAdmin[Source]):
         return bool(obj.credentials_encrypted)
 
     def save_model(self, request: HttpRequest, obj: Source, form: Any, change: bool) -> None:
-        if form.cleaned_data.get("clear_credentials"):
-            obj.set_credentials({})
-        elif form.cleaned_data.get("credentials"):
-            obj.set_credentials(form.cleaned_data["credentials"])
+        store_credentials(obj, form.cleaned_data)
         super().save_model(request, obj, form, change)
 
     @admin.display(description="Status")

@@ -7,7 +7,7 @@ from typing import Any
 
 from django import forms
 
-from monitoring.models import Account
+from monitoring.models import Account, Source
 
 
 class WriteOnlyTextarea(forms.Textarea):
@@ -40,6 +40,14 @@ def parse_credentials(raw: str) -> dict[str, str]:
             raise forms.ValidationError(f"Line {number} is not key=value.")
         result[key.strip()] = value.strip()
     return result
+
+
+def store_credentials(obj: Account | Source, cleaned_data: dict[str, Any]) -> None:
+    """Apply a credentials form to ``obj``: clear, replace, or keep them when left blank."""
+    if cleaned_data.get("clear_credentials"):
+        obj.set_credentials({})
+    elif cleaned_data.get("credentials"):
+        obj.set_credentials(cleaned_data["credentials"])
 
 
 class AccountForm(forms.ModelForm):

@@ -8,6 +8,7 @@ reply per case, valid stage values, append-only audit).
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -21,6 +22,24 @@ from monitoring.platforms import PLATFORM_CHOICES, NotificationKind
 def text_hash(text: str) -> str:
     """The SHA-256 of a reply text exactly as written (approval is bound to it)."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def team_member(
+    *,
+    on_delete: Callable[..., None] = models.PROTECT,
+    optional: bool = True,
+    editable: bool = True,
+    related_name: str = "+",
+) -> models.ForeignKey[Any, Any]:
+    """A foreign key to the user who did something; kept when they leave unless told otherwise."""
+    return models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=on_delete,
+        null=optional,
+        blank=optional,
+        editable=editable,
+        related_name=related_name,
+    )
 
 
 class PlaybookKind(models.TextChoices):
@@ -76,14 +95,7 @@ class Playbook(models.Model):
         related_name="next_version",
     )
     change_note = models.TextField(blank=True, editable=False)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        editable=False,
-        related_name="+",
-    )
+    created_by = team_member(editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -173,13 +185,7 @@ class Case(models.Model):
     playbook = models.ForeignKey(
         Playbook, on_delete=models.PROTECT, related_name="cases", editable=False
     )
-    assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="outreach_cases",
-    )
+    assignee = team_member(on_delete=models.SET_NULL, related_name="outreach_cases")
     due_at = models.DateTimeField(editable=False)
     severity = models.PositiveSmallIntegerField(choices=Severity.choices, default=Severity.NORMAL)
     # Set by triage from the detection, or by the research note; caps count per incident.
@@ -267,9 +273,7 @@ class ResearchNote(models.Model):
     # Filled from the data, never typed in: the incident's complaints, or the
     # brand's complaints of the last days for an isolated one.
     chatter_volume = models.PositiveIntegerField(default=0, editable=False)
-    author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", editable=False
-    )
+    author = team_member(optional=False, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -294,32 +298,16 @@ class ReplyDraft(models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="drafts")
     is_first_reply = models.BooleanField(default=True, editable=False)
     text = models.TextField()
-    author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", editable=False
-    )
+    author = team_member(optional=False, editable=False)
     # Everyone but the author who changed the text: four eyes excludes them too.
     editor_ids = models.JSONField(default=list, blank=True, editable=False)
     tone_findings = models.JSONField(default=list, blank=True, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
     submitted_at = models.DateTimeField(null=True, blank=True, editable=False)
-    approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        editable=False,
-    )
+    approved_by = team_member(editable=False)
     approved_at = models.DateTimeField(null=True, blank=True, editable=False)
     approved_text_hash = models.CharField(max_length=64, blank=True, editable=False)
-    rejected_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        editable=False,
-    )
+    rejected_by = team_member(editable=False)
     rejection_note = models.TextField(blank=True, editable=False)
 
     class Meta:
@@ -507,13 +495,7 @@ class DoNotContact(models.Model):
     person_external_id = models.CharField(max_length=255, blank=True)
     handle = models.CharField(max_length=255, blank=True)
     reason = models.TextField()
-    added_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    added_by = team_member()
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -554,13 +536,7 @@ class CaseEvent(models.Model):
     action = models.CharField(max_length=40)
     origin = models.CharField(max_length=30, choices=Stage.choices)
     target = models.CharField(max_length=30, choices=Stage.choices)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    actor = team_member()
     note = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

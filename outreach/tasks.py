@@ -26,6 +26,14 @@ _RETRY = ON_LOST_DATABASE
 follow_after_engagement = conversation.follow_after_engagement
 
 
+def _queue_each(task: Any, ids: list[int]) -> int:
+    """Queue ``task`` once per id for a tick; how many were queued."""
+    for pk in ids:
+        # One not started by the next tick is dropped: that tick queues it again.
+        task.apply_async((pk,), expires=60)
+    return len(ids)
+
+
 @shared_task(**_RETRY)
 def open_case(
     post_id: int, brand_id: int, kind: str, severity: int = 2, incident_id: int | None = None
@@ -55,11 +63,7 @@ def send_action(action_id: int) -> str:
 @shared_task(**_RETRY)
 def dispatch_due_actions() -> int:
     """Tick: queue a send for every due outbox row (and every claim past its lease)."""
-    ids = dispatch.due_action_ids()
-    for pk in ids:
-        # A send not started by the next tick is dropped: that tick queues it again.
-        send_action.apply_async((pk,), expires=60)
-    return len(ids)
+    return _queue_each(send_action, dispatch.due_action_ids())
 
 
 @shared_task(**_RETRY)
@@ -71,10 +75,7 @@ def read_notifications(account_id: int) -> int:
 @shared_task(**_RETRY)
 def read_all_notifications() -> int:
     """Tick: queue a notifications read for every account that has replied to someone."""
-    ids = engagement.account_ids_to_read()
-    for pk in ids:
-        read_notifications.apply_async((pk,), expires=60)
-    return len(ids)
+    return _queue_each(read_notifications, engagement.account_ids_to_read())
 
 
 @shared_task(**_RETRY)

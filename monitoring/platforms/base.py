@@ -51,6 +51,10 @@ class PermanentError(PlatformError):
     """
 
 
+class OptionsError(PermanentError):
+    """An option that does not parse or check: a configuration fault, shown as a form error."""
+
+
 class NotSupported(PermanentError):
     """The platform itself does not offer this operation (e.g. follow on Reddit)."""
 
@@ -255,8 +259,6 @@ class Platform(abc.ABC, Generic[OptionsT]):
     @classmethod
     def check_options(cls, options: Mapping[str, Any]) -> None:
         """OptionsError when ``options`` would not let a source of this platform poll."""
-        from .options import OptionsError
-
         missing = cls.Options.parse(options).missing()
         if missing:
             raise OptionsError(f"{cls.label} needs {', '.join(missing)}")

@@ -19,7 +19,9 @@ from collections.abc import Mapping
 from typing import Any, ClassVar, NewType, Self
 from urllib.parse import urlparse
 
-from .base import PermanentError
+# OptionsError is declared beside the other adapter errors in base (which needs it);
+# it is imported from here too.
+from .base import OptionsError
 
 # Option types beyond the builtins: checked to be http(s) URLs with a host when set.
 Url = NewType("Url", str)
@@ -30,10 +32,6 @@ NO_API_ROOT = ApiRoot("")
 MAX_TIMEOUT = 300.0
 _TRUE = frozenset({"true", "yes", "on", "1"})
 _FALSE = frozenset({"false", "no", "off", "0"})
-
-
-class OptionsError(PermanentError):
-    """An option that does not parse or check: a configuration fault, shown as a form error."""
 
 
 @dataclasses.dataclass(frozen=True)
