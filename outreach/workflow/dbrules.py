@@ -19,6 +19,9 @@ literal); ``tests/security/test_database_rules.py`` fails when today's move tabl
 differs from what the newest rules migration holds, and then a new migration is
 made: copy ``outreach/migrations/0008_database_rules.py`` with the new literal
 (``python -c "from outreach.workflow import dbrules; print(dbrules.table_rules())"``).
+On SQLite, a later migration that alters outreach_case, outreach_outboundaction or
+outreach_caseevent rebuilds the table and loses its triggers: such a migration must
+run ``install_sql`` again (the SQLite run of the test file fails until it does).
 """
 
 from __future__ import annotations
@@ -112,7 +115,8 @@ def _conditions(rules: Mapping[str, Any]) -> dict[str, str]:
         if kind in (ActionKind.REPLY, ActionKind.AMEND_REQUEST):
             draft = (
                 " AND EXISTS (SELECT 1 FROM outreach_replydraft d WHERE d.id = NEW.draft_id "
-                "AND d.case_id = NEW.case_id AND d.approved_text_hash = NEW.text_hash)"
+                "AND d.case_id = NEW.case_id AND d.text = NEW.text "
+                "AND d.approved_text_hash = NEW.text_hash)"
             )
         queued.append(
             f"(NEW.kind = '{kind}' "  # noqa: S608

@@ -146,6 +146,23 @@ def test_a_reply_row_without_its_approval_is_refused(advance: Any, account: Any)
         )
 
 
+def test_a_reply_row_with_other_text_than_the_approved_draft_is_refused(advance: Any) -> None:
+    case = advance(Stage.APPROVED)
+    queued = OutboundAction.objects.get(case=case, kind="reply")
+    OutboundAction.objects.filter(pk=queued.pk).update(state="cancelled")
+    with _refused("an outbox row is queued only by its move"):
+        OutboundAction.objects.create(
+            case=case,
+            kind="reply",
+            account=queued.account,
+            draft=queued.draft,
+            idempotency_key="shell-swap",
+            text=SELLING,
+            text_hash=queued.text_hash,
+            not_before=timezone.now(),
+        )
+
+
 def test_a_follow_or_message_before_engagement_is_refused(advance: Any, account: Any) -> None:
     case = advance(Stage.AWAITING_ENGAGEMENT)
     for kind, text in (("follow", ""), ("private_message", SELLING)):
