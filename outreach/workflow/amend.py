@@ -108,7 +108,14 @@ def approve_amend_request(case: Case | int, *, actor: User, text_hash_seen: str)
         account = Account.objects.select_for_update().get(pk=reply.account_id)
         if not account.enabled:
             raise WorkflowError(f"{account} is disabled; enable it to send the request")
-        action = _queue_approved(
+        # The event first: the database queues an outbox row only after its approval.
+        events.happened(
+            case,
+            action="approve_amend_request",
+            actor=actor,
+            note=f"approved text sha256 {text_hash(draft.text)[:12]}",
+        )
+        return _queue_approved(
             case,
             draft,
             actor,
@@ -118,10 +125,3 @@ def approve_amend_request(case: Case | int, *, actor: User, text_hash_seen: str)
             kind=OutboundAction.Kind.AMEND_REQUEST,
             in_reply_to=amend_target(case),
         )
-        events.happened(
-            case,
-            action="approve_amend_request",
-            actor=actor,
-            note=f"approved text sha256 {text_hash(draft.text)[:12]}",
-        )
-    return action

@@ -292,13 +292,15 @@ def _move(
     if to not in OPEN_STAGES and origin in OPEN_STAGES:
         updates["closed_at"] = timezone.now()
     with transaction.atomic():
+        # The event first: the database accepts a stage change only when the case's
+        # latest stage-changing event is this move's (outreach.workflow.dbrules).
+        events.stage_change(
+            case.pk, action=action, origin=origin, target=to, actor=actor, note=note
+        )
         if Case.objects.filter(pk=case.pk, stage=origin).update(stage=to, **updates) != 1:
             raise TransitionNotAllowed(
                 f"case {case.pk} is no longer {origin} (someone else moved it); reload the page"
             )
-        events.stage_change(
-            case.pk, action=action, origin=origin, target=to, actor=actor, note=note
-        )
     case.stage = to
     for name, value in updates.items():
         setattr(case, name, value)

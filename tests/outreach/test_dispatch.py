@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 import time_machine
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from monitoring.models import Account, SandboxFollow, SandboxPost
@@ -400,19 +400,18 @@ def test_hourly_cap_defers_the_send_until_the_hour_has_passed(
 def test_follow_for_a_case_that_is_not_engaged_is_refused(approved: Any) -> None:
     action = approved()
     dispatch.send_action(action.pk)
-    follow = OutboundAction.objects.create(
+    follow = OutboundAction(
         case_id=action.case_id,
         kind="follow",
         account=action.account,
         idempotency_key="shell-follow",
         not_before=timezone.now(),
     )
-    with time_machine.travel(timezone.now() + dt.timedelta(minutes=5)):
-        make_due(follow)
-        outcome = dispatch.send_action(follow.pk)
-    assert outcome.result == "refused"
-    assert "engaged" in outcome.detail
-    assert reloaded(follow).state == OutboundAction.State.CANCELLED
+    # The database refuses to queue it (outreach.workflow.dbrules); the send-time check too.
+    with pytest.raises(IntegrityError, match="queued only by its move"), transaction.atomic():
+        follow.save()
+    with pytest.raises(workflow.RuleViolation, match="engaged"):
+        workflow.check_sendable(follow)
     assert not SandboxFollow.objects.exists()
 
 

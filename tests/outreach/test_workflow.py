@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import time_machine
 from django.contrib.auth.models import AnonymousUser
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from monitoring.models import Brand
@@ -415,7 +415,7 @@ def test_second_reply_before_engagement_is_refused(advance: Any) -> None:
 
 def test_a_private_message_before_engagement_cannot_be_sent(advance: Any, account: Any) -> None:
     case = advance(Stage.AWAITING_ENGAGEMENT)
-    dm = OutboundAction.objects.create(
+    dm = OutboundAction(
         case=case,
         kind="private_message",
         account=account,
@@ -423,6 +423,9 @@ def test_a_private_message_before_engagement_cannot_be_sent(advance: Any, accoun
         text="hi",
         not_before=timezone.now(),
     )
+    # The database refuses to queue it (outreach.workflow.dbrules); the send-time check too.
+    with pytest.raises(IntegrityError, match="queued only by its move"), transaction.atomic():
+        dm.save()
     with pytest.raises(RuleViolation) as refused:
         workflow.check_sendable(dm)
     assert refused.value.rule.number == 4

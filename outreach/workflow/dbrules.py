@@ -1,0 +1,312 @@
+"""The rules the database holds by itself, below the ORM and the admin (issue #12).
+
+Triggers on PostgreSQL and on SQLite, generated here from the move table so the
+database refuses what ``workflow`` would refuse even when the code is bypassed
+(``QuerySet.update()``, a SQL shell):
+
+- a ``Case.stage`` change must be an edge of the transition table, made by its
+  move, whose CaseEvent was written first in the same transaction (``_move``);
+  reaching engaged needs a stored engagement event (rule 5);
+- an outbox row is created only by the move that queues it (the case in that
+  move's stage, its CaseEvent written, for a text the draft's approved hash);
+  its text, hash, kind, case and target never change, and a sent, failed or
+  cancelled row is final (no second unsolicited reply by re-queuing);
+- CaseEvent rows are never updated or deleted (the PostgreSQL trigger of
+  migration 0002; the SQLite one here).
+
+The rules a migration installs are frozen in it (``table_rules()`` printed as a
+literal); ``tests/security/test_database_rules.py`` fails when today's move table
+differs from what the newest rules migration holds, and then a new migration is
+made: copy ``outreach/migrations/0008_database_rules.py`` with the new literal
+(``python -c "from outreach.workflow import dbrules; print(dbrules.table_rules())"``).
+On SQLite, a later migration that alters outreach_case, outreach_outboundaction or
+outreach_caseevent rebuilds the table and loses its triggers: such a migration must
+run ``install_sql`` again (the SQLite run of the test file fails until it does).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from outreach.models import OPEN_STAGES, ActionKind, ActionState, Stage
+from outreach.workflow.rules import AUDIT, FOLLOW_AFTER_ENGAGEMENT, HUMAN_APPROVAL, ONE_UNSOLICITED
+
+# Outbox state changes the dispatcher and the workflow make; sent, failed and
+# cancelled rows are final (a cancelled reply is replaced by a new row, never revived).
+OUTBOX_STATE_EDGES: tuple[tuple[str, str], ...] = tuple(
+    (origin, target)
+    for origin, targets in (
+        (
+            ActionState.PENDING,
+            (ActionState.SENDING, ActionState.SENT, ActionState.FAILED, ActionState.CANCELLED),
+        ),
+        (
+            ActionState.SENDING,
+            (ActionState.PENDING, ActionState.SENT, ActionState.FAILED, ActionState.CANCELLED),
+        ),
+    )
+    for target in targets
+)
+
+# An outbox row's columns that are fixed once queued: what is posted, where and for whom.
+FIXED_OUTBOX_COLUMNS: tuple[str, ...] = (
+    "text",
+    "text_hash",
+    "kind",
+    "case_id",
+    "in_reply_to",
+    "draft_id",
+)
+
+# A private message is queued by no move yet: only for a case that was engaged.
+ENGAGED_KINDS: tuple[str, ...] = (ActionKind.PRIVATE_MESSAGE,)
+
+
+def table_rules() -> dict[str, Any]:
+    """What the triggers are generated from, read from today's move table.
+
+    ``stage_moves``: (origin, target, move) for every stage-changing move;
+    ``queued_by``: outbox kind -> (the stage its case is in, the move that queues it).
+    """
+    from outreach.workflow.table import MOVES  # the table imports models; so do migrations
+
+    stage_moves = sorted(
+        (str(source), str(move.target), move.name)
+        for move in MOVES.values()
+        if move.target is not None
+        for source in move.sources
+        if source != move.target
+    )
+    queued_by = {}
+    for move in MOVES.values():
+        if move.sends:
+            # A move that queues without a stage change is made from its one source stage.
+            stage = move.target if move.target is not None else next(iter(move.sources))
+            queued_by[str(move.sends)] = (str(stage), move.name)
+    return {
+        "stage_moves": stage_moves,
+        "queued_by": dict(sorted(queued_by.items())),
+    }
+
+
+def _quoted(values: Any) -> str:
+    return ", ".join("'" + str(v).replace("'", "''") + "'" for v in values)
+
+
+def _conditions(rules: Mapping[str, Any]) -> dict[str, str]:
+    """The SQL expressions both vendors share (``NEW``/``OLD`` as in a row trigger).
+
+    Built from the move table and the model constants only, never from input (S608).
+    """
+    moves = rules["stage_moves"]
+    edges = sorted({f"{o}>{t}" for o, t, _ in moves})
+    triples = sorted(f"{o}>{t}>{m}" for o, t, m in moves)
+    own_event = (
+        "EXISTS (SELECT 1 FROM outreach_caseevent e WHERE e.id = ("  # noqa: S608
+        "SELECT MAX(l.id) FROM outreach_caseevent l "
+        "WHERE l.case_id = NEW.id AND l.origin <> l.target) "
+        "AND e.origin = OLD.stage AND e.target = NEW.stage "
+        f"AND e.origin || '>' || e.target || '>' || e.action IN ({_quoted(triples)}))"
+    )
+    queued = []
+    for kind, (stage, move) in rules["queued_by"].items():
+        draft = ""
+        if kind in (ActionKind.REPLY, ActionKind.AMEND_REQUEST):
+            draft = (
+                " AND EXISTS (SELECT 1 FROM outreach_replydraft d WHERE d.id = NEW.draft_id "
+                "AND d.case_id = NEW.case_id AND d.text = NEW.text "
+                "AND d.approved_text_hash = NEW.text_hash)"
+            )
+        queued.append(
+            f"(NEW.kind = '{kind}' "  # noqa: S608
+            "AND EXISTS (SELECT 1 FROM outreach_case c "
+            f"WHERE c.id = NEW.case_id AND c.stage = '{stage}') "
+            "AND EXISTS (SELECT 1 FROM outreach_caseevent e "
+            f"WHERE e.case_id = NEW.case_id AND e.action = '{move}'){draft})"
+        )
+    queued.extend(
+        f"(NEW.kind = '{kind}' AND EXISTS (SELECT 1 FROM outreach_caseevent e "  # noqa: S608
+        f"WHERE e.case_id = NEW.case_id AND e.target = '{Stage.ENGAGED}'))"
+        for kind in ENGAGED_KINDS
+    )
+    # One row per case of these kinds: a second one is left to the unique constraint,
+    # whose name says why it is refused.
+    duplicate = (
+        f"NEW.kind IN ({_quoted(rules['queued_by'])}) AND EXISTS (SELECT 1 FROM "  # noqa: S608
+        "outreach_outboundaction o WHERE o.case_id = NEW.case_id AND o.kind = NEW.kind "
+        f"AND o.state <> '{ActionState.CANCELLED}')"
+    )
+    return {
+        # A value the CHECK constraints refuse is left to them, for the same reason.
+        "checked_elsewhere": (
+            f"NEW.stage NOT IN ({_quoted(Stage.values)}) "
+            f"OR (NEW.stage IN ({_quoted(OPEN_STAGES)})) <> (NEW.closed_at IS NULL) "
+            f"OR (NEW.stage = '{Stage.DISMISSED}' AND NEW.dismiss_reason = '')"
+        ),
+        "not_an_edge": f"OLD.stage || '>' || NEW.stage NOT IN ({_quoted(edges)})",
+        "no_event": f"NOT {own_event}",
+        "not_engaged": (
+            f"NEW.stage = '{Stage.ENGAGED}' AND NOT EXISTS (SELECT 1 FROM "  # noqa: S608
+            "outreach_engagementevent g WHERE g.case_id = NEW.id)"
+        ),
+        "not_queued_by_its_move": f"NOT ({' OR '.join(queued)})",
+        "duplicate": duplicate,
+        "bad_state_change": (
+            "OLD.state <> NEW.state AND OLD.state || '>' || NEW.state NOT IN "
+            f"({_quoted(f'{o}>{t}' for o, t in OUTBOX_STATE_EDGES)})"
+        ),
+    }
+
+
+NOT_AN_EDGE = (
+    f"rule {AUDIT.number}: {AUDIT.code}: stage change %s is not an edge of the transition table"
+)
+NO_EVENT = (
+    f"rule {AUDIT.number}: {AUDIT.code}: stage change %s without the CaseEvent of its move "
+    "written first in the same transaction"
+)
+NOT_ENGAGED = (
+    f"rule {FOLLOW_AFTER_ENGAGEMENT.number}: {FOLLOW_AFTER_ENGAGEMENT.code}: "
+    "a case reaches engaged only with a stored engagement event"
+)
+FIXED = (
+    f"rule {HUMAN_APPROVAL.number}: {HUMAN_APPROVAL.code}: an outbox row's "
+    "text, hash, kind, case and target are fixed once queued"
+)
+NOT_QUEUED = (
+    f"rule {HUMAN_APPROVAL.number}: {HUMAN_APPROVAL.code}: an outbox row is queued only by "
+    "its move (the case in its stage, the move's CaseEvent, for a text the approved draft)"
+)
+FINAL = (
+    f"rule {ONE_UNSOLICITED.number}: {ONE_UNSOLICITED.code}: outbox state change %s refused "
+    "(sent, failed and cancelled rows are final)"
+)
+APPEND_ONLY = f"outreach_caseevent is append-only (rule {AUDIT.number}: {AUDIT.code})"
+
+
+def _postgresql(rules: Mapping[str, Any]) -> list[str]:
+    c = _conditions(rules)
+
+    def fail(message: str, *args: str) -> str:
+        # check_violation: Django raises IntegrityError, as for a CHECK constraint.
+        text = message.replace("%s", " -> ".join(["%"] * len(args))).replace("'", "''")
+        params = "".join(f", {a}" for a in args)
+        return f"RAISE EXCEPTION '{text}'{params} USING ERRCODE = 'check_violation';"
+
+    return [
+        f"""CREATE OR REPLACE FUNCTION outreach_case_stage_rules() RETURNS trigger AS $$
+BEGIN
+    IF NEW.stage = OLD.stage OR {c["checked_elsewhere"]} THEN
+        RETURN NEW;
+    END IF;
+    IF {c["not_an_edge"]} THEN
+        {fail(NOT_AN_EDGE, "OLD.stage", "NEW.stage")}
+    END IF;
+    IF {c["no_event"]} THEN
+        {fail(NO_EVENT, "OLD.stage", "NEW.stage")}
+    END IF;
+    IF {c["not_engaged"]} THEN
+        {fail(NOT_ENGAGED)}
+    END IF;
+    RETURN NEW;
+END;
+$$ LANGUAGE plpgsql""",
+        """CREATE TRIGGER outreach_case_stage_rules
+    BEFORE UPDATE OF stage ON outreach_case
+    FOR EACH ROW EXECUTE FUNCTION outreach_case_stage_rules()""",
+        f"""CREATE OR REPLACE FUNCTION outreach_outbox_rules() RETURNS trigger AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        IF NOT ({c["duplicate"]}) AND {c["not_queued_by_its_move"]} THEN
+            {fail(NOT_QUEUED)}
+        END IF;
+        RETURN NEW;
+    END IF;
+    IF {" OR ".join(f"NEW.{col} IS DISTINCT FROM OLD.{col}" for col in FIXED_OUTBOX_COLUMNS)} THEN
+        {fail(FIXED)}
+    END IF;
+    IF {c["bad_state_change"]} THEN
+        {fail(FINAL, "OLD.state", "NEW.state")}
+    END IF;
+    RETURN NEW;
+END;
+$$ LANGUAGE plpgsql""",
+        """CREATE TRIGGER outreach_outbox_rules
+    BEFORE INSERT OR UPDATE ON outreach_outboundaction
+    FOR EACH ROW EXECUTE FUNCTION outreach_outbox_rules()""",
+    ]
+
+
+def _sqlite(rules: Mapping[str, Any]) -> list[str]:
+    c = _conditions(rules)
+
+    def fail(message: str, when: str) -> str:
+        # RAISE takes a literal on SQLite: the message names the rule, not the stages.
+        text = message.replace(" %s", "").replace("'", "''")
+        return f"SELECT RAISE(ABORT, '{text}') WHERE {when};"
+
+    fixed = " OR ".join(f"NEW.{col} IS NOT OLD.{col}" for col in FIXED_OUTBOX_COLUMNS)
+    return [
+        f"""CREATE TRIGGER outreach_case_stage_rules
+    BEFORE UPDATE OF stage ON outreach_case FOR EACH ROW
+    WHEN NEW.stage <> OLD.stage AND NOT ({c["checked_elsewhere"]})
+BEGIN
+    {fail(NOT_AN_EDGE, c["not_an_edge"])}
+    {fail(NO_EVENT, c["no_event"])}
+    {fail(NOT_ENGAGED, c["not_engaged"])}
+END""",
+        f"""CREATE TRIGGER outreach_outbox_queued_by_its_move
+    BEFORE INSERT ON outreach_outboundaction FOR EACH ROW
+    WHEN NOT ({c["duplicate"]})
+BEGIN
+    {fail(NOT_QUEUED, c["not_queued_by_its_move"])}
+END""",
+        f"""CREATE TRIGGER outreach_outbox_fixed
+    BEFORE UPDATE ON outreach_outboundaction FOR EACH ROW
+BEGIN
+    {fail(FIXED, fixed)}
+    {fail(FINAL, c["bad_state_change"])}
+END""",
+        f"""CREATE TRIGGER outreach_caseevent_append_only_update
+    BEFORE UPDATE ON outreach_caseevent FOR EACH ROW
+BEGIN
+    SELECT RAISE(ABORT, '{APPEND_ONLY}');
+END""",
+        f"""CREATE TRIGGER outreach_caseevent_append_only_delete
+    BEFORE DELETE ON outreach_caseevent FOR EACH ROW
+BEGIN
+    SELECT RAISE(ABORT, '{APPEND_ONLY}');
+END""",
+    ]
+
+
+_DROP = {
+    "postgresql": [
+        "DROP TRIGGER IF EXISTS outreach_case_stage_rules ON outreach_case",
+        "DROP FUNCTION IF EXISTS outreach_case_stage_rules()",
+        "DROP TRIGGER IF EXISTS outreach_outbox_rules ON outreach_outboundaction",
+        "DROP FUNCTION IF EXISTS outreach_outbox_rules()",
+    ],
+    "sqlite": [
+        f"DROP TRIGGER IF EXISTS {name}"
+        for name in (
+            "outreach_case_stage_rules",
+            "outreach_outbox_queued_by_its_move",
+            "outreach_outbox_fixed",
+            "outreach_caseevent_append_only_update",
+            "outreach_caseevent_append_only_delete",
+        )
+    ],
+}
+
+
+def install_sql(vendor: str, rules: Mapping[str, Any]) -> list[str]:
+    """The statements creating the rules' triggers on ``vendor`` (none on another database)."""
+    generate = {"postgresql": _postgresql, "sqlite": _sqlite}.get(vendor)
+    return generate(rules) if generate else []
+
+
+def drop_sql(vendor: str) -> list[str]:
+    """The statements removing them again."""
+    return list(_DROP.get(vendor, []))

@@ -1,0 +1,264 @@
+"""Issue #12: the stage machine, the outbox and the audit trail hold in the database.
+
+Each attack goes around ``workflow`` (``QuerySet.update()``, raw SQL) and must be
+refused by the triggers of ``outreach.workflow.dbrules``. The file runs on the
+test settings' PostgreSQL, and once more on SQLite in a subprocess (the laptops'
+``make run``) by ``test_the_rules_hold_on_sqlite_too``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from outreach.models import Case, CaseEvent, EngagementEvent, OutboundAction, Stage, text_hash
+from outreach.workflow import dbrules
+
+SELLING = "Switch to our brand, code SAVE20"
+ON_SQLITE = "NOJACKAL_RULES_ON_SQLITE"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@contextmanager
+def _refused(match: str) -> Iterator[None]:
+    """The database refuses the statements inside, naming the rule (IntegrityError on both)."""
+    with pytest.raises(IntegrityError, match=match), transaction.atomic():
+        yield
+
+
+def _sql(statement: str, *params: Any) -> None:
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(statement, params)
+
+
+def test_a_case_cannot_jump_from_new_to_followed_by_update(advance: Any) -> None:
+    case = advance(Stage.NEW)
+    with _refused("rule 10: audit: stage change .*not an edge of the transition table"):
+        Case.objects.filter(pk=case.pk).update(stage=Stage.FOLLOWED)
+    if connection.vendor == "postgresql":
+        with _refused("stage change new -> followed is not an edge"):
+            Case.objects.filter(pk=case.pk).update(stage=Stage.FOLLOWED)
+    case.refresh_from_db()
+    assert case.stage == Stage.NEW
+
+
+def test_an_allowed_edge_without_its_case_event_is_refused(advance: Any) -> None:
+    case = advance(Stage.NEW)
+    with _refused("rule 10: audit: stage change .*without the CaseEvent of its move"):
+        Case.objects.filter(pk=case.pk).update(stage=Stage.RESEARCHING)
+    with _refused("rule 10: audit"):
+        _sql("UPDATE outreach_case SET stage = 'researching' WHERE id = %s", case.pk)
+    assert Case.objects.get(pk=case.pk).stage == Stage.NEW
+
+
+def test_an_event_of_another_move_does_not_authorise_the_change(advance: Any) -> None:
+    case = advance(Stage.NEW)
+    with _refused("without the CaseEvent of its move"):
+        CaseEvent.objects.create(
+            case=case, action="dismiss", origin=Stage.NEW, target=Stage.RESEARCHING
+        )
+        Case.objects.filter(pk=case.pk).update(stage=Stage.RESEARCHING)
+
+
+def test_engaged_is_not_reached_without_a_stored_engagement(advance: Any) -> None:
+    case = advance(Stage.AWAITING_ENGAGEMENT)
+    with _refused("rule 5: follow_after_engagement"):
+        CaseEvent.objects.create(
+            case=case,
+            action="record_engagement",
+            origin=Stage.AWAITING_ENGAGEMENT,
+            target=Stage.ENGAGED,
+        )
+        _sql("UPDATE outreach_case SET stage = 'engaged' WHERE id = %s", case.pk)
+    assert not EngagementEvent.objects.filter(case=case).exists()
+
+
+def test_the_workflow_moves_still_pass_up_to_a_queued_follow(advance: Any) -> None:
+    case = advance(Stage.FOLLOWED)
+    moves = list(case.events.exclude(origin=F("target")).values_list("origin", "target"))
+    assert moves[-1] == (Stage.ENGAGED, Stage.FOLLOWED)
+    assert OutboundAction.objects.filter(case=case, kind="follow", state="pending").exists()
+
+
+def test_case_events_cannot_be_rewritten_or_deleted(advance: Any) -> None:
+    case = advance(Stage.RESEARCHING)
+    event = case.events.first()
+    assert event is not None
+    with pytest.raises(Exception, match="append-only"), transaction.atomic():
+        CaseEvent.objects.filter(pk=event.pk).update(note="nothing happened")
+    with pytest.raises(Exception, match="append-only"), transaction.atomic():
+        CaseEvent.objects.filter(pk=event.pk).delete()
+    with pytest.raises(Exception, match="append-only"):
+        _sql("UPDATE outreach_caseevent SET action = 'claim' WHERE id = %s", event.pk)
+    with pytest.raises(Exception, match="append-only"):
+        _sql("DELETE FROM outreach_caseevent WHERE case_id = %s", case.pk)
+    assert list(case.events.values_list("action", flat=True)) == ["open_case", "claim"]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"text": SELLING},
+        {"text_hash": text_hash(SELLING)},
+        {"kind": "amend_request"},
+        {"in_reply_to": "someone-else"},
+    ],
+    ids=["text", "hash", "kind", "target"],
+)
+def test_the_queued_outbox_text_cannot_be_swapped(advance: Any, change: dict[str, str]) -> None:
+    case = advance(Stage.APPROVED)
+    action = OutboundAction.objects.get(case=case, kind="reply")
+    with _refused("rule 3: human_approval: an outbox row's text, hash, kind, case and target"):
+        OutboundAction.objects.filter(pk=action.pk).update(**change)
+    assert OutboundAction.objects.get(pk=action.pk).text == action.text
+
+
+def test_the_queued_outbox_row_cannot_move_to_another_case(advance: Any) -> None:
+    first = advance(Stage.APPROVED)
+    other = advance(Stage.NEW)
+    action = OutboundAction.objects.get(case=first, kind="reply")
+    with _refused("text, hash, kind, case and target are fixed"):
+        _sql("UPDATE outreach_outboundaction SET case_id = %s WHERE id = %s", other.pk, action.pk)
+
+
+def test_a_reply_row_without_its_approval_is_refused(advance: Any, account: Any) -> None:
+    case = advance(Stage.AWAITING_APPROVAL)
+    with _refused("rule 3: human_approval: an outbox row is queued only by its move"):
+        OutboundAction.objects.create(
+            case=case,
+            kind="reply",
+            account=account,
+            idempotency_key="shell-reply",
+            text=SELLING,
+            text_hash=text_hash(SELLING),
+            not_before=timezone.now(),
+        )
+
+
+def test_a_reply_row_with_other_text_than_the_approved_draft_is_refused(advance: Any) -> None:
+    case = advance(Stage.APPROVED)
+    queued = OutboundAction.objects.get(case=case, kind="reply")
+    OutboundAction.objects.filter(pk=queued.pk).update(state="cancelled")
+    with _refused("an outbox row is queued only by its move"):
+        OutboundAction.objects.create(
+            case=case,
+            kind="reply",
+            account=queued.account,
+            draft=queued.draft,
+            idempotency_key="shell-swap",
+            text=SELLING,
+            text_hash=queued.text_hash,
+            not_before=timezone.now(),
+        )
+
+
+def test_a_follow_or_message_before_engagement_is_refused(advance: Any, account: Any) -> None:
+    case = advance(Stage.AWAITING_ENGAGEMENT)
+    for kind, text in (("follow", ""), ("private_message", SELLING)):
+        with _refused("an outbox row is queued only by its move"):
+            OutboundAction.objects.create(
+                case=case,
+                kind=kind,
+                account=account,
+                idempotency_key=f"shell-{kind}",
+                text=text,
+                not_before=timezone.now(),
+            )
+
+
+def test_a_sent_reply_cannot_be_cancelled_and_requeued(advance: Any) -> None:
+    case = advance(Stage.AWAITING_ENGAGEMENT)
+    sent = OutboundAction.objects.get(case=case, kind="reply")
+    assert sent.state == OutboundAction.State.SENT
+    for state in ("cancelled", "pending"):
+        with _refused("rule 4: one_unsolicited_message: outbox state change"):
+            OutboundAction.objects.filter(pk=sent.pk).update(state=state)
+    assert OutboundAction.objects.get(pk=sent.pk).state == OutboundAction.State.SENT
+
+
+def test_a_cancelled_reply_is_not_revived(advance: Any) -> None:
+    case = advance(Stage.APPROVED)
+    action = OutboundAction.objects.get(case=case, kind="reply")
+    OutboundAction.objects.filter(pk=action.pk).update(state="cancelled")
+    with _refused("outbox state change"):
+        OutboundAction.objects.filter(pk=action.pk).update(state="pending")
+
+
+def _migration() -> Any:
+    return importlib.import_module("outreach.migrations.0008_database_rules")
+
+
+def test_the_migration_holds_todays_move_table() -> None:
+    # Fails when MOVES changed: make a new rules migration (see outreach/workflow/dbrules.py).
+    assert dbrules.table_rules() == _migration().RULES
+
+
+@pytest.mark.django_db
+def test_the_installed_triggers_are_the_generated_ones() -> None:
+    expected = dbrules.install_sql(connection.vendor, _migration().RULES)
+    assert expected
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT proname, prosrc FROM pg_proc WHERE proname IN "
+                "('outreach_case_stage_rules', 'outreach_outbox_rules')"
+            )
+            installed = dict(cursor.fetchall())
+            functions = [s for s in expected if s.startswith("CREATE OR REPLACE FUNCTION")]
+            assert len(installed) == len(functions) == 2
+            for statement in functions:
+                name = statement.split()[4].split("(")[0]
+                assert installed[name] == statement.split("$$")[1]
+        else:
+            cursor.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger'")
+            installed_sql = {row[0] for row in cursor.fetchall()}
+            assert set(expected) <= installed_sql
+
+
+@pytest.mark.skipif(bool(os.environ.get(ON_SQLITE)), reason="this is the SQLite run")
+def test_the_rules_hold_on_sqlite_too(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        ON_SQLITE: "1",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'rules.sqlite3'}",
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+    }
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:xdist",
+            "-p",
+            "no:randomly",
+            "-p",
+            "no:cacheprovider",
+            __file__,
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
+    assert "failed" not in run.stdout and " passed" in run.stdout
+    assert "1 skipped" in run.stdout  # only this test: the others ran on SQLite
+
+
+@pytest.mark.django_db
+def test_each_run_is_on_its_database() -> None:
+    assert connection.vendor == ("sqlite" if os.environ.get(ON_SQLITE) else "postgresql")
