@@ -12,8 +12,10 @@ import datetime as dt
 import logging
 import typing
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
+
+from .text import storable
 
 if TYPE_CHECKING:
     from .options import AdapterOptions
@@ -64,6 +66,9 @@ class PersonData:
     display_name: str = ""
     profile_url: str = ""
 
+    def __post_init__(self) -> None:
+        _make_storable(self)
+
 
 @dataclass(frozen=True)
 class PostData:
@@ -77,6 +82,23 @@ class PostData:
     in_reply_to: str = ""  # external id of the parent post, "" for a top-level post
     lang: str = ""
     raw: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        _make_storable(self)
+
+
+def _make_storable(data: Any) -> None:
+    """Replace what the database cannot store (a lone surrogate from a hostile answer).
+
+    Every adapter's posts and people pass here, so one malformed status cannot
+    fail the page's insert and hold the cursor back for good.
+    """
+    for item in fields(data):
+        value = getattr(data, item.name)
+        if isinstance(value, str | dict | list):
+            object.__setattr__(data, item.name, storable(value))
+        elif isinstance(value, Mapping):
+            object.__setattr__(data, item.name, storable(dict(value)))
 
 
 @dataclass(frozen=True)
@@ -260,6 +282,25 @@ class Platform(abc.ABC, Generic[OptionsT]):
         missing = cls.Options.parse(options).missing()
         if missing:
             raise OptionsError(f"{cls.label} needs {', '.join(missing)}")
+        cls.check_urls(options)
+
+    @classmethod
+    def check_urls(cls, options: Mapping[str, Any]) -> None:
+        """OptionsError when ``options`` parse badly or set a URL the outbound policy refuses."""
+        from .options import OptionsError
+        from .outbound import url_problem
+
+        opts = cls.Options.parse(options)
+        # A URL the policy refuses (loopback, private...) fails the form, not a poll.
+        for name, url in cls.outbound_urls(opts.urls(options)).items():
+            problem = url_problem(url)
+            if problem:
+                raise OptionsError(f"{name} {url!r}: {problem}")
+
+    @classmethod
+    def outbound_urls(cls, urls: Mapping[str, str]) -> Mapping[str, str]:
+        """The URL options this platform fetches over the network (the sandbox drops its own)."""
+        return urls
 
     @abc.abstractmethod
     def limits(self) -> Limits:

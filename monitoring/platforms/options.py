@@ -71,6 +71,15 @@ class AdapterOptions:
                 f"timeout {self.timeout!r} must be between 0 and {MAX_TIMEOUT:g} seconds"
             )
 
+    def urls(self, given: Mapping[str, Any]) -> dict[str, str]:
+        """The URL options set in ``given`` (not defaults), by name, as parsed."""
+        hints = _hints(type(self))
+        return {
+            field.name: getattr(self, field.name)
+            for field in dataclasses.fields(self)
+            if hints[field.name] in (Url, ApiRoot) and given.get(field.name)
+        }
+
     def missing(self) -> list[str]:
         """The required options that are not set."""
         return [name for name in self.required if not getattr(self, name)]
