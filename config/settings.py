@@ -383,6 +383,13 @@ NOJACKAL_BACKOFF_BASE_SECONDS = env_int("NOJACKAL_BACKOFF_BASE_SECONDS", 60)
 NOJACKAL_BACKOFF_MAX_SECONDS = env_int("NOJACKAL_BACKOFF_MAX_SECONDS", 6 * 60 * 60)
 # How many pages one poll may fetch before it yields to other sources.
 NOJACKAL_MAX_PAGES_PER_POLL = env_int("NOJACKAL_MAX_PAGES_PER_POLL", 5)
+# The outbound-URL policy (monitoring/platforms/outbound.py): adapters fetch only
+# http(s) URLs that resolve to public addresses. Hosts (names, addresses or CIDR
+# networks) listed here are exempt, for an instance run on your own network.
+NOJACKAL_OUTBOUND_ALLOWED_HOSTS = env_list("NOJACKAL_OUTBOUND_ALLOWED_HOSTS")
+NOJACKAL_OUTBOUND_MAX_REDIRECTS = env_int("NOJACKAL_OUTBOUND_MAX_REDIRECTS", 3)
+NOJACKAL_OUTBOUND_MAX_BYTES = env_int("NOJACKAL_OUTBOUND_MAX_BYTES", 10 * 1024 * 1024)
+NOJACKAL_OUTBOUND_MAX_SECONDS = env_int("NOJACKAL_OUTBOUND_MAX_SECONDS", 60)
 # Who hears about spiking incidents and own-brand cases close to their due time.
 NOJACKAL_ALERT_EMAILS = env_list("NOJACKAL_ALERT_EMAILS", "team@localhost" if DEBUG else "")
 # Apprise URLs for chat tools, comma-separated (e.g. slack://..., msteams://..., json://host/path).

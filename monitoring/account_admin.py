@@ -42,7 +42,7 @@ class AccountAdmin(admin.ModelAdmin[Account]):
     def credentials_stored(self, obj: Account) -> bool:
         return obj.has_credentials
 
-    @admin.action(description="Test connection")
+    @admin.action(description="Test connection", permissions=["change"])
     def test_connection(self, request: HttpRequest, queryset: QuerySet[Account]) -> None:
         for account in queryset:
             try:

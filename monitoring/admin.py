@@ -22,6 +22,7 @@ from monitoring import (
     incidents,
 )
 from monitoring.credentials import CredentialsError
+from monitoring.display import mark_title, platform_link, shown
 from monitoring.forms import WriteOnlyTextarea, parse_credentials, store_credentials
 from monitoring.models import (
     Brand,
@@ -168,7 +169,7 @@ class SourceAdmin(admin.ModelAdmin[Source]):
             )
         return "ok"
 
-    @admin.action(description="Poll now")
+    @admin.action(description="Poll now", permissions=["change"])
     def poll_now(self, request: HttpRequest, queryset: QuerySet[Source]) -> None:
         from config.queueing import QueueUnavailable, enqueue
         from monitoring.tasks import poll_source
@@ -191,7 +192,7 @@ class SourceAdmin(admin.ModelAdmin[Source]):
         if skipped:
             self.message_user(request, "Skipped: " + ", ".join(skipped), level=messages.WARNING)
 
-    @admin.action(description="Enable and clear errors")
+    @admin.action(description="Enable and clear errors", permissions=["change"])
     def enable_sources(self, request: HttpRequest, queryset: QuerySet[Source]) -> None:
         count = queryset.update(
             enabled=True,
@@ -202,7 +203,7 @@ class SourceAdmin(admin.ModelAdmin[Source]):
         )
         self.message_user(request, f"Enabled {count} source(s).")
 
-    @admin.action(description="Test connection")
+    @admin.action(description="Test connection", permissions=["change"])
     def test_connection(self, request: HttpRequest, queryset: QuerySet[Source]) -> None:
         for source in queryset:
             try:
@@ -218,16 +219,45 @@ class SourceAdmin(admin.ModelAdmin[Source]):
 
 @admin.register(Person)
 class PersonAdmin(admin.ModelAdmin[Person]):
-    list_display = ["handle", "display_name", "platform", "first_seen_at"]
+    """People as their platform describes them: every field is theirs, shown marked, not edited."""
+
+    list_display = ["shown_handle", "shown_display_name", "platform", "first_seen_at"]
     list_filter = ["platform"]
     search_fields = ["handle", "display_name", "external_id"]
-    readonly_fields = ["platform", "external_id", "first_seen_at"]
+    # The platform writes these on every ingest; shown with bidi controls marked.
+    fields = [
+        "platform",
+        "external_id",
+        "shown_handle",
+        "shown_display_name",
+        "profile_link",
+        "first_seen_at",
+    ]
+    readonly_fields = fields
     show_full_result_count = False
+
+    def render_change_form(
+        self, request: HttpRequest, context: dict[str, Any], *args: Any, **kwargs: Any
+    ) -> Any:
+        mark_title(context, kwargs.get("obj"))
+        return super().render_change_form(request, context, *args, **kwargs)
+
+    @admin.display(description="handle", ordering="handle")
+    def shown_handle(self, obj: Person) -> SafeString:
+        return shown(obj.handle)
+
+    @admin.display(description="display name", ordering="display_name")
+    def shown_display_name(self, obj: Person) -> SafeString:
+        return shown(obj.display_name)
+
+    @admin.display(description="profile")
+    def profile_link(self, obj: Person) -> SafeString:
+        return platform_link(obj.profile_url)
 
 
 @admin.register(Post)
 class PostAdmin(admin.ModelAdmin[Post]):
-    list_display = ["short_text", "author", "platform", "posted_at", "source", "open_case"]
+    list_display = ["short_text", "shown_author", "platform", "posted_at", "source", "open_case"]
     list_filter = ["platform", "source"]
     list_select_related = ["author", "source"]
     search_fields = ["text", "external_id", "author__handle"]
@@ -235,24 +265,45 @@ class PostAdmin(admin.ModelAdmin[Post]):
     date_hierarchy = "posted_at"
     ordering = ["-posted_at"]
     show_full_result_count = False
-    readonly_fields = [
+    # All from the platform, none edited here; text and link shown through the safe helpers.
+    fields = [
         "platform",
         "external_id",
-        "author",
+        "shown_author",
         "source",
-        "text",
-        "url",
+        "shown_text",
+        "post_link",
         "lang",
         "posted_at",
         "in_reply_to",
         "raw",
         "fetched_at",
     ]
+    readonly_fields = fields
 
     @admin.display(description="Text")
-    def short_text(self, obj: Post) -> str:
-        # Escaped by the admin; post text is hostile input.
-        return obj.text if len(obj.text) <= 120 else obj.text[:119] + "…"
+    def short_text(self, obj: Post) -> SafeString:
+        # Post text is hostile input: escaped, bidi controls marked.
+        return shown(obj.text, 120)
+
+    def render_change_form(
+        self, request: HttpRequest, context: dict[str, Any], *args: Any, **kwargs: Any
+    ) -> Any:
+        mark_title(context, kwargs.get("obj"))
+        return super().render_change_form(request, context, *args, **kwargs)
+
+    @admin.display(description="author")
+    def shown_author(self, obj: Post) -> SafeString:
+        url = reverse("admin:monitoring_person_change", args=[obj.author_id])
+        return format_html('<a href="{}">{}</a>', url, shown(obj.author.handle))
+
+    @admin.display(description="text")
+    def shown_text(self, obj: Post) -> SafeString:
+        return shown(obj.text)
+
+    @admin.display(description="url")
+    def post_link(self, obj: Post) -> SafeString:
+        return platform_link(obj.url)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -343,9 +394,8 @@ class DetectionAdmin(admin.ModelAdmin[Detection]):
     actions = ["mark_complaint", "mark_not_complaint", "mark_wrong_brand"]
 
     @admin.display(description="Post")
-    def post_text(self, obj: Detection) -> str:
-        text = obj.post.text
-        return text if len(text) <= 100 else text[:99] + "…"
+    def post_text(self, obj: Detection) -> SafeString:
+        return shown(obj.post.text, 100)
 
     @admin.display(description="Score", ordering="score")
     def score_display(self, obj: Detection) -> str:
@@ -366,15 +416,15 @@ class DetectionAdmin(admin.ModelAdmin[Detection]):
             "They will be used the next time the classifier is trained.",
         )
 
-    @admin.action(description="Correct: this is a complaint")
+    @admin.action(description="Correct: this is a complaint", permissions=["change"])
     def mark_complaint(self, request: HttpRequest, queryset: QuerySet[Detection]) -> None:
         self._correct(request, queryset, Detection.Correction.COMPLAINT)
 
-    @admin.action(description="Correct: not a complaint")
+    @admin.action(description="Correct: not a complaint", permissions=["change"])
     def mark_not_complaint(self, request: HttpRequest, queryset: QuerySet[Detection]) -> None:
         self._correct(request, queryset, Detection.Correction.NOT_COMPLAINT)
 
-    @admin.action(description="Correct: wrong brand")
+    @admin.action(description="Correct: wrong brand", permissions=["change"])
     def mark_wrong_brand(self, request: HttpRequest, queryset: QuerySet[Detection]) -> None:
         self._correct(request, queryset, Detection.Correction.WRONG_BRAND)
 

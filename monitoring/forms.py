@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 
 from monitoring.models import Account, Source
+from monitoring.platforms import PlatformError, check_account_options
 
 
 class WriteOnlyTextarea(forms.Textarea):
@@ -65,3 +66,13 @@ class AccountForm(forms.ModelForm):
 
     def clean_credentials(self) -> dict[str, str]:
         return parse_credentials(self.cleaned_data.get("credentials") or "")
+
+    def clean(self) -> dict[str, Any]:
+        """An option that does not parse, or an instance URL on our own network, is a form error."""
+        data = super().clean() or {}
+        if data.get("platform") and isinstance(data.get("options"), dict):
+            try:
+                check_account_options(data["platform"], data["options"])
+            except PlatformError as exc:
+                self.add_error("options", str(exc))
+        return data

@@ -12,6 +12,12 @@ os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
 # store secrets still take a fresh one each (the ``secrets_key`` fixture).
 os.environ.setdefault("NOJACKAL_SECRETS_KEY", "NaUzkIvMwfEaHeBkRiDTvtctqaePjuS7fSICu9b-M5E=")
 
+# Recorded platform answers are served from a local server on 127.0.0.1
+# (pytest-httpserver), or replayed by vcrpy for api.twitter.com (a name this
+# machine cannot resolve; no connection is made). tests/security/test_ssrf.py
+# empties this list again.
+os.environ.setdefault("NOJACKAL_OUTBOUND_ALLOWED_HOSTS", "127.0.0.1,localhost,::1,api.twitter.com")
+
 from config.settings import *  # noqa: F403
 
 # Unit tests run tasks in the calling process; tests marked `worker` start a real

@@ -56,6 +56,11 @@ def check_options(name: str, options: Mapping[str, Any]) -> None:
     platform_class(name).check_options(options)
 
 
+def check_account_options(name: str, options: Mapping[str, Any]) -> None:
+    """OptionsError when an account's ``options`` do not parse or name a URL the policy refuses."""
+    platform_class(name).check_urls(options)
+
+
 def get_platform(
     name: str,
     *,
@@ -81,6 +86,7 @@ __all__ = [
     "SearchQuery",
     "Sent",
     "TransientError",
+    "check_account_options",
     "check_options",
     "get_platform",
     "platform_class",

@@ -12,51 +12,20 @@ import datetime as dt
 import logging
 import typing
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
+
+from .errors import (  # re-exported: adapters and callers import them from here
+    NotSupported,
+    OptionsError,
+)
+from .text import storable
 
 if TYPE_CHECKING:
     from .options import AdapterOptions
 
 OptionsT = TypeVar("OptionsT", bound="AdapterOptions")
 T = TypeVar("T")
-
-
-class PlatformError(Exception):
-    """Base class for every error an adapter raises on purpose.
-
-    ``status`` is the HTTP status the platform answered with, when there was one.
-    """
-
-    status: int | None = None
-
-
-class TransientError(PlatformError):
-    """The call may succeed later (network fault, 5xx, 429): back off and retry.
-
-    ``retry_after`` is the number of seconds the platform asked us to wait
-    (``Retry-After`` or a rate-limit reset), when it said so.
-    """
-
-    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
-
-
-class PermanentError(PlatformError):
-    """Retrying will not help (bad credentials, suspended app, bad source config).
-
-    The message is shown to the team in the admin, so it should say what the
-    platform said.
-    """
-
-
-class OptionsError(PermanentError):
-    """An option that does not parse or check: a configuration fault, shown as a form error."""
-
-
-class NotSupported(PermanentError):
-    """The platform itself does not offer this operation (e.g. follow on Reddit)."""
 
 
 @dataclass(frozen=True)
@@ -67,6 +36,9 @@ class PersonData:
     handle: str
     display_name: str = ""
     profile_url: str = ""
+
+    def __post_init__(self) -> None:
+        _make_storable(self)
 
 
 @dataclass(frozen=True)
@@ -81,6 +53,23 @@ class PostData:
     in_reply_to: str = ""  # external id of the parent post, "" for a top-level post
     lang: str = ""
     raw: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        _make_storable(self)
+
+
+def _make_storable(data: Any) -> None:
+    """Replace what the database cannot store (a lone surrogate from a hostile answer).
+
+    Every adapter's posts and people pass here, so one malformed status cannot
+    fail the page's insert and hold the cursor back for good.
+    """
+    for item in fields(data):
+        value = getattr(data, item.name)
+        if isinstance(value, str | dict | list):
+            object.__setattr__(data, item.name, storable(value))
+        elif isinstance(value, Mapping):
+            object.__setattr__(data, item.name, storable(dict(value)))
 
 
 @dataclass(frozen=True)
@@ -262,6 +251,24 @@ class Platform(abc.ABC, Generic[OptionsT]):
         missing = cls.Options.parse(options).missing()
         if missing:
             raise OptionsError(f"{cls.label} needs {', '.join(missing)}")
+        cls.check_urls(options)
+
+    @classmethod
+    def check_urls(cls, options: Mapping[str, Any]) -> None:
+        """OptionsError when ``options`` parse badly or set a URL the outbound policy refuses."""
+        from .outbound import url_problem
+
+        opts = cls.Options.parse(options)
+        # A URL the policy refuses (loopback, private...) fails the form, not a poll.
+        for name, url in cls.outbound_urls(opts.urls(options)).items():
+            problem = url_problem(url)
+            if problem:
+                raise OptionsError(f"{name} {url!r}: {problem}")
+
+    @classmethod
+    def outbound_urls(cls, urls: Mapping[str, str]) -> Mapping[str, str]:
+        """The URL options this platform fetches over the network (the sandbox drops its own)."""
+        return urls
 
     @abc.abstractmethod
     def limits(self) -> Limits:

@@ -21,6 +21,7 @@ import re
 from collections.abc import Callable, Collection, Mapping
 from typing import Any, TypeVar
 
+import httpx
 from atproto import Client, models
 from atproto_client.exceptions import (
     BadRequestError,
@@ -41,6 +42,7 @@ from .base import Limits, Page, PermanentError, PostData, SearchQuery, Transient
 from .cursor import dump_cursor, load_cursor, newest_first_walk
 from .http import error_for_status, network_error, rate_limit_of
 from .options import AdapterOptions, ApiRoot
+from .outbound import PolicyTransport, max_redirects
 
 log = logging.getLogger(__name__)
 
@@ -147,8 +149,13 @@ class BlueskyPlatform(base.Platform[BlueskyOptions], platform="bluesky"):
         """The SDK client, logged in when credentials are set (reusing this process's session)."""
         if self._client is None:
             timeout = self.opts.timeout
-            # httpx retries nothing by default; the timeout keeps a hung host from holding a worker.
-            self._client = _RecordingClient(self.opts.base_url, request=Request(timeout=timeout))
+            # httpx retries nothing by default; the timeout keeps a hung host from holding a
+            # worker; the policy transport checks every request and redirect (and the PDS
+            # a login points us to).
+            request = Request(
+                timeout=timeout, transport=PolicyTransport(), max_redirects=max_redirects()
+            )
+            self._client = _RecordingClient(self.opts.base_url, request=request)
         if login and self._did is None and self.credentials.get("identifier"):
             self._login(self._client)
         return self._client
@@ -227,6 +234,9 @@ class BlueskyPlatform(base.Platform[BlueskyOptions], platform="bluesky"):
             return fn(*args, **kwargs)
         except AtProtocolError as exc:
             raise self._translate(exc) from None
+        except httpx.HTTPError as exc:
+            # What the SDK does not wrap: too many redirects, a malformed answer.
+            raise network_error("Bluesky", exc) from None
 
     def _query(self, nsid: str, params: Any) -> dict[str, Any]:
         """One XRPC query, answered as raw JSON (items are parsed one by one by the caller)."""

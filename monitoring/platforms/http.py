@@ -22,6 +22,7 @@ from typing import Any
 import requests
 
 from .base import OptionsT, PermanentError, Platform, PlatformError, RateLimit, TransientError
+from .outbound import policy_session
 from .text import clean_text
 
 # Statuses that say "try again later" without being a 5xx.
@@ -106,8 +107,8 @@ class HttpPlatform(Platform[OptionsT]):
         return session
 
     def make_session(self) -> requests.Session:
-        """A plain session; the sandbox client mounts its in-process transport here."""
-        return requests.Session()
+        """A session under the outbound policy; the sandbox client adds its in-process transport."""
+        return policy_session()
 
     def error_message(self, response: requests.Response) -> str:
         """What the platform's error body says (override for a platform's own shape)."""

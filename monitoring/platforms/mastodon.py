@@ -32,13 +32,13 @@ from mastodon.errors import (
     MastodonServerError,
     MastodonVersionError,
 )
-from requests.adapters import HTTPAdapter
 
 from . import base, text
 from .base import Limits, Page, PermanentError, PostData, SearchQuery, TransientError
 from .cursor import dump_cursor, load_cursor
 from .http import error_for_status, network_error, rate_limit_of
 from .options import NO_API_ROOT, AdapterOptions, ApiRoot, check_choice
+from .outbound import policy_session, refusal_in
 
 log = logging.getLogger(__name__)
 
@@ -141,10 +141,9 @@ class MastodonPlatform(base.Platform[MastodonOptions], platform="mastodon"):
     def client(self) -> Mastodon:
         """The Mastodon.py client: short timeout, no retries, 429 raised instead of slept on."""
         if self._client is None:
-            session = requests.Session()
-            # No retries inside the client: the poller backs off with jitter instead.
-            session.mount("http://", HTTPAdapter(max_retries=0))
-            session.mount("https://", HTTPAdapter(max_retries=0))
+            # The outbound policy on every request and redirect, and no retries inside
+            # the client: the poller backs off with jitter instead.
+            session = policy_session(self.opts.timeout)
             session.hooks["response"].append(self._remember)
             self._client = Mastodon(
                 access_token=self.credentials.get("access_token") or None,
@@ -165,6 +164,10 @@ class MastodonPlatform(base.Platform[MastodonOptions], platform="mastodon"):
         try:
             return fn(*args, **kwargs)
         except MastodonNetworkError as exc:
+            # Mastodon.py wraps everything the session raised, our policy's refusal too.
+            refused = refusal_in(exc)
+            if refused is not None:
+                raise refused from None
             raise network_error("Mastodon", exc) from None
         except (MastodonAPIError, MastodonRatelimitError) as exc:
             # Mastodon.py's args are (message, status, reason, the error body's "error").

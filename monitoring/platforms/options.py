@@ -21,7 +21,7 @@ from urllib.parse import urlparse
 
 # OptionsError is declared beside the other adapter errors in base (which needs it);
 # it is imported from here too.
-from .base import OptionsError
+from .errors import OptionsError
 
 # Option types beyond the builtins: checked to be http(s) URLs with a host when set.
 Url = NewType("Url", str)
@@ -68,6 +68,15 @@ class AdapterOptions:
             raise OptionsError(
                 f"timeout {self.timeout!r} must be between 0 and {MAX_TIMEOUT:g} seconds"
             )
+
+    def urls(self, given: Mapping[str, Any]) -> dict[str, str]:
+        """The URL options set in ``given`` (not defaults), by name, as parsed."""
+        hints = _hints(type(self))
+        return {
+            field.name: getattr(self, field.name)
+            for field in dataclasses.fields(self)
+            if hints[field.name] in (Url, ApiRoot) and given.get(field.name)
+        }
 
     def missing(self) -> list[str]:
         """The required options that are not set."""

@@ -183,9 +183,14 @@ class SandboxPlatform(HttpPlatform[SandboxOptions], platform="sandbox"):
         """Our account on the sandbox, without the ``@``."""
         return self.opts.handle.lstrip("@")
 
+    @classmethod
+    def outbound_urls(cls, urls: Mapping[str, str]) -> Mapping[str, str]:
+        """The in-process base URL never reaches the network; any other one does."""
+        return {name: url for name, url in urls.items() if url != DEFAULT_BASE_URL}
+
     def make_session(self) -> requests.Session:
         """A session that says who we are; in-process when the base URL is the default."""
-        session = requests.Session()
+        session = super().make_session()
         session.headers["Authorization"] = f"Bearer {self.handle}"
         if self.opts.base_url == DEFAULT_BASE_URL:
             session.mount(DEFAULT_BASE_URL + "/", InProcessTransport())

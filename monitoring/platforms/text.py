@@ -65,6 +65,10 @@ _VOID = frozenset({"br", "hr", "img", "input", "meta", "link", "area", "base", "
 # C0/C1 control characters except tab and newline, plus bidi overrides that can
 # disguise text in the admin (a "Trojan Source" style trick).
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# A lone UTF-16 surrogate (``"\\ud800"`` in a JSON answer) decodes to a str that
+# cannot be encoded as UTF-8, so the database refuses it; NUL is refused by
+# PostgreSQL's text and jsonb alike.
+_UNSTORABLE = re.compile("[\ud800-\udfff\x00]")
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
 _MANY_NEWLINES = re.compile(r"\n{3,}")
 
@@ -138,10 +142,21 @@ def _link_needs_href(shown: str, href: str) -> bool:
     return not (shown_bare and bare.startswith(shown_bare))
 
 
+def storable(value: Any) -> Any:
+    """``value`` (text, or lists and dicts of it) with lone surrogates and NUL replaced."""
+    if isinstance(value, str):
+        return _UNSTORABLE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {storable(k): storable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [storable(v) for v in value]
+    return value
+
+
 def clean_text(text: str) -> str:
     """Normalise plain text: NFC, no control characters, tidy spaces and blank lines."""
-    text = unicodedata.normalize("NFC", text)
     text = _CONTROL.sub("", text.replace("\r\n", "\n"))
+    text = unicodedata.normalize("NFC", storable(text))
     lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
     return _MANY_NEWLINES.sub("\n\n", "\n".join(lines)).strip()
 

@@ -25,13 +25,13 @@ from typing import Any, TypeVar
 
 import requests
 import tweepy
-from requests.adapters import HTTPAdapter
 
 from . import base, text
 from .base import Limits, Page, PermanentError, PostData, SearchQuery
 from .cursor import dump_cursor, load_cursor
 from .http import error_for_status, network_error, rate_limit_of
 from .options import NO_API_ROOT, AdapterOptions, ApiRoot, check_choice
+from .outbound import PolicyAdapter, max_redirects
 
 log = logging.getLogger(__name__)
 # tweepy logs every request's headers, the bearer token included, at DEBUG: keep its
@@ -60,12 +60,11 @@ EXPANSIONS = ["author_id"]
 _SNOWFLAKE_EPOCH_MS = 1288834974657
 
 
-class _TimeoutAdapter(HTTPAdapter):
-    """No retries, a default timeout, and X's hard-coded host swapped for ``base_url``."""
+class _TimeoutAdapter(PolicyAdapter):
+    """The outbound policy, no retries, a default timeout, X's host swapped for ``base_url``."""
 
     def __init__(self, timeout: float, base_url: str | None) -> None:
-        super().__init__(max_retries=0)
-        self.timeout = timeout
+        super().__init__(timeout)
         self.base_url = base_url
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
@@ -73,8 +72,6 @@ class _TimeoutAdapter(HTTPAdapter):
             for host in X_HOSTS:
                 if request.url.startswith(host):
                     request.url = self.base_url + request.url[len(host) :]
-        if kwargs.get("timeout") is None:
-            kwargs["timeout"] = self.timeout
         return super().send(request, **kwargs)
 
 
@@ -165,6 +162,7 @@ class XPlatform(base.Platform[XOptions], platform="x"):
             adapter = _TimeoutAdapter(self.opts.timeout, base_url)
             client.session.mount("https://", adapter)
             client.session.mount("http://", adapter)
+            client.session.max_redirects = max_redirects()
             client.session.hooks["response"].append(self._remember)
             self._client = client
         return self._client

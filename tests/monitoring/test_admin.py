@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.db import connection
@@ -12,7 +13,7 @@ from django.utils import timezone
 
 from monitoring import incidents
 from monitoring.models import ClassifierVersion, Detection, Incident, Source
-from tests.factories import BrandFactory, PostFactory, SourceFactory
+from tests.factories import BrandFactory, PersonFactory, PostFactory, SourceFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -225,3 +226,19 @@ def test_test_connection_on_an_account_reports_what_the_platform_found(staff, se
     assert "posting as @northwind_care" in body
     assert "@nobody (mastodon):" in body  # the platform's refusal, shown as an error
     assert "t0ken-never-shown" not in body
+
+
+def test_bidi_controls_are_marked_on_the_post_and_person_pages(staff):
+    person = PersonFactory(handle="gpj\u202eexe", display_name="name \u2066x")
+    post = PostFactory(author=person, text="see \u202eevil")
+    for url in [
+        reverse("admin:monitoring_post_changelist"),
+        reverse("admin:monitoring_post_change", args=[post.pk]),
+        reverse("admin:monitoring_person_changelist"),
+        reverse("admin:monitoring_person_change", args=[person.pk]),
+    ]:
+        body = staff.get(url).content.decode()
+        # The row checkbox's aria-label is read aloud, not laid out: it cannot reorder the page.
+        body = re.sub(r'aria-label="[^"]*"', "", body)
+        assert "\u202e" not in body and "\u2066" not in body, url
+        assert "[U+202E]" in body, url

@@ -1,4 +1,4 @@
-"""The attacks of tests/security use the demo roles of the outreach tests."""
+"""The attacks of tests/security use the demo roles, brands and playbooks of the outreach tests."""
 
 from tests.outreach.conftest import (  # noqa: F401
     account,

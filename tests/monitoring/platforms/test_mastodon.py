@@ -679,3 +679,33 @@ def test_check_reports_the_logged_in_account(
     summary = make(handle="@somebody-else").check()
     assert "@admin@localhost" in summary and OWN_ID in summary
     assert "not the configured @somebody-else" in summary
+
+
+@pytest.mark.django_db
+def test_lone_surrogate_in_a_status_is_stored_and_the_cursor_advances(
+    httpserver: HTTPServer, make: Callable[..., MastodonPlatform]
+) -> None:
+    from monitoring.ingest import store_page
+    from monitoring.models import Post
+    from tests.factories import SourceFactory
+
+    # given a recorded search page where one status carries "\ud800" (json.dumps escapes it)
+    statuses = pool()
+    bad = statuses[0]
+    statuses[0] = {
+        **bad,
+        "content": "<p>broken \ud800 text</p>",
+        "account": {**bad["account"], "display_name": "name \ud800"},
+    }
+    httpserver.expect_request("/api/v2/search").respond_with_handler(search_server(statuses))
+    source = SourceFactory(platform="mastodon")
+    # when the page is read and stored
+    page = make().search(QUERY, "")
+    stored = store_page(source, page)
+    # then every status is stored, the broken one with a replacement character, and the cursor moved
+    assert stored == len(statuses)
+    post = Post.objects.get(platform="mastodon", external_id=bad["id"])
+    assert post.text == "broken \ufffd text"
+    assert post.author.display_name == "name \ufffd"
+    source.refresh_from_db()
+    assert source.cursor and source.cursor == page.cursor
