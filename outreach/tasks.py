@@ -70,7 +70,8 @@ def open_case(detection_id: int) -> int | None:
     The brand, the kind and the incident are the detection's, read here: a message
     names the verdict, it cannot assert one."""
     if not is_id(detection_id):
-        return refused("open_case", detection_id)
+        refused("open_case", detection_id)
+        return None
     counts = triage([detection_id])
     if not counts.get(Detection.Triage.OPENED):
         return None
@@ -92,7 +93,8 @@ def expire_cases() -> dict[str, int]:
 def send_action(action_id: int) -> str | None:
     """Claim, re-check and send one outbox row; safe to deliver twice."""
     if not is_id(action_id):
-        return refused("send_action", action_id)
+        refused("send_action", action_id)
+        return None
     return dispatch.send_action(action_id).result
 
 
@@ -113,7 +115,8 @@ def read_notifications(account_id: int) -> int | None:
     The only way engagement enters the system: what the person did is read from
     the platform here, never taken from a message."""
     if not is_id(account_id):
-        return refused("read_notifications", account_id)
+        refused("read_notifications", account_id)
+        return None
     return engagement.read_notifications(account_id).recorded
 
 

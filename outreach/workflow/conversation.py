@@ -176,9 +176,11 @@ def resolve(case: Case | int, *, actor: User, note: str = "") -> Case:
 def follow_after_engagement(case_id: int) -> int | None:
     """Queue the follow of an engaged person (playbooks with auto_follow); rule 5 applies."""
     if not is_id(case_id):
-        return refused("follow_after_engagement", case_id)
+        refused("follow_after_engagement", case_id)
+        return None
     if not Case.objects.filter(pk=case_id).exists():
-        return refused("follow_after_engagement", case_id, "is no case")
+        refused("follow_after_engagement", case_id, "is no case")
+        return None
     action = try_move(
         lambda: request_follow(case_id, actor=None), what=f"no follow on case {case_id}"
     )

@@ -1,3 +1,15 @@
 """The attacks of tests/security use the demo roles of the outreach tests."""
 
-from tests.outreach.conftest import admin_user, analyst, reviewer, roles  # noqa: F401
+from tests.outreach.conftest import (  # noqa: F401
+    account,
+    admin_user,
+    advance,
+    analyst,
+    competitor,
+    own_brand,
+    own_playbook,
+    playbook,
+    reviewer,
+    roles,
+    world,
+)

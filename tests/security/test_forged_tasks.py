@@ -22,17 +22,6 @@ from monitoring import tasks as monitoring_tasks
 from outreach import tasks
 from outreach.models import Case, CaseEvent, EngagementEvent, OutboundAction, Stage
 from tests.factories import DetectionFactory
-from tests.outreach.conftest import (  # noqa: F401
-    account,
-    advance,
-    analyst,
-    competitor,
-    own_brand,
-    playbook,
-    reviewer,
-    roles,
-    world,
-)
 from tests.outreach.test_engagement import read, replied  # noqa: F401
 
 pytestmark = pytest.mark.django_db
@@ -116,7 +105,7 @@ def test_every_task_of_both_apps_is_in_the_trust_table() -> None:
 
 
 def test_forged_engagement_with_invented_facts_changes_nothing(
-    replied: Callable[[str], Case],  # noqa: F811
+    replied: Callable[[str], Case],  # noqa: F811 (the imported fixture)
 ) -> None:
     # given a case waiting for a person who never engages
     case = replied("silent")
@@ -144,7 +133,7 @@ def test_forged_engagement_with_invented_facts_changes_nothing(
 def test_every_task_refuses_forged_arguments_without_changing_a_stage(
     name: str,
     args: tuple[Any, ...],
-    advance: Any,  # noqa: F811
+    advance: Any,
 ) -> None:
     # given cases at the stages a forged message would most like to move
     advance(Stage.AWAITING_ENGAGEMENT)
@@ -170,7 +159,7 @@ def test_an_id_task_refuses_a_non_id_cleanly_and_says_so(
     assert f"task {task.name.rsplit('.', 1)[1]} refused" in caplog.text
 
 
-def test_follow_for_a_case_that_never_engaged_is_refused(advance: Any) -> None:  # noqa: F811
+def test_follow_for_a_case_that_never_engaged_is_refused(advance: Any) -> None:
     # given a real case id whose person has not engaged
     case = advance(Stage.AWAITING_ENGAGEMENT)
     # when a follow task names it
@@ -181,8 +170,8 @@ def test_follow_for_a_case_that_never_engaged_is_refused(advance: Any) -> None: 
 
 
 def test_open_case_for_a_verdict_that_is_no_complaint_opens_nothing(
-    world: None,  # noqa: F811
-    competitor: Any,  # noqa: F811
+    world: None,
+    competitor: Any,
 ) -> None:
     # given a stored verdict saying the post is not a complaint
     detection = DetectionFactory(brand=competitor, complaint=False)

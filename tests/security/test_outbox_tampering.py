@@ -21,17 +21,6 @@ from django.utils import timezone
 from monitoring.models import SandboxPost
 from outreach import dispatch
 from outreach.models import CaseEvent, OutboundAction, Stage, text_hash
-from tests.outreach.conftest import (  # noqa: F401
-    account,
-    advance,
-    analyst,
-    competitor,
-    own_brand,
-    playbook,
-    reviewer,
-    roles,
-    world,
-)
 from tests.outreach.factories import sandbox_post
 
 pytestmark = pytest.mark.django_db
@@ -40,7 +29,7 @@ SELLING = "Switch to Northwind, code SAVE20 at checkout: https://northwind.examp
 
 
 @pytest.fixture
-def approved(advance: Any) -> OutboundAction:  # noqa: F811 (the imported fixture)
+def approved(advance: Any) -> OutboundAction:
     """An approved first reply on a sandbox post, due now."""
     case = advance(Stage.APPROVED, post=sandbox_post())
     action = OutboundAction.objects.get(case=case, kind="reply")
