@@ -185,6 +185,10 @@ def hourly_volume(incident: Incident) -> list[tuple[dt.datetime, int]]:
 )
 def send_incident_alert(incident_id: int, state: str) -> int:
     """Tell the team an incident changed state (once per state, claimed by the caller)."""
-    incident = Incident.objects.select_related("brand").get(pk=incident_id)
+    incident = Incident.objects.select_related("brand").filter(pk=incident_id).first()
+    # The message names the state; the claim on the row is the fact. A forged or
+    # stale message about a state the incident is not in tells the team nothing.
+    if incident is None or incident.alerted_state != state:
+        return 0
     subject, body = alerts.incident_message(incident, state)
     return alerts.send(subject, body)

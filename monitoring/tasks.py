@@ -1,4 +1,26 @@
-"""Celery tasks for listening: thin wrappers that take ids and call the monitoring modules."""
+"""Celery tasks for listening: thin wrappers that take ids and call the monitoring modules.
+
+Tasks and trust (see also ``outreach/tasks.py``): anyone who can write to the
+broker can send these. None of them moves a case or sends anything to a person:
+
+======================= ====================== ================================================
+task                    arguments              why a forged message cannot break a rule
+======================= ====================== ================================================
+poll_due_sources        (none)                 a tick over ``Source.next_poll_at``
+poll_source             source_id              reads the platform from the stored cursor; an
+                                               unknown or disabled source does nothing, and
+                                               storing a page twice stores nothing new
+detect_posts            max_batches (a bound)  judges stored posts without a verdict; triage
+                                               opens cases through the workflow's rules
+refresh_incidents       (none)                 a tick over stored incidents
+send_incident_alert     incident_id, state     tells the team only, and only when ``state`` is
+                                               the incident's claimed ``alerted_state`` (the
+                                               fact is the row's; a forged state sends nothing)
+refresh_limits_tick     (none)                 a tick (``monitoring/limits.py``)
+refresh_account_limits  account_id             reads the account's limits from the platform;
+                                               an unknown account does nothing
+======================= ====================== ================================================
+"""
 
 from celery import shared_task
 from django.utils import timezone

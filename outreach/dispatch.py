@@ -16,7 +16,11 @@ one goes ``pending -> sending -> sent | failed | cancelled``:
    case's stage, the approved text, freshness, caps, follow only after
    engagement, the account's rate-limit state). A rule that will not change
    refuses the send with a recorded reason; a cap or a rate limit only defers it.
-4. **Send** through the adapter with the action's idempotency key, then record
+4. **Hash what is posted** (rule 3): the text handed to the adapter is the one
+   string whose SHA-256 was just compared with the approving draft's
+   ``approved_text_hash``. ``OutboundAction.text_hash`` is only a copy made at
+   approval, so a row changed behind the workflow fails here, named, audited.
+5. **Send** through the adapter with the action's idempotency key, then record
    sent (``workflow.mark_reply_sent`` for the first reply and the own-brand
    request to amend the post, which answers ``in_reply_to``) or failed. ``TransientError``
    goes back to pending with exponential backoff and jitter up to a ceiling of
@@ -50,6 +54,7 @@ from outreach import workflow
 from outreach.models import (
     TEXT_KINDS,
     OutboundAction,
+    text_hash,
 )
 from outreach.workflow import events
 
@@ -219,11 +224,19 @@ def _claim(action_id: int, now: dt.datetime) -> _Claim | Outcome:
         ).update(state=State.SENDING, not_before=token, attempts=F("attempts") + 1)
     if claimed != 1:
         return Outcome(action_id, "skipped", "another dispatcher claimed it")
-    action = OutboundAction.objects.select_related(
-        "case__post", "case__person", "case__playbook", "case__brand", "account", "draft"
-    ).get(pk=action_id)
+    action = _load(action_id)
     # attempts counts claims: more than one means an earlier claim may have posted.
     return _Claim(action, token, reclaimed=action.attempts > 1)
+
+
+def _load(action_id: int) -> OutboundAction:
+    """The claimed row with what the checks and the send read (one query).
+
+    A seam of its own: the tampering tests change the loaded row here, where a
+    database trigger cannot stop them, to prove the send-time hash holds alone."""
+    return OutboundAction.objects.select_related(
+        "case__post", "case__person", "case__playbook", "case__brand", "account", "draft"
+    ).get(pk=action_id)
 
 
 def _defer_pending(
@@ -291,7 +304,7 @@ def _refuse(claim: _Claim, exc: workflow.RuleViolation) -> Outcome:
     return Outcome(action.pk, "refused", reason)
 
 
-def _fail(claim: _Claim, message: str) -> Outcome:
+def _fail(claim: _Claim, message: str, *, said_by: str = "The platform said") -> Outcome:
     """The platform refused for good (or too many attempts): fail the action and the case."""
     action = claim.action
     failed = OutboundAction.objects.filter(
@@ -299,19 +312,22 @@ def _fail(claim: _Claim, message: str) -> Outcome:
     ).update(state=State.FAILED, error=message[:2000])
     if failed != 1:
         return Outcome(action.pk, "skipped", "lost the claim")
+    marked = False
     if action.kind == Kind.REPLY:
         try:
             workflow.mark_failed(action.case_id, actor=None, note=f"reply not sent: {message}")
+            marked = True
         except workflow.WorkflowError as exc:
             log.info("case %s not marked failed: %s", action.case_id, exc)
-    else:
+    if not marked:
+        # The history says why the row failed even when the case keeps its stage.
         events.happened_to(
             action.case_id, action="send_failed", note=f"{action.get_kind_display()}: {message}"
         )
     tell_team(
         f"nojackal: {action.get_kind_display().lower()} for case {action.case_id} failed",
         f"The {action.get_kind_display().lower()} from {action.account} on case "
-        f"{action.case_id} was not sent.\nThe platform said: {message}\n",
+        f"{action.case_id} was not sent.\n{said_by}: {message}\n",
     )
     return Outcome(action.pk, "failed", message)
 
@@ -400,6 +416,23 @@ def _check(claim: _Claim, now: dt.datetime) -> Outcome | None:
     return None
 
 
+def text_to_post(action: OutboundAction) -> str:
+    """The exact text to hand the adapter; RuleViolation (rule 3) unless it hashes to the
+    approving draft's ``approved_text_hash``.
+
+    ``OutboundAction.text_hash`` is a copy made at approval and says nothing about
+    ``text`` if the row was changed since: the hash is taken here, of the very
+    string the caller then posts, so nothing unapproved can go out."""
+    text = action.text
+    approved = action.draft.approved_text_hash if action.draft is not None else ""
+    if not approved or text_hash(text) != approved:
+        raise workflow.RuleViolation(
+            workflow.HUMAN_APPROVAL,
+            "the text about to be posted is not the text the reviewer approved",
+        )
+    return text
+
+
 def _other_sent_ids(action: OutboundAction) -> list[str]:
     """Our other posts on the case (the first reply, when the amend request is reconciled)."""
     return list(
@@ -447,11 +480,19 @@ def send_action(action_id: int, *, now: dt.datetime | None = None) -> Outcome:
     refusal = _check(claim, now)
     if refusal is not None:
         return refusal
+    text = ""
+    if action.kind in TEXT_KINDS:
+        try:
+            text = text_to_post(action)
+        except workflow.RuleViolation as exc:
+            # Changed behind the workflow: not a rule that may pass later, a row to stop.
+            return _fail(claim, str(exc), said_by="The dispatcher refused it")
     try:
         if action.kind in TEXT_KINDS:
+            # ``text`` is the string whose hash was just checked, and nothing else.
             sent = adapter.reply(
                 in_reply_to=in_reply_to,
-                text=action.text,
+                text=text,
                 idempotency_key=action.idempotency_key,
             )
         else:

@@ -10,6 +10,11 @@ A notification counts only when it comes from a person we replied to from that
 account (a reply, mention, favourite, boost, follow, private message, block or
 mute); everything else is ignored. What it means for the case (engaged, opted
 out, nothing) is decided by ``workflow.record_engagement``.
+
+This is the only way engagement enters the system: the facts (who, what kind,
+which post) come from the account's adapter, read by the worker, and no task
+takes them as arguments (see "Tasks and trust" in ``outreach/tasks.py``). A
+case reaches engaged only with such an EngagementEvent stored.
 """
 
 from __future__ import annotations
@@ -71,7 +76,9 @@ def account_ids_to_read() -> list[int]:
 
 def read_notifications(account_id: int, *, now: dt.datetime | None = None) -> ReadResult:
     """Read one account's new notifications from its cursor and record the ones that matter."""
-    account = Account.objects.get(pk=account_id)
+    account = Account.objects.filter(pk=account_id).first()
+    if account is None:
+        return ReadResult(error="no such account")
     if not account.enabled:
         return ReadResult(error="account disabled")
     now = now or timezone.now()

@@ -2,20 +2,57 @@
 
 Refusals (``WorkflowError``) are business answers, not failures: they are logged
 and the task returns. Only a lost database connection is retried.
+
+Tasks and trust
+---------------
+Anyone who can write to the broker can send any of these messages with any
+arguments (rule 10, DESIGN "Trust boundaries"). So a task carries ids, never
+facts: what happened is read by the worker from the database or the platform,
+and every rule is checked again by the move the task calls. An argument that is
+not an id (a string, a float, a bool, a negative number) is refused and logged
+before anything is read.
+
+=========================== ================ ================================================
+task                        arguments        why a forged message cannot break a rule
+=========================== ================ ================================================
+open_case                   detection_id     triages a *pending* detection: brand, kind and
+                                             incident are the stored verdict's; a triaged or
+                                             unknown id does nothing; open_case re-checks
+                                             rules 6, 7, 8, 11
+expire_cases                (none)           a tick: reads the clock and the cases
+send_action                 action_id        claim by compare-and-set, every send check again
+                                             (rules 3-8), the text posted is hashed against
+                                             the approving draft at send time
+dispatch_due_actions        (none)           a tick: queues send_action for due rows only
+read_notifications          account_id       engagement is read from the platform through the
+                                             account's adapter and stored with its
+                                             notification id; nothing is taken from the message
+read_all_notifications      (none)           a tick: queues read_notifications per account
+follow_after_engagement     case_id          request_follow checks rule 5 (engaged, with a
+                                             stored engaging EngagementEvent); the dispatcher
+                                             checks it again before the follow is sent
+=========================== ================ ================================================
+
+There is no task that records an engagement or an opt-out from its arguments:
+``record_engagement(case_id, kind, external_id, ...)`` and ``opt_out(case_id,
+reason)`` were removed because their arguments were the facts themselves. A
+message naming them is an unregistered task, which the worker discards. The
+monitoring tasks are listed in ``monitoring/tasks.py``.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
-from typing import Any
 
-from celery import shared_task
+from celery import Task, shared_task
 
-from outreach import dispatch, engagement, expiry, workflow
+from monitoring.models import Detection
+from outreach import dispatch, engagement, expiry
+from outreach.messages import is_id, refused
+from outreach.models import Case
 from outreach.retries import ON_LOST_DATABASE
 from outreach.workflow import conversation
-from outreach.workflow.refusals import try_move
+from outreach.workflow.triage import triage
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +63,7 @@ _RETRY = ON_LOST_DATABASE
 follow_after_engagement = conversation.follow_after_engagement
 
 
-def _queue_each(task: Any, ids: list[int]) -> int:
+def _queue_each(task: Task, ids: list[int]) -> int:
     """Queue ``task`` once per id for a tick; how many were queued."""
     for pk in ids:
         # One not started by the next tick is dropped: that tick queues it again.
@@ -35,17 +72,23 @@ def _queue_each(task: Any, ids: list[int]) -> int:
 
 
 @shared_task(**_RETRY)
-def open_case(
-    post_id: int, brand_id: int, kind: str, severity: int = 2, incident_id: int | None = None
-) -> int | None:
-    """Open a case for a post; the new case's id, or None when a rule refused it."""
-    case = try_move(
-        lambda: workflow.open_case(
-            post_id, brand_id, kind, severity=severity, incident_id=incident_id
-        ),
-        what=f"no case for post {post_id}",
+def open_case(detection_id: int) -> int | None:
+    """Triage one pending detection (a case if it deserves one); the case's id, or None.
+
+    The brand, the kind and the incident are the detection's, read here: a message
+    names the verdict, it cannot assert one."""
+    if not is_id(detection_id):
+        refused("open_case", detection_id)
+        return None
+    counts = triage([detection_id])
+    if not counts.get(Detection.Triage.OPENED):
+        return None
+    return (
+        Case.objects.filter(post__detection__pk=detection_id)
+        .order_by("-pk")
+        .values_list("pk", flat=True)
+        .first()
     )
-    return case.pk if case else None
 
 
 @shared_task(**_RETRY)
@@ -55,8 +98,11 @@ def expire_cases() -> dict[str, int]:
 
 
 @shared_task(**_RETRY)
-def send_action(action_id: int) -> str:
+def send_action(action_id: int) -> str | None:
     """Claim, re-check and send one outbox row; safe to deliver twice."""
+    if not is_id(action_id):
+        refused("send_action", action_id)
+        return None
     return dispatch.send_action(action_id).result
 
 
@@ -67,8 +113,14 @@ def dispatch_due_actions() -> int:
 
 
 @shared_task(**_RETRY)
-def read_notifications(account_id: int) -> int:
-    """Read one account's new notifications from its cursor; events recorded."""
+def read_notifications(account_id: int) -> int | None:
+    """Read one account's new notifications from its cursor; events recorded.
+
+    The only way engagement enters the system: what the person did is read from
+    the platform here, never taken from a message."""
+    if not is_id(account_id):
+        refused("read_notifications", account_id)
+        return None
     return engagement.read_notifications(account_id).recorded
 
 
@@ -76,33 +128,3 @@ def read_notifications(account_id: int) -> int:
 def read_all_notifications() -> int:
     """Tick: queue a notifications read for every account that has replied to someone."""
     return _queue_each(read_notifications, engagement.account_ids_to_read())
-
-
-@shared_task(**_RETRY)
-def record_engagement(
-    case_id: int,
-    kind: str,
-    external_id: str,
-    occurred_at: str,
-    text: str = "",
-    payload: dict[str, Any] | None = None,
-) -> int | None:
-    """Record one notification as an EngagementEvent (``occurred_at`` in ISO 8601)."""
-    event = try_move(
-        lambda: workflow.record_engagement(
-            case_id,
-            kind=kind,
-            external_id=external_id,
-            occurred_at=dt.datetime.fromisoformat(occurred_at),
-            text=text,
-            payload=payload,
-        ),
-        what=f"engagement {external_id} on case {case_id} not recorded",
-    )
-    return event.pk if event else None
-
-
-@shared_task(**_RETRY)
-def opt_out(case_id: int, reason: str) -> None:
-    """The person asked us to stop (from a notification)."""
-    workflow.opt_out(case_id, actor=None, reason=reason)

@@ -12,6 +12,7 @@ from celery import shared_task
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from outreach.messages import is_id, refused
 from outreach.models import (
     Case,
     EngagementEvent,
@@ -25,7 +26,9 @@ from outreach.workflow.endings import opt_out
 from outreach.workflow.lexicon import looks_like_opt_out
 from outreach.workflow.refusals import try_move
 from outreach.workflow.rules import (
+    FOLLOW_AFTER_ENGAGEMENT,
     MAX_DRAFT_CHARS,
+    RuleViolation,
     TransitionNotAllowed,
     User,
     WorkflowError,
@@ -78,6 +81,9 @@ def record_engagement(
 ) -> EngagementEvent | None:
     """Record what the person did after our reply; safe to call twice for one notification.
 
+    The worker that read the notification from the platform calls this
+    (``engagement.read_notifications``); no task passes these facts in.
+
     A reply, mention, message or follow moves awaiting_engagement -> engaged; a
     block, mute or "stop" ends the case as opted out (rule 9). Returns None when
     the notification was already recorded.
@@ -105,6 +111,12 @@ def record_engagement(
             opt_out(case, actor=None, reason=f"{kind}: {text[:200]}".strip(": "))
             return event
         if kind in ENGAGING_KINDS and case.stage == Stage.AWAITING_ENGAGEMENT:
+            # Rule 5 rests on this row: engaged only with the engagement stored (read
+            # back, so a database that refused or dropped it stops the move too).
+            if not EngagementEvent.objects.filter(
+                pk=event.pk, case_id=case.pk, kind__in=ENGAGING_KINDS
+            ).exists():
+                raise RuleViolation(FOLLOW_AFTER_ENGAGEMENT, "no engagement is on record")
             _move(case, to=Stage.ENGAGED, actor=None, action="record_engagement", note=kind)
             if case.playbook.auto_follow:
                 follow_after_engagement.delay_on_commit(case.pk)
@@ -163,6 +175,12 @@ def resolve(case: Case | int, *, actor: User, note: str = "") -> Case:
 @shared_task(name="outreach.tasks.follow_after_engagement", **ON_LOST_DATABASE)
 def follow_after_engagement(case_id: int) -> int | None:
     """Queue the follow of an engaged person (playbooks with auto_follow); rule 5 applies."""
+    if not is_id(case_id):
+        refused("follow_after_engagement", case_id)
+        return None
+    if not Case.objects.filter(pk=case_id).exists():
+        refused("follow_after_engagement", case_id, "is no case")
+        return None
     action = try_move(
         lambda: request_follow(case_id, actor=None), what=f"no follow on case {case_id}"
     )

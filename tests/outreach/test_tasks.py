@@ -10,31 +10,52 @@ import time_machine
 from django.db import OperationalError
 from django.utils import timezone
 
-from monitoring.models import Brand
+from monitoring.models import Brand, Post
 from outreach import tasks, workflow
 from outreach.models import Case, DoNotContact, OutboundAction, Playbook, PlaybookKind, Stage
+from outreach.workflow import triage as triage_module
+from tests.factories import DetectionFactory
 from tests.outreach.factories import COMPLAINT, PostFactory
 
 pytestmark = pytest.mark.django_db
 
 
+def complaint(brand: Brand, post: Post | None = None) -> int:
+    """A pending complaint verdict about ``brand``: what the open_case task is given."""
+    return DetectionFactory(post=post or PostFactory(text=COMPLAINT), brand=brand).pk
+
+
 def test_open_case_task_opens_a_case(world: None, competitor: Brand) -> None:
-    post = PostFactory(text=COMPLAINT)
-    case_id = tasks.open_case.delay(post.pk, competitor.pk, PlaybookKind.COMPETITOR).get()
-    assert Case.objects.get(pk=case_id).stage == Stage.NEW
+    case_id = tasks.open_case.delay(complaint(competitor)).get()
+    case = Case.objects.get(pk=case_id)
+    assert (case.stage, case.kind) == (Stage.NEW, PlaybookKind.COMPETITOR)
+
+
+def test_open_case_task_takes_the_kind_from_the_stored_verdict(
+    world: None, own_brand: Brand, own_playbook: Any
+) -> None:
+    case_id = tasks.open_case.delay(complaint(own_brand)).get()
+    assert Case.objects.get(pk=case_id).kind == PlaybookKind.OWN_BRAND
+
+
+def test_open_case_task_twice_opens_one_case(world: None, competitor: Brand) -> None:
+    detection_id = complaint(competitor)
+    assert tasks.open_case.delay(detection_id).get() is not None
+    assert tasks.open_case.delay(detection_id).get() is None
+    assert Case.objects.count() == 1
 
 
 def test_task_moves_are_audited_without_a_person(advance: Any) -> None:
     from outreach.models import CaseEvent
 
-    case = advance(Stage.DRAFTING)
-    tasks.opt_out.delay(case.pk, "asked by email").get()
+    case = advance(Stage.ENGAGED)
+    tasks.follow_after_engagement.delay(case.pk).get()
     event = CaseEvent.objects.filter(case=case).last()
     assert event is not None
     assert (event.action, event.origin, event.target, event.actor_id) == (
-        "opt_out",
-        Stage.DRAFTING,
-        Stage.OPTED_OUT,
+        "request_follow",
+        Stage.ENGAGED,
+        Stage.FOLLOWED,
         None,
     )
 
@@ -44,26 +65,25 @@ def test_open_case_task_respects_do_not_contact(world: None, competitor: Brand) 
     DoNotContact.objects.create(
         platform="sandbox", person_external_id=post.author.external_id, reason="x"
     )
-    assert tasks.open_case.delay(post.pk, competitor.pk, PlaybookKind.COMPETITOR).get() is None
+    assert tasks.open_case.delay(complaint(competitor, post)).get() is None
     assert not Case.objects.exists()
 
 
 def test_open_case_task_refuses_a_second_open_case(advance: Any, competitor: Brand) -> None:
     case = advance(Stage.NEW)
     again = PostFactory(author=case.person, text=COMPLAINT)
-    assert tasks.open_case.delay(again.pk, competitor.pk, PlaybookKind.COMPETITOR).get() is None
+    assert tasks.open_case.delay(complaint(competitor, again)).get() is None
     assert Case.objects.filter(person=case.person).count() == 1
 
 
 def test_open_case_task_refuses_stale_posts(world: None, competitor: Brand) -> None:
     post = PostFactory(text=COMPLAINT, posted_at=timezone.now() - dt.timedelta(days=4))
-    assert tasks.open_case.delay(post.pk, competitor.pk, PlaybookKind.COMPETITOR).get() is None
+    assert tasks.open_case.delay(complaint(competitor, post)).get() is None
 
 
 def test_open_case_task_refuses_without_an_active_playbook(world: None, competitor: Brand) -> None:
     Playbook.objects.update(is_active=False)
-    post = PostFactory(text=COMPLAINT)
-    assert tasks.open_case.delay(post.pk, competitor.pk, PlaybookKind.COMPETITOR).get() is None
+    assert tasks.open_case.delay(complaint(competitor)).get() is None
 
 
 def test_follow_task_before_engagement_is_refused(advance: Any) -> None:
@@ -77,31 +97,6 @@ def test_follow_task_after_engagement_queues_one_follow(advance: Any) -> None:
     assert tasks.follow_after_engagement.delay(case.pk).get() is not None
     assert tasks.follow_after_engagement.delay(case.pk).get() is None  # safe to run twice
     assert OutboundAction.objects.filter(case=case, kind="follow").count() == 1
-
-
-def test_engagement_task_with_a_stop_opts_out(advance: Any) -> None:
-    case = advance(Stage.AWAITING_ENGAGEMENT)
-    tasks.record_engagement.delay(
-        case.pk, "reply", "n-9", timezone.now().isoformat(), "please stop"
-    ).get()
-    case.refresh_from_db()
-    assert case.stage == Stage.OPTED_OUT
-    assert DoNotContact.objects.filter(person_external_id=case.person.external_id).exists()
-
-
-def test_engagement_task_before_any_reply_records_nothing(advance: Any) -> None:
-    case = advance(Stage.APPROVED)
-    assert (
-        tasks.record_engagement.delay(case.pk, "reply", "n", timezone.now().isoformat()).get()
-        is None
-    )
-
-
-def test_opt_out_task_adds_to_the_list(advance: Any) -> None:
-    case = advance(Stage.DRAFTING)
-    tasks.opt_out.delay(case.pk, "asked by email").get()
-    case.refresh_from_db()
-    assert case.stage == Stage.OPTED_OUT
 
 
 def test_expiry_tick_expires_only_stale_unreplied_cases(advance: Any) -> None:
@@ -130,9 +125,7 @@ def test_tasks_retry_only_database_outages() -> None:
     every_task = [
         tasks.open_case,
         tasks.expire_cases,
-        tasks.record_engagement,
         tasks.follow_after_engagement,
-        tasks.opt_out,
         tasks.send_action,
         tasks.dispatch_due_actions,
         tasks.read_notifications,
@@ -150,6 +143,6 @@ def test_a_refusal_is_not_retried(world: None, competitor: Brand, monkeypatch: A
         calls.append(1)
         raise workflow.RuleViolation(workflow.ONE_CONVERSATION, "no")
 
-    monkeypatch.setattr(workflow, "open_case", refuse)
-    assert tasks.open_case.delay(1, competitor.pk, PlaybookKind.COMPETITOR).get() is None
+    monkeypatch.setattr(triage_module, "open_case", refuse)
+    assert tasks.open_case.delay(complaint(competitor)).get() is None
     assert calls == [1]

@@ -7,6 +7,7 @@ from tests.outreach.conftest import (  # noqa: F401
     analyst,
     competitor,
     own_brand,
+    own_playbook,
     playbook,
     reviewer,
     roles,
