@@ -15,10 +15,12 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
-from .errors import (  # re-exported: adapters and callers import them from here
-    NotSupported,
-    OptionsError,
-)
+# Re-exported: adapters and callers import the errors from here.
+from .errors import NotSupported as NotSupported
+from .errors import OptionsError as OptionsError
+from .errors import PermanentError as PermanentError
+from .errors import PlatformError as PlatformError
+from .errors import TransientError as TransientError
 from .text import storable
 
 if TYPE_CHECKING:
