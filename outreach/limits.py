@@ -18,7 +18,7 @@ MIN_COOLDOWN_DAYS = 7
 CAP_CEILINGS: dict[str, int] = {
     "max_replies_per_brand_per_day": 50,
     "max_replies_per_incident": 20,
-    "max_replies_per_account_per_hour": 10,
+    "max_replies_per_account_per_hour": 60,
 }
 
 # The setting that may tighten each cap's ceiling.

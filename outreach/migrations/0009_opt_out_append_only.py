@@ -24,7 +24,7 @@ MIN_COOLDOWN_DAYS = 7  # outreach.limits at the time of writing (migrations do n
 CAP_CEILINGS = {
     "max_replies_per_brand_per_day": 50,
     "max_replies_per_incident": 20,
-    "max_replies_per_account_per_hour": 10,
+    "max_replies_per_account_per_hour": 60,
 }
 
 PG_DNC_TRIGGER = """
@@ -233,7 +233,7 @@ class Migration(migrations.Migration):
                 condition=models.Q(
                     ("kind", "own_brand"),
                     models.Q(
-                        ("max_replies_per_account_per_hour__lte", 10),
+                        ("max_replies_per_account_per_hour__lte", 60),
                         ("max_replies_per_brand_per_day__lte", 50),
                         ("max_replies_per_incident__lte", 20),
                     ),
