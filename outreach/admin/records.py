@@ -129,13 +129,19 @@ class DoNotContactAdmin(admin.ModelAdmin[DoNotContact]):
                     "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
                 },
             )
-        removed = 0
+        removed, skipped = 0, []
         for entry in queryset.in_force():
-            workflow.remove_dnc_entry(
-                entry, actor=request.user, reason=form.cleaned_data["removal_reason"]
-            )
-            removed += 1
+            try:
+                workflow.remove_dnc_entry(
+                    entry, actor=request.user, reason=form.cleaned_data["removal_reason"]
+                )
+            except workflow.WorkflowError as exc:  # removed meanwhile by another admin
+                skipped.append(str(exc))
+            else:
+                removed += 1
         messages.success(request, f"Removed {removed} entr{'y' if removed == 1 else 'ies'}.")
+        if skipped:
+            messages.warning(request, "Skipped: " + "; ".join(skipped))
         return None
 
 

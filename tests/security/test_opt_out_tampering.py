@@ -88,6 +88,12 @@ def test_renaming_a_dnc_entry_in_admin_is_refused_even_for_an_admin(
     assert (entry.handle, entry.person_external_id) == ("quiet_quinn", opted_out.external_id)
 
 
+def test_reviewers_may_add_to_the_dnc_list_but_not_change_it(reviewer: Any) -> None:
+    assert reviewer.has_perm("outreach.add_donotcontact")
+    assert not reviewer.has_perm("outreach.change_donotcontact")
+    assert not reviewer.has_perm(workflow.DNC_REMOVE_PERMISSION)
+
+
 def test_the_dnc_change_page_is_read_only(opted_out: Person, reviewer: Any) -> None:
     response = _client(reviewer).get(
         reverse("admin:outreach_donotcontact_change", args=[_entry(opted_out).pk])
