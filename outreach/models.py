@@ -81,10 +81,9 @@ class Playbook(models.Model):
         editable=False,
         related_name="next_version",
     )
+    # Rule 11: why, then what changed field by field against the previous version
+    # (workflow.edit_playbook writes it); with created_by, who changed what.
     change_note = models.TextField(blank=True, editable=False)
-    # Rule 11: who changed what. {field: [before, after]} against the previous
-    # version, written by workflow.edit_playbook; the row is never edited after.
-    changes = models.JSONField(default=dict, blank=True, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,

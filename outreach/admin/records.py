@@ -35,7 +35,6 @@ class PlaybookAdmin(admin.ModelAdmin[Playbook]):
         "is_active",
         "previous",
         "change_note",
-        "changes",
         "created_by",
         "created_at",
     ]

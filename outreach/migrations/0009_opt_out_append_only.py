@@ -9,7 +9,7 @@
 - Playbooks get a cooldown floor and, for competitor playbooks, cap ceilings
   (outreach/limits.py) as check constraints. Versions that already cross them
   are brought back inside first, so the constraints can be added.
-- Each playbook version records its field-by-field changes.
+(Each playbook version's change_note now also lists its field-by-field changes: no schema change.)
 
 SQLite note: Django rebuilds a SQLite table to alter it, which drops its
 triggers; a later migration that alters outreach_donotcontact must run
@@ -174,11 +174,6 @@ class Migration(migrations.Migration):
                 related_name="+",
                 to=settings.AUTH_USER_MODEL,
             ),
-        ),
-        migrations.AddField(
-            model_name="playbook",
-            name="changes",
-            field=models.JSONField(blank=True, default=dict, editable=False),
         ),
         migrations.AddConstraint(
             model_name="donotcontact",

@@ -69,13 +69,24 @@ def _refuse_beyond_limits(kind: str, values: Mapping[str, Any]) -> None:
         raise RuleViolation(rule, "; ".join(problems.values()))
 
 
-def playbook_changes(before: Playbook, values: Mapping[str, Any]) -> dict[str, list[Any]]:
-    """The fields ``values`` changes, as {field: [before, after]} (kept with the new version)."""
-    return {
-        name: [getattr(before, name), value]
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def playbook_changes(before: Playbook, values: Mapping[str, Any]) -> list[str]:
+    """The fields ``values`` changes, one "field: before -> after" line each."""
+    return [
+        f"{name}: {_shown(getattr(before, name))} -> {_shown(value)}"
         for name, value in values.items()
         if getattr(before, name) != value
-    }
+    ]
+
+
+def _change_note(note: str, changes: list[str]) -> str:
+    """The reason as written, then what changed (kept whole: the diff is the audit)."""
+    diff = "\n".join(changes) if changes else "no field changed"
+    return f"{note.strip()[:MAX_NOTE_CHARS]}\n\nChanged:\n{diff}"
 
 
 def edit_playbook(
@@ -108,8 +119,7 @@ def edit_playbook(
             version=current.version + 1,
             is_active=True,
             previous=current,
-            change_note=note.strip()[:MAX_NOTE_CHARS],
-            changes=playbook_changes(current, values),
+            change_note=_change_note(note, playbook_changes(current, values)),
             created_by_id=actor.pk,
             **values,
         )
