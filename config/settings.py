@@ -17,6 +17,8 @@ import dj_database_url
 import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
 
+from outreach import limits
+
 # Lets typed code write ModelAdmin[Model] and QuerySet[Model] at run time.
 django_stubs_ext.monkeypatch()
 
@@ -394,6 +396,31 @@ NOJACKAL_OUTBOUND_MAX_SECONDS = env_int("NOJACKAL_OUTBOUND_MAX_SECONDS", 60)
 NOJACKAL_ALERT_EMAILS = env_list("NOJACKAL_ALERT_EMAILS", "team@localhost" if DEBUG else "")
 # Apprise URLs for chat tools, comma-separated (e.g. slack://..., msteams://..., json://host/path).
 NOJACKAL_ALERT_URLS = env_list("NOJACKAL_ALERT_URLS")
+
+# Rules 6 and 7: limits no playbook edit can cross (outreach/limits.py holds the
+# hard ones, which the database also checks). These settings may only tighten them:
+# a looser value is ignored.
+NOJACKAL_MIN_COOLDOWN_DAYS = max(
+    env_int("NOJACKAL_MIN_COOLDOWN_DAYS", limits.MIN_COOLDOWN_DAYS), limits.MIN_COOLDOWN_DAYS
+)
+NOJACKAL_MAX_REPLIES_PER_BRAND_PER_DAY = min(
+    env_int(
+        "NOJACKAL_MAX_REPLIES_PER_BRAND_PER_DAY",
+        limits.CAP_CEILINGS["max_replies_per_brand_per_day"],
+    ),
+    limits.CAP_CEILINGS["max_replies_per_brand_per_day"],
+)
+NOJACKAL_MAX_REPLIES_PER_INCIDENT = min(
+    env_int("NOJACKAL_MAX_REPLIES_PER_INCIDENT", limits.CAP_CEILINGS["max_replies_per_incident"]),
+    limits.CAP_CEILINGS["max_replies_per_incident"],
+)
+NOJACKAL_MAX_REPLIES_PER_ACCOUNT_PER_HOUR = min(
+    env_int(
+        "NOJACKAL_MAX_REPLIES_PER_ACCOUNT_PER_HOUR",
+        limits.CAP_CEILINGS["max_replies_per_account_per_hour"],
+    ),
+    limits.CAP_CEILINGS["max_replies_per_account_per_hour"],
+)
 
 # What monitoring hands its new detections to (a dotted path, see monitoring/triage.py):
 # outreach decides which become cases. Named here so that monitoring never imports outreach.

@@ -12,6 +12,7 @@ from django.utils import timezone
 from monitoring.models import Brand, Incident
 from outreach.models import Playbook, PlaybookKind, ResearchNote, Severity
 from outreach.workflow import MAX_DRAFT_CHARS, MAX_NOTE_CHARS, PLAYBOOK_EDITABLE_FIELDS
+from outreach.workflow.playbooks import limit_problems
 
 INCIDENT_CHOICE_DAYS = 14
 
@@ -96,6 +97,15 @@ class DismissSelectedForm(forms.Form):
     )
 
 
+class RemoveDoNotContactForm(forms.Form):
+    removal_reason = forms.CharField(
+        label="Why remove it",
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        max_length=MAX_NOTE_CHARS,
+        help_text="Kept with the entry, with your name.",
+    )
+
+
 class PlaybookForm(forms.ModelForm):
     edit_note = forms.CharField(
         label="What changed and why",
@@ -110,10 +120,22 @@ class PlaybookForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # A read-only page (view permission only, or a retired version) has no
+        # editable fields at all: the admin leaves them out of the form.
         if self.instance.pk:
-            self.fields["kind"].disabled = True
-        else:
+            if "kind" in self.fields:
+                self.fields["kind"].disabled = True
+        elif "edit_note" in self.fields:
             self.fields["edit_note"].required = False
+
+    def clean(self) -> dict[str, Any]:
+        """Refuse values beyond the limits no playbook may cross (rules 6 and 7)."""
+        cleaned = super().clean() or {}
+        kind = self.instance.kind if self.instance.pk else cleaned.get("kind", "")
+        for name, problem in limit_problems(kind, cleaned).items():
+            if name in self.fields:
+                self.add_error(name, problem)
+        return cleaned
 
     def clean_reply_templates(self) -> list[str]:
         value = self.cleaned_data.get("reply_templates") or []

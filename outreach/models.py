@@ -8,38 +8,25 @@ reply per case, valid stage values, append-only audit).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
 from typing import Any
 
-from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
 from monitoring.models import Account, Brand, Incident, Person, Post
 from monitoring.platforms import PLATFORM_CHOICES, NotificationKind
+from outreach.donotcontact import DoNotContact as DoNotContact
+from outreach.donotcontact import normalise_handle as normalise_handle
+
+# The do-not-contact list has its own module (it is append-only, with its own triggers);
+# it is re-exported here so that every model is found in outreach.models.
+from outreach.fields import team_member
+from outreach.limits import CAP_CEILINGS, MIN_COOLDOWN_DAYS
 
 
 def text_hash(text: str) -> str:
     """The SHA-256 of a reply text exactly as written (approval is bound to it)."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def team_member(
-    *,
-    on_delete: Callable[..., None] = models.PROTECT,
-    optional: bool = True,
-    editable: bool = True,
-    related_name: str = "+",
-) -> models.ForeignKey[Any, Any]:
-    """A foreign key to the user who did something; kept when they leave unless told otherwise."""
-    return models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=on_delete,
-        null=optional,
-        blank=optional,
-        editable=editable,
-        related_name=related_name,
-    )
 
 
 class PlaybookKind(models.TextChoices):
@@ -94,6 +81,8 @@ class Playbook(models.Model):
         editable=False,
         related_name="next_version",
     )
+    # Rule 11: why, then what changed field by field against the previous version
+    # (workflow.edit_playbook writes it); with created_by, who changed what.
     change_note = models.TextField(blank=True, editable=False)
     created_by = team_member(editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -112,6 +101,17 @@ class Playbook(models.Model):
             models.CheckConstraint(
                 condition=Q(freshness_hours__gte=1) & Q(due_hours__gte=1),
                 name="playbook_windows_positive",
+            ),
+            # Rule 6: the cooldown has a floor no edit can go under (outreach/limits.py).
+            models.CheckConstraint(
+                condition=Q(cooldown_days__gte=MIN_COOLDOWN_DAYS),
+                name="playbook_cooldown_floor",
+            ),
+            # Rule 7: a competitor playbook's caps cannot be raised above the ceilings.
+            models.CheckConstraint(
+                condition=Q(kind=PlaybookKind.OWN_BRAND)
+                | Q(**{f"{name}__lte": ceiling for name, ceiling in CAP_CEILINGS.items()}),
+                name="playbook_caps_ceiling",
             ),
         ]
 
@@ -486,47 +486,6 @@ class EngagementEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} on case {self.case_id}"
-
-
-class DoNotContact(models.Model):
-    """A person or handle we must never contact again (rule 6, rule 9)."""
-
-    platform = models.CharField(max_length=20, choices=PLATFORM_CHOICES)
-    person_external_id = models.CharField(max_length=255, blank=True)
-    handle = models.CharField(max_length=255, blank=True)
-    reason = models.TextField()
-    added_by = team_member()
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        verbose_name = "do-not-contact entry"
-        verbose_name_plural = "do-not-contact list"
-        constraints = [
-            models.CheckConstraint(
-                condition=~Q(person_external_id="") | ~Q(handle=""), name="dnc_names_someone"
-            ),
-            models.UniqueConstraint(
-                fields=["platform", "person_external_id"],
-                condition=~Q(person_external_id=""),
-                name="dnc_unique_person",
-            ),
-            models.UniqueConstraint(
-                fields=["platform", "handle"], condition=~Q(handle=""), name="dnc_unique_handle"
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.platform}: {self.handle or self.person_external_id}"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        # Handles compare case-insensitively and without the leading "@".
-        self.handle = normalise_handle(self.handle)
-        super().save(*args, **kwargs)
-
-
-def normalise_handle(handle: str) -> str:
-    """A handle as stored on the do-not-contact list: no leading "@", lower case."""
-    return handle.strip().lstrip("@").casefold()
 
 
 class CaseEvent(models.Model):

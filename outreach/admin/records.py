@@ -5,13 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.forms import ModelForm
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
 
 from outreach import workflow
 from outreach.forms import (
     PlaybookForm,
+    RemoveDoNotContactForm,
 )
 from outreach.models import (
     DoNotContact,
@@ -69,11 +73,33 @@ class PlaybookAdmin(admin.ModelAdmin[Playbook]):
 
 @admin.register(DoNotContact)
 class DoNotContactAdmin(admin.ModelAdmin[DoNotContact]):
-    list_display = ["platform", "handle", "person_external_id", "reason", "added_by", "created_at"]
-    list_filter = ["platform"]
+    """Append-only: entries are added, never edited or deleted; an admin may remove one with
+    a reason (the entry stays on record)."""
+
+    list_display = [
+        "platform",
+        "handle",
+        "person_external_id",
+        "reason",
+        "added_by",
+        "created_at",
+        "removed_at",
+    ]
+    list_filter = ["platform", ("removed_at", admin.EmptyFieldListFilter)]
     search_fields = ["=handle", "=person_external_id"]
-    readonly_fields = ["added_by", "created_at"]
+    readonly_fields = ["added_by", "created_at", "removed_at", "removed_by", "removal_reason"]
     list_select_related = ["added_by"]
+    actions = ["remove_selected"]
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Rule 6: a renamed entry would let the person be contacted again.
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_remove_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm(workflow.DNC_REMOVE_PERMISSION)
 
     def save_model(
         self, request: HttpRequest, obj: DoNotContact, form: ModelForm, change: bool
@@ -81,6 +107,41 @@ class DoNotContactAdmin(admin.ModelAdmin[DoNotContact]):
         if not change:
             obj.added_by = request.user  # type: ignore[assignment]
         super().save_model(request, obj, form, change)
+
+    @admin.action(
+        description="Remove selected entries (admin; asks for a reason)", permissions=["remove"]
+    )
+    def remove_selected(
+        self, request: HttpRequest, queryset: QuerySet[DoNotContact]
+    ) -> HttpResponse | None:
+        form = RemoveDoNotContactForm(request.POST if "removal_reason" in request.POST else None)
+        if not form.is_valid():
+            return TemplateResponse(
+                request,
+                "admin/outreach/donotcontact/remove_selected.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "title": "Remove from the do-not-contact list",
+                    "opts": self.model._meta,
+                    "entries": queryset.in_force(),
+                    "form": form,
+                    "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+                },
+            )
+        removed, skipped = 0, []
+        for entry in queryset.in_force():
+            try:
+                workflow.remove_dnc_entry(
+                    entry, actor=request.user, reason=form.cleaned_data["removal_reason"]
+                )
+            except workflow.WorkflowError as exc:  # removed meanwhile by another admin
+                skipped.append(str(exc))
+            else:
+                removed += 1
+        messages.success(request, f"Removed {removed} entr{'y' if removed == 1 else 'ies'}.")
+        if skipped:
+            messages.warning(request, "Skipped: " + "; ".join(skipped))
+        return None
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]

@@ -32,6 +32,7 @@ from outreach.workflow.conversation import (
     request_follow,
     resolve,
 )
+from outreach.workflow.donotcontact import DNC_REMOVE_PERMISSION, remove_dnc_entry
 from outreach.workflow.drafting import save_draft, save_research, submit_draft
 from outreach.workflow.endings import dismiss, expire, mark_failed, opt_out
 from outreach.workflow.lexicon import looks_like_opt_out
@@ -70,6 +71,7 @@ __all__ = [
     "ALLOWED",
     "APPROVE_PERMISSION",
     "AUDIT",
+    "DNC_REMOVE_PERMISSION",
     "ENGAGING_KINDS",
     "FAIRNESS",
     "FOLLOW_AFTER_ENGAGEMENT",
@@ -118,6 +120,7 @@ __all__ = [
     "platform_limits",
     "record_engagement",
     "reject_draft",
+    "remove_dnc_entry",
     "reply_context",
     "request_follow",
     "research_problems",

@@ -12,7 +12,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Q
 from django.utils import timezone
 
 from outreach.models import (
@@ -66,11 +65,18 @@ def research_problems(note: ResearchNote | None) -> list[str]:
 
 
 def dnc_entry(platform: str, external_id: str, handle: str) -> DoNotContact | None:
-    """The do-not-contact entry matching a person by id or handle, if any."""
-    match = Q(person_external_id=external_id) if external_id else Q(pk__in=[])
+    """The do-not-contact entry in force for a person: by the platform's id, else by handle."""
+    entries = DoNotContact.objects.in_force().filter(platform=platform)
+    # The stable id first: a person who changes their handle is still the person who
+    # asked us to stop. The handle second (case-insensitively), for entries added by hand.
+    if external_id:
+        entry = entries.filter(person_external_id=external_id).first()
+        if entry is not None:
+            return entry
+    handle = normalise_handle(handle)
     if handle:
-        match |= Q(handle=normalise_handle(handle))
-    return DoNotContact.objects.filter(Q(platform=platform) & match).first()
+        return entries.filter(handle__iexact=handle).first()
+    return None
 
 
 # Kinds of engagement that open a conversation (rule 5). A favourite or a boost

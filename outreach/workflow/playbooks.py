@@ -5,13 +5,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 
+from outreach.limits import CAP_CEILINGS, CAP_SETTINGS
 from outreach.models import (
     Playbook,
+    PlaybookKind,
 )
 from outreach.workflow.rules import (
     MAX_NOTE_CHARS,
+    NO_PILE_ON,
+    ONE_CONVERSATION,
     ONE_PLAYBOOK,
     PLAYBOOK_PERMISSION,
     RuleViolation,
@@ -34,6 +39,54 @@ PLAYBOOK_EDITABLE_FIELDS = (
     "four_eyes",
     "auto_follow",
 )
+
+
+def limit_problems(kind: str, values: Mapping[str, Any]) -> dict[str, str]:
+    """What in ``values`` crosses the limits no playbook may cross, by field (rules 6 and 7).
+
+    The settings may only be stricter than outreach/limits.py, which the database checks.
+    """
+    problems: dict[str, str] = {}
+    floor = settings.NOJACKAL_MIN_COOLDOWN_DAYS
+    cooldown = values.get("cooldown_days")
+    if cooldown is not None and cooldown < floor:
+        problems["cooldown_days"] = (
+            f"the cooldown cannot be shorter than {floor} days ({ONE_CONVERSATION})"
+        )
+    if kind != PlaybookKind.OWN_BRAND:
+        for name, hard in CAP_CEILINGS.items():
+            ceiling = min(hard, getattr(settings, CAP_SETTINGS[name], hard))
+            value = values.get(name)
+            if value is not None and value > ceiling:
+                problems[name] = f"this cap cannot be raised above {ceiling} ({NO_PILE_ON})"
+    return problems
+
+
+def _refuse_beyond_limits(kind: str, values: Mapping[str, Any]) -> None:
+    problems = limit_problems(kind, values)
+    if problems:
+        rule = ONE_CONVERSATION if "cooldown_days" in problems else NO_PILE_ON
+        raise RuleViolation(rule, "; ".join(problems.values()))
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def playbook_changes(before: Playbook, values: Mapping[str, Any]) -> list[str]:
+    """The fields ``values`` changes, one "field: before -> after" line each."""
+    return [
+        f"{name}: {_shown(getattr(before, name))} -> {_shown(value)}"
+        for name, value in values.items()
+        if getattr(before, name) != value
+    ]
+
+
+def _change_note(note: str, changes: list[str]) -> str:
+    """The reason as written, then what changed (kept whole: the diff is the audit)."""
+    diff = "\n".join(changes) if changes else "no field changed"
+    return f"{note.strip()[:MAX_NOTE_CHARS]}\n\nChanged:\n{diff}"
 
 
 def edit_playbook(
@@ -59,13 +112,14 @@ def edit_playbook(
             raise RuleViolation(ONE_PLAYBOOK, f"{current} is retired; edit the active version")
         values = {name: getattr(current, name) for name in PLAYBOOK_EDITABLE_FIELDS}
         values.update(changes)
+        _refuse_beyond_limits(current.kind, values)
         Playbook.objects.filter(pk=current.pk).update(is_active=False)
         new = Playbook(
             kind=current.kind,
             version=current.version + 1,
             is_active=True,
             previous=current,
-            change_note=note.strip()[:MAX_NOTE_CHARS],
+            change_note=_change_note(note, playbook_changes(current, values)),
             created_by_id=actor.pk,
             **values,
         )
@@ -80,6 +134,7 @@ def create_playbook(*, actor: User | None, kind: str, **values: Any) -> Playbook
         raise RuleViolation(
             ONE_PLAYBOOK, "creating a playbook needs the change_playbook permission"
         )
+    _refuse_beyond_limits(kind, values)
     if Playbook.objects.filter(kind=kind, is_active=True).exists():
         raise RuleViolation(ONE_PLAYBOOK, f"a {kind} playbook is active already; edit it instead")
     last = Playbook.objects.filter(kind=kind).order_by("-version").first()

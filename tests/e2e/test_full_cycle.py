@@ -58,7 +58,8 @@ def test_a_complaint_goes_from_the_network_to_followed_with_beat_and_a_worker(
         version=1,
         four_eyes=True,
         auto_follow=True,
-        max_replies_per_account_per_hour=3600,
+        # The highest a competitor playbook may set (outreach/limits.py): jitter <= 15 s a send.
+        max_replies_per_account_per_hour=60,
     )
     Account.objects.create(
         platform="sandbox",

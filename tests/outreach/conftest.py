@@ -75,6 +75,9 @@ def roles(db: None) -> None:
     then = MigrationLoader(connection).project_state(("outreach", "0002_groups")).apps
     importlib.import_module("outreach.migrations.0002_groups").create_groups(then, None)
     importlib.import_module("monitoring.migrations.0005_account_table").to_monitoring(apps, None)
+    # Reviewers may add to the do-not-contact list but no longer change it (0009).
+    optout = importlib.import_module("outreach.migrations.0009_opt_out_append_only")
+    optout.revoke_reviewer_dnc_change(apps, None)
 
 
 @pytest.fixture

@@ -675,7 +675,10 @@ def test_editing_a_playbook_in_admin_makes_a_new_version(playbook: Playbook, rev
     playbook.refresh_from_db()
     new = Playbook.objects.get(is_active=True, kind="competitor")
     assert not playbook.is_active and new.version == playbook.version + 1
-    assert new.freshness_hours == 48 and new.created_by == reviewer and new.change_note == "tighter"
+    assert new.freshness_hours == 48 and new.created_by == reviewer
+    # The reason as written, then what changed (rule 11: who changed what).
+    assert new.change_note.startswith("tighter\n\nChanged:\n")
+    assert "freshness_hours: 72 -> 48" in new.change_note
 
 
 def test_editing_a_playbook_in_admin_needs_the_permission(playbook: Playbook, analyst: Any) -> None:
