@@ -28,6 +28,9 @@ def setup_django(db_name: str = "nojackal_bench") -> None:
     os.environ["DATABASE_URL"] = f"{host}/{db_name}"
     os.environ.setdefault("DJANGO_DEBUG", "1")
     os.environ.setdefault("CELERY_BROKER_URL", "memory://")
+    # The benchmarks' stand-in platforms listen on loopback, which the outbound-URL
+    # policy refuses unless it is listed.
+    os.environ.setdefault("NOJACKAL_OUTBOUND_ALLOWED_HOSTS", "127.0.0.1,localhost")
     os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
     sys.path.insert(0, str(REPO))
     import django

@@ -239,6 +239,7 @@ def _setup(n_actions: int, n_accounts: int, server_url: str, run: int) -> list[i
     from monitoring.models import Account, Brand, Person, Post
     from outreach.models import (
         Case,
+        CaseEvent,
         OutboundAction,
         Playbook,
         ReplyDraft,
@@ -248,14 +249,21 @@ def _setup(n_actions: int, n_accounts: int, server_url: str, run: int) -> list[i
     )
 
     user, _ = get_user_model().objects.get_or_create(username="bench")
-    brand, _ = Brand.objects.get_or_create(name="Telvana", defaults={"kind": Brand.Kind.COMPETITOR})
+    # The playbook's caps have ceilings the database enforces (50 replies per brand a
+    # day): the cases are spread over enough competitors that no cap holds a send back.
+    brands = [
+        Brand.objects.get_or_create(name=f"Telvana {b}", defaults={"kind": Brand.Kind.COMPETITOR})[
+            0
+        ]
+        for b in range(max(1, -(-n_actions // 40)))
+    ]
     playbook = Playbook.objects.filter(kind="competitor", is_active=True).first() or (
         Playbook.objects.create(kind="competitor", name="bench", guidance="bench")
     )
     Playbook.objects.filter(pk=playbook.pk).update(
-        max_replies_per_brand_per_day=1_000_000,
-        max_replies_per_incident=1_000_000,
-        max_replies_per_account_per_hour=1_000_000,
+        max_replies_per_brand_per_day=50,
+        max_replies_per_incident=20,
+        max_replies_per_account_per_hour=60,
     )
     options = {"api_base_url": server_url, "mention_author": False, "timeout": 5}
     accounts = [
@@ -287,7 +295,7 @@ def _setup(n_actions: int, n_accounts: int, server_url: str, run: int) -> list[i
         Case(
             post=posts[i],
             person=people[i],
-            brand=brand,
+            brand=brands[i % len(brands)],
             platform="mastodon",
             kind="competitor",
             stage=Stage.APPROVED,
@@ -315,6 +323,17 @@ def _setup(n_actions: int, n_accounts: int, server_url: str, run: int) -> list[i
             approved_by=user,
             approved_at=now,
             approved_text_hash=text_hash(text),
+        )
+        for c in cases
+    )
+    # The database queues a reply only for a case whose approval is recorded.
+    CaseEvent.objects.bulk_create(
+        CaseEvent(
+            case=c,
+            action="approve_reply",
+            origin=Stage.AWAITING_APPROVAL,
+            target=Stage.APPROVED,
+            actor=user,
         )
         for c in cases
     )

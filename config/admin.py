@@ -81,5 +81,10 @@ class NojackalAdminSite(admin.AdminSite):
     def has_permission(self, request: HttpRequest) -> bool:
         if not super().has_permission(request):
             return False
-        user = request.user
-        return not otp_required(user) or bool(getattr(user, "is_verified", lambda: False)())
+        # Asked several times per page (the view, the sidebar): look the devices up once.
+        known: bool | None = getattr(request, "_nojackal_second_factor_ok", None)
+        if known is None:
+            user = request.user
+            known = not otp_required(user) or bool(getattr(user, "is_verified", lambda: False)())
+            request._nojackal_second_factor_ok = known  # type: ignore[attr-defined]
+        return known

@@ -22,7 +22,17 @@ from monitoring.models import Source
 from outreach.models import OutboundAction
 from tests.broker_proxy import nojackal_broker_at, refused_address
 from tests.factories import SourceFactory
-from tests.outreach.factories import AccountFactory, CaseFactory
+from tests.outreach.conftest import (  # noqa: F401 (fixtures for the queued rows)
+    account,
+    advance,
+    analyst,
+    competitor,
+    own_brand,
+    playbook,
+    reviewer,
+    roles,
+    world,
+)
 from tests.test_settings import production_env, run_manage
 
 pytestmark = pytest.mark.django_db
@@ -49,15 +59,18 @@ def beat_ticked(ago: dt.timedelta) -> None:
     )
 
 
-def due_action(waited: dt.timedelta) -> OutboundAction:
-    case = CaseFactory()
-    return OutboundAction.objects.create(
-        case=case,
-        kind="follow",
-        account=AccountFactory(),
-        idempotency_key=f"health-{case.pk}",
-        not_before=timezone.now() - waited,
-    )
+@pytest.fixture
+def due_action(advance):  # noqa: F811 (the fixture imported above)
+    """A reply queued by the real moves (the database refuses any other), due ``waited`` ago."""
+
+    def _due(waited: dt.timedelta) -> OutboundAction:
+        case = advance("approved")
+        action = OutboundAction.objects.get(case=case, kind="reply")
+        OutboundAction.objects.filter(pk=action.pk).update(not_before=timezone.now() - waited)
+        action.refresh_from_db()
+        return action
+
+    return _due
 
 
 @pytest.mark.django_db(databases=[])
@@ -84,7 +97,9 @@ def test_ready_answers_500_naming_the_broker_when_it_refuses(client) -> None:
     assert "CELERY_BROKER_URL" in result(found, "broker")
 
 
-def test_health_is_ok_with_a_fresh_beat_tick_recent_polls_and_no_overdue_outbox(client) -> None:
+def test_health_is_ok_with_a_fresh_beat_tick_recent_polls_and_no_overdue_outbox(
+    client, due_action
+) -> None:
     # Given beat ticked a minute ago, a source that polled just now, and nothing overdue
     beat_ticked(dt.timedelta(minutes=1))
     SourceFactory(last_success_at=timezone.now())
@@ -127,7 +142,9 @@ def test_health_names_each_source_without_a_recent_successful_poll(client, setti
     assert "off" not in text
 
 
-def test_health_reports_the_outbox_backlog_and_its_oldest_due_row(client, settings) -> None:
+def test_health_reports_the_outbox_backlog_and_its_oldest_due_row(
+    client, settings, due_action
+) -> None:
     settings.NOJACKAL_HEALTH_OUTBOX_MAX_DELAY_SECONDS = 900
     beat_ticked(dt.timedelta(seconds=10))
     due_action(dt.timedelta(hours=1))
@@ -150,7 +167,7 @@ def test_metrics_are_off_by_default(client) -> None:
 
 
 def test_metrics_report_sources_cases_outbox_and_broker_without_reading_posts(
-    client, settings
+    client, settings, due_action
 ) -> None:
     # Given metrics on, a source with posts, a case and an overdue outbox row
     settings.NOJACKAL_METRICS = True
@@ -166,8 +183,8 @@ def test_metrics_report_sources_cases_outbox_and_broker_without_reading_posts(
     assert response.status_code == 200
     assert f'nojackal_posts_ingested_total{{source="{source.pk}:sandbox"}} 42.0' in body
     assert f'nojackal_source_last_success_age_seconds{{source="{source.pk}:sandbox"}}' in body
-    assert 'nojackal_cases{stage="new"} 1.0' in body
-    assert 'nojackal_outbox_actions{kind="follow",state="pending"} 1.0' in body
+    assert 'nojackal_cases{stage="approved"} 1.0' in body
+    assert 'nojackal_outbox_actions{kind="reply",state="pending"} 1.0' in body
     assert "nojackal_outbox_oldest_due_age_seconds 3" in body  # about 300 s
     assert "nojackal_broker_up 1.0" in body
     assert 'nojackal_detections_recent{verdict="complaint"}' in body
