@@ -38,6 +38,8 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("monitoring.classifierversion", "activate"): ADMIN_ONLY,
     ("outreach.case", "assign_to_me"): EVERYONE,
     ("outreach.case", "dismiss_selected"): EVERYONE,
+    # Taking someone off the do-not-contact list: admins only, with a reason (rule 6).
+    ("outreach.donotcontact", "remove_selected"): ADMIN_ONLY,
     # Beat schedules and the login lock-out records belong to the Admin group (or nobody).
     ("django_celery_beat.periodictask", "enable_tasks"): ADMIN_ONLY,
     ("django_celery_beat.periodictask", "disable_tasks"): ADMIN_ONLY,
