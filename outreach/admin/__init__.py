@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
-from django.contrib.admin import helpers
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
@@ -26,7 +25,7 @@ from monitoring.models import Account, Post
 from monitoring.platforms import PlatformError, get_platform
 from outreach import queries, workflow
 from outreach.admin import buttons, records  # noqa: F401  (records registers the other admins)
-from outreach.admin.display import _findings, shown
+from outreach.admin.display import _findings, ask_reason, shown
 from outreach.admin.filters import (
     AmendRequestFilter,
     AssigneeFilter,
@@ -187,17 +186,18 @@ class CaseAdmin(admin.ModelAdmin[Case]):
     ) -> HttpResponse | None:
         form = DismissSelectedForm(request.POST if "reason" in request.POST else None)
         if not form.is_valid():
-            return TemplateResponse(
+            return ask_reason(
+                self,
                 request,
-                "admin/outreach/case/dismiss_selected.html",
-                {
-                    **self.admin_site.each_context(request),
-                    "title": "Dismiss cases",
-                    "opts": self.model._meta,
-                    "cases": queryset.select_related("person"),
-                    "form": form,
-                    "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-                },
+                form=form,
+                title="Dismiss cases",
+                question="Dismiss these cases? Each keeps the reason in its history. "
+                "Cases already closed are skipped.",
+                rows=(
+                    (c.pk, f"case {c.pk} · @{c.person.handle} · {c.get_stage_display()}")
+                    for c in queryset.select_related("person")
+                ),
+                submit="Dismiss with this reason",
             )
         done, skipped = try_each(
             queryset.select_related("person", "post", "brand", "playbook"),

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
+
+from django.contrib import admin
+from django.contrib.admin import helpers
+from django.forms import Form
+from django.http import HttpRequest
+from django.template.response import TemplateResponse
 
 # One implementation for both apps: monitoring's Post and Person pages show the same text.
 from monitoring.display import platform_link, shown
@@ -10,7 +17,35 @@ from outreach.models import (
     ReplyDraft,
 )
 
-__all__ = ["platform_link", "shown"]
+__all__ = ["ask_reason", "platform_link", "shown"]
+
+
+def ask_reason(
+    model_admin: admin.ModelAdmin[Any],
+    request: HttpRequest,
+    *,
+    form: Form,
+    title: str,
+    question: str,
+    rows: Iterable[tuple[int, str]],
+    submit: str,
+) -> TemplateResponse:
+    """The page a bulk action shows to ask for its reason: the question, the rows, the form."""
+    return TemplateResponse(
+        request,
+        "admin/outreach/reason_for_selected.html",
+        {
+            **model_admin.admin_site.each_context(request),
+            "title": title,
+            "opts": model_admin.model._meta,
+            "question": question,
+            "rows": list(rows),
+            "form": form,
+            "action": request.POST.get("action", ""),
+            "submit": submit,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        },
+    )
 
 
 def _findings(draft: ReplyDraft | None) -> list[dict[str, Any]]:

@@ -5,14 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
-from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponse
-from django.template.response import TemplateResponse
 
 from outreach import workflow
+from outreach.admin.display import ask_reason
 from outreach.forms import (
     PlaybookForm,
     RemoveDoNotContactForm,
@@ -116,17 +115,23 @@ class DoNotContactAdmin(admin.ModelAdmin[DoNotContact]):
     ) -> HttpResponse | None:
         form = RemoveDoNotContactForm(request.POST if "removal_reason" in request.POST else None)
         if not form.is_valid():
-            return TemplateResponse(
+            return ask_reason(
+                self,
                 request,
-                "admin/outreach/donotcontact/remove_selected.html",
-                {
-                    **self.admin_site.each_context(request),
-                    "title": "Remove from the do-not-contact list",
-                    "opts": self.model._meta,
-                    "entries": queryset.in_force(),
-                    "form": form,
-                    "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-                },
+                form=form,
+                title="Remove from the do-not-contact list",
+                question="Remove these entries from the do-not-contact list? The people may "
+                "then be contacted again. Each entry stays on record with your name and the "
+                "reason. Entries already removed are skipped.",
+                rows=(
+                    (
+                        e.pk,
+                        f"{e.platform} · {e.handle or '-'} · id {e.person_external_id or '-'}"
+                        f" · {e.reason}",
+                    )
+                    for e in queryset.in_force()
+                ),
+                submit="Remove with this reason",
             )
         removed, skipped = 0, []
         for entry in queryset.in_force():
