@@ -11,6 +11,7 @@ import logging
 import os
 import time
 from collections.abc import Iterator
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -77,6 +78,17 @@ def test_settings_bound_amqp_reads_and_writes_and_confirm_each_publish() -> None
     assert found["broker_connection_timeout"] == 2.0
 
 
+def _poll_now(admin_client, source) -> tuple[Any, float]:
+    """The admin's "Poll now" on ``source``: the page it answers with, and how long it took."""
+    started = time.monotonic()
+    response = admin_client.post(
+        reverse("admin:monitoring_source_changelist"),
+        {"action": "poll_now", "_selected_action": [source.pk]},
+        follow=True,
+    )
+    return response, time.monotonic() - started
+
+
 @pytest.mark.django_db
 def test_poll_now_with_a_silent_broker_answers_within_seconds_with_a_message(admin_client) -> None:
     # Given a broker that accepts connections but answers nothing
@@ -86,13 +98,7 @@ def test_poll_now_with_a_silent_broker_answers_within_seconds_with_a_message(adm
         proxy.silent = True
         with nojackal_broker_at(proxy.url("redis", db)):
             # When an admin asks for a poll
-            started = time.monotonic()
-            response = admin_client.post(
-                reverse("admin:monitoring_source_changelist"),
-                {"action": "poll_now", "_selected_action": [source.pk]},
-                follow=True,
-            )
-            took = time.monotonic() - started
+            response, took = _poll_now(admin_client, source)
 
     # Then the page answers within seconds and says the queue is not answering
     assert response.status_code == 200
@@ -112,13 +118,7 @@ def test_poll_now_with_a_refusing_broker_answers_with_a_message_not_a_500(admin_
     source = SourceFactory(name="refused")
     with nojackal_broker_at(f"redis://{host}:{port}{db}"):
         # When an admin asks for a poll
-        started = time.monotonic()
-        response = admin_client.post(
-            reverse("admin:monitoring_source_changelist"),
-            {"action": "poll_now", "_selected_action": [source.pk]},
-            follow=True,
-        )
-        took = time.monotonic() - started
+        response, took = _poll_now(admin_client, source)
 
     # Then the admin shows the failure as a message on a normal page
     assert response.status_code == 200
