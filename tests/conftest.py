@@ -42,6 +42,14 @@ def pytest_configure(config: pytest.Config) -> None:
     ]
     if down:
         pytest.exit("The test suite needs real services.\n" + "\n".join(down), returncode=3)
+    if not (SHARED_DIR / "data").is_dir():
+        # The recorded payloads and evaluation data are read in place from shared/,
+        # which lies beside the checkout (CI puts it there): say so once, not 170 times.
+        pytest.exit(
+            f"The test suite reads recorded payloads from {SHARED_DIR}/data, which does not "
+            "exist: clone the project beside shared/ or set NOJACKAL_SHARED_DIR.",
+            returncode=4,
+        )
 
 
 @pytest.fixture
