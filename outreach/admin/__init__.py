@@ -552,7 +552,7 @@ class CaseAdmin(admin.ModelAdmin[Case]):
             d.pk: d
             for d in Detection.objects.filter(pk__in=ids).select_related("post__author", "brand")
         }
-        rows = []
+        rows: list[dict[str, Any]] = []
         for pk in dict.fromkeys(ids):
             detection = found.get(pk)
             if detection is None:

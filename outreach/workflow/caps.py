@@ -85,7 +85,9 @@ def claim_wait(
     gap = spacing(account)
     in_flight = OutboundAction.objects.filter(
         account_id=account.pk, state=OutboundAction.State.SENDING, not_before__gt=now
-    ).exclude(pk=exclude)
+    )
+    if exclude is not None:
+        in_flight = in_flight.exclude(pk=exclude)
     if in_flight.exists():
         retry = gap if paced(kind) else SERVICE_BUSY_RETRY
         return Cap("busy", f"{account} is sending another action", now + retry)

@@ -61,6 +61,7 @@ def triage(detection_ids: Sequence[int]) -> dict[str, int]:
     ).select_related("post__author", "brand")
     for detection in detections:
         note = ""
+        outcome: str
         if detection.brand is None:
             outcome = Triage.NO_BRAND
         elif not detection.complaint:
@@ -71,7 +72,7 @@ def triage(detection_ids: Sequence[int]) -> dict[str, int]:
             try:
                 open_case(
                     detection.post_id,
-                    detection.brand_id,
+                    detection.brand.pk,
                     kind_for_brand(detection.brand),
                     incident_id=detection.incident_id,
                     automatic=True,
@@ -116,7 +117,7 @@ def open_for_detection(detection_id: int, *, actor: User, severity: int = Severi
         raise WorkflowError(f"{detection.post.author} is {Triage(author).label.lower()}")
     case = open_case(
         detection.post_id,
-        detection.brand_id,
+        detection.brand.pk,
         kind_for_brand(detection.brand),
         actor=actor,
         severity=severity,

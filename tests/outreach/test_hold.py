@@ -290,3 +290,12 @@ def test_an_own_brand_case_for_someone_else_holds_nothing(
     stranger: Post = PostFactory(text=OWN_COMPLAINT)
     workflow.open_case(stranger.pk, own_brand.pk, PlaybookKind.OWN_BRAND)
     assert not _reload(theirs).on_hold
+
+
+def test_the_case_page_forecast_names_the_hold(advance: Any, serve: Any) -> None:
+    held = advance(Stage.APPROVED, post=sandbox_post())
+    serve(held)
+    action = OutboundAction.objects.select_related("account").get(case=held, kind="reply")
+    forecast = workflow.send_forecast(action)
+    assert "on_hold" in {r.code for r in forecast.reasons}
+    assert forecast.at is not None  # it waits; it is not refused

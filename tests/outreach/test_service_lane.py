@@ -280,3 +280,28 @@ def test_the_case_page_says_when_the_reply_goes_and_why(
     reply = service_reply()
     page = client.get(reverse("admin:outreach_case_change", args=[reply.case_id]))
     assert "nothing holds it back" in page.content.decode()
+
+
+def test_the_forecast_is_what_the_dispatcher_then_does(
+    competitor_queue: list[OutboundAction],
+) -> None:
+    action = competitor_queue[0]
+    OutboundAction.objects.filter(pk=action.pk).update(not_before=timezone.now())
+    forecast = workflow.send_forecast(_state(action))
+    assert [r.code for r in forecast.reasons] == ["spacing"]
+    assert forecast.at is not None
+    assert dispatch.send_action(action.pk).result == "deferred"
+    deferred_to = _state(action).not_before
+    # The dispatcher adds its jitter (at most a quarter of the spacing) to the same time.
+    assert forecast.at <= deferred_to <= forecast.at + caps.spacing(action.account) / 4
+
+
+def test_a_service_reply_waits_only_seconds_for_a_send_in_flight(
+    competitor_queue: list[OutboundAction], service_reply: Any
+) -> None:
+    in_flight = competitor_queue[0]
+    lease = timezone.now() + dt.timedelta(minutes=5)
+    OutboundAction.objects.filter(pk=in_flight.pk).update(state="sending", not_before=lease)
+    reply = service_reply()
+    assert dispatch.send_action(reply.pk).result == "deferred"
+    assert _state(reply).not_before <= timezone.now() + caps.SERVICE_BUSY_RETRY
