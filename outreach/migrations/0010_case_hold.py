@@ -3,7 +3,9 @@
 - ``Case.on_hold`` and ``Case.held_by`` (the own-brand case holding it);
 - one open case per person *not on hold*, and one open case per person per kind
   (never two competitor cases, never two own-brand cases), a held one included;
-- only an open competitor case can be held, and a link means a hold.
+- only an open competitor case can be held, and a link means a hold;
+- a trigger (PostgreSQL and SQLite, ``dbrules.hold_install_sql``): ``held_by`` names an
+  open own-brand case of the same person.
 
 SQLite rebuilds outreach_case to alter it, which breaks the triggers of 0008 (they read
 outreach_case): they are dropped first and installed again at the end, from 0008's
@@ -30,6 +32,17 @@ def reinstall(apps: Any, schema_editor: Any) -> None:
 
 def drop(apps: Any, schema_editor: Any) -> None:
     for statement in dbrules.drop_sql(schema_editor.connection.vendor):
+        schema_editor.execute(statement, params=None)
+
+
+def install_hold(apps: Any, schema_editor: Any) -> None:
+    vendor = schema_editor.connection.vendor
+    for statement in dbrules.hold_drop_sql(vendor) + dbrules.hold_install_sql(vendor):
+        schema_editor.execute(statement, params=None)
+
+
+def drop_hold(apps: Any, schema_editor: Any) -> None:
+    for statement in dbrules.hold_drop_sql(schema_editor.connection.vendor):
         schema_editor.execute(statement, params=None)
 
 
@@ -68,6 +81,7 @@ class Migration(migrations.Migration):
             model_name='case',
             constraint=models.CheckConstraint(condition=models.Q(models.Q(('held_by__isnull', True), ('on_hold', False)), models.Q(('kind', 'competitor'), ('on_hold', True), ('stage__in', ('new', 'researching', 'drafting', 'awaiting_approval', 'approved', 'awaiting_engagement', 'engaged', 'followed'))), _connector='OR'), name='case_hold_consistent'),
         ),
-        # 0008's triggers again, on the rebuilt table.
+        # 0008's triggers again, on the rebuilt table, and the hold's.
         migrations.RunPython(reinstall, drop),
+        migrations.RunPython(install_hold, drop_hold),
     ]

@@ -275,12 +275,15 @@ def test_the_database_refuses_a_hold_on_an_own_brand_case(advance: Any, serve: A
         Case.objects.filter(pk=own.pk).update(on_hold=True)
 
 
-def test_the_database_refuses_a_link_without_a_hold(advance: Any, serve: Any) -> None:
+def test_the_database_refuses_a_hold_by_a_closed_case(advance: Any, serve: Any) -> None:
     held = advance(Stage.NEW)
     own = serve(held)
     workflow.dismiss(own, actor=None, reason="closed")
-    with pytest.raises(IntegrityError, match="case_hold_consistent"), transaction.atomic():
-        Case.objects.filter(pk=held.pk).update(held_by=own)
+    # The trigger (a closed holder) and the check (a link without a hold) both refuse it.
+    for change in ({"held_by": own}, {"on_hold": True, "held_by": own}):
+        refused = pytest.raises(IntegrityError, match=r"held only by an open own|hold_consistent")
+        with refused, transaction.atomic():
+            Case.objects.filter(pk=held.pk).update(**change)
 
 
 def test_an_own_brand_case_for_someone_else_holds_nothing(
