@@ -22,10 +22,11 @@ class AccountAdmin(admin.ModelAdmin[Account]):
         "platform",
         "display_name",
         "enabled",
+        "is_service",
         "credentials_stored",
         "rate_limited_until",
     ]
-    list_filter = ["platform", "enabled"]
+    list_filter = ["platform", "enabled", "is_service"]
     search_fields = ["handle", "display_name"]
     readonly_fields = [
         "credentials_stored",

@@ -11,10 +11,11 @@ from django import forms
 from django.contrib import admin, messages
 from django.db import transaction
 from django.db.models import Count, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.http import urlencode
 from django.utils.safestring import SafeString
 
 from monitoring import (
@@ -417,8 +418,17 @@ class DetectionAdmin(admin.ModelAdmin[Detection]):
         )
 
     @admin.action(description="Correct: this is a complaint", permissions=["change"])
-    def mark_complaint(self, request: HttpRequest, queryset: QuerySet[Detection]) -> None:
+    def mark_complaint(
+        self, request: HttpRequest, queryset: QuerySet[Detection]
+    ) -> HttpResponseRedirect | None:
+        ids = list(queryset.values_list("pk", flat=True))
         self._correct(request, queryset, Detection.Correction.COMPLAINT)
+        # A complaint deserves an answer, not only a training label: offer to open the
+        # cases in one step, on outreach's page (the workflow and its rules live there).
+        if not ids or not request.user.has_perm("outreach.change_case"):
+            return None
+        url = reverse("admin:outreach_case_from_detections")
+        return HttpResponseRedirect(f"{url}?{urlencode({'ids': ','.join(map(str, ids))})}")
 
     @admin.action(description="Correct: not a complaint", permissions=["change"])
     def mark_not_complaint(self, request: HttpRequest, queryset: QuerySet[Detection]) -> None:

@@ -62,7 +62,15 @@ class AccountForm(forms.ModelForm):
 
     class Meta:
         model = Account
-        fields = ["platform", "handle", "display_name", "options", "max_sends_per_hour", "enabled"]
+        fields = [
+            "platform",
+            "handle",
+            "display_name",
+            "options",
+            "max_sends_per_hour",
+            "enabled",
+            "is_service",
+        ]
 
     def clean_credentials(self) -> dict[str, str]:
         return parse_credentials(self.cleaned_data.get("credentials") or "")

@@ -70,6 +70,14 @@ class Account(models.Model):
         default=6, help_text="The platform-side cap for this account, on top of playbook caps."
     )
     enabled = models.BooleanField(default=True)
+    # Own-brand (service) replies go from this account when one is marked: at most one
+    # per platform (the constraint below), so a customer always hears from the same voice.
+    is_service = models.BooleanField(
+        default=False,
+        verbose_name="service account",
+        help_text="Own-brand replies on this platform are sent from this account "
+        "(at most one per platform).",
+    )
     notifications_cursor = models.TextField(blank=True, editable=False)
     rate_limited_until = models.DateTimeField(null=True, blank=True, editable=False)
     # The platform's Limits as last read (monitoring/limits.py: a beat tick and
@@ -82,6 +90,12 @@ class Account(models.Model):
         ordering = ["platform", "handle"]
         constraints = [
             models.UniqueConstraint(fields=["platform", "handle"], name="account_unique_handle"),
+            models.UniqueConstraint(
+                fields=["platform"],
+                condition=Q(is_service=True),
+                name="account_one_service_per_platform",
+                violation_error_message="This platform already has a service account.",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -4,11 +4,13 @@ An ``OutboundAction`` is the intent, recorded before any network call. Sending
 one goes ``pending -> sending -> sent | failed | cancelled``:
 
 1. **Claim** by compare-and-set (``pending -> sending`` where ``not_before <=
-   now``). While a row is ``sending``, ``not_before`` holds the end of the
-   claim's lease, and the old value is the fencing token every later write
-   compares against, so a worker that lost its claim cannot overwrite a newer
-   one. The claim is taken under a lock on the account row, which keeps one
-   send per account in flight and spaces sends out with jitter.
+   now``; service rows, those of own-brand cases, first). While a row is
+   ``sending``, ``not_before`` holds the end of the claim's lease, and the old
+   value is the fencing token every later write compares against, so a worker
+   that lost its claim cannot overwrite a newer one. The claim is taken under a
+   lock on the account row, which keeps one send per account in flight and
+   spaces competitor sends out with jitter (``workflow.caps.claim_wait``:
+   service replies are paced only by the platform).
 2. **Reconcile** when a previous claim exists (``attempts > 1``: a crash, a
    timeout, a lost response): ask the platform for our reply (``find_reply``)
    *before* sending anything; a reply found is recorded, not posted again.
@@ -38,7 +40,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Case as DbCase
+from django.db.models import F, Q, Value, When
 from django.utils import timezone
 
 from monitoring.ingest import backoff_delay
@@ -54,9 +57,10 @@ from outreach import workflow
 from outreach.models import (
     TEXT_KINDS,
     OutboundAction,
+    PlaybookKind,
     text_hash,
 )
-from outreach.workflow import events
+from outreach.workflow import caps, events
 
 log = logging.getLogger(__name__)
 
@@ -67,8 +71,6 @@ Kind = OutboundAction.Kind
 # send still in flight is never taken for a crashed one.
 DEFAULT_LEASE_SECONDS = 330
 DEFAULT_MAX_ATTEMPTS = 8
-# An account that is switched off in the admin keeps its queue; look again later.
-DISABLED_ACCOUNT_RETRY = dt.timedelta(minutes=15)
 BATCH_SIZE = 200
 
 
@@ -106,14 +108,18 @@ RESULTS = (
 
 
 def due_action_ids(*, now: dt.datetime | None = None, limit: int = BATCH_SIZE) -> list[int]:
-    """Ids of pending actions whose time has come and of sending ones whose lease ran out."""
+    """Ids of pending actions whose time has come and of sending ones whose lease ran out:
+    service (own-brand) rows first, then by due time."""
     now = now or timezone.now()
-    # Both halves walk the (state, not_before) index.
+    # Both halves walk the (state, not_before) index; the due rows are few.
     return list(
         OutboundAction.objects.filter(
             Q(state=State.PENDING) | Q(state=State.SENDING), not_before__lte=now
         )
-        .order_by("not_before", "pk")
+        .annotate(
+            lane=DbCase(When(case__kind=PlaybookKind.OWN_BRAND, then=Value(0)), default=Value(1))
+        )
+        .order_by("lane", "not_before", "pk")
         .values_list("pk", flat=True)[:limit]
     )
 
@@ -153,7 +159,13 @@ def _jitter(spacing: float) -> dt.timedelta:
 
 def _spacing(account: Account) -> float:
     """Seconds between two sends from one account: its hourly cap spread over the hour."""
-    return 3600 / max(1, account.max_sends_per_hour)
+    return caps.spacing(account).total_seconds()
+
+
+def _pacing_jitter(account: Account, kind: str) -> dt.timedelta:
+    """Jitter on a deferred send, so competitor outreach never goes out on a visible beat;
+    none for a service reply (it is not paced)."""
+    return _jitter(_spacing(account)) if caps.paced(kind) else dt.timedelta(0)
 
 
 # --- Claiming -------------------------------------------------------------------------
@@ -170,7 +182,7 @@ def _claim(action_id: int, now: dt.datetime) -> _Claim | Outcome:
     """Compare-and-set the row to sending under the account lock, or say why not."""
     row = (
         OutboundAction.objects.filter(pk=action_id)
-        .values("state", "not_before", "account_id", "attempts")
+        .values("state", "not_before", "account_id", "attempts", "case__kind")
         .first()
     )
     if row is None:
@@ -187,37 +199,13 @@ def _claim(action_id: int, now: dt.datetime) -> _Claim | Outcome:
         )
         if account is None:
             return Outcome(action_id, "skipped", "another dispatcher is claiming for the account")
-        if not account.enabled:
-            return _defer_pending(
-                action_id, row, now + DISABLED_ACCOUNT_RETRY, f"{account} is disabled"
-            )
-        if account.rate_limited_until and account.rate_limited_until > now:
-            until = account.rate_limited_until + _jitter(_spacing(account))
-            return _defer_pending(action_id, row, until, f"{account} is rate-limited")
-        busy = (
-            OutboundAction.objects.filter(
-                account_id=account.pk, state=State.SENDING, not_before__gt=now
-            )
-            .exclude(pk=action_id)
-            .exists()
-        )
-        spacing = _spacing(account)
-        if busy:
-            return _defer_pending(
-                action_id,
-                row,
-                now + dt.timedelta(seconds=spacing) + _jitter(spacing),
-                f"{account} is sending another action",
-            )
-        last_sent = (
-            OutboundAction.objects.filter(account_id=account.pk, state=State.SENT)
-            .order_by("-sent_at")
-            .values_list("sent_at", flat=True)
-            .first()
-        )
-        if last_sent is not None and last_sent + dt.timedelta(seconds=spacing) > now:
-            until = last_sent + dt.timedelta(seconds=spacing) + _jitter(spacing)
-            return _defer_pending(action_id, row, until, "spacing sends from one account")
+        # The platform's limits, one send in flight, and for competitor outreach the
+        # spacing: outreach.workflow.caps decides (the case page's forecast asks it too).
+        wait = caps.claim_wait(account, row["case__kind"], now, exclude=action_id)
+        if wait is not None:
+            assert wait.until is not None  # every claim wait frees up
+            until = wait.until + _pacing_jitter(account, row["case__kind"])
+            return _defer_pending(action_id, row, until, wait.message)
         token = now + dt.timedelta(seconds=lease_seconds())
         claimed = OutboundAction.objects.filter(
             pk=action_id, state=row["state"], not_before=row["not_before"]
@@ -411,7 +399,8 @@ def _check(claim: _Claim, now: dt.datetime) -> Outcome | None:
     except workflow.RuleViolation as exc:
         if exc.until is not None:
             # A cap that frees up later (rule 7): wait for it rather than refuse.
-            return _defer(claim, exc.until + _jitter(_spacing(action.account)), exc.detail)
+            jitter = _pacing_jitter(action.account, action.case.kind)
+            return _defer(claim, exc.until + jitter, exc.detail)
         return _refuse(claim, exc)
     return None
 

@@ -10,7 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from monitoring.models import Brand, Incident
-from outreach.models import Playbook, PlaybookKind, ResearchNote, Severity
+from outreach.models import Playbook, ResearchNote, Severity
 from outreach.workflow import MAX_DRAFT_CHARS, MAX_NOTE_CHARS, PLAYBOOK_EDITABLE_FIELDS
 from outreach.workflow.playbooks import limit_problems
 
@@ -40,11 +40,14 @@ class IncidentChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
 
 
 class OpenCaseForm(forms.Form):
-    """Open a case by hand from a post (until detection opens them)."""
+    """Open a case by hand from a post. The kind follows the brand (ours: own-brand
+    service; a competitor: competitor outreach), so it is not asked."""
 
     post_id = forms.IntegerField(min_value=1, label="Post id")
-    brand = forms.ModelChoiceField(queryset=Brand.objects.all())
-    kind = forms.ChoiceField(choices=PlaybookKind.choices)
+    brand = forms.ModelChoiceField(
+        queryset=Brand.objects.all(),
+        help_text="Our brand opens an own-brand service case; a competitor, a competitor case.",
+    )
     severity = forms.TypedChoiceField(choices=Severity.choices, coerce=int, initial=Severity.NORMAL)
     incident = IncidentChoiceField(
         queryset=Incident.objects.none(), required=False, help_text="Optional; of the same brand."
@@ -53,6 +56,13 @@ class OpenCaseForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["incident"].queryset = recent_incidents()  # type: ignore[attr-defined]
+
+
+class OpenFromDetectionsForm(forms.Form):
+    """Open the cases of corrected detections (the ids travel in the form, checked again)."""
+
+    ids = forms.CharField(max_length=2000, widget=forms.HiddenInput)
+    severity = forms.TypedChoiceField(choices=Severity.choices, coerce=int, initial=Severity.NORMAL)
 
 
 class ResearchForm(forms.Form):

@@ -200,6 +200,20 @@ class Case(models.Model):
     opened_at = models.DateTimeField(auto_now_add=True)
     closed_at = models.DateTimeField(null=True, blank=True, editable=False)
     dismiss_reason = models.TextField(blank=True, editable=False)
+    # Rule 6, service first: a competitor case is put on hold while we serve the same
+    # person in an own-brand case (``held_by``); no outreach goes out on it meanwhile.
+    # Set and lifted by outreach/workflow/holds.py only. ``on_hold`` is set before the
+    # own-brand case exists (the one-open-case index must never see two at once), so
+    # it is a column of its own beside the link.
+    on_hold = models.BooleanField(default=False, editable=False)
+    held_by = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="holding",
+    )
 
     class Meta:
         # Rule 12: due time then severity; never follower count or reach.
@@ -210,11 +224,23 @@ class Case(models.Model):
             models.CheckConstraint(
                 condition=Q(kind__in=PlaybookKind.values), name="case_kind_valid"
             ),
-            # Rule 6: one conversation per person.
+            # Rule 6: one conversation per person: one open case not on hold...
             models.UniqueConstraint(
                 fields=["person"],
-                condition=Q(stage__in=OPEN_STAGES),
+                condition=Q(stage__in=OPEN_STAGES, on_hold=False),
                 name="case_one_open_per_person",
+            ),
+            # ...and never two open cases of one kind (a held one counts).
+            models.UniqueConstraint(
+                fields=["person", "kind"],
+                condition=Q(stage__in=OPEN_STAGES),
+                name="case_one_open_per_person_per_kind",
+            ),
+            # Only an open competitor case is held, and a link means a hold.
+            models.CheckConstraint(
+                condition=Q(on_hold=False, held_by__isnull=True)
+                | Q(on_hold=True, kind=PlaybookKind.COMPETITOR, stage__in=OPEN_STAGES),
+                name="case_hold_consistent",
             ),
             models.CheckConstraint(
                 condition=(Q(stage__in=OPEN_STAGES) & Q(closed_at__isnull=True))
@@ -253,6 +279,11 @@ class Case(models.Model):
     @property
     def is_open(self) -> bool:
         return self.stage in OPEN_STAGES
+
+    @property
+    def is_service(self) -> bool:
+        """An own-brand case: service first, paced only by the platform (rule 7)."""
+        return self.kind == PlaybookKind.OWN_BRAND
 
 
 class ResearchNote(models.Model):

@@ -21,7 +21,7 @@ from django.urls import path, reverse
 from django.utils.http import urlencode
 from django.utils.safestring import SafeString
 
-from monitoring.models import Account, Post
+from monitoring.models import Account, Detection, Post
 from monitoring.platforms import PlatformError, get_platform
 from outreach import queries, workflow
 from outreach.admin import buttons, records  # noqa: F401  (records registers the other admins)
@@ -40,16 +40,23 @@ from outreach.forms import (
     DraftForm,
     MoveForm,
     OpenCaseForm,
+    OpenFromDetectionsForm,
     ResearchForm,
 )
 from outreach.models import (
     OPEN_STAGES,
     Case,
+    OutboundAction,
+    PlaybookKind,
     ReplyDraft,
+    Severity,
     Stage,
     text_hash,
 )
 from outreach.workflow.refusals import try_each
+
+# Corrected detections opened in one go at most (the ids travel in the URL).
+MAX_DETECTIONS_AT_ONCE = 100
 
 
 def _text_context(prefix: str, draft: ReplyDraft | None) -> dict[str, Any]:
@@ -97,6 +104,7 @@ class CaseAdmin(admin.ModelAdmin[Case]):
         AssigneeFilter,
         IncidentFilter,
         AmendRequestFilter,
+        "on_hold",
     )
     list_select_related = ["person", "post", "brand", "assignee"]
     search_fields = ["=id", "=person__handle", "=incident__id"]
@@ -214,6 +222,11 @@ class CaseAdmin(admin.ModelAdmin[Case]):
     def get_urls(self) -> list[Any]:
         wrap = self.admin_site.admin_view
         return [
+            path(
+                "from-detections/",
+                wrap(self.from_detections_view),
+                name="outreach_case_from_detections",
+            ),
             path("<int:pk>/move/<str:name>/", wrap(self.move_view), name="outreach_case_move"),
             path("<int:pk>/research/", wrap(self.research_view), name="outreach_case_research"),
             path("<int:pk>/draft/", wrap(self.draft_view), name="outreach_case_draft"),
@@ -306,6 +319,13 @@ class CaseAdmin(admin.ModelAdmin[Case]):
             "research_editable": page.research_editable,
             "draft_editable": page.draft_editable,
             "actions": page.actions,
+            # When each queued send will go and why not sooner: the dispatcher's own checks.
+            "forecasts": [
+                {"action": a, "forecast": workflow.send_forecast(a)}
+                for a in page.actions
+                if a.state == OutboundAction.State.PENDING
+            ],
+            "holding": list(case.holding.values_list("pk", flat=True)),
             "engagements": [
                 {"kind": e.get_kind_display(), "text": shown(e.text, 280), "at": e.occurred_at}
                 for e in page.engagements
@@ -429,19 +449,41 @@ class CaseAdmin(admin.ModelAdmin[Case]):
 
     # --- opening a case by hand --------------------------------------------------
 
+    def _post_preview(self, raw: Any) -> dict[str, Any] | None:
+        """The post a case would be opened for, as the form shows it (escaped); None if the
+        id is not a post's."""
+        try:
+            pk = int(raw)
+        except (TypeError, ValueError):
+            return None
+        post = Post.objects.select_related("author").filter(pk=pk).first()
+        if post is None:
+            return None
+        detection = Detection.objects.select_related("brand").filter(post=post).first()
+        return {
+            "post": post,
+            "text": shown(post.text),
+            "author": shown("@" + post.author.handle.lstrip("@")),
+            "brand": detection.brand if detection else None,
+        }
+
     def add_view(
         self, request: HttpRequest, form_url: str = "", extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
         if not self.has_add_permission(request):
             raise PermissionDenied
-        form = OpenCaseForm(request.POST or None, initial={"post_id": request.GET.get("post")})
+        preview = self._post_preview(request.POST.get("post_id") or request.GET.get("post"))
+        initial = {"post_id": request.GET.get("post")}
+        if preview and preview["brand"] is not None:
+            initial["brand"] = preview["brand"].pk
+        form = OpenCaseForm(request.POST or None, initial=initial)
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
             try:
                 case = workflow.open_case(
                     data["post_id"],
                     data["brand"].pk,
-                    data["kind"],
+                    workflow.kind_for_brand(data["brand"]),
                     actor=request.user,
                     severity=data["severity"],
                     incident_id=data["incident"].pk if data["incident"] else None,
@@ -451,7 +493,9 @@ class CaseAdmin(admin.ModelAdmin[Case]):
             except Post.DoesNotExist:
                 form.add_error("post_id", "No post with this id.")
             else:
-                messages.success(request, f"Opened case {case.pk}.")
+                messages.success(
+                    request, f"Opened {case.get_kind_display().lower()} case {case.pk}."
+                )
                 return self._back(case)
         return TemplateResponse(
             request,
@@ -461,5 +505,81 @@ class CaseAdmin(admin.ModelAdmin[Case]):
                 "title": "Open a case from a post",
                 "opts": self.model._meta,
                 "form": form,
+                "preview": preview,
+            },
+        )
+
+    # --- opening cases for corrected detections ------------------------------------
+
+    def from_detections_view(self, request: HttpRequest) -> HttpResponse:
+        """The detection admin's "this is a complaint" lands here: open their cases in one
+        step, through the workflow; each refusal is said, none is a server error."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        raw = (
+            request.POST.get("ids", "") if request.method == "POST" else request.GET.get("ids", "")
+        )
+        ids: list[int] = []
+        for part in str(raw).split(",")[:MAX_DETECTIONS_AT_ONCE]:
+            try:
+                ids.append(int(part))
+            except ValueError:
+                messages.error(request, f"Not a detection id: {part.strip()[:40]!r}.")
+        if request.method == "POST":
+            form = OpenFromDetectionsForm(request.POST)
+            severity = form.cleaned_data["severity"] if form.is_valid() else Severity.NORMAL
+            opened: list[Case] = []
+            refused: list[str] = []
+            for pk in dict.fromkeys(ids):
+                try:
+                    opened.append(
+                        workflow.open_for_detection(pk, actor=request.user, severity=severity)
+                    )
+                except workflow.WorkflowError as exc:
+                    refused.append(f"detection #{pk}: {exc}")
+            if opened:
+                messages.success(
+                    request, "Opened " + ", ".join(f"case {c.pk}" for c in opened) + "."
+                )
+            if refused:
+                messages.warning(request, "No case for " + "; ".join(refused))
+            if len(opened) == 1:
+                return self._back(opened[0])
+            if opened:
+                return HttpResponseRedirect(reverse("admin:outreach_case_changelist"))
+            return HttpResponseRedirect(reverse("admin:monitoring_detection_changelist"))
+        found = {
+            d.pk: d
+            for d in Detection.objects.filter(pk__in=ids).select_related("post__author", "brand")
+        }
+        rows: list[dict[str, Any]] = []
+        for pk in dict.fromkeys(ids):
+            detection = found.get(pk)
+            if detection is None:
+                messages.error(request, f"There is no detection #{pk}.")
+                continue
+            brand = detection.brand
+            rows.append(
+                {
+                    "detection": detection,
+                    "text": shown(detection.post.text),
+                    "author": shown("@" + detection.post.author.handle.lstrip("@")),
+                    "brand": brand,
+                    "kind": PlaybookKind(workflow.kind_for_brand(brand)).label if brand else "",
+                    "complaint": workflow.is_complaint(detection),
+                }
+            )
+        return TemplateResponse(
+            request,
+            "admin/outreach/case/from_detections.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Open cases for these complaints",
+                "opts": self.model._meta,
+                "rows": rows,
+                "form": OpenFromDetectionsForm(
+                    initial={"ids": ",".join(str(r["detection"].pk) for r in rows)}
+                ),
+                "openable": any(r["complaint"] and r["brand"] for r in rows),
             },
         )

@@ -36,7 +36,7 @@ from outreach.workflow.donotcontact import DNC_REMOVE_PERMISSION, remove_dnc_ent
 from outreach.workflow.drafting import save_draft, save_research, submit_draft
 from outreach.workflow.endings import dismiss, expire, mark_failed, opt_out
 from outreach.workflow.lexicon import looks_like_opt_out
-from outreach.workflow.opening import assign, claim, open_case
+from outreach.workflow.opening import assign, claim, kind_for_brand, open_case
 from outreach.workflow.playbooks import PLAYBOOK_EDITABLE_FIELDS, create_playbook, edit_playbook
 from outreach.workflow.rules import (
     APPROVE_PERMISSION,
@@ -64,8 +64,9 @@ from outreach.workflow.rules import (
     User,
     WorkflowError,
 )
-from outreach.workflow.sending import check_sendable
+from outreach.workflow.sending import Forecast, check_sendable, send_forecast
 from outreach.workflow.table import ALLOWED, MOVES, Move, _move
+from outreach.workflow.triage import is_complaint, open_for_detection
 
 __all__ = [
     "ALLOWED",
@@ -93,6 +94,7 @@ __all__ = [
     "RESEARCH_FIRST",
     "RULES",
     "TONE_GUARD",
+    "Forecast",
     "Move",
     "Rule",
     "RuleViolation",
@@ -111,11 +113,14 @@ __all__ = [
     "dnc_entry",
     "edit_playbook",
     "expire",
+    "is_complaint",
+    "kind_for_brand",
     "looks_like_opt_out",
     "mark_failed",
     "mark_no_response",
     "mark_reply_sent",
     "open_case",
+    "open_for_detection",
     "opt_out",
     "platform_limits",
     "record_engagement",
@@ -128,6 +133,7 @@ __all__ = [
     "save_amend_request",
     "save_draft",
     "save_research",
+    "send_forecast",
     "submit_draft",
     "tone_findings",
 ]

@@ -46,7 +46,7 @@ def approve_reply(case: Case | int, *, actor: User, text_hash_seen: str) -> Outb
         # Serialise approvals per brand and per account so that two reviewers cannot
         # both squeeze under a cap (rule 7): counts below are read under these locks.
         Brand.objects.select_for_update().filter(pk=case.brand_id).first()
-        account = _pick_account(case.platform)
+        account = pick_account(case)
         cap = caps.approval(case, account, now)
         if cap is not None:
             raise cap.violation()
@@ -62,15 +62,19 @@ def approve_reply(case: Case | int, *, actor: User, text_hash_seen: str) -> Outb
         )
 
 
-def _pick_account(platform: str) -> Account:
+def pick_account(case: Case) -> Account:
+    """The account a case's replies go from, locked: for an own-brand case the platform's
+    service account when one is marked (and enabled), else the first enabled account;
+    competitor outreach keeps off the service account while another one is enabled."""
+    service_first = not caps.paced(case.kind)
     account = (
         Account.objects.select_for_update()
-        .filter(platform=platform, enabled=True)
-        .order_by("pk")
+        .filter(platform=case.platform, enabled=True)
+        .order_by("-is_service" if service_first else "is_service", "pk")
         .first()
     )
     if account is None:
-        raise WorkflowError(f"no enabled {platform} account to reply from")
+        raise WorkflowError(f"no enabled {case.platform} account to reply from")
     return account
 
 

@@ -4,6 +4,14 @@ A reached cap is returned as a ``Cap``: a stable ``code`` (triage filters on
 it, the dispatcher decides on it), the message shown to the team, and ``until``:
 when a time-window cap frees up, so that a send waits rather than being
 refused. A cap with no ``until`` (an incident's replies) refuses for good.
+
+The service lane: pacing (the hourly caps, the spacing and jitter between sends)
+exists so that competitor outreach never looks like a campaign. Own-brand
+replies are customer service: no pacing cap applies to them (``paced``), only
+the platform's own limits (the account switched off, ``rate_limited_until``);
+the dispatcher sends them first. ``claim_wait`` is what the dispatcher asks
+before claiming a row; the case page's forecast (``workflow.send_forecast``)
+asks the same functions, so it shows what the dispatcher will do.
 """
 
 from __future__ import annotations
@@ -21,6 +29,11 @@ from outreach.workflow.rules import NO_PILE_ON, RuleViolation
 
 # A send held back by the account's hourly cap on every kind looks again this much later.
 HOURLY_RETRY = dt.timedelta(minutes=10)
+# An account that is switched off in the admin keeps its queue; look again later.
+DISABLED_ACCOUNT_RETRY = dt.timedelta(minutes=15)
+# A service reply finding another send of its account in flight looks again this soon:
+# one send per account at a time is the platform's affair, not pacing.
+SERVICE_BUSY_RETRY = dt.timedelta(seconds=15)
 HOUR = dt.timedelta(hours=1)
 DAY = dt.timedelta(days=1)
 
@@ -42,6 +55,53 @@ def _live_replies() -> Any:
     return OutboundAction.objects.filter(kind=OutboundAction.Kind.REPLY).exclude(
         state__in=[OutboundAction.State.CANCELLED, OutboundAction.State.FAILED]
     )
+
+
+def paced(kind: str) -> bool:
+    """Whether pacing caps apply to replies of case kind ``kind``: competitor outreach only."""
+    return kind != PlaybookKind.OWN_BRAND
+
+
+def spacing(account: Account) -> dt.timedelta:
+    """Between two paced sends from one account: its hourly cap spread over the hour."""
+    return dt.timedelta(seconds=3600 / max(1, account.max_sends_per_hour))
+
+
+def claim_wait(
+    account: Account, kind: str, now: dt.datetime, *, exclude: int | None = None
+) -> Cap | None:
+    """Why a send from ``account`` for a case of ``kind`` may not be claimed now, and until
+    when; None: it may. The platform's limits for every kind, the spacing for paced ones.
+
+    ``exclude``: the row being claimed (it is not "another send in flight")."""
+    if not account.enabled:
+        return Cap("account_disabled", f"{account} is disabled", now + DISABLED_ACCOUNT_RETRY)
+    if account.rate_limited_until and account.rate_limited_until > now:
+        return Cap(
+            "rate_limited",
+            f"{account} is rate-limited by the platform",
+            account.rate_limited_until,
+        )
+    gap = spacing(account)
+    in_flight = OutboundAction.objects.filter(
+        account_id=account.pk, state=OutboundAction.State.SENDING, not_before__gt=now
+    )
+    if exclude is not None:
+        in_flight = in_flight.exclude(pk=exclude)
+    if in_flight.exists():
+        retry = gap if paced(kind) else SERVICE_BUSY_RETRY
+        return Cap("busy", f"{account} is sending another action", now + retry)
+    if not paced(kind):
+        return None
+    last_sent = (
+        OutboundAction.objects.filter(account_id=account.pk, state=OutboundAction.State.SENT)
+        .order_by("-sent_at")
+        .values_list("sent_at", flat=True)
+        .first()
+    )
+    if last_sent is not None and last_sent + gap > now:
+        return Cap("spacing", "spacing sends from one account", last_sent + gap)
+    return None
 
 
 def per_hour(playbook_cap: int, account: Account) -> int:
@@ -76,7 +136,10 @@ def opening(
 
 def approval(case: Case, account: Account, now: dt.datetime) -> Cap | None:
     """Rule 7 at approval, counted under row locks on the brand and the account
-    (see ``approve_reply``): replies queued or sent, not cancelled or failed."""
+    (see ``approve_reply``): replies queued or sent, not cancelled or failed.
+    A service reply is not paced: none of these apply to it."""
+    if not paced(case.kind):
+        return None
     playbook = case.playbook
     per_day = _live_replies().filter(
         case__brand_id=case.brand_id, created_at__gte=now - dt.timedelta(days=1)
@@ -105,7 +168,10 @@ def approval(case: Case, account: Account, now: dt.datetime) -> Cap | None:
 
 
 def send_slot(case: Case, account: Account, now: dt.datetime) -> dt.datetime:
-    """When an approved reply may go out: spaced from the account's previous one, with jitter."""
+    """When an approved reply may go out: spaced from the account's previous one, with jitter;
+    a service reply at once."""
+    if not paced(case.kind):
+        return now
     cap = max(1, per_hour(case.playbook.max_replies_per_account_per_hour, account))
     spacing = dt.timedelta(seconds=3600 / cap)
     last = (
@@ -135,9 +201,10 @@ def sending(action: OutboundAction, case: Case, now: dt.datetime) -> Cap | None:
     Counts sends that happened: the account's sends of every kind in the last
     hour, then for a first reply the incident's replies (refused: the incident
     will not need fewer), the account's replies this hour and the brand's today
-    (deferred to when the oldest of them leaves the window).
+    (deferred to when the oldest of them leaves the window). A service reply is
+    not paced: none of these apply to it.
     """
-    if action.kind not in TEXT_KINDS:
+    if action.kind not in TEXT_KINDS or not paced(case.kind):
         return None
     account = Account.objects.get(pk=action.account_id)
     hour_ago = now - HOUR

@@ -260,6 +260,25 @@ def not_queued(a: Attempt) -> Refusal:
     return None
 
 
+# A send held back by a hold looks again this much later: the own-brand case may close
+# at any time, and a stale post is refused then by the freshness check before it.
+HOLD_RECHECK = dt.timedelta(minutes=15)
+
+
+def not_held(a: Attempt) -> Refusal:
+    """Rule 6, service first: no outreach to a person we are serving in an own-brand case
+    (outreach/workflow/holds.py). At send time ``until`` makes the dispatcher wait."""
+    if a.case.on_hold:
+        holder = f" {a.case.held_by_id}" if a.case.held_by_id else ""
+        return RuleViolation(
+            ONE_CONVERSATION,
+            f"on hold while we serve this person in own-brand case{holder}",
+            reason="on_hold",
+            until=a.now + HOLD_RECHECK,
+        )
+    return None
+
+
 def not_opted_out(a: Attempt) -> Refusal:
     """The button only: a person who opted out already needs no second click."""
     return WorkflowError("already opted out") if a.case.stage == Stage.OPTED_OUT else None

@@ -21,7 +21,12 @@ made: copy ``outreach/migrations/0008_database_rules.py`` with the new literal
 (``python -c "from outreach.workflow import dbrules; print(dbrules.table_rules())"``).
 On SQLite, a later migration that alters outreach_case, outreach_outboundaction or
 outreach_caseevent rebuilds the table and loses its triggers: such a migration must
-run ``install_sql`` again (the SQLite run of the test file fails until it does).
+run ``install_sql`` again (the SQLite run of the test file fails until it does), and
+for outreach_case ``hold_install_sql`` too (migration 0010 shows how).
+
+The hold (rule 6, service first; outreach/workflow/holds.py) has a trigger of its own,
+installed by migration 0010 with the columns it reads: ``held_by`` names an open
+own-brand case of the same person.
 """
 
 from __future__ import annotations
@@ -29,8 +34,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from outreach.models import OPEN_STAGES, ActionKind, ActionState, Stage
-from outreach.workflow.rules import AUDIT, FOLLOW_AFTER_ENGAGEMENT, HUMAN_APPROVAL, ONE_UNSOLICITED
+from outreach.models import OPEN_STAGES, ActionKind, ActionState, PlaybookKind, Stage
+from outreach.workflow.rules import (
+    AUDIT,
+    FOLLOW_AFTER_ENGAGEMENT,
+    HUMAN_APPROVAL,
+    ONE_CONVERSATION,
+    ONE_UNSOLICITED,
+)
 
 # Outbox state changes the dispatcher and the workflow make; sent, failed and
 # cancelled rows are final (a cancelled reply is replaced by a new row, never revived).
@@ -310,3 +321,61 @@ def install_sql(vendor: str, rules: Mapping[str, Any]) -> list[str]:
 def drop_sql(vendor: str) -> list[str]:
     """The statements removing them again."""
     return list(_DROP.get(vendor, []))
+
+
+# --- The hold (migration 0010) ---------------------------------------------------------
+
+BAD_HOLDER = (
+    f"rule {ONE_CONVERSATION.number}: {ONE_CONVERSATION.code}: a case is held only by an "
+    "open own-brand case of the same person"
+)
+
+
+def _bad_holder() -> str:
+    return (
+        "NEW.held_by_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM outreach_case h "  # noqa: S608
+        f"WHERE h.id = NEW.held_by_id AND h.kind = '{PlaybookKind.OWN_BRAND}' "
+        f"AND h.person_id = NEW.person_id AND h.stage IN ({_quoted(OPEN_STAGES)}))"
+    )
+
+
+def hold_install_sql(vendor: str) -> list[str]:
+    """The statements creating the hold's trigger on ``vendor`` (none on another database)."""
+    if vendor == "postgresql":
+        return [
+            f"""CREATE OR REPLACE FUNCTION outreach_case_hold_rules() RETURNS trigger AS $$
+BEGIN
+    IF {_bad_holder()} THEN
+        RAISE EXCEPTION '{BAD_HOLDER}' USING ERRCODE = 'check_violation';
+    END IF;
+    RETURN NEW;
+END;
+$$ LANGUAGE plpgsql""",
+            """CREATE TRIGGER outreach_case_hold_rules
+    BEFORE INSERT OR UPDATE OF held_by_id ON outreach_case
+    FOR EACH ROW EXECUTE FUNCTION outreach_case_hold_rules()""",
+        ]
+    if vendor == "sqlite":
+        return [
+            f"""CREATE TRIGGER outreach_case_hold_rules_{event.split()[0].lower()}
+    BEFORE {event} ON outreach_case FOR EACH ROW WHEN {_bad_holder()}
+BEGIN
+    SELECT RAISE(ABORT, '{BAD_HOLDER}');
+END"""
+            for event in ("INSERT", "UPDATE OF held_by_id")
+        ]
+    return []
+
+
+def hold_drop_sql(vendor: str) -> list[str]:
+    """The statements removing the hold's trigger again."""
+    return {
+        "postgresql": [
+            "DROP TRIGGER IF EXISTS outreach_case_hold_rules ON outreach_case",
+            "DROP FUNCTION IF EXISTS outreach_case_hold_rules()",
+        ],
+        "sqlite": [
+            "DROP TRIGGER IF EXISTS outreach_case_hold_rules_insert",
+            "DROP TRIGGER IF EXISTS outreach_case_hold_rules_update",
+        ],
+    }.get(vendor, [])

@@ -16,7 +16,7 @@ from outreach.models import (
     ResearchNote,
     Stage,
 )
-from outreach.workflow import events
+from outreach.workflow import checks, events
 from outreach.workflow.checks import research_problems
 from outreach.workflow.context import tone_findings
 from outreach.workflow.rules import (
@@ -141,6 +141,9 @@ def save_draft(case: Case | int, *, actor: User, text: str) -> ReplyDraft:
     editable = (Stage.DRAFTING, Stage.AWAITING_APPROVAL, Stage.APPROVED)
     if case.stage not in editable:
         raise TransitionNotAllowed(f"the draft cannot be edited while the case is {case.stage}")
+    held = checks.not_held(checks.Attempt(case, actor))
+    if held is not None:
+        raise held
     findings = tone_findings(case, text)
     with transaction.atomic():
         draft, changed = _locked_draft(case, text, actor, findings, amend=False)

@@ -15,7 +15,7 @@ from outreach.models import (
     Severity,
     Stage,
 )
-from outreach.workflow import caps, events
+from outreach.workflow import caps, events, holds
 from outreach.workflow.checks import dnc_entry
 from outreach.workflow.rules import (
     FRESHNESS,
@@ -28,7 +28,18 @@ from outreach.workflow.rules import (
     actor_id,
     now_or,
 )
-from outreach.workflow.table import _case, _move
+from outreach.workflow.table import MOVES, _case, _move
+
+# The playbook a brand's complaints run under: ours is service, a competitor's is outreach.
+KIND_FOR_BRAND: dict[str, str] = {
+    Brand.Kind.OWN: PlaybookKind.OWN_BRAND,
+    Brand.Kind.COMPETITOR: PlaybookKind.COMPETITOR,
+}
+
+
+def kind_for_brand(brand: Brand) -> str:
+    """The case kind for a complaint about ``brand`` (triage and the admin's open form)."""
+    return KIND_FOR_BRAND[brand.kind]
 
 
 def open_case(
@@ -47,7 +58,8 @@ def open_case(
     ``automatic`` (triage) also applies rule 7 to opening: no more competitor
     cases per brand a day, or per incident, than the playbook lets us reply to,
     so a burst never floods the queue. Own-brand service cases have no cap:
-    every customer is answered.
+    every customer is answered, and a customer with an open competitor case is
+    served all the same: that case is put on hold (outreach/workflow/holds.py).
     """
     now = now_or(now)
     if kind not in PlaybookKind.values:
@@ -91,7 +103,11 @@ def open_case(
             f"the post is older than the playbook's {playbook.freshness_hours} h limit",
             reason="too_old",
         )
-    if Case.objects.filter(person=person, stage__in=OPEN_STAGES).exists():
+    open_cases = Case.objects.filter(person=person, stage__in=OPEN_STAGES)
+    if kind == PlaybookKind.OWN_BRAND:
+        # Service first: only another own-brand case stands in the way.
+        open_cases = open_cases.filter(kind=PlaybookKind.OWN_BRAND)
+    if open_cases.exists():
         raise RuleViolation(
             ONE_CONVERSATION, f"{person} already has an open case", reason="in_conversation"
         )
@@ -109,6 +125,7 @@ def open_case(
                 cap = caps.opening(brand, playbook, incident_id, now)
                 if cap is not None:
                     raise cap.violation()
+            held = holds.hold_for(person.pk) if kind == PlaybookKind.OWN_BRAND else []
             case = Case.objects.create(
                 post=post,
                 person=person,
@@ -121,8 +138,10 @@ def open_case(
                 incident_id=incident_id,
             )
             events.happened(case, action="open_case", actor=actor, note=f"{playbook}")
+            holds.link(held, case, actor=actor)
     except IntegrityError as exc:
-        # Two openers raced past the check above; the partial unique index decided.
+        # Two openers raced past the check above; a partial unique index decided
+        # (case_one_open_per_person, or case_one_open_per_person_per_kind).
         if "case_one_open_per_person" in str(exc):
             raise RuleViolation(
                 ONE_CONVERSATION, f"{person} already has an open case", reason="in_conversation"
@@ -151,6 +170,7 @@ def assign(case: Case | int, assignee: User | None, *, actor: User | None) -> Ca
 def claim(case: Case | int, *, actor: User) -> Case:
     """Start researching a new case and take it (new -> researching)."""
     case = _case(case)
+    MOVES["claim"].require(case, actor)
     _move(
         case,
         to=Stage.RESEARCHING,

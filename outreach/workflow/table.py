@@ -24,7 +24,7 @@ from outreach.models import (
     PlaybookKind,
     Stage,
 )
-from outreach.workflow import checks, events
+from outreach.workflow import checks, events, holds
 from outreach.workflow.checks import Attempt, Check
 from outreach.workflow.rules import (
     APPROVE_PERMISSION,
@@ -120,6 +120,7 @@ MOVES: dict[str, Move] = _moves(
         "claim",
         frozenset({Stage.NEW}),
         Stage.RESEARCHING,
+        (checks.not_held,),
         label="Claim and start research",
         stage_reason="only a new case can be claimed",
     ),
@@ -131,6 +132,7 @@ MOVES: dict[str, Move] = _moves(
         frozenset({Stage.DRAFTING}),
         Stage.AWAITING_APPROVAL,
         (
+            checks.not_held,
             checks.research_done,
             checks.has_draft,
             checks.tone_clean,
@@ -144,12 +146,19 @@ MOVES: dict[str, Move] = _moves(
         "approve_reply",
         frozenset({Stage.AWAITING_APPROVAL}),
         Stage.APPROVED,
-        (*_APPROVAL, *_REPLY_READY),
+        (checks.not_held, *_APPROVAL, *_REPLY_READY),
         label="Approve this exact reply",
         permission=APPROVE_PERMISSION,
         stage_reason="nothing awaits approval",
         sends=OutboundAction.Kind.REPLY,
-        send_checks=(checks.not_on_dnc, checks.still_approved, checks.approved_text, checks.fresh),
+        # The hold is looked at last: a reply that may never go out is refused, not deferred.
+        send_checks=(
+            checks.not_on_dnc,
+            checks.still_approved,
+            checks.approved_text,
+            checks.fresh,
+            checks.not_held,
+        ),
     ),
     Move(
         "reject_draft",
@@ -172,10 +181,10 @@ MOVES: dict[str, Move] = _moves(
         "request_follow",
         frozenset({Stage.ENGAGED}),
         Stage.FOLLOWED,
-        (checks.engaged, checks.not_on_dnc, checks.replied),
+        (checks.not_held, checks.engaged, checks.not_on_dnc, checks.replied),
         label="Follow the person",
         sends=OutboundAction.Kind.FOLLOW,
-        send_checks=(checks.not_on_dnc, checks.still_engaged),
+        send_checks=(checks.not_on_dnc, checks.still_engaged, checks.not_held),
     ),
     Move(
         "resolve",
@@ -269,7 +278,11 @@ ALLOWED: dict[str, frozenset[str]] = _allowed()
 # What the dispatcher checks again before sending each kind: the checks of the move
 # that queued it. A private message is queued by no move yet: only after engagement.
 SEND_CHECKS: dict[str, tuple[Check, ...]] = {
-    OutboundAction.Kind.PRIVATE_MESSAGE: (checks.not_on_dnc, checks.in_conversation),
+    OutboundAction.Kind.PRIVATE_MESSAGE: (
+        checks.not_on_dnc,
+        checks.in_conversation,
+        checks.not_held,
+    ),
     **{m.sends: m.send_checks for m in MOVES.values() if m.sends},
 }
 
@@ -289,8 +302,10 @@ def _move(
     if origin not in move.sources or to != move.target:
         raise TransitionNotAllowed(f"cannot {action.replace('_', ' ')}: case is {origin}")
     updates: dict[str, Any] = dict(fields or {})
-    if to not in OPEN_STAGES and origin in OPEN_STAGES:
-        updates["closed_at"] = timezone.now()
+    closing = to not in OPEN_STAGES and origin in OPEN_STAGES
+    if closing:
+        # A held case that closes is held no more (the database insists).
+        updates.update(closed_at=timezone.now(), on_hold=False, held_by=None)
     with transaction.atomic():
         # The event first: the database accepts a stage change only when the case's
         # latest stage-changing event is this move's (outreach.workflow.dbrules).
@@ -301,6 +316,8 @@ def _move(
             raise TransitionNotAllowed(
                 f"case {case.pk} is no longer {origin} (someone else moved it); reload the page"
             )
+        if closing and case.kind == PlaybookKind.OWN_BRAND:
+            holds.lift(case, actor=actor, closed_as=to)
     case.stage = to
     for name, value in updates.items():
         setattr(case, name, value)
@@ -310,7 +327,9 @@ def _case(case: Case | int) -> Case:
     if isinstance(case, Case):
         # Decide on the stage as it is now, not as the caller last saw it; the
         # compare-and-set in _move still catches a change between here and there.
-        case.refresh_from_db(fields=["stage", "closed_at", "assignee", "incident"])
+        case.refresh_from_db(
+            fields=["stage", "closed_at", "assignee", "incident", "on_hold", "held_by"]
+        )
         return case
     return Case.objects.select_related("post", "person", "brand", "playbook").get(pk=case)
 

@@ -5,6 +5,9 @@ through ``NOJACKAL_AFTER_DETECTION``). A complaint about a brand, not written by
 one of our accounts or a brand's official one, opens a case through
 ``open_case``; every detection records its outcome (``Detection.triage``),
 filterable in the admin, with the workflow's refusal as a reason code.
+
+A reviewer who corrects a missed post ("this is a complaint") opens its case in
+one step with ``open_for_detection``: the same rules, the kind from the brand.
 """
 
 from __future__ import annotations
@@ -12,50 +15,65 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from monitoring.models import Account, Brand, Detection
-from outreach.workflow.opening import open_case
-from outreach.workflow.rules import WorkflowError
+from outreach.models import Case, Severity
+from outreach.workflow.opening import kind_for_brand, open_case
+from outreach.workflow.rules import User, WorkflowError
 
 Triage = Detection.Triage
+
+
+def _handles() -> tuple[set[tuple[str, str]], dict[str, Brand]]:
+    """Our accounts' (platform, handle) and the brands' official handles, lowercased."""
+    our_handles = {
+        (platform, handle.lower())
+        for platform, handle in Account.objects.values_list("platform", "handle")
+    }
+    official = {
+        handle.lstrip("@").lower(): brand
+        for brand in Brand.objects.all()
+        for handles in brand.handles.values()
+        for handle in handles
+    }
+    return our_handles, official
+
+
+def _author_outcome(
+    detection: Detection, our_handles: set[tuple[str, str]], official: dict[str, Brand]
+) -> str | None:
+    """Why the post's author gets no case (ours, or a brand's official account), or None."""
+    post = detection.post
+    handle = post.author.handle.lstrip("@").lower()
+    if (post.platform, handle) in our_handles or (
+        handle in official and official[handle].kind == Brand.Kind.OWN
+    ):
+        return Triage.OUR_ACCOUNT
+    if handle in official:
+        return Triage.BRAND_ACCOUNT
+    return None
 
 
 def triage(detection_ids: Sequence[int]) -> dict[str, int]:
     """Open cases for the detections that deserve one; record why for the others."""
     counts: dict[str, int] = {}
-    our_handles = {
-        (platform, handle.lower())
-        for platform, handle in Account.objects.values_list("platform", "handle")
-    }
-    brands = {b.pk: b for b in Brand.objects.all()}
-    official = {
-        handle.lstrip("@").lower(): brand
-        for brand in brands.values()
-        for handles in brand.handles.values()
-        for handle in handles
-    }
+    our_handles, official = _handles()
     detections = Detection.objects.filter(
         pk__in=list(detection_ids), triage=Triage.PENDING
     ).select_related("post__author", "brand")
     for detection in detections:
-        post, author = detection.post, detection.post.author
-        handle = author.handle.lstrip("@").lower()
         note = ""
+        outcome: str
         if detection.brand is None:
             outcome = Triage.NO_BRAND
         elif not detection.complaint:
             outcome = Triage.NOT_COMPLAINT
-        elif (post.platform, handle) in our_handles or (
-            handle in official and official[handle].kind == Brand.Kind.OWN
-        ):
-            outcome = Triage.OUR_ACCOUNT
-        elif handle in official:
-            outcome = Triage.BRAND_ACCOUNT
+        elif author := _author_outcome(detection, our_handles, official):
+            outcome = author
         else:
-            kind = "own_brand" if detection.brand.kind == Brand.Kind.OWN else "competitor"
             try:
                 open_case(
-                    post.pk,
-                    detection.brand_id,
-                    kind,
+                    detection.post_id,
+                    detection.brand.pk,
+                    kind_for_brand(detection.brand),
                     incident_id=detection.incident_id,
                     automatic=True,
                 )
@@ -68,6 +86,47 @@ def triage(detection_ids: Sequence[int]) -> dict[str, int]:
         )
         counts[str(outcome)] = counts.get(str(outcome), 0) + 1
     return counts
+
+
+def is_complaint(detection: Detection) -> bool:
+    """A complaint as the team knows it: the reviewer's correction, else the classifier's."""
+    if detection.correction:
+        return detection.correction == Detection.Correction.COMPLAINT
+    return detection.complaint
+
+
+def open_for_detection(detection_id: int, *, actor: User, severity: int = Severity.NORMAL) -> Case:
+    """Open the case a corrected detection deserves, in one step, under every rule of
+    ``open_case`` (and triage's: not our account, not a brand's); the case.
+
+    The kind is the brand's (ours: own-brand service; a competitor: outreach), the
+    incident the detection's. Refusals raise ``WorkflowError`` naming the reason."""
+    detection = (
+        Detection.objects.select_related("post__author", "brand").filter(pk=detection_id).first()
+    )
+    if detection is None:
+        raise WorkflowError(f"there is no detection #{detection_id}")
+    if not is_complaint(detection):
+        raise WorkflowError(
+            f"detection #{detection_id} is not a complaint: mark it as a complaint first"
+        )
+    if detection.brand is None:
+        raise WorkflowError(f"detection #{detection_id} names no brand")
+    author = _author_outcome(detection, *_handles())
+    if author is not None:
+        raise WorkflowError(f"{detection.post.author} is {Triage(author).label.lower()}")
+    case = open_case(
+        detection.post_id,
+        detection.brand.pk,
+        kind_for_brand(detection.brand),
+        actor=actor,
+        severity=severity,
+        incident_id=detection.incident_id,
+    )
+    Detection.objects.filter(pk=detection.pk).update(
+        triage=Triage.OPENED, triage_note=f"case {case.pk} opened by hand after a correction"
+    )
+    return case
 
 
 def refusal_reason(exc: Exception) -> str:

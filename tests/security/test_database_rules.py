@@ -195,6 +195,63 @@ def test_a_cancelled_reply_is_not_revived(advance: Any) -> None:
         OutboundAction.objects.filter(pk=action.pk).update(state="pending")
 
 
+# --- Rule 6, service first: the hold (outreach/workflow/holds.py, migration 0010) ------------
+
+
+def _served(case: Case, own_brand: Any) -> Case:
+    """An own-brand case for the person of ``case``, opened through the workflow."""
+    from outreach import workflow
+    from tests.outreach.factories import PostFactory
+
+    post = PostFactory(author=case.person, text="Northwind billed me twice")
+    return workflow.open_case(post.pk, own_brand.pk, "own_brand")
+
+
+def test_a_hold_names_an_open_own_brand_case_of_the_same_person(
+    advance: Any, own_brand: Any, own_playbook: Any
+) -> None:
+    held = advance(Stage.NEW)
+    own = _served(held, own_brand)
+    held.refresh_from_db()
+    assert held.on_hold and held.held_by_id == own.pk
+    stranger = advance(Stage.NEW)
+    for holder in (stranger, advance(Stage.DRAFTING)):  # competitor cases, another person
+        with _refused("rule 6: one_conversation: a case is held only by an open own-brand"):
+            Case.objects.filter(pk=held.pk).update(held_by=holder)
+    with _refused("rule 6: one_conversation: a case is held only by an open own-brand"):
+        _sql("UPDATE outreach_case SET held_by_id = %s WHERE id = %s", stranger.pk, held.pk)
+
+
+def test_a_held_case_is_released_only_with_its_holder_closed(
+    advance: Any, own_brand: Any, own_playbook: Any, analyst: Any
+) -> None:
+    from outreach import workflow
+
+    held = advance(Stage.NEW)
+    own = _served(held, own_brand)
+    # Released behind the workflow while we serve the person: two open cases not on hold.
+    # (SQLite names the columns of a unique index, PostgreSQL its name.)
+    with _refused("case_one_open_per_person|outreach_case.person_id"):
+        Case.objects.filter(pk=held.pk).update(on_hold=False, held_by=None)
+    # Two competitor cases, one of them held: refused as well.
+    with _refused("case_one_open_per_person_per_kind|outreach_case.person_id, outreach_case.kind"):
+        Case.objects.create(
+            post=held.post,
+            person=held.person,
+            brand=held.brand,
+            platform=held.platform,
+            kind=held.kind,
+            playbook=held.playbook,
+            due_at=held.due_at,
+            on_hold=True,
+        )
+    with _refused("case_hold_consistent"):
+        Case.objects.filter(pk=own.pk).update(on_hold=True)
+    workflow.dismiss(own, actor=analyst, reason="answered by email")
+    held.refresh_from_db()
+    assert not held.on_hold and held.held_by_id is None
+
+
 def _migration() -> Any:
     return importlib.import_module("outreach.migrations.0008_database_rules")
 
