@@ -225,13 +225,14 @@ def _claim(action_id: int, now: dt.datetime) -> _Claim | Outcome:
         )
         spacing = _spacing(account)
         if busy_until is not None:
-            # Look again when that claim's (short, renewed) lease ends: by then it
-            # has sent (and the spacing below applies) or its worker is gone, and
-            # a dead row never holds the account's other rows longer than a lease.
+            # Look again within a heartbeat, and at the latest when that claim's
+            # (short, renewed) lease ends: a send that finishes frees the account at
+            # the next tick, and a dead one never holds it longer than its lease.
+            again = min(busy_until, now + dt.timedelta(seconds=lease_seconds() / 3))
             return _defer_pending(
                 action_id,
                 row,
-                busy_until + _jitter(min(spacing, lease_seconds())),
+                again + _jitter(min(spacing, lease_seconds())),
                 f"{account} is sending another action",
             )
         last_sent = (
@@ -418,7 +419,13 @@ def _transient(claim: _Claim, exc: TransientError, now: dt.datetime) -> Outcome:
         isinstance(exc, UnknownOutcome) or action.outcome_unknown_since is not None
     )
     if unknown:
-        return _unknown(claim, message, now, delay=backoff_delay(action.attempts, exc.retry_after))
+        # Asking is cheap and the team sees "outcome unknown" meanwhile: the first
+        # look comes within a lease, later ones back off as usual.
+        delay = min(
+            backoff_delay(action.attempts, exc.retry_after),
+            max(lease_seconds() * action.attempts, exc.retry_after or 0),
+        )
+        return _unknown(claim, message, now, delay=delay)
     if action.attempts >= max_attempts():
         return _fail(claim, f"gave up after {action.attempts} attempts; last error: {message}")
     if exc.retry_after is not None:

@@ -6,7 +6,8 @@ it over real HTTP, through ``HttpPlatform._request``. Unlike the sandbox it does
 NOT honour ``Idempotency-Key``: a second POST for one reply shows up as a second
 reply, so the duplicate count measures nojackal, not the platform's kindness.
 
-Faults are queued per reply POST (``faults``, popped in order):
+Faults are queued per reply POST (``faults_for[parent]`` for the replies to one post,
+else ``faults``; popped in order):
 
 - ``truncated``: create the reply, answer 201 with the body cut in half;
 - ``timeout``: create the reply, answer nothing until the client gave up;
@@ -51,6 +52,8 @@ class StubPlatform:
 
     hang_seconds: float = 3.0  # how long "timeout" keeps the client waiting
     faults: list[str] = field(default_factory=list)
+    faults_for: dict[str, list[str]] = field(default_factory=dict)
+    injected_at: dict[str, float] = field(default_factory=dict)  # parent -> when its fault hit
     requests: list[tuple[float, str, str]] = field(default_factory=list)  # (time, method, path)
     replies: list[Reply] = field(default_factory=list)
     follows: list[str] = field(default_factory=list)
@@ -88,11 +91,13 @@ class StubPlatform:
             self.replies.append(reply)
         return reply
 
-    def _next_fault(self) -> str | None:
+    def _next_fault(self, parent: str) -> str | None:
         with self.lock:
-            fault = self.faults.pop(0) if self.faults else None
+            queue = self.faults_for.get(parent) or self.faults
+            fault = queue.pop(0) if queue else None
             if fault:
                 self.injected.append(fault)
+                self.injected_at.setdefault(parent, time.monotonic())
         return fault
 
     @contextlib.contextmanager
@@ -157,7 +162,7 @@ class StubPlatform:
                 if not (len(parts) == 3 and parts[0] == "posts" and parts[2] == "replies"):
                     self._send(404, {"error": "no such thing"})
                     return
-                fault = stub._next_fault()
+                fault = stub._next_fault(parts[1])
                 if fault == "5xx_before":
                     self._send(503, {"error": "service unavailable"})
                     return

@@ -86,3 +86,26 @@ def test_a_repeated_poll_tick_claims_nothing_twice() -> None:
     now = timezone.now()
     assert len(ingest.claim_due_sources(now)) == 3
     assert ingest.claim_due_sources(now) == []
+
+
+def test_admin_code_queues_work_only_through_enqueue() -> None:
+    # A broker that is down must give the admin a clear message, never a 500: every admin
+    # module queues through config.queueing.enqueue, which turns broker errors into one.
+    import re
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parent.parent
+    admin_modules = [
+        *repo.glob("*/admin.py"),
+        *repo.glob("*/*_admin.py"),
+        *repo.glob("*/admin/*.py"),
+    ]
+    assert len(admin_modules) >= 4
+    direct = re.compile(r"\.(delay|delay_on_commit|apply_async|send_task)\(")
+    offenders = [
+        f"{path.relative_to(repo)}:{number}"
+        for path in admin_modules
+        for number, line in enumerate(path.read_text().splitlines(), start=1)
+        if direct.search(line)
+    ]
+    assert offenders == []

@@ -169,13 +169,15 @@ def test_a_stuck_row_holds_its_account_only_until_its_lease_ends(
     OutboundAction.objects.filter(pk=stuck.pk).update(
         state=OutboundAction.State.SENDING, attempts=1, not_before=lease_end
     )
-    assert dispatch.send_action(waiting.pk).result == "deferred"
-    # it looks again when the stuck claim's lease ends (plus a little jitter), not after
-    # the account's whole spacing
+    now = timezone.now()
+    assert dispatch.send_action(waiting.pk, now=now).result == "deferred"
+    # it looks again within a heartbeat (10 s, plus a little jitter), and never after the
+    # stuck claim's lease ends; not after the account's whole spacing
     spacing = dt.timedelta(seconds=3600 / waiting.account.max_sends_per_hour)
     again = reloaded(waiting).not_before
-    assert lease_end <= again <= lease_end + dt.timedelta(seconds=30 / 4)
-    assert again < timezone.now() + spacing
+    assert now + dt.timedelta(seconds=10) <= again <= now + dt.timedelta(seconds=10 + 30 / 4)
+    assert again < lease_end + dt.timedelta(seconds=30 / 4)
+    assert again < now + spacing
 
 
 @pytest.mark.django_db(transaction=True)
