@@ -73,6 +73,17 @@ def test_a_reply_whose_answer_was_lost_is_marked_unknown_then_reconciled(
     assert our_replies(action) == 1
 
 
+def test_rows_of_unknown_outcome_are_counted_for_prometheus(
+    approved: Any, flaky: Any, client: Any, settings: Any
+) -> None:
+    settings.NOJACKAL_METRICS = True
+    action = approved()
+    flaky.during_reply = lose_the_answer
+    dispatch.send_action(action.pk)
+    body = client.get("/metrics/").content.decode()
+    assert "nojackal_outbox_outcome_unknown 1.0" in body
+
+
 def test_an_unknown_outcome_with_nothing_posted_is_sent_once_after_asking(
     approved: Any, flaky: Any
 ) -> None:
