@@ -49,7 +49,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
-from django.db.models import F, Max, Q
+from django.db.models import F, Max, Q, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from monitoring.ingest import backoff_delay
@@ -255,7 +256,7 @@ def _claim(action_id: int, now: dt.datetime) -> _Claim | Outcome:
         if abandoned:
             # A claim whose lease ran out: its worker died (or hung) mid-send, and
             # whether the platform got the post is unknown until it is asked.
-            updates["outcome_unknown_since"] = now
+            updates["outcome_unknown_since"] = Coalesce("outcome_unknown_since", Value(now))
         claimed = OutboundAction.objects.filter(
             pk=action_id, state=row["state"], not_before=row["not_before"]
         ).update(**updates)
