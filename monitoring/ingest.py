@@ -250,7 +250,8 @@ def _back_off(
     Source.objects.filter(pk=source.pk).update(**updates)
     Source.objects.filter(pk=source.pk, failing_since__isnull=True).update(failing_since=now)
     failing_since = Source.objects.filter(pk=source.pk).values_list("failing_since", flat=True)[0]
-    if now - failing_since >= dt.timedelta(seconds=settings.NOJACKAL_SOURCE_ALERT_AFTER_SECONDS):
+    alert_after = dt.timedelta(seconds=settings.NOJACKAL_SOURCE_ALERT_AFTER_SECONDS)
+    if failing_since is not None and now - failing_since >= alert_after:
         _alert_once(source, f"failing since {failing_since:%Y-%m-%d %H:%M} UTC", message)
 
 

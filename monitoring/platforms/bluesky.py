@@ -201,7 +201,7 @@ class BlueskyPlatform(base.Platform[BlueskyOptions], platform="bluesky"):
         content = exc.response.content if exc.response is not None else None
         return content.error if isinstance(content, XrpcError) else ""
 
-    def _raw(self) -> str:
+    def _raw(self) -> str | bytes:
         response = self._client.last_response if self._client is not None else None
         content = getattr(response, "content", None)
         return content if isinstance(content, str | bytes) else repr(content or "")

@@ -180,8 +180,8 @@ class MastodonPlatform(base.Platform[MastodonOptions], platform="mastodon"):
                 # (a body cut short): the server answered, we just cannot read it.
                 raise unreadable_answer("Mastodon", response.content, write=write) from None
             # Mastodon.py's args are (message, status, reason, the error body's "error").
-            args = list(exc.args)
-            status = args[1] if len(args) > 1 and isinstance(args[1], int) else None
+            details = list(exc.args)
+            status = details[1] if len(details) > 1 and isinstance(details[1], int) else None
             if isinstance(exc, MastodonRatelimitError):
                 status = 429
             elif status is None:
@@ -189,8 +189,8 @@ class MastodonPlatform(base.Platform[MastodonOptions], platform="mastodon"):
             raise error_for_status(
                 status,
                 what="Mastodon",
-                said=str(args[3]) if len(args) > 3 and args[3] else "",
-                reason=str(args[2]) if len(args) > 2 and args[2] else "",
+                said=str(details[3]) if len(details) > 3 and details[3] else "",
+                reason=str(details[2]) if len(details) > 2 and details[2] else "",
                 headers=response.headers if response is not None else None,
                 write=write,
             ) from None
