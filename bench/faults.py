@@ -165,14 +165,18 @@ def run(stack: ExitStack, stub: StubPlatform, proxy: Any, broker_url: str, opts:
     due(*ids[:5])
     stop = threading.Event()
 
+    publish_seconds: list[float] = []
+
     def ticks() -> None:
         nonlocal tick_errors
         while not stop.is_set():
+            begun = time.monotonic()
             try:
                 app.send_task("outreach.tasks.dispatch_due_actions")
             except Exception:  # a silent broker: beat would log it and tick again
                 tick_errors += 1
-            stop.wait(opts.tick)
+            publish_seconds.append(time.monotonic() - begun)
+            stop.wait(max(0.0, opts.tick - (time.monotonic() - begun)))
 
     ticker = threading.Thread(target=ticks, daemon=True)
     ticker.start()
@@ -223,7 +227,10 @@ def run(stack: ExitStack, stub: StubPlatform, proxy: Any, broker_url: str, opts:
     print(f"replies created:            {len(stub.replies)} for {len(ids)} approved replies")
     print(f"duplicates:                 {stub.duplicates()}")
     print(f"replies recorded wrongly:   {wrong}")
-    print(f"dispatch ticks lost to the silent broker: {tick_errors}")
+    print(
+        f"dispatch ticks sent: {len(publish_seconds)}, lost to the silent broker: {tick_errors}, "
+        f"longest publish: {max(publish_seconds, default=0):.1f} s"
+    )
     print("longest wait of a due row after each fault (fault -> recorded sent):")
     for label, pk in zip(labels, ids, strict=True):
         waited = done[pk] - started[pk] if pk in done else float("nan")
