@@ -118,6 +118,9 @@ class SourceAdmin(admin.ModelAdmin[Source]):
         "last_error",
         "last_error_at",
         "disabled_reason",
+        "failing_since",
+        "alerted_at",
+        "raw_answer",
         "posts_ingested",
         "created_at",
     ]
@@ -141,11 +144,25 @@ class SourceAdmin(admin.ModelAdmin[Source]):
                     "last_error",
                     "last_error_at",
                     "disabled_reason",
+                    "failing_since",
+                    "alerted_at",
+                    "raw_answer",
                 ]
             },
         ),
     ]
     actions = ["poll_now", "enable_sources", "test_connection"]
+
+    @admin.display(description="Last unreadable answer")
+    def raw_answer(self, obj: Source) -> str:
+        """What the platform sent when it could not be read: escaped, never rendered."""
+        if not obj.last_raw_answer:
+            return "-"
+        # format_html escapes it: a hostile page shows as text, never as markup.
+        return format_html(
+            '<pre style="white-space:pre-wrap;max-height:20em;overflow:auto">{}</pre>',
+            obj.last_raw_answer,
+        )
 
     @admin.display(description="Credentials stored", boolean=True)
     def credentials_stored(self, obj: Source) -> bool:
@@ -200,6 +217,8 @@ class SourceAdmin(admin.ModelAdmin[Source]):
             disabled_reason="",
             failure_count=0,
             last_error="",
+            failing_since=None,
+            alerted_at=None,  # a new episode gets its own alert
             next_poll_at=timezone.now(),
         )
         self.message_user(request, f"Enabled {count} source(s).")

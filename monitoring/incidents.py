@@ -180,6 +180,7 @@ def hourly_volume(incident: Incident) -> list[tuple[dt.datetime, int]]:
     ignore_result=True,
     autoretry_for=(alerts.AlertNotDelivered, OSError),
     retry_backoff=30,
+    retry_backoff_max=60,  # settings.TASK_RETRY_MAX_SECONDS
     retry_jitter=True,
     max_retries=5,
 )

@@ -182,6 +182,12 @@ class Source(models.Model):
     last_error = models.TextField(blank=True)
     last_error_at = models.DateTimeField(null=True, blank=True)
     disabled_reason = models.TextField(blank=True)
+    # The platform's answer when it could not be read (cut short), for the admin.
+    last_raw_answer = models.TextField(blank=True)
+    # The current run of failed polls (or the disablement) began here; null while healthy.
+    failing_since = models.DateTimeField(null=True, blank=True)
+    # The team was told of the current episode: one alert per episode, never one per poll.
+    alerted_at = models.DateTimeField(null=True, blank=True)
     posts_ingested = models.PositiveBigIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -438,6 +438,11 @@ class OutboundAction(models.Model):
     not_before = models.DateTimeField(db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # Set when an attempt may have reached the platform without our hearing how it
+    # ended (a timeout, a reset, an unreadable answer, a worker killed mid-send):
+    # the next attempt asks the platform (``find_reply``) before anything else, and
+    # such a row is never failed on a guess. Cleared once the platform has answered.
+    outcome_unknown_since = models.DateTimeField(null=True, blank=True)
 
     objects = OutboundActionQuerySet.as_manager()
 

@@ -162,12 +162,29 @@ class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 @admin.register(OutboundAction)
 class OutboundActionAdmin(ReadOnlyAdmin):
-    list_display = ["id", "case", "kind", "state", "account", "not_before", "attempts", "sent_at"]
-    list_filter = ["state", "kind"]
+    list_display = [
+        "id",
+        "case",
+        "kind",
+        "state",
+        "outcome",
+        "account",
+        "not_before",
+        "attempts",
+        "sent_at",
+    ]
+    list_filter = ["state", "kind", ("outcome_unknown_since", admin.EmptyFieldListFilter)]
     list_select_related = ["case", "case__person", "account"]
     raw_id_fields = ["case", "draft"]
     ordering = ["-id"]
     show_full_result_count = False
+
+    @admin.display(description="Outcome", ordering="outcome_unknown_since")
+    def outcome(self, obj: OutboundAction) -> str:
+        """'outcome unknown' while the platform has not said whether an attempt posted."""
+        if obj.outcome_unknown_since is not None:
+            return f"outcome unknown since {obj.outcome_unknown_since:%Y-%m-%d %H:%M} UTC"
+        return obj.error[:80] if obj.state == OutboundAction.State.FAILED else ""
 
 
 @admin.register(EngagementEvent)
