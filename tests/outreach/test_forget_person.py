@@ -179,6 +179,29 @@ def test_a_dry_run_shows_the_counts_and_changes_nothing(advance: Any, ann: Perso
     assert not Erasure.objects.exists() and not DoNotContact.objects.exists()
 
 
+def test_the_erasure_record_is_shown_to_admins_and_edited_by_nobody(
+    ann: Person, admin_user: Any, analyst: Any
+) -> None:
+    from django.test import Client
+    from django.urls import reverse
+
+    _forget("sandbox", HANDLE, "--note", "DSR-7")
+    erasure = Erasure.objects.get()
+    admin = Client()
+    admin.force_login(admin_user)
+    listing = admin.get(reverse("admin:outreach_erasure_changelist"))
+    assert listing.status_code == 200 and "DSR-7" in listing.content.decode()
+    page = admin.get(reverse("admin:outreach_erasure_change", args=[erasure.pk]))
+    assert page.status_code == 200
+    assert "posts_deleted" in page.content.decode() and 'name="_save"' not in page.content.decode()
+    assert admin.get(reverse("admin:outreach_erasure_add")).status_code == 403
+    delete = reverse("admin:outreach_erasure_delete", args=[erasure.pk])
+    assert admin.post(delete).status_code == 403
+    other = Client()
+    other.force_login(analyst)
+    assert other.get(reverse("admin:outreach_erasure_changelist")).status_code == 403
+
+
 # --- bad input -------------------------------------------------------------------------
 
 
