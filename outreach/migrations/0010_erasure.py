@@ -3,7 +3,7 @@
 - ``Erasure`` records (who, when, what counts; append-only) and the install's one
   salt for the hashes an erased person leaves on the do-not-contact list.
 - The list gets ``id_hash`` and ``handle_hash``; an entry names someone by either.
-- Triggers: the rules of ``dbrules`` again (RULES of migration 0008, unchanged; the
+- Triggers: the rules of ``dbrules`` again (RULES of the newest rules migration; the
   functions now let an erasure blank a case's event notes and finished outbox texts
   once the case has its ``erase`` event), then the list's and the erasure tables'
   (``dbrules.privacy_install_sql``). On SQLite the list was rebuilt above and lost
@@ -11,6 +11,7 @@
 """
 
 import importlib
+import pkgutil
 import secrets
 
 import django.db.models.deletion
@@ -19,7 +20,19 @@ from django.db import migrations, models
 
 
 def rules() -> dict:
-    return importlib.import_module("outreach.migrations.0008_database_rules").RULES
+    """The move table of the newest rules migration before this one (0008 when written).
+
+    Looked up by name, not named here: a rules migration merged in before this one
+    (the lead renumbers) must not be overwritten with older rules.
+    """
+    package = importlib.import_module("outreach.migrations")
+    this = __name__.rsplit(".", 1)[1]
+    earlier = sorted(m.name for m in pkgutil.iter_modules(package.__path__) if m.name < this)
+    for name in reversed(earlier):
+        module = importlib.import_module(f"outreach.migrations.{name}")
+        if hasattr(module, "RULES"):
+            return module.RULES
+    raise RuntimeError("no rules migration before " + this)
 
 
 def make_salt(apps, schema_editor):

@@ -30,7 +30,9 @@ made: copy ``outreach/migrations/0008_database_rules.py`` with the new literal
 (``python -c "from outreach.workflow import dbrules; print(dbrules.table_rules())"``).
 On SQLite, a later migration that alters outreach_case, outreach_outboundaction or
 outreach_caseevent rebuilds the table and loses its triggers: such a migration must
-run ``install_sql`` again (the SQLite run of the test file fails until it does).
+run ``install_sql`` again (the SQLite run of the test file fails until it does); one
+that alters outreach_donotcontact, outreach_erasure or outreach_erasuresalt must run
+``privacy_install_sql`` again (tests/outreach/test_forget_person.py's SQLite run).
 """
 
 from __future__ import annotations
