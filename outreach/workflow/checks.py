@@ -204,6 +204,12 @@ def fresh(a: Attempt) -> Refusal:
 def not_on_dnc(a: Attempt) -> Refusal:
     """Rule 6: the person is not on the do-not-contact list."""
     person = a.case.person
+    if person.redacted_at is not None:
+        # Erased (forget_person) or emptied by retention: their row no longer names them,
+        # so no list entry would match it; nobody is contacted through such a case.
+        return RuleViolation(
+            ONE_CONVERSATION, "the person's data was erased: they are never contacted again"
+        )
     if dnc_entry(a.case.platform, person.external_id, person.handle) is not None:
         return RuleViolation(ONE_CONVERSATION, f"{person} is on the do-not-contact list")
     return None
