@@ -27,6 +27,7 @@ from outreach.models import (
     Case,
     CaseEvent,
     DoNotContact,
+    EngagementEvent,
     Erasure,
     ErasureSalt,
     OutboundAction,
@@ -69,8 +70,8 @@ def _sql(statement: str, *params: Any) -> None:
 
 
 def _replied_and_closed(advance: Any, ann: Person, analyst: Any) -> Case:
-    """Ann's case: researched, drafted, approved, the reply sent, then dismissed."""
-    case = advance(Stage.AWAITING_ENGAGEMENT, post=_post(ann))
+    """Ann's case: researched, drafted, approved, the reply sent, Ann answered, dismissed."""
+    case = advance(Stage.ENGAGED, post=_post(ann))
     workflow.dismiss(case, actor=analyst, reason=f"@{HANDLE} moved to another provider")
     case.refresh_from_db()
     return case
@@ -110,6 +111,9 @@ def test_forget_person_erases_posts_names_and_case_texts_and_keeps_the_skeleton(
     assert (reply.text, reply.in_reply_to, reply.state) == (ERASED, "", "sent")
     assert reply.text_hash and reply.external_id == f"sent-{case.pk}"
     assert ReplyDraft.objects.get(case=case).text == ERASED
+    answer = EngagementEvent.objects.get(case=case)
+    assert (answer.text, answer.payload) == ("", {})
+    assert answer.external_id.startswith("erased-")
     assert ResearchNote.objects.get(case=case).summary == ""
     # A hash on the list, no name anywhere.
     entry = DoNotContact.objects.in_force().get(platform="sandbox")
