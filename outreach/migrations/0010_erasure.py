@@ -62,7 +62,10 @@ def admins_see_erasures(apps, schema_editor):
     from django.contrib.auth.management import create_permissions
 
     app_config = apps.get_app_config("outreach")
-    app_config.models_module = True
+    # The migration's historical apps need this for create_permissions; the real ones
+    # (tests/outreach/conftest.py's roles) keep their models module.
+    if getattr(app_config, "models_module", None) is None:
+        app_config.models_module = True
     create_permissions(app_config, apps=apps, verbosity=0)
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
