@@ -301,6 +301,9 @@ else:
     CELERY_BROKER_CONNECTION_TIMEOUT = _broker["broker_connection_timeout"]
     CELERY_TASK_PUBLISH_RETRY = _broker["task_publish_retry"]
     CELERY_TASK_PUBLISH_RETRY_POLICY = _broker["task_publish_retry_policy"]
+# The broker queue beat, the web and the workers share: another name lets several installs
+# (or a test) use one broker without taking each other's tasks.
+CELERY_TASK_DEFAULT_QUEUE = env_str("NOJACKAL_TASK_QUEUE", "celery")
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -342,7 +345,14 @@ CELERY_BEAT_SCHEDULE = {
     "expire-cases": _tick("outreach.tasks.expire_cases", 300, expire=290),
     # Platform limits cached on each account, so reading them never waits on the network.
     "refresh-account-limits": _tick("monitoring.limits.refresh_limits_tick", 3600, expire=3000),
+    # Retention: posts and people no open case needs, in bounded batches (outreach/retention.py).
+    "purge-expired-data": _tick("outreach.tasks.purge_expired_data", 600, expire=540),
 }
+# Days after which posts and people that no open case needs are purged (outreach/retention.py).
+NOJACKAL_RETENTION_DAYS = env_int("NOJACKAL_RETENTION_DAYS", 90)
+if NOJACKAL_RETENTION_DAYS < 1:
+    # 0 would delete posts before detection and triage have seen them.
+    raise ImproperlyConfigured("NOJACKAL_RETENTION_DAYS must be at least 1 (days)")
 
 # --- nojackal -----------------------------------------------------------------
 

@@ -229,6 +229,8 @@ class Person(models.Model):
     display_name = models.CharField(max_length=255, blank=True)
     profile_url = models.URLField(max_length=500, blank=True)
     first_seen_at = models.DateTimeField(auto_now_add=True)
+    # Names blanked by retention or erasure; the row stays while a closed case points at it.
+    redacted_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name_plural = "people"
@@ -259,6 +261,9 @@ class Post(models.Model):
     in_reply_to = models.CharField(max_length=255, blank=True, help_text="Parent's external id.")
     raw = models.JSONField(default=dict)
     fetched_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # Text, payload and link blanked by retention or erasure; the row stays while a
+    # closed case points at it (the audit skeleton).
+    redacted_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         constraints = [

@@ -17,6 +17,10 @@ from monitoring.models import Account, Brand, Incident, Person, Post
 from monitoring.platforms import PLATFORM_CHOICES, NotificationKind
 from outreach.donotcontact import DoNotContact as DoNotContact
 from outreach.donotcontact import normalise_handle as normalise_handle
+from outreach.erasure import ERASED as ERASED
+from outreach.erasure import Erasure as Erasure
+from outreach.erasure import ErasureSalt as ErasureSalt
+from outreach.erasure import subject_hashes as subject_hashes
 
 # The do-not-contact list has its own module (it is append-only, with its own triggers);
 # it is re-exported here so that every model is found in outreach.models.

@@ -19,6 +19,7 @@ from outreach.forms import (
 from outreach.models import (
     DoNotContact,
     EngagementEvent,
+    Erasure,
     OutboundAction,
     Playbook,
 )
@@ -79,6 +80,7 @@ class DoNotContactAdmin(admin.ModelAdmin[DoNotContact]):
         "platform",
         "handle",
         "person_external_id",
+        "erased",
         "reason",
         "added_by",
         "created_at",
@@ -86,9 +88,21 @@ class DoNotContactAdmin(admin.ModelAdmin[DoNotContact]):
     ]
     list_filter = ["platform", ("removed_at", admin.EmptyFieldListFilter)]
     search_fields = ["=handle", "=person_external_id"]
-    readonly_fields = ["added_by", "created_at", "removed_at", "removed_by", "removal_reason"]
+    readonly_fields = [
+        "id_hash",
+        "handle_hash",
+        "added_by",
+        "created_at",
+        "removed_at",
+        "removed_by",
+        "removal_reason",
+    ]
     list_select_related = ["added_by"]
     actions = ["remove_selected"]
+
+    @admin.display(boolean=True, description="erased (hashes only)")
+    def erased(self, obj: DoNotContact) -> bool:
+        return bool(obj.id_hash or obj.handle_hash)
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # Rule 6: a renamed entry would let the person be contacted again.
@@ -195,3 +209,23 @@ class EngagementEventAdmin(ReadOnlyAdmin):
     raw_id_fields = ["case"]
     ordering = ["-occurred_at"]
     show_full_result_count = False
+
+
+@admin.register(Erasure)
+class ErasureAdmin(ReadOnlyAdmin):
+    """The record of each erasure (forget_person): who, when, what counts. Never edited."""
+
+    list_display = ["id", "platform", "created_at", "actor", "operator", "note"]
+    list_filter = ["platform"]
+    list_select_related = ["actor"]
+    readonly_fields = [
+        "platform",
+        "created_at",
+        "actor",
+        "operator",
+        "note",
+        "counts",
+        "id_hash",
+        "handle_hash",
+    ]
+    ordering = ["-created_at", "-id"]
