@@ -450,6 +450,8 @@ class Detection(models.Model):
         indexes = [
             models.Index(fields=["brand", "complaint", "posted_at"]),
             models.Index(fields=["triage"]),
+            # The detection list, newest first (ties broken by id, as the admin orders).
+            models.Index(fields=["posted_at", "id"], name="detection_posted"),
         ]
 
     def __str__(self) -> str:
