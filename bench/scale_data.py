@@ -38,9 +38,10 @@ import datetime as dt
 import hashlib
 import json
 import os
+import statistics
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -80,6 +81,29 @@ class Measured:
     name: str
     ms: float
     queries: int
+
+
+def runs() -> int:
+    """Timed runs per row (after one warm-up), from BENCH_SCALE_RUNS (default 7)."""
+    return int(os.environ.get("BENCH_SCALE_RUNS", "7"))
+
+
+def measured(name: str, fn: Callable[[], object], times: int | None = None) -> Measured:
+    """Median milliseconds of ``fn()`` over ``times`` runs after a warm-up, and the
+    number of SQL queries of the last run (on Django's default connection)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    fn()
+    elapsed = []
+    queries = 0
+    for _ in range(times or runs()):
+        with CaptureQueriesContext(connection) as ctx:
+            started = time.perf_counter()
+            fn()
+            elapsed.append((time.perf_counter() - started) * 1000)
+        queries = len(ctx.captured_queries)
+    return Measured(name, statistics.median(elapsed), queries)
 
 
 def setup_django() -> None:
@@ -555,7 +579,8 @@ def build(size: int, dbname: str) -> None:
     call_command("migrate", verbosity=0)
     plan = prepare(size)
     connection.ensure_connection()
-    raw = connection.connection
+    raw = connection.connection  # in autocommit mode (Django's default): each COPY commits
+    assert raw.autocommit
     with raw.cursor() as cursor:
         cursor.execute("SET session_replication_role = replica")
         counts = load(plan, cursor)
@@ -567,11 +592,8 @@ def build(size: int, dbname: str) -> None:
                     " coalesce((SELECT max(id) FROM {}), 0) + 1, false)"
                 ).format(sql.Literal(table), sql.Identifier(table))
             )
-    raw.commit()
-    with raw.cursor() as cursor:
-        raw.autocommit = True
         cursor.execute("VACUUM ANALYZE")
-        raw.autocommit = False
+    connection.close()
     elapsed = time.perf_counter() - started
     summary = ", ".join(f"{table.split('_', 1)[1]} {n:,}" for table, n in counts.items())
     print(f"built {dbname}: {size:,} posts in {elapsed:.0f} s ({summary})", file=sys.stderr)
