@@ -14,6 +14,7 @@ loads the history with psycopg 3 ``cursor.copy``:
   draft), and a research note per such case; engagement events for the resolved ones;
 - incidents of growing size in time order, the biggest (and newest) holding 0.75 % of
   the posts (7 / 750 / 7,500 detections at 1k / 100k / 1M);
+- the incidents' hourly counts (``monitoring.IncidentHour``, the chart's rollup);
 - brands (our own and six competitors), the demo playbooks, accounts and sources.
 
 The rows are written with ids of our own (the sequences are moved past them
@@ -340,6 +341,17 @@ def load(plan: Plan, cursor: object) -> dict[str, int]:
         ),
     )
 
+    # The incidents' hourly rollup (monitoring.IncidentHour), as incidents.assign keeps it.
+    hours: dict[tuple[int, dt.datetime], int] = {}
+    for j, k in member.items():
+        key = (k, plan.posted_at(j).replace(minute=0, second=0, microsecond=0))
+        hours[key] = hours.get(key, 0) + 1
+    copy(
+        "monitoring_incidenthour",
+        "id, incident_id, hour, count",
+        ((n, k, hour, c) for n, ((k, hour), c) in enumerate(sorted(hours.items()), start=1)),
+    )
+
     def detections() -> Iterator[tuple[object, ...]]:
         for j in range(size):
             if not plan.has_detection(j):
@@ -552,6 +564,7 @@ SEQUENCES = (
     "monitoring_person",
     "monitoring_post",
     "monitoring_incident",
+    "monitoring_incidenthour",
     "monitoring_detection",
     "monitoring_detection_brands",
     "outreach_case",
