@@ -37,7 +37,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
-import json
 import os
 import statistics
 import sys
@@ -260,8 +259,9 @@ def incident_of_posts(plan: Plan) -> tuple[dict[int, int], list[tuple[int, int, 
     return member, rows
 
 
-def _json(value: object) -> str:
-    return json.dumps(value)
+def _mix(n: int) -> int:
+    """A fixed scramble of n, so that stages do not line up with platforms or brands."""
+    return (n * 2654435761 % 2**32) >> 8
 
 
 def load(plan: Plan, cursor: object) -> dict[str, int]:
@@ -391,8 +391,8 @@ def load(plan: Plan, cursor: object) -> dict[str, int]:
 
     def stage(c: int, j: int) -> str:
         if plan.is_open(j):
-            return OPEN[c % len(OPEN)]
-        return CLOSED[c % len(CLOSED)]
+            return OPEN[_mix(c) % len(OPEN)]
+        return CLOSED[_mix(c) % len(CLOSED)]
 
     def cases() -> Iterator[tuple[object, ...]]:
         for c, j in enumerate(case_posts, start=1):
