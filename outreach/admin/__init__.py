@@ -22,6 +22,7 @@ from django.utils.http import urlencode
 from django.utils.safestring import SafeString
 
 from monitoring.models import Account, Person, Post
+from monitoring.paging import CappedPaginator
 from monitoring.platforms import PlatformError, get_platform
 from monitoring.search import column_in, each_term
 from outreach import queries, workflow
@@ -30,7 +31,6 @@ from outreach.admin.display import _findings, ask_reason, shown
 from outreach.admin.filters import (
     AmendRequestFilter,
     AssigneeFilter,
-    CappedPaginator,
     CaseEventInline,
     FairChangeList,
     IncidentFilter,
