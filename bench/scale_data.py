@@ -69,7 +69,7 @@ OPEN = (
 # Open cases: the newest posts, at most this many (a queue that is worked does not grow).
 OPEN_WINDOW_POSTS = 3000
 BIGGEST_INCIDENT_SHARE = 0.0075
-MAX_INCIDENTS = 100
+INCIDENTS = 20
 REPLY_TEXT = "That sounds really frustrating. I hope it gets sorted out for you soon."
 REPLY_HASH = hashlib.sha256(REPLY_TEXT.encode()).hexdigest()
 
@@ -232,8 +232,9 @@ def prepare(size: int) -> Plan:
 
 
 def incident_sizes(size: int) -> list[int]:
-    """Incident sizes, oldest first, growing to the biggest (0.75 % of the posts)."""
-    count = max(3, min(MAX_INCIDENTS, size // 2000))
+    """Incident sizes, oldest first, growing to the biggest (0.75 % of the posts). As many
+    incidents at every size (their list shows as many rows), each bigger with the history."""
+    count = INCIDENTS
     biggest = max(1, round(size * BIGGEST_INCIDENT_SHARE))
     return [max(1, round(biggest * (k + 1) / count)) for k in range(count)]
 
@@ -286,7 +287,7 @@ def load(plan: Plan, cursor: object) -> dict[str, int]:
                 i,
                 PLATFORMS[i % len(PLATFORMS)],
                 f"u{i}",
-                f"user_{i}",
+                f"user_{i:07d}",
                 f"User {i}",
                 "",
                 plan.posted_at(i - 1),
@@ -307,7 +308,7 @@ def load(plan: Plan, cursor: object) -> dict[str, int]:
                 plan.author(j),
                 plan.source_ids[j % len(plan.source_ids)],
                 f"{COMPETITORS[j % len(COMPETITORS)]} {TOPICS[j % len(TOPICS)]} again, "
-                f"third time this week (post {j}) #{TOPICS[(j // 7) % len(TOPICS)]}",
+                f"third time this week (post {j:07d}) #{TOPICS[(j // 7) % len(TOPICS)]}",
                 "",
                 "en",
                 plan.posted_at(j),

@@ -12,9 +12,10 @@ from urllib.parse import urlencode
 
 from bench.scale_data import Measured, measured
 
-# Search terms that exist at every size: a handle, a rare word and a common one.
-HANDLE = "user_123"
-RARE_TEXT = "(post 777)"
+# Search terms that find as much at every size: one person's handle (their 3 posts), one
+# post's number, and a common word (more than a page).
+HANDLE = "user_0000123"
+RARE_TEXT = "(post 0000777)"
 COMMON_TEXT = "billing"
 
 
