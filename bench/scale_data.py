@@ -415,7 +415,7 @@ def load(plan: Plan, cursor: object) -> dict[str, int]:
                 1 + c % 4,
                 member.get(j),
                 opened,
-                None if s in OPEN else opened + dt.timedelta(days=2),
+                None if s in OPEN else min(opened + dt.timedelta(days=2), plan.now),
                 "bench: not for us" if s == "dismissed" else "",
             )
 

@@ -26,9 +26,10 @@ def pages() -> list[tuple[str, str]]:
 
     biggest = Incident.objects.order_by("-volume", "pk").first()
     assert biggest is not None, "the scale data has incidents"
-    # A case in the same stage at every size (its page shows draft, outbox and answers), on
-    # a platform whose thread needs no server of ours (the page asks for it).
-    case = Case.objects.filter(stage="resolved").exclude(platform="sandbox").order_by("pk").first()
+    # A case in the same stage and of about the same age at every size (its page shows
+    # draft, outbox and answers), on a platform whose thread needs no server of ours.
+    cases = Case.objects.filter(stage="resolved", incident=None).exclude(platform="sandbox")
+    case = cases.order_by("-pk").first()
     assert case is not None
     person = Person.objects.get(handle=HANDLE)
     post = Post.objects.order_by("-pk").first()

@@ -141,7 +141,12 @@ class CaseAdmin(admin.ModelAdmin[Case]):
                 Case, "person_id", Person.objects.filter(handle__iexact=handle).values("pk")
             )
             if term.isdigit() and len(term) < 19:  # fits a bigint
-                found |= Q(pk=int(term)) | Q(incident_id=int(term))
+                # The case, and the cases of the incident, with that id; found by their own
+                # indexes before the queue's order applies (the planner would otherwise
+                # walk the whole queue looking for an old incident's cases).
+                number = int(term)
+                by_id = Case.objects.filter(Q(pk=number) | Q(incident_id=number)).values("pk")
+                found |= column_in(Case, "id", by_id)
             return found
 
         return each_term(queryset, search_term, condition)
