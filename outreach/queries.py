@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from monitoring.models import Detection, Post
 from outreach.models import (
+    CONVERSATION_STAGES,
     OPEN_STAGES,
     PRE_REPLY_STAGES,
     Case,
@@ -110,6 +111,27 @@ def unanswered_case_ids(now: dt.datetime | None = None) -> list[int]:
                 actions__state=OutboundAction.State.SENT,
                 actions__sent_at__lt=cutoff,
             ).values_list("pk", flat=True)
+        )
+    return ids
+
+
+def quiet_conversation_ids(now: dt.datetime | None = None) -> list[int]:
+    """Cases in conversation with nothing heard or sent for their playbook's engagement
+    window (a candidate list: ``workflow.mark_gone_quiet`` decides on each)."""
+    now = now or timezone.now()
+    ids: list[int] = []
+    in_conversation = Case.objects.filter(stage__in=CONVERSATION_STAGES)
+    playbooks = Playbook.objects.filter(pk__in=in_conversation.values("playbook_id"))
+    for playbook in playbooks:
+        cutoff = now - dt.timedelta(days=playbook.engagement_window_days)
+        ids.extend(
+            in_conversation.filter(playbook=playbook)
+            .exclude(engagements__occurred_at__gte=cutoff)
+            .exclude(actions__sent_at__gte=cutoff)
+            .exclude(
+                actions__state__in=[OutboundAction.State.PENDING, OutboundAction.State.SENDING]
+            )
+            .values_list("pk", flat=True)
         )
     return ids
 

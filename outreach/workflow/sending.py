@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from outreach.models import Case, OutboundAction
+from outreach.models import CONVERSATION_KINDS, Case, OutboundAction
 from outreach.workflow import caps
 from outreach.workflow.checks import Attempt
 from outreach.workflow.rules import ONE_UNSOLICITED, RuleViolation, now_or
@@ -19,7 +19,11 @@ def check_sendable(action: OutboundAction, *, now: dt.datetime | None = None) ->
     now = now_or(now)
     case = Case.objects.select_related("post", "person", "playbook").get(pk=action.case_id)
     attempt = Attempt(
-        case, now=now, action=action, amend=action.kind == OutboundAction.Kind.AMEND_REQUEST
+        case,
+        now=now,
+        action=action,
+        amend=action.kind == OutboundAction.Kind.AMEND_REQUEST,
+        later=action.kind in CONVERSATION_KINDS,
     )
     for check in SEND_CHECKS.get(action.kind, ()):
         refused = check(attempt)

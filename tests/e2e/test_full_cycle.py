@@ -120,4 +120,9 @@ def test_a_complaint_goes_from_the_network_to_followed_with_beat_and_a_worker(
         )
         if origin != target
     ]
-    assert moves[-3:] == [Stage.AWAITING_ENGAGEMENT, Stage.ENGAGED, Stage.FOLLOWED]
+    assert moves[-4:] == [
+        Stage.AWAITING_ENGAGEMENT,
+        Stage.ENGAGED,
+        Stage.FOLLOW_REQUESTED,
+        Stage.FOLLOWED,
+    ]

@@ -148,7 +148,7 @@ def _check_invariants(case: Case) -> None:
     engaged = EngagementEvent.objects.filter(case=case, kind__in=workflow.ENGAGING_KINDS).exists()
     # No follow, ever, without the person engaging first.
     if (
-        case.stage == Stage.FOLLOWED
+        case.stage in (Stage.FOLLOW_REQUESTED, Stage.FOLLOWED)
         or OutboundAction.objects.filter(case=case, kind="follow").exists()
     ):
         assert engaged, "followed without an engagement"
@@ -222,8 +222,11 @@ def test_every_stage_has_a_row_in_the_transition_table(origin: str) -> None:
     assert set(workflow.ALLOWED[origin]) <= set(Stage.values)
 
 
-def test_followed_is_reachable_only_from_engaged() -> None:
+def test_followed_is_reachable_only_from_a_requested_follow_itself_only_from_engaged() -> None:
     assert [s for s, targets in workflow.ALLOWED.items() if Stage.FOLLOWED in targets] == [
+        Stage.FOLLOW_REQUESTED
+    ]
+    assert [s for s, targets in workflow.ALLOWED.items() if Stage.FOLLOW_REQUESTED in targets] == [
         Stage.ENGAGED
     ]
 

@@ -1,0 +1,138 @@
+"""The conversation after engagement (issue #13): follow_requested and gone_quiet stages,
+later replies and private messages in the outbox, one ``later`` draft per case.
+
+The database rules' triggers are dropped first: on SQLite the constraint changes
+rebuild outreach_case and outreach_outboundaction, and a trigger naming a table
+being rebuilt breaks the rename. ``0011_conversation_rules`` installs them again
+(and going back, the rules of 0008 are installed again after the tables).
+"""
+
+from importlib import import_module
+from typing import Any
+
+from django.conf import settings
+from django.db import migrations, models
+
+from outreach.workflow import dbrules
+
+
+def drop_rules(apps: Any, schema_editor: Any) -> None:
+    for statement in dbrules.drop_sql(schema_editor.connection.vendor):
+        schema_editor.execute(statement, params=None)
+
+
+def rules_of_0008(apps: Any, schema_editor: Any) -> None:
+    rules = import_module("outreach.migrations.0008_database_rules").RULES
+    vendor = schema_editor.connection.vendor
+    for statement in dbrules.drop_sql(vendor) + dbrules.install_sql(vendor, rules):
+        schema_editor.execute(statement, params=None)
+
+
+class Migration(migrations.Migration):
+
+    dependencies = [
+        ('monitoring', '0006_account_limits'),
+        ('outreach', '0009_opt_out_append_only'),
+        migrations.swappable_dependency(settings.AUTH_USER_MODEL),
+    ]
+
+    operations = [
+        migrations.RunPython(drop_rules, rules_of_0008),
+        migrations.RemoveConstraint(
+            model_name='case',
+            name='case_stage_valid',
+        ),
+        migrations.RemoveConstraint(
+            model_name='case',
+            name='case_one_open_per_person',
+        ),
+        migrations.RemoveConstraint(
+            model_name='case',
+            name='case_closed_at_matches_stage',
+        ),
+        migrations.RemoveConstraint(
+            model_name='outboundaction',
+            name='action_kind_valid',
+        ),
+        migrations.RemoveConstraint(
+            model_name='outboundaction',
+            name='action_reply_has_text',
+        ),
+        migrations.RemoveConstraint(
+            model_name='replydraft',
+            name='draft_one_amend_request',
+        ),
+        migrations.RemoveIndex(
+            model_name='case',
+            name='case_queue_open',
+        ),
+        migrations.RemoveIndex(
+            model_name='case',
+            name='case_open_stage',
+        ),
+        migrations.AddField(
+            model_name='replydraft',
+            name='later',
+            field=models.BooleanField(default=False, editable=False),
+        ),
+        migrations.AlterField(
+            model_name='case',
+            name='stage',
+            field=models.CharField(choices=[('new', 'New'), ('researching', 'Researching'), ('drafting', 'Drafting'), ('awaiting_approval', 'Awaiting approval'), ('approved', 'Approved (reply queued)'), ('awaiting_engagement', 'Replied, awaiting engagement'), ('engaged', 'Engaged'), ('follow_requested', 'Follow requested (queued)'), ('followed', 'Followed'), ('resolved', 'Resolved'), ('amend_requested', 'Amend requested'), ('dismissed', 'Dismissed'), ('expired', 'Expired'), ('opted_out', 'Opted out'), ('failed', 'Failed'), ('no_response', 'No response'), ('gone_quiet', 'Conversation gone quiet')], default='new', editable=False, max_length=30),
+        ),
+        migrations.AlterField(
+            model_name='caseevent',
+            name='origin',
+            field=models.CharField(choices=[('new', 'New'), ('researching', 'Researching'), ('drafting', 'Drafting'), ('awaiting_approval', 'Awaiting approval'), ('approved', 'Approved (reply queued)'), ('awaiting_engagement', 'Replied, awaiting engagement'), ('engaged', 'Engaged'), ('follow_requested', 'Follow requested (queued)'), ('followed', 'Followed'), ('resolved', 'Resolved'), ('amend_requested', 'Amend requested'), ('dismissed', 'Dismissed'), ('expired', 'Expired'), ('opted_out', 'Opted out'), ('failed', 'Failed'), ('no_response', 'No response'), ('gone_quiet', 'Conversation gone quiet')], max_length=30),
+        ),
+        migrations.AlterField(
+            model_name='caseevent',
+            name='target',
+            field=models.CharField(choices=[('new', 'New'), ('researching', 'Researching'), ('drafting', 'Drafting'), ('awaiting_approval', 'Awaiting approval'), ('approved', 'Approved (reply queued)'), ('awaiting_engagement', 'Replied, awaiting engagement'), ('engaged', 'Engaged'), ('follow_requested', 'Follow requested (queued)'), ('followed', 'Followed'), ('resolved', 'Resolved'), ('amend_requested', 'Amend requested'), ('dismissed', 'Dismissed'), ('expired', 'Expired'), ('opted_out', 'Opted out'), ('failed', 'Failed'), ('no_response', 'No response'), ('gone_quiet', 'Conversation gone quiet')], max_length=30),
+        ),
+        migrations.AlterField(
+            model_name='outboundaction',
+            name='kind',
+            field=models.CharField(choices=[('reply', 'Public reply'), ('follow', 'Follow'), ('private_message', 'Private message'), ('amend_request', 'Request to amend the post'), ('later_reply', 'Later reply')], max_length=20),
+        ),
+        migrations.AddIndex(
+            model_name='case',
+            index=models.Index(models.OrderBy(models.F('due_at')), models.OrderBy(models.F('severity'), descending=True), models.OrderBy(models.F('id')), condition=models.Q(('stage__in', ('new', 'researching', 'drafting', 'awaiting_approval', 'approved', 'awaiting_engagement', 'engaged', 'follow_requested', 'followed'))), name='case_queue_open'),
+        ),
+        migrations.AddIndex(
+            model_name='case',
+            index=models.Index(condition=models.Q(('stage__in', ('new', 'researching', 'drafting', 'awaiting_approval', 'approved', 'awaiting_engagement', 'engaged', 'follow_requested', 'followed'))), fields=['stage'], name='case_open_stage'),
+        ),
+        migrations.AddConstraint(
+            model_name='case',
+            constraint=models.CheckConstraint(condition=models.Q(('stage__in', ['new', 'researching', 'drafting', 'awaiting_approval', 'approved', 'awaiting_engagement', 'engaged', 'follow_requested', 'followed', 'resolved', 'amend_requested', 'dismissed', 'expired', 'opted_out', 'failed', 'no_response', 'gone_quiet'])), name='case_stage_valid'),
+        ),
+        migrations.AddConstraint(
+            model_name='case',
+            constraint=models.UniqueConstraint(condition=models.Q(('stage__in', ('new', 'researching', 'drafting', 'awaiting_approval', 'approved', 'awaiting_engagement', 'engaged', 'follow_requested', 'followed'))), fields=('person',), name='case_one_open_per_person'),
+        ),
+        migrations.AddConstraint(
+            model_name='case',
+            constraint=models.CheckConstraint(condition=models.Q(models.Q(('stage__in', ('new', 'researching', 'drafting', 'awaiting_approval', 'approved', 'awaiting_engagement', 'engaged', 'follow_requested', 'followed')), ('closed_at__isnull', True)), models.Q(('stage__in', ('resolved', 'amend_requested', 'dismissed', 'expired', 'opted_out', 'failed', 'no_response', 'gone_quiet')), ('closed_at__isnull', False)), _connector='OR'), name='case_closed_at_matches_stage'),
+        ),
+        migrations.AddConstraint(
+            model_name='outboundaction',
+            constraint=models.CheckConstraint(condition=models.Q(('kind__in', ['reply', 'follow', 'private_message', 'amend_request', 'later_reply'])), name='action_kind_valid'),
+        ),
+        migrations.AddConstraint(
+            model_name='outboundaction',
+            constraint=models.CheckConstraint(condition=models.Q(models.Q(('kind__in', ('reply', 'amend_request', 'later_reply', 'private_message')), _negated=True), models.Q(models.Q(('text', ''), _negated=True), models.Q(('text_hash', ''), _negated=True)), _connector='OR'), name='action_reply_has_text'),
+        ),
+        migrations.AddConstraint(
+            model_name='replydraft',
+            constraint=models.UniqueConstraint(condition=models.Q(('is_first_reply', False), ('later', False)), fields=('case',), name='draft_one_amend_request'),
+        ),
+        migrations.AddConstraint(
+            model_name='replydraft',
+            constraint=models.UniqueConstraint(condition=models.Q(('later', True)), fields=('case',), name='draft_one_later_reply'),
+        ),
+        migrations.AddConstraint(
+            model_name='replydraft',
+            constraint=models.CheckConstraint(condition=models.Q(('later', False), ('is_first_reply', False), _connector='OR'), name='draft_later_not_first'),
+        ),
+    ]

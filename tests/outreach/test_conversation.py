@@ -1,0 +1,362 @@
+"""The conversation after engagement (issue #13, item 4): the team may answer again.
+
+Each answer is a draft tone-checked as a later reply, approved as one exact text
+(four eyes where the playbook asks), queued in the outbox and sent by the
+dispatcher as a reply to the person's latest message; a private message only to
+a person who wrote to us privately or asked for it. Before engagement nothing
+further goes out, refused by the workflow and by the database alike. Run against
+PostgreSQL and the sandbox network.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from monitoring.models import Brand, SandboxPost
+from outreach import dispatch, expiry, workflow
+from outreach.models import (
+    Case,
+    CaseEvent,
+    OutboundAction,
+    Playbook,
+    PlaybookKind,
+    ReplyDraft,
+    Stage,
+    text_hash,
+)
+from outreach.workflow import RuleViolation, TransitionNotAllowed, WorkflowError
+from tests.factories import SandboxPostFactory
+from tests.outreach.factories import SUMMARY, sandbox_post
+
+pytestmark = pytest.mark.django_db
+
+OWN_COMPLAINT = "Northwind billed me twice this month, really annoyed"
+OWN_REPLY = (
+    "So sorry you were billed twice this month, that should not happen. Could you email "
+    "support@northwind.example with your account number so we can refund it today?"
+)
+ANSWER = "Thanks for sending that. The refund is on its way and should arrive within two days."
+
+
+def _due(action: OutboundAction) -> None:
+    OutboundAction.objects.filter(pk=action.pk).update(
+        not_before=timezone.now() - dt.timedelta(seconds=1)
+    )
+
+
+def _events(case: Case) -> list[str]:
+    return list(CaseEvent.objects.filter(case=case).values_list("action", flat=True))
+
+
+@pytest.fixture
+def replied(
+    own_brand: Brand, own_playbook: Playbook, account: Any, analyst: Any, reviewer: Any
+) -> Any:
+    """An own-brand case whose first reply went out on the sandbox; ``answered``: the person
+    answered it publicly (recorded with the answer's post id)."""
+
+    def _replied(*, answered: bool = True, four_eyes: bool = False) -> Case:
+        Playbook.objects.filter(pk=own_playbook.pk).update(four_eyes=four_eyes)
+        post = sandbox_post(text=OWN_COMPLAINT)
+        case = workflow.open_case(post.pk, own_brand.pk, PlaybookKind.OWN_BRAND)
+        workflow.claim(case, actor=analyst)
+        workflow.save_research(
+            case, actor=analyst, summary=SUMMARY, thread_checked=True, scope="isolated"
+        )
+        workflow.save_draft(case, actor=analyst, text=OWN_REPLY)
+        workflow.submit_draft(case, actor=analyst)
+        reply = workflow.approve_reply(case, actor=reviewer, text_hash_seen=text_hash(OWN_REPLY))
+        _due(reply)
+        assert dispatch.send_action(reply.pk).result == "sent"
+        OutboundAction.objects.filter(pk=reply.pk).update(
+            sent_at=timezone.now() - dt.timedelta(hours=2)
+        )
+        reply.refresh_from_db()
+        if answered:
+            answer = SandboxPostFactory(
+                author_id_text=post.author.external_id,
+                author_handle=post.author.handle,
+                text="thanks, emailed you just now",
+                reply_to_id=int(reply.external_id),
+            )
+            workflow.record_engagement(
+                case,
+                kind="reply",
+                external_id=f"n-{case.pk}",
+                occurred_at=timezone.now(),
+                text="thanks, emailed you just now",
+                payload={"post_id": str(answer.pk)},
+            )
+        case.refresh_from_db()
+        return case
+
+    return _replied
+
+
+def _approve_answer(case: Case, analyst: Any, reviewer: Any, text: str = ANSWER) -> OutboundAction:
+    workflow.save_later_reply(case, actor=analyst, text=text)
+    action = workflow.approve_later_reply(case, actor=reviewer, text_hash_seen=text_hash(text))
+    _due(action)
+    return action
+
+
+# --- Public answers after engagement ------------------------------------------------------
+
+
+def test_an_answer_after_engagement_goes_out_under_the_persons_latest_message(
+    replied: Any, analyst: Any, reviewer: Any, account: Any
+) -> None:
+    case = replied()
+    latest = SandboxPost.objects.get(text="thanks, emailed you just now")
+    action = _approve_answer(case, analyst, reviewer)
+    assert action.kind == OutboundAction.Kind.LATER_REPLY
+    assert action.in_reply_to == str(latest.pk)
+    assert dispatch.send_action(action.pk).result == "sent"
+    posted = SandboxPost.objects.filter(author_handle=account.handle, reply_to_id=latest.pk)
+    assert [p.text for p in posted] == [ANSWER]
+    case.refresh_from_db()
+    # The case stays in conversation until it is closed.
+    assert case.stage == Stage.ENGAGED
+    assert _events(case)[-3:] == ["save_later_reply", "approve_later_reply", "later_reply_sent"]
+
+
+def test_the_next_answer_needs_its_own_approval_even_with_the_same_text(
+    replied: Any, analyst: Any, reviewer: Any
+) -> None:
+    case = replied()
+    first = _approve_answer(case, analyst, reviewer)
+    assert dispatch.send_action(first.pk).result == "sent"
+    draft = ReplyDraft.objects.get(case=case, later=True)
+    assert draft.approved_at is None  # spent by the send
+    second = workflow.approve_later_reply(case, actor=reviewer, text_hash_seen=text_hash(ANSWER))
+    assert second.pk != first.pk
+    with pytest.raises(WorkflowError, match="already queued"):
+        workflow.approve_later_reply(case, actor=reviewer, text_hash_seen=text_hash(ANSWER))
+
+
+def test_an_answer_is_tone_checked_as_a_later_reply(
+    replied: Any, analyst: Any, reviewer: Any
+) -> None:
+    case = replied()
+    # An own-brand first reply must offer a contact route; a later answer need not.
+    first = workflow.tone_findings(case, ANSWER, first_reply=True)
+    assert {f["code"]: f["blocking"] for f in first}["no_contact_route"] is True
+    draft = workflow.save_later_reply(case, actor=analyst, text=ANSWER)
+    assert draft.tone_findings == workflow.tone_findings(case, ANSWER, first_reply=False)
+    assert {f["code"]: f["blocking"] for f in draft.tone_findings}["no_contact_route"] is False
+    # and what blocks every reply still blocks an answer
+    rude = "Honestly you should have read the terms before complaining about it."
+    workflow.save_later_reply(case, actor=analyst, text=rude)
+    with pytest.raises(RuleViolation, match="blocking findings"):
+        workflow.approve_later_reply(case, actor=reviewer, text_hash_seen=text_hash(rude))
+
+
+def test_a_template_sent_unchanged_stays_a_warning_in_a_later_answer(
+    replied: Any, analyst: Any, own_playbook: Playbook
+) -> None:
+    template = "Thanks for bearing with us, we are on it and will write again soon."
+    Playbook.objects.filter(pk=own_playbook.pk).update(reply_templates=[template])
+    case = replied()
+    draft = workflow.save_later_reply(case, actor=analyst, text=template)
+    unchanged = [f for f in draft.tone_findings if "template" in f["code"]]
+    assert unchanged and not any(f["blocking"] for f in unchanged)
+
+
+def test_an_answer_needs_the_approve_permission_and_four_eyes(
+    replied: Any, analyst: Any, reviewer: Any
+) -> None:
+    case = replied(four_eyes=True)
+    workflow.save_later_reply(case, actor=reviewer, text=ANSWER)
+    with pytest.raises(RuleViolation, match="approve permission"):
+        workflow.approve_later_reply(case, actor=analyst, text_hash_seen=text_hash(ANSWER))
+    with pytest.raises(RuleViolation, match="four eyes"):
+        workflow.approve_later_reply(case, actor=reviewer, text_hash_seen=text_hash(ANSWER))
+    assert not OutboundAction.objects.filter(case=case, kind="later_reply").exists()
+
+
+def test_an_answer_approved_on_a_text_edited_since_is_refused(
+    replied: Any, analyst: Any, reviewer: Any
+) -> None:
+    case = replied()
+    workflow.save_later_reply(case, actor=analyst, text=ANSWER)
+    with pytest.raises(RuleViolation, match="changed since you read it"):
+        workflow.approve_later_reply(case, actor=reviewer, text_hash_seen=text_hash("other"))
+
+
+def test_editing_a_queued_answer_cancels_it(replied: Any, analyst: Any, reviewer: Any) -> None:
+    case = replied()
+    action = _approve_answer(case, analyst, reviewer)
+    workflow.save_later_reply(case, actor=analyst, text=ANSWER + " Sorry again.")
+    action.refresh_from_db()
+    assert action.state == OutboundAction.State.CANCELLED
+    assert dispatch.send_action(action.pk).result == "skipped"
+
+
+# --- Nothing further before engagement (rule 4) -------------------------------------------
+
+
+def test_a_second_reply_before_engagement_is_refused(
+    replied: Any, analyst: Any, reviewer: Any
+) -> None:
+    case = replied(answered=False)
+    assert case.stage == Stage.AWAITING_ENGAGEMENT
+    with pytest.raises(RuleViolation, match="before the person engages"):
+        workflow.save_later_reply(case, actor=analyst, text=ANSWER)
+    with pytest.raises(TransitionNotAllowed):
+        workflow.approve_later_reply(case, actor=reviewer, text_hash_seen=text_hash(ANSWER))
+    assert OutboundAction.objects.filter(case=case).count() == 1
+
+
+def test_a_second_reply_before_engagement_is_refused_by_the_database(
+    replied: Any, account: Any, analyst: Any
+) -> None:
+    case = replied(answered=False)
+    # Even a draft approved behind the workflow's back and a row written by hand.
+    draft = ReplyDraft.objects.create(
+        case=case,
+        is_first_reply=False,
+        later=True,
+        text=ANSWER,
+        author=analyst,
+        approved_by=analyst,
+        approved_at=timezone.now(),
+        approved_text_hash=text_hash(ANSWER),
+    )
+    for kind in ("reply", "later_reply", "private_message"):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            OutboundAction.objects.create(
+                case=case,
+                kind=kind,
+                account=account,
+                draft=draft,
+                idempotency_key=f"shell-{kind}",
+                text=ANSWER,
+                text_hash=text_hash(ANSWER),
+                not_before=timezone.now(),
+            )
+
+
+def test_an_answer_is_checked_again_at_send_time(replied: Any, analyst: Any, reviewer: Any) -> None:
+    case = replied()
+    action = _approve_answer(case, analyst, reviewer)
+    workflow.opt_out(case, actor=analyst, reason="asked us to stop")
+    assert dispatch.send_action(action.pk).result in ("refused", "skipped")
+    action.refresh_from_db()
+    assert action.state == OutboundAction.State.CANCELLED
+
+
+# --- Private messages -----------------------------------------------------------------------
+
+
+def test_a_private_message_is_refused_to_a_person_who_has_not_written_privately(
+    replied: Any, analyst: Any, reviewer: Any, monkeypatch: Any
+) -> None:
+    from monitoring.platforms.sandbox import SandboxPlatform
+
+    monkeypatch.setattr(SandboxPlatform, "sends_private_messages", True)
+    case = replied()
+    workflow.save_later_reply(case, actor=analyst, text=ANSWER)
+    with pytest.raises(RuleViolation, match="wrote to us privately or asked"):
+        workflow.approve_private_message(case, actor=reviewer, text_hash_seen=text_hash(ANSWER))
+    assert workflow.private_consent(case.pk) == ""
+    # Once a reviewer records where they asked for it, it may be approved.
+    with pytest.raises(WorkflowError, match="say where"):
+        workflow.record_private_consent(case, actor=analyst, note=" ")
+    workflow.record_private_consent(
+        case, actor=analyst, note="their reply: 'can you DM me?' https://sandbox.example/p/1"
+    )
+    assert workflow.private_consent(case.pk).startswith("they asked for it: their reply")
+    action = workflow.approve_private_message(
+        case, actor=reviewer, text_hash_seen=text_hash(ANSWER)
+    )
+    assert action.kind == OutboundAction.Kind.PRIVATE_MESSAGE
+
+
+def test_a_person_who_wrote_privately_may_get_a_private_message(
+    replied: Any, analyst: Any, reviewer: Any, monkeypatch: Any
+) -> None:
+    from monitoring.platforms.sandbox import SandboxPlatform
+
+    monkeypatch.setattr(SandboxPlatform, "sends_private_messages", True)
+    sent: list[dict[str, str]] = []
+
+    def private_message(self: Any, **kwargs: str) -> Any:
+        from monitoring.platforms.base import Sent
+
+        sent.append(kwargs)
+        return Sent(external_id="dm-9", url="")
+
+    monkeypatch.setattr(SandboxPlatform, "private_message", private_message)
+    case = replied(answered=False)
+    workflow.record_engagement(
+        case,
+        kind="private_message",
+        external_id="dm-1",
+        occurred_at=timezone.now(),
+        text="hi, can we sort this privately?",
+        payload={"post_id": "777"},
+    )
+    assert workflow.private_consent(case.pk) == "they wrote to us privately"
+    workflow.save_later_reply(case, actor=analyst, text=ANSWER)
+    action = workflow.approve_private_message(
+        case, actor=reviewer, text_hash_seen=text_hash(ANSWER)
+    )
+    assert action.in_reply_to == "777"
+    _due(action)
+    assert dispatch.send_action(action.pk).result == "sent"
+    assert sent == [
+        {
+            "person_external_id": case.person.external_id,
+            "handle": case.person.handle,
+            "in_reply_to": "777",
+            "text": ANSWER,
+            "idempotency_key": action.idempotency_key,
+        }
+    ]
+    assert "private_message_sent" in _events(case)
+
+
+# --- The end of a conversation ------------------------------------------------------------
+
+
+def test_a_silent_conversation_goes_quiet_after_the_playbooks_window(
+    replied: Any, own_playbook: Playbook
+) -> None:
+    case = replied()
+    window = dt.timedelta(days=own_playbook.engagement_window_days)
+    assert expiry.run(now=timezone.now() + window - dt.timedelta(hours=1))["gone_quiet"] == 0
+    assert expiry.run(now=timezone.now() + window + dt.timedelta(hours=1))["gone_quiet"] == 1
+    case.refresh_from_db()
+    assert case.stage == Stage.GONE_QUIET
+    assert case.closed_at is not None
+
+
+def test_an_answer_keeps_the_conversation_open_past_the_first_window(
+    replied: Any, analyst: Any, reviewer: Any, own_playbook: Playbook
+) -> None:
+    case = replied()
+    action = _approve_answer(case, analyst, reviewer)
+    later = timezone.now() + dt.timedelta(days=own_playbook.engagement_window_days - 1)
+    assert dispatch.send_action(action.pk, now=later).result == "sent"
+    OutboundAction.objects.filter(pk=action.pk).update(sent_at=later)
+    window_after_start = timezone.now() + dt.timedelta(
+        days=own_playbook.engagement_window_days, hours=1
+    )
+    assert expiry.close_quiet(now=window_after_start) == 0
+    case.refresh_from_db()
+    assert case.stage == Stage.ENGAGED
+
+
+def test_a_resolved_conversation_takes_no_more_answers(
+    replied: Any, analyst: Any, reviewer: Any
+) -> None:
+    case = replied()
+    workflow.save_later_reply(case, actor=analyst, text=ANSWER)
+    workflow.resolve(case, actor=analyst, note="refunded")
+    with pytest.raises(TransitionNotAllowed):
+        workflow.approve_later_reply(case, actor=reviewer, text_hash_seen=text_hash(ANSWER))
