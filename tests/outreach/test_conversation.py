@@ -14,7 +14,10 @@ import datetime as dt
 from typing import Any
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
 from monitoring.models import Brand, SandboxPost
@@ -22,6 +25,8 @@ from outreach import dispatch, expiry, workflow
 from outreach.models import (
     Case,
     CaseEvent,
+    DoNotContact,
+    EngagementEvent,
     OutboundAction,
     Playbook,
     PlaybookKind,
@@ -30,8 +35,8 @@ from outreach.models import (
     text_hash,
 )
 from outreach.workflow import RuleViolation, TransitionNotAllowed, WorkflowError
-from tests.factories import SandboxPostFactory
-from tests.outreach.factories import SUMMARY, sandbox_post
+from tests.factories import PostFactory, SandboxPostFactory
+from tests.outreach.factories import SUMMARY, CaseFactory, sandbox_post
 
 pytestmark = pytest.mark.django_db
 
@@ -360,3 +365,195 @@ def test_a_resolved_conversation_takes_no_more_answers(
     workflow.resolve(case, actor=analyst, note="refunded")
     with pytest.raises(TransitionNotAllowed):
         workflow.approve_later_reply(case, actor=reviewer, text_hash_seen=text_hash(ANSWER))
+
+
+# --- Through the admin ----------------------------------------------------------------------
+
+HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+
+
+def _client(user: Any) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def _page(client: Client, case: Case) -> str:
+    response = client.get(reverse("admin:outreach_case_change", args=[case.pk]))
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def _post(client: Client, url: str, data: dict[str, Any]) -> str:
+    response = client.post(url, data, follow=True)
+    return " | ".join(str(m) for m in response.context["messages"])
+
+
+def test_an_answer_is_written_and_approved_through_the_admin(
+    replied: Any, analyst: Any, reviewer: Any
+) -> None:
+    case = replied(four_eyes=True)
+    writer, approver = _client(analyst), _client(reviewer)
+    said = _post(writer, reverse("admin:outreach_case_answer", args=[case.pk]), {"text": ANSWER})
+    assert "Answer saved" in said
+    move = reverse("admin:outreach_case_move", args=[case.pk, "approve_later_reply"])
+    # The writer may not approve it (permission, then four eyes for a reviewer who wrote it).
+    assert "approve permission" in _post(writer, move, {"text_hash": text_hash(ANSWER)})
+    assert "changed since you read it" in _post(approver, move, {"text_hash": "0" * 64})
+    assert "Done" in _post(approver, move, {"text_hash": text_hash(ANSWER)})
+    action = OutboundAction.objects.get(case=case, kind="later_reply")
+    # Queued, not sent: the page does not claim it went out.
+    html = _page(approver, case)
+    assert "later reply pending in the outbox (not sent yet)" in html
+    _due(action)
+    assert dispatch.send_action(action.pk).result == "sent"
+    html = _page(approver, case)
+    assert "not sent yet" not in html
+    assert "later reply, sent" in html
+
+
+def test_no_answer_before_engagement_through_the_admin(
+    replied: Any, analyst: Any, reviewer: Any
+) -> None:
+    case = replied(answered=False)
+    said = _post(
+        _client(analyst), reverse("admin:outreach_case_answer", args=[case.pk]), {"text": ANSWER}
+    )
+    assert "before the person engages" in said
+    html = _page(_client(reviewer), case)
+    assert 'id="nj-answer"' not in html
+    assert "answer again only once the person engaged (case is awaiting_engagement)" in html
+    assert not ReplyDraft.objects.filter(case=case, later=True).exists()
+
+
+def test_a_private_message_is_refused_through_the_admin_without_consent(
+    replied: Any, analyst: Any, reviewer: Any, monkeypatch: Any
+) -> None:
+    from monitoring.platforms.sandbox import SandboxPlatform
+
+    monkeypatch.setattr(SandboxPlatform, "sends_private_messages", True)
+    case = replied()
+    workflow.save_later_reply(case, actor=analyst, text=ANSWER)
+    client = _client(reviewer)
+    html = _page(client, case)
+    assert "not allowed: the person has not written to us privately or asked for it" in html
+    move = reverse("admin:outreach_case_move", args=[case.pk, "approve_private_message"])
+    said = _post(client, move, {"text_hash": text_hash(ANSWER)})
+    assert "wrote to us privately or asked" in said
+    assert not OutboundAction.objects.filter(case=case, kind="private_message").exists()
+
+
+def test_the_case_page_says_why_a_platform_sends_no_private_message(
+    replied: Any, analyst: Any, reviewer: Any
+) -> None:
+    case = replied()
+    Case.objects.filter(pk=case.pk).update(platform="bluesky")
+    html = _page(_client(reviewer), case)
+    assert "Bluesky chat is not supported by nojackal yet" in html
+
+
+def test_a_follow_reads_follow_requested_until_the_platform_confirms_it(
+    replied: Any, reviewer: Any
+) -> None:
+    case = replied()
+    client = _client(reviewer)
+    move = reverse("admin:outreach_case_move", args=[case.pk, "request_follow"])
+    assert "Follow requested (queued)" in _post(client, move, {})
+    case.refresh_from_db()
+    assert case.stage == Stage.FOLLOW_REQUESTED
+    follow = OutboundAction.objects.get(case=case, kind="follow")
+    _due(follow)
+    assert dispatch.send_action(follow.pk).result == "sent"
+    case.refresh_from_db()
+    assert case.stage == Stage.FOLLOWED
+
+
+def test_templates_are_offered_as_starting_points_for_the_answer(
+    replied: Any, reviewer: Any, own_playbook: Playbook
+) -> None:
+    template = "Thanks for bearing with us, we are on it <b>today</b>."
+    Playbook.objects.filter(pk=own_playbook.pk).update(
+        reply_templates=[template], guidance="Own the problem. " + HOSTILE
+    )
+    case = replied()
+    client = _client(reviewer)
+    html = _page(client, case)
+    assert "&lt;script&gt;" in html and "<script>alert" not in html
+    assert "?template=0" in html
+    response = client.get(reverse("admin:outreach_case_change", args=[case.pk]), {"template": "0"})
+    form = response.context["answer_form"]
+    assert form.initial["text"] == template
+    # an index out of range is ignored
+    response = client.get(reverse("admin:outreach_case_change", args=[case.pk]), {"template": "9"})
+    assert response.context["answer_form"].initial["text"] == ""
+
+
+def _history(case: Case, reviewer: Any) -> None:
+    """An earlier, closed case of the same person, with hostile text everywhere."""
+    earlier = CaseFactory(
+        person=case.person,
+        post=PostFactory(author=case.person, text="Earlier complaint " + HOSTILE),
+        brand=case.brand,
+        kind=case.kind,
+        playbook=case.playbook,
+        stage=Stage.DISMISSED,
+        closed_at=timezone.now() - dt.timedelta(days=60),
+        dismiss_reason="old",
+    )
+    EngagementEvent.objects.create(
+        case=earlier,
+        platform=case.platform,
+        kind="reply",
+        external_id=f"old-{earlier.pk}",
+        text="their old answer " + HOSTILE,
+        occurred_at=timezone.now() - dt.timedelta(days=61),
+    )
+
+
+def test_history_shows_on_the_case_page_and_the_persons_page_escaped(
+    replied: Any, reviewer: Any, analyst: Any
+) -> None:
+    case = replied()
+    _history(case, reviewer)
+    DoNotContact.objects.create(
+        platform=case.platform,
+        person_external_id=case.person.external_id,
+        handle=case.person.handle,
+        reason="asked by mail " + HOSTILE,
+    )
+    client = _client(reviewer)
+    pages = [
+        _page(client, case),
+        client.get(
+            reverse("admin:monitoring_person_change", args=[case.person_id])
+        ).content.decode(),
+    ]
+    for html in pages:
+        assert 'id="nj-history"' in html
+        assert "<script>alert" not in html and "<img src=x" not in html
+        assert "their old answer &lt;script&gt;" in html
+        assert "thanks, emailed you just now" in html  # their answer on this case
+        assert OWN_REPLY in html  # our first reply
+        assert "On the do-not-contact list" in html
+        assert "asked by mail &lt;script&gt;" in html
+        assert "Earlier complaint" in html or "case " in html
+    # The person's page lists their posts too, the case page its earlier cases.
+    assert "Earlier complaint &lt;script&gt;" in pages[1]
+    assert "Dismissed" in pages[0]
+
+
+def test_the_persons_page_reads_its_history_in_a_bounded_number_of_queries(
+    replied: Any, reviewer: Any
+) -> None:
+    case = replied()
+    client = _client(reviewer)
+    url = reverse("admin:monitoring_person_change", args=[case.person_id])
+    client.get(url)  # warm caches (content types, session)
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(url).status_code == 200
+    for _ in range(4):
+        _history(case, reviewer)
+    with CaptureQueriesContext(connection) as many:
+        html = client.get(url).content.decode()
+    assert html.count("their old answer") == 4
+    assert len(many) == len(few)
