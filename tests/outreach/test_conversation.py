@@ -14,6 +14,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
+import time_machine
 from django.db import IntegrityError, connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -557,3 +558,63 @@ def test_the_persons_page_reads_its_history_in_a_bounded_number_of_queries(
         html = client.get(url).content.decode()
     assert html.count("their old answer") == 4
     assert len(many) == len(few)
+
+
+# --- The README tour's own-brand customer -----------------------------------------------------
+
+
+def _their_last_words(case: Case) -> str:
+    last = EngagementEvent.objects.filter(case=case, kind="reply").order_by("-pk").first()
+    assert last is not None
+    return last.text.split(" ", 1)[1]
+
+
+def test_the_tours_customer_answers_from_complaint_to_the_request_to_amend(
+    own_brand: Brand, own_playbook: Playbook, account: Any, analyst: Any, reviewer: Any
+) -> None:
+    from monitoring.models import Account
+    from monitoring.sandbox_server import load_corpus
+    from outreach import engagement
+
+    pools = load_corpus()["responses"]
+    Account.objects.filter(pk=account.pk).update(max_sends_per_hour=100_000)
+    start = timezone.now()
+
+    def at(minutes: int) -> Any:
+        return time_machine.travel(start + dt.timedelta(minutes=minutes), tick=False)
+
+    def send(action: OutboundAction) -> None:
+        _due(action)
+        assert dispatch.send_action(action.pk).result == "sent"
+
+    # The complaint, our first reply, approved and sent
+    post = sandbox_post(persona="customer", text=OWN_COMPLAINT)
+    case = workflow.open_case(post.pk, own_brand.pk, PlaybookKind.OWN_BRAND)
+    workflow.claim(case, actor=analyst)
+    workflow.save_research(
+        case, actor=analyst, summary=SUMMARY, thread_checked=True, scope="isolated"
+    )
+    workflow.save_draft(case, actor=analyst, text=OWN_REPLY)
+    workflow.submit_draft(case, actor=analyst)
+    send(workflow.approve_reply(case, actor=reviewer, text_hash_seen=text_hash(OWN_REPLY)))
+    # She answers with her details: engaged
+    with at(10):
+        engagement.read_notifications(account.pk)
+        case.refresh_from_db()
+        assert case.stage == Stage.ENGAGED
+        assert _their_last_words(case) in pools["customer_help"]
+        # Our next answer; she says it works now
+        send(_approve_answer(case, analyst, reviewer))
+    with at(20):
+        engagement.read_notifications(account.pk)
+        assert _their_last_words(case) in pools["customer_fixed"]
+        workflow.resolve(case, actor=analyst, note="payment went through")
+        # The request to amend; she updated her post
+        amend = "Glad it is sorted. Would you consider updating your post to say so?"
+        workflow.save_amend_request(case, actor=analyst, text=amend)
+        send(workflow.approve_amend_request(case, actor=reviewer, text_hash_seen=text_hash(amend)))
+    with at(30):
+        engagement.read_notifications(account.pk)
+        assert _their_last_words(case) in pools["customer_amended"]
+    case.refresh_from_db()
+    assert case.stage == Stage.AMEND_REQUESTED
