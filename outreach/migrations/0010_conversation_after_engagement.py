@@ -21,6 +21,26 @@ def drop_rules(apps: Any, schema_editor: Any) -> None:
         schema_editor.execute(statement, params=None)
 
 
+def follows_still_queued(apps: Any, schema_editor: Any) -> None:
+    """A case that reads "followed" while its follow still waits in the outbox now reads
+    "follow requested" (the dispatcher moves it to followed once the platform confirms),
+    with the change in its history. The rules' triggers are dropped at this point."""
+    Case = apps.get_model("outreach", "Case")
+    CaseEvent = apps.get_model("outreach", "CaseEvent")
+    queued = Case.objects.filter(
+        stage="followed", actions__kind="follow", actions__state__in=["pending", "sending"]
+    ).distinct()
+    for case_id in queued.values_list("pk", flat=True):
+        CaseEvent.objects.create(
+            case_id=case_id,
+            action="follow_still_queued",
+            origin="followed",
+            target="follow_requested",
+            note="the follow was still in the outbox: it reads follow requested until sent",
+        )
+        Case.objects.filter(pk=case_id, stage="followed").update(stage="follow_requested")
+
+
 def rules_of_0008(apps: Any, schema_editor: Any) -> None:
     rules = import_module("outreach.migrations.0008_database_rules").RULES
     vendor = schema_editor.connection.vendor
@@ -135,4 +155,5 @@ class Migration(migrations.Migration):
             model_name='replydraft',
             constraint=models.CheckConstraint(condition=models.Q(('later', False), ('is_first_reply', False), _connector='OR'), name='draft_later_not_first'),
         ),
+        migrations.RunPython(follows_still_queued, migrations.RunPython.noop),
     ]
