@@ -32,6 +32,7 @@ from outreach.admin import (  # noqa: F401  (records and people register the oth
 from outreach.admin.display import _findings, ask_reason, shown
 from outreach.admin.filters import (
     AmendRequestFilter,
+    AnswerFilter,
     AssigneeFilter,
     CappedPaginator,
     CaseEventInline,
@@ -121,6 +122,7 @@ class CaseAdmin(admin.ModelAdmin[Case]):
         AssigneeFilter,
         IncidentFilter,
         AmendRequestFilter,
+        AnswerFilter,
     )
     list_select_related = ["person", "post", "brand", "assignee"]
     search_fields = ["=id", "=person__handle", "=incident__id"]

@@ -618,3 +618,29 @@ def test_the_tours_customer_answers_from_complaint_to_the_request_to_amend(
         assert _their_last_words(case) in pools["customer_amended"]
     case.refresh_from_db()
     assert case.stage == Stage.AMEND_REQUESTED
+
+
+def _listed(client: Client, **params: str) -> list[int]:
+    response = client.get(reverse("admin:outreach_case_changelist"), params)
+    assert response.status_code == 200
+    return [c.pk for c in response.context["cl"].result_list]
+
+
+def test_the_queue_lists_answers_awaiting_approval_and_not_those_sent(
+    replied: Any, analyst: Any, reviewer: Any
+) -> None:
+    case = replied()
+    client = _client(reviewer)
+    assert _listed(client, answer="to_approve") == []
+    workflow.save_later_reply(case, actor=analyst, text=ANSWER)
+    assert _listed(client, answer="to_approve") == [case.pk]
+    action = workflow.approve_later_reply(case, actor=reviewer, text_hash_seen=text_hash(ANSWER))
+    _due(action)
+    assert dispatch.send_action(action.pk).result == "sent"
+    # Sent, its approval spent: nothing waits for a reviewer
+    assert _listed(client, answer="to_approve") == []
+    # nor is a resolved case's sent answer taken for a request to amend
+    workflow.resolve(case, actor=analyst, note="sorted")
+    assert _listed(client, amend="to_approve") == []
+    workflow.save_amend_request(case, actor=analyst, text="Would you consider updating your post?")
+    assert _listed(client, amend="to_approve") == [case.pk]
