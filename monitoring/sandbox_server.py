@@ -369,6 +369,14 @@ def react(
         notify(NotificationKind.REPLY, answer("friendly"))
         if kind == "follower":
             notify(NotificationKind.FOLLOW, at=when + dt.timedelta(seconds=5))
+    elif kind == "customer":
+        # Our own customer (own-brand): answers every reply of ours, and the conversation
+        # goes from "here are my details" to "it works now" to "I updated my post".
+        ours = SandboxPost.objects.filter(
+            author_handle=handle, reply_to__author_handle=persona.handle
+        ).count()
+        pools = ("customer_help", "customer_fixed", "customer_amended")
+        notify(NotificationKind.REPLY, answer(pools[min(max(ours, 1), len(pools)) - 1]))
     elif kind == "liker":
         notify(NotificationKind.FAVOURITE)
     elif kind == "hostile":

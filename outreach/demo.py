@@ -50,6 +50,12 @@ PLAYBOOKS: dict[str, dict[str, Any]] = {
         "reply_templates": [
             "Sorry about this, that should not happen. Could you DM us your account number so "
             "we can look into it straight away?",
+            # Later in the conversation, once the person answered.
+            "Thanks, we have your details and found the problem. It should work again now; "
+            "tell us if it does not.",
+            # After resolution, the one polite request to amend the post.
+            "Glad it is sorted. If you feel it is fair, would you consider updating your post "
+            "to say so? No pressure either way.",
         ],
         "freshness_hours": 72,
         "due_hours": 2,

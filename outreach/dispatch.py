@@ -30,8 +30,9 @@ one goes ``pending -> sending -> sent | failed | cancelled``:
    ``approved_text_hash``. ``OutboundAction.text_hash`` is only a copy made at
    approval, so a row changed behind the workflow fails here, named, audited.
 5. **Send** through the adapter with the action's idempotency key, then record
-   sent (``workflow.mark_reply_sent`` for the first reply and the own-brand
-   request to amend the post, which answers ``in_reply_to``) or failed. ``TransientError``
+   sent (``workflow.mark_reply_sent`` for the first reply, the own-brand
+   request to amend the post and the answers after engagement, which answer
+   ``in_reply_to``; ``workflow.mark_followed`` for a follow) or failed. ``TransientError``
    goes back to pending with exponential backoff and jitter up to a ceiling of
    attempts; ``UnknownOutcome`` goes back to pending marked "outcome unknown"
    (no ceiling: the next attempt asks the platform); ``PermanentError`` fails the
@@ -443,9 +444,13 @@ def _transient(claim: _Claim, exc: TransientError, now: dt.datetime) -> Outcome:
 def _record(claim: _Claim, sent: Sent, result: str) -> Outcome:
     """The platform has it: record sent. This must not be lost, whatever the case did meanwhile."""
     action = claim.action
-    if action.kind in TEXT_KINDS:
+    if action.kind in TEXT_KINDS or action.kind == Kind.FOLLOW:
         try:
-            workflow.mark_reply_sent(action.pk, external_id=sent.external_id, url=sent.url)
+            if action.kind == Kind.FOLLOW:
+                # The platform confirmed it: only now does the case say "followed".
+                workflow.mark_followed(action.pk, external_id=sent.external_id)
+            else:
+                workflow.mark_reply_sent(action.pk, external_id=sent.external_id, url=sent.url)
             return Outcome(action.pk, result, sent.external_id)
         except workflow.WorkflowError as exc:
             # The case moved on (dismissed, opted out...) while the reply was on its
@@ -611,8 +616,6 @@ def send_action(action_id: int, *, now: dt.datetime | None = None) -> Outcome:
         return claimed
     claim = claimed
     action = claim.action
-    if action.kind == Kind.PRIVATE_MESSAGE:
-        return _fail(claim, "no platform adapter sends private messages yet")
     try:
         adapter = platform_for(action.account)
     except PermanentError as exc:
@@ -669,7 +672,16 @@ def send_action(action_id: int, *, now: dt.datetime | None = None) -> Outcome:
             return _fail(claim, str(exc), said_by="The dispatcher refused it")
     try:
         with Heartbeat(claim):
-            if action.kind in TEXT_KINDS:
+            if action.kind == Kind.PRIVATE_MESSAGE:
+                # Only to a person who wrote to us privately or asked for it (re-checked above).
+                sent = adapter.private_message(
+                    person_external_id=case.person.external_id,
+                    handle=case.person.handle,
+                    in_reply_to=in_reply_to,
+                    text=text,
+                    idempotency_key=action.idempotency_key,
+                )
+            elif action.kind in TEXT_KINDS:
                 # ``text`` is the string whose hash was just checked, and nothing else.
                 sent = adapter.reply(
                     in_reply_to=in_reply_to,

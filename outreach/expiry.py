@@ -2,6 +2,8 @@
 
 - A case awaiting engagement past its playbook's window ends as no_response
   (``workflow.mark_no_response``).
+- A conversation after engagement silent for that window ends as gone_quiet
+  (``workflow.mark_gone_quiet``).
 - A case not yet replied to whose post passed the freshness limit ends as
   expired (``workflow.expire``): a stale post cannot be answered anyway (rule 8).
 - An own-brand case still unanswered close to its due time alerts the team,
@@ -42,6 +44,12 @@ def close_unanswered(*, now: dt.datetime | None = None) -> int:
     """End cases whose engagement window passed in silence; how many were closed."""
     now = now or timezone.now()
     return _sweep(queries.unanswered_case_ids(now), workflow.mark_no_response, now, "no_response")
+
+
+def close_quiet(*, now: dt.datetime | None = None) -> int:
+    """End conversations silent for their playbook's window; how many were closed."""
+    now = now or timezone.now()
+    return _sweep(queries.quiet_conversation_ids(now), workflow.mark_gone_quiet, now, "gone quiet")
 
 
 def expire_stale(*, now: dt.datetime | None = None) -> int:
@@ -121,10 +129,11 @@ def alert_due_own_brand(*, now: dt.datetime | None = None) -> int:
 
 
 def run(*, now: dt.datetime | None = None) -> dict[str, int]:
-    """The expiry tick: all three checks; counts per kind of outcome."""
+    """The expiry tick: all four checks; counts per kind of outcome."""
     now = now or timezone.now()
     return {
         "no_response": close_unanswered(now=now),
+        "gone_quiet": close_quiet(now=now),
         "expired": expire_stale(now=now),
         "alerted": alert_due_own_brand(now=now),
     }

@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 
 from monitoring.models import Brand, Incident
 from outreach.models import Playbook, ResearchNote, Severity
@@ -116,12 +117,82 @@ class RemoveDoNotContactForm(forms.Form):
     )
 
 
+class TextListWidget(forms.Widget):
+    """A list of texts as one text box each, plus empty boxes to add more (no JSON to type).
+
+    Every box posts under the field's name; empty ones are dropped when cleaned."""
+
+    def __init__(self, *, blank: int = 2, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs)
+        self.blank = blank
+
+    def render(
+        self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
+    ) -> str:
+        texts = [str(t) for t in value] if isinstance(value, list | tuple) else []
+        boxes = format_html_join(
+            "",
+            '<li><textarea name="{}" rows="3" cols="80" aria-label="text {}">{}</textarea></li>',
+            ((name, i + 1, text) for i, text in enumerate([*texts, *[""] * self.blank])),
+        )
+        element_id = (attrs or {}).get("id") or f"id_{name}"
+        return format_html(
+            '<ol class="nj-text-list" id="{}">{}</ol>'
+            '<p class="help">One text per box; an emptied box is removed. '
+            "Save to get more empty boxes.</p>",
+            element_id,
+            boxes,
+        )
+
+    def value_from_datadict(self, data: Any, files: Any, name: str) -> Any:
+        return data.getlist(name) if hasattr(data, "getlist") else data.get(name, [])
+
+
+class TextListField(forms.Field):
+    """A list of non-empty texts, each at most ``max_chars`` long."""
+
+    widget = TextListWidget
+
+    def __init__(self, *, max_chars: int = MAX_DRAFT_CHARS, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.max_chars = max_chars
+
+    def to_python(self, value: Any) -> list[str]:
+        if value in (None, ""):
+            return []
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list | tuple) or not all(isinstance(t, str) for t in value):
+            raise forms.ValidationError("Enter each text in its own box.")
+        texts = [t.replace("\r\n", "\n").strip() for t in value]
+        return [t for t in texts if t]
+
+    def validate(self, value: list[str]) -> None:
+        super().validate(value)
+        for number, text in enumerate(value, 1):
+            if len(text) > self.max_chars:
+                raise forms.ValidationError(
+                    f"Text {number} is longer than {self.max_chars} characters."
+                )
+
+    def has_changed(self, initial: Any, data: Any) -> bool:
+        return self.to_python(initial or []) != self.to_python(data)
+
+
 class PlaybookForm(forms.ModelForm):
     edit_note = forms.CharField(
         label="What changed and why",
         widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
         max_length=MAX_NOTE_CHARS,
         help_text="What changed and why (kept with the new version).",
+    )
+
+    # Edited as a list of texts, one box each; offered on the case page as starting points.
+    reply_templates = TextListField(
+        required=False,
+        label="Reply templates",
+        help_text="Starting points for replies, shown on the case page. "
+        "A template sent unchanged is a tone-guard warning.",
     )
 
     class Meta:
@@ -146,9 +217,3 @@ class PlaybookForm(forms.ModelForm):
             if name in self.fields:
                 self.add_error(name, problem)
         return cleaned
-
-    def clean_reply_templates(self) -> list[str]:
-        value = self.cleaned_data.get("reply_templates") or []
-        if not isinstance(value, list) or not all(isinstance(t, str) for t in value):
-            raise forms.ValidationError("Templates must be a JSON list of texts.")
-        return value

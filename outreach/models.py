@@ -132,6 +132,8 @@ class Stage(models.TextChoices):
     APPROVED = "approved", "Approved (reply queued)"
     AWAITING_ENGAGEMENT = "awaiting_engagement", "Replied, awaiting engagement"
     ENGAGED = "engaged", "Engaged"
+    # Queued in the outbox; "followed" once the dispatcher records the platform's answer.
+    FOLLOW_REQUESTED = "follow_requested", "Follow requested (queued)"
     FOLLOWED = "followed", "Followed"
     RESOLVED = "resolved", "Resolved"
     AMEND_REQUESTED = "amend_requested", "Amend requested"
@@ -140,6 +142,8 @@ class Stage(models.TextChoices):
     OPTED_OUT = "opted_out", "Opted out"
     FAILED = "failed", "Failed"
     NO_RESPONSE = "no_response", "No response"
+    # The conversation after engagement ended in silence (the playbook's window).
+    GONE_QUIET = "gone_quiet", "Conversation gone quiet"
 
 
 # A person has at most one case in these stages (rule 6); the others are closed.
@@ -151,8 +155,11 @@ OPEN_STAGES: tuple[str, ...] = (
     Stage.APPROVED,
     Stage.AWAITING_ENGAGEMENT,
     Stage.ENGAGED,
+    Stage.FOLLOW_REQUESTED,
     Stage.FOLLOWED,
 )
+# After the person engaged: the team may answer again (later replies, private messages).
+CONVERSATION_STAGES: tuple[str, ...] = (Stage.ENGAGED, Stage.FOLLOW_REQUESTED, Stage.FOLLOWED)
 CLOSED_STAGES: tuple[str, ...] = tuple(s for s in Stage.values if s not in OPEN_STAGES)
 # Before our reply went out: the stages a stale post expires from (rule 8).
 PRE_REPLY_STAGES: tuple[str, ...] = (
@@ -331,11 +338,14 @@ class ReplyDraft(models.Model):
     """A public reply of a case, edited in place; approval covers one exact text.
 
     Every case has at most one first reply (``is_first_reply``); an own-brand case
-    may also have one later draft: the request to amend the post after resolution.
+    may also have one request to amend the post after resolution; and a case in
+    conversation has one ``later`` draft, the team's next answer (a public reply or a
+    private message), written, approved and sent again for each answer.
     """
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="drafts")
     is_first_reply = models.BooleanField(default=True, editable=False)
+    later = models.BooleanField(default=False, editable=False)
     text = models.TextField()
     author = team_member(optional=False, editable=False)
     # Everyone but the author who changed the text: four eyes excludes them too.
@@ -356,7 +366,15 @@ class ReplyDraft(models.Model):
                 fields=["case"], condition=Q(is_first_reply=True), name="draft_one_first_reply"
             ),
             models.UniqueConstraint(
-                fields=["case"], condition=Q(is_first_reply=False), name="draft_one_amend_request"
+                fields=["case"],
+                condition=Q(is_first_reply=False, later=False),
+                name="draft_one_amend_request",
+            ),
+            models.UniqueConstraint(
+                fields=["case"], condition=Q(later=True), name="draft_one_later_reply"
+            ),
+            models.CheckConstraint(
+                condition=Q(later=False) | Q(is_first_reply=False), name="draft_later_not_first"
             ),
             # An approval is whole or absent: who, when and which text.
             models.CheckConstraint(
@@ -394,10 +412,19 @@ class ActionKind(models.TextChoices):
     # Own-brand, after resolution: one polite public reply asking whether the
     # person would amend their post (an approved, tone-checked ReplyDraft).
     AMEND_REQUEST = "amend_request", "Request to amend the post"
+    # After engagement: the team's next public answer in the conversation.
+    LATER_REPLY = "later_reply", "Later reply"
 
 
-# The kinds that post text publicly, each from an approved draft.
-TEXT_KINDS: tuple[str, ...] = (ActionKind.REPLY, ActionKind.AMEND_REQUEST)
+# The kinds that post text, each from an approved draft.
+TEXT_KINDS: tuple[str, ...] = (
+    ActionKind.REPLY,
+    ActionKind.AMEND_REQUEST,
+    ActionKind.LATER_REPLY,
+    ActionKind.PRIVATE_MESSAGE,
+)
+# The conversation after engagement: as many as the team answers, each approved.
+CONVERSATION_KINDS: tuple[str, ...] = (ActionKind.LATER_REPLY, ActionKind.PRIVATE_MESSAGE)
 
 
 class ActionState(models.TextChoices):

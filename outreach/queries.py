@@ -10,8 +10,10 @@ from django.utils import timezone
 
 from monitoring.models import Detection, Post
 from outreach.models import (
+    CONVERSATION_STAGES,
     OPEN_STAGES,
     PRE_REPLY_STAGES,
+    TEXT_KINDS,
     Case,
     EngagementEvent,
     OutboundAction,
@@ -114,6 +116,104 @@ def unanswered_case_ids(now: dt.datetime | None = None) -> list[int]:
     return ids
 
 
+def quiet_conversation_ids(now: dt.datetime | None = None) -> list[int]:
+    """Cases in conversation with nothing heard or sent for their playbook's engagement
+    window (a candidate list: ``workflow.mark_gone_quiet`` decides on each)."""
+    now = now or timezone.now()
+    ids: list[int] = []
+    in_conversation = Case.objects.filter(stage__in=CONVERSATION_STAGES)
+    playbooks = Playbook.objects.filter(pk__in=in_conversation.values("playbook_id"))
+    for playbook in playbooks:
+        cutoff = now - dt.timedelta(days=playbook.engagement_window_days)
+        ids.extend(
+            in_conversation.filter(playbook=playbook)
+            .exclude(engagements__occurred_at__gte=cutoff)
+            .exclude(actions__sent_at__gte=cutoff)
+            .exclude(
+                actions__state__in=[OutboundAction.State.PENDING, OutboundAction.State.SENDING]
+            )
+            .values_list("pk", flat=True)
+        )
+    return ids
+
+
+HISTORY_ROWS = 10
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One message between us and the person, on any of their cases."""
+
+    at: dt.datetime
+    ours: bool
+    kind: str  # its label: "Later reply", "Reply", "Private message"...
+    text: str
+    case_id: int
+    # Ours: the outbox state ("Pending" until the dispatcher records it sent).
+    state: str = ""
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class PersonHistory:
+    """What we know of a person across their cases; every list is at most ``limit`` rows."""
+
+    cases: list[Case]
+    posts: list[Post]
+    exchanges: list[Exchange]
+    opted_out: Case | None
+
+
+def person_history(
+    person_id: int, *, exclude_case: int | None = None, limit: int = HISTORY_ROWS
+) -> PersonHistory:
+    """Their other cases with us, their recent posts, what we and they said (newest first),
+    and the case where they opted out: five queries whatever the history's length."""
+    cases = Case.objects.filter(person_id=person_id).select_related("brand").order_by("-opened_at")
+    if exclude_case is not None:
+        cases = cases.exclude(pk=exclude_case)
+    posts = Post.objects.filter(author_id=person_id).order_by("-posted_at")
+    if exclude_case is not None:
+        posts = posts.exclude(cases__pk=exclude_case)
+    ours = (
+        OutboundAction.objects.filter(case__person_id=person_id, kind__in=TEXT_KINDS)
+        .exclude(state=OutboundAction.State.CANCELLED)
+        .order_by("-created_at")[:limit]
+    )
+    theirs = EngagementEvent.objects.filter(
+        case__person_id=person_id,
+        kind__in=[
+            EngagementEvent.Kind.REPLY,
+            EngagementEvent.Kind.MENTION,
+            EngagementEvent.Kind.PRIVATE_MESSAGE,
+        ],
+    ).order_by("-occurred_at")[:limit]
+    exchanges = [
+        Exchange(
+            at=a.sent_at or a.created_at,
+            ours=True,
+            kind=a.get_kind_display(),
+            text=a.text,
+            case_id=a.case_id,
+            state=a.get_state_display(),
+            url=a.url,
+        )
+        for a in ours
+    ] + [
+        Exchange(
+            at=e.occurred_at, ours=False, kind=e.get_kind_display(), text=e.text, case_id=e.case_id
+        )
+        for e in theirs
+    ]
+    exchanges.sort(key=lambda x: x.at, reverse=True)
+    opted_out = (
+        Case.objects.filter(person_id=person_id, stage=Stage.OPTED_OUT)
+        .order_by("-closed_at")
+        .first()
+    )
+    return PersonHistory(list(cases[:limit]), list(posts[:limit]), exchanges[:limit], opted_out)
+
+
 @dataclass(frozen=True)
 class CasePage:
     """Everything the case page shows about one case, read in one place (no network)."""
@@ -132,19 +232,31 @@ class CasePage:
     amend_shown: bool
     amend_editable: bool
     amend_queued: OutboundAction | None
+    answer: ReplyDraft | None
+    answer_shown: bool
+    answer_editable: bool
+    answer_queued: OutboundAction | None
+    history: PersonHistory
 
 
 def case_page(case: Case, *, can_change: bool) -> CasePage:
     """The case page's data for ``case``; ``can_change``: the user may edit the case."""
     research = ResearchNote.objects.filter(case=case).first()
     drafts = {
-        d.is_first_reply: d
+        (d.is_first_reply, d.later): d
         for d in ReplyDraft.objects.filter(case=case).select_related(
             "author", "approved_by", "rejected_by"
         )
     }
-    amend = drafts.get(False)
+    amend = drafts.get((False, False))
+    answer = drafts.get((False, True))
     actions = list(OutboundAction.objects.filter(case=case).select_related("account"))
+    answer_live = [
+        a
+        for a in actions
+        if a.kind in (OutboundAction.Kind.LATER_REPLY, OutboundAction.Kind.PRIVATE_MESSAGE)
+        and a.state in (OutboundAction.State.PENDING, OutboundAction.State.SENDING)
+    ]
     amend_live = [
         a
         for a in actions
@@ -153,8 +265,9 @@ def case_page(case: Case, *, can_change: bool) -> CasePage:
     return CasePage(
         case=case,
         research=research,
-        draft=drafts.get(True),
+        draft=drafts.get((True, False)),
         amend=amend,
+        answer=answer,
         actions=actions,
         engagements=list(EngagementEvent.objects.filter(case=case)),
         other_posts=list(author_other_posts(case)),
@@ -169,4 +282,11 @@ def case_page(case: Case, *, can_change: bool) -> CasePage:
         and case.stage == Stage.RESOLVED
         and not any(a.state != OutboundAction.State.PENDING for a in amend_live),
         amend_queued=amend_live[0] if amend_live else None,
+        # After engagement: the team's next answer, until the conversation is closed.
+        answer_shown=answer is not None or case.stage in CONVERSATION_STAGES,
+        answer_editable=can_change
+        and case.stage in CONVERSATION_STAGES
+        and not any(a.state == OutboundAction.State.SENDING for a in answer_live),
+        answer_queued=answer_live[0] if answer_live else None,
+        history=person_history(case.person_id, exclude_case=case.pk),
     )

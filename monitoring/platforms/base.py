@@ -218,6 +218,9 @@ class Platform(abc.ABC, Generic[OptionsT]):
     # The adapter's typed options (see options.py); ``self.opts`` holds them parsed.
     Options: ClassVar[type[AdapterOptions]]
     opts: OptionsT
+    # Whether ``private_message`` sends; else why not, as the case page shows it.
+    sends_private_messages: ClassVar[bool] = False
+    private_messages_note: ClassVar[str] = ""
 
     def __init_subclass__(cls, platform: str = "", **kwargs: Any) -> None:
         """``class X(Platform[XOptions], platform="x")``: name, label and options declared once."""
@@ -322,6 +325,19 @@ class Platform(abc.ABC, Generic[OptionsT]):
         already recorded (a first reply, when a later one is sought): never those.
         """
         raise NotSupported(f"{self.label} does not allow replies")
+
+    def private_message(
+        self,
+        *,
+        person_external_id: str,
+        handle: str,
+        in_reply_to: str,
+        text: str,
+        idempotency_key: str,
+    ) -> Sent:
+        """Send ``text`` privately to a person who wrote to us privately or asked for it;
+        ``in_reply_to`` is their latest message to us (the conversation to continue)."""
+        raise NotSupported(self.private_messages_note or f"{self.label} has no private messages")
 
     def follow(self, person_external_id: str) -> Sent:
         """Follow a person."""

@@ -136,6 +136,13 @@ class BlueskyOptions(AdapterOptions):
 class BlueskyPlatform(base.Platform[BlueskyOptions], platform="bluesky"):
     """Bluesky: search, threads, replies with a pre-chosen record key, follows, notifications."""
 
+    # Chat lives on a separate service (chat.bsky.convo.*, through the PDS proxy with
+    # its own app-password scope); no recorded payloads exist to test it against.
+    private_messages_note = (
+        "Bluesky chat is not supported by nojackal yet: write to the person from the "
+        "Bluesky app, or answer in public"
+    )
+
     _client: _RecordingClient | None = None
     _did: str | None = None  # our account, once logged in
     _handle: str = ""

@@ -120,6 +120,9 @@ class MastodonOptions(AdapterOptions):
 class MastodonPlatform(base.Platform[MastodonOptions], platform="mastodon"):
     """Mastodon: search or hashtag listening, threads, replies, follows, notifications."""
 
+    # A status of "direct" visibility reaches only the accounts it mentions.
+    sends_private_messages = True
+
     _client: Mastodon | None = None
     _last_response: requests.Response | None = None  # kept for rate-limit headers and raw JSON
     _own_id: str | None = None
@@ -423,6 +426,38 @@ class MastodonPlatform(base.Platform[MastodonOptions], platform="mastodon"):
             return base.Sent(external_id=str(status["id"]), url=str(status.get("url") or ""))
         except (KeyError, TypeError, AttributeError):
             raise unreadable_answer("Mastodon reply", self._raw_text(), write=True) from None
+
+    def private_message(
+        self,
+        *,
+        person_external_id: str,
+        handle: str,
+        in_reply_to: str,
+        text: str,
+        idempotency_key: str,
+    ) -> base.Sent:
+        """A direct-visibility status mentioning only the person (Mastodon delivers it to
+        the accounts it mentions), in reply to their latest message: the conversation
+        they started stays one thread, and ``find_reply`` reconciles it like a reply."""
+        acct = handle.strip().lstrip("@")
+        if not acct:
+            raise PermanentError("the person has no handle to address a direct message to")
+        body = text if f"@{acct}".casefold() in text.casefold() else f"@{acct} {text}"
+        client = self.client()
+        status = self._call(
+            lambda: client.status_post(
+                body,
+                in_reply_to_id=in_reply_to or None,
+                idempotency_key=idempotency_key,
+                visibility="direct",
+            )
+        )
+        if str(status.get("visibility") or "direct") != "direct":
+            # Never take a public status for a private one: the team must know.
+            raise PermanentError(
+                f"the instance posted status {status.get('id')} as {status.get('visibility')}"
+            )
+        return base.Sent(external_id=str(status["id"]), url=str(status.get("url") or ""))
 
     def find_reply(
         self, *, in_reply_to: str, idempotency_key: str, exclude: Collection[str] = ()

@@ -97,6 +97,12 @@ class RedditOptions(AdapterOptions):
 class RedditPlatform(HttpPlatform[RedditOptions], platform="reddit"):
     """Reddit: search submissions, read threads, reply, read the inbox; no follow."""
 
+    # /api/compose exists, but no recorded answer of it to test the adapter against.
+    private_messages_note = (
+        "Reddit private messages are not sent by nojackal yet: write from Reddit itself, "
+        "or answer in public"
+    )
+
     # The bearer token and when to renew it (monotonic clock), once logged in.
     _token = ""
     _token_expires = 0.0

@@ -26,16 +26,22 @@ from monitoring.paging import CappedPaginator
 from monitoring.platforms import PlatformError, get_platform
 from monitoring.search import column_in, each_term
 from outreach import queries, workflow
-from outreach.admin import buttons, records  # noqa: F401  (records registers the other admins)
+from outreach.admin import (  # noqa: F401  (records and people register the other admins)
+    buttons,
+    people,
+    records,
+)
 from outreach.admin.display import _findings, ask_reason, shown
 from outreach.admin.filters import (
     AmendRequestFilter,
+    AnswerFilter,
     AssigneeFilter,
     CaseEventInline,
     FairChangeList,
     IncidentFilter,
     QueueFilter,
 )
+from outreach.admin.people import history_context
 from outreach.forms import (
     DismissSelectedForm,
     DraftForm,
@@ -69,6 +75,25 @@ def _text_context(prefix: str, draft: ReplyDraft | None) -> dict[str, Any]:
         f"{prefix}_hash": text_hash(text) if draft else "",
         f"{prefix}_form": DraftForm(initial={"text": text}),
     }
+
+
+def _template_asked(request: HttpRequest, templates: list[str]) -> str:
+    """The template ``?template=N`` asks for, or ""."""
+    number = request.GET.get("template", "")
+    if number.isdigit() and int(number) < len(templates):
+        return templates[int(number)]
+    return ""
+
+
+def _starting_point(text: str, page: queries.CasePage) -> dict[str, Any]:
+    """A chosen template in the form being written now: the answer, else the first reply."""
+    if not text:
+        return {}
+    if page.answer_editable:
+        return {"answer_form": DraftForm(initial={"text": text}), "template_in": "answer"}
+    if page.draft_editable:
+        return {"draft_form": DraftForm(initial={"text": text}), "template_in": "draft"}
+    return {}
 
 
 def _report(request: HttpRequest, verb: str, done: int, skipped: list[str]) -> None:
@@ -106,6 +131,7 @@ class CaseAdmin(admin.ModelAdmin[Case]):
         IncidentFilter,
         AmendRequestFilter,
         "on_hold",
+        AnswerFilter,
     )
     list_select_related = ["person", "post", "brand", "assignee"]
     # Exact: a case or incident id, or a handle (get_search_results: each by its index).
@@ -255,6 +281,7 @@ class CaseAdmin(admin.ModelAdmin[Case]):
             path("<int:pk>/research/", wrap(self.research_view), name="outreach_case_research"),
             path("<int:pk>/draft/", wrap(self.draft_view), name="outreach_case_draft"),
             path("<int:pk>/amend/", wrap(self.amend_view), name="outreach_case_amend"),
+            path("<int:pk>/answer/", wrap(self.answer_view), name="outreach_case_answer"),
             *super().get_urls(),
         ]
 
@@ -294,6 +321,10 @@ class CaseAdmin(admin.ModelAdmin[Case]):
         page = queries.case_page(case, can_change=can_change)
         research, draft, amend = page.research, page.draft, page.amend
         thread, thread_error = self._thread(case)
+        # The playbook's templates, offered as starting points: ?template=N puts one in
+        # the form being written (the tone guard warns if it is sent unchanged).
+        templates = [str(t) for t in case.playbook.reply_templates or () if str(t).strip()]
+        start = _template_asked(request, templates)
         extra = {
             "case": case,
             "post_text": shown(case.post.text),
@@ -332,7 +363,17 @@ class CaseAdmin(admin.ModelAdmin[Case]):
                 current=case.incident_id,
             ),
             **_text_context("draft", draft),
+            **_text_context("answer", page.answer),
+            **_starting_point(start, page),
             "findings": _findings(draft),
+            "answer_findings": _findings(page.answer),
+            "answer_shown": page.answer_shown,
+            "answer_editable": page.answer_editable,
+            "answer_queued": page.answer_queued,
+            "private_consent": workflow.private_consent(case.pk),
+            "guidance": shown(case.playbook.guidance),
+            "templates": [{"number": i, "text": shown(t)} for i, t in enumerate(templates)],
+            **history_context(case.person, page.history),
             "amend_shown": page.amend_shown,
             **_text_context("amend", amend),
             "amend_findings": _findings(amend),
@@ -463,6 +504,13 @@ class CaseAdmin(admin.ModelAdmin[Case]):
             return draft
 
         return self._save_text(request, pk, "Draft", save, "Draft saved.")
+
+    def answer_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        def save(case: Case, text: str) -> ReplyDraft:
+            return workflow.save_later_reply(case, actor=request.user, text=text)
+
+        saved = "Answer saved; a reviewer approves it before it goes."
+        return self._save_text(request, pk, "Answer", save, saved)
 
     def amend_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         def save(case: Case, text: str) -> ReplyDraft:

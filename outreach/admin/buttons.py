@@ -34,7 +34,7 @@ def available_moves(case: Case, user: workflow.User) -> list[MoveOption]:
     for move in buttons():
         if move.case_kind and case.kind != move.case_kind:
             continue  # never a step of this kind of case: no button to explain
-        refused = move.refusal(Attempt(case, user, amend=move.amend), shown=True)
+        refused = move.refusal(Attempt(case, user, amend=move.amend, later=move.later), shown=True)
         reason = str(refused) if refused is not None else ""
         options.append(
             MoveOption(move.name, move.label, not reason, reason, move.needs_note, move.danger)

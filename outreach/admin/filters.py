@@ -8,16 +8,19 @@ from typing import Any
 from django.contrib import admin
 from django.contrib.admin.views.main import ChangeList
 from django.contrib.auth import get_user_model
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.http import HttpRequest
 from django.utils.safestring import SafeString
 
 from outreach.admin.display import shown
 from outreach.models import (
     CLOSED_STAGES,
+    CONVERSATION_STAGES,
     OPEN_STAGES,
     Case,
     CaseEvent,
+    OutboundAction,
+    ReplyDraft,
     Stage,
 )
 
@@ -105,8 +108,34 @@ class AmendRequestFilter(admin.SimpleListFilter):
             return queryset.filter(
                 stage=Stage.RESOLVED,
                 drafts__is_first_reply=False,
+                drafts__later=False,
                 drafts__approved_at__isnull=True,
             )
+        return queryset
+
+
+class AnswerFilter(admin.SimpleListFilter):
+    """Answers after engagement, written and waiting for a reviewer (not the one last sent)."""
+
+    title = "answer in the conversation"
+    parameter_name = "answer"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("to_approve", "Awaiting approval")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Case]) -> QuerySet[Case]:
+        if self.value() == "to_approve":
+            drafts = ReplyDraft.objects.filter(
+                case_id=OuterRef("pk"), later=True, approved_at__isnull=True
+            ).exclude(
+                # The text already went out (or is queued): nothing new to approve.
+                Exists(
+                    OutboundAction.objects.filter(
+                        draft_id=OuterRef("pk"), text=OuterRef("text")
+                    ).exclude(state=OutboundAction.State.CANCELLED)
+                )
+            )
+            return queryset.filter(stage__in=CONVERSATION_STAGES).filter(Exists(drafts))
         return queryset
 
 

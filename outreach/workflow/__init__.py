@@ -17,15 +17,26 @@ errors and rules so that callers write ``from outreach import workflow`` and
 """
 
 from outreach.workflow.amend import amend_target, approve_amend_request, save_amend_request
+from outreach.workflow.answers import (
+    approve_later_reply,
+    approve_private_message,
+    private_target,
+    record_private_consent,
+    save_later_reply,
+)
 from outreach.workflow.approval import approve_reply, reject_draft
 from outreach.workflow.checks import (
     ENGAGING_KINDS,
     REFUSING_KINDS,
     dnc_entry,
+    private_consent,
     research_problems,
 )
 from outreach.workflow.context import platform_limits, reply_context, tone_findings
 from outreach.workflow.conversation import (
+    last_heard,
+    mark_followed,
+    mark_gone_quiet,
     mark_no_response,
     mark_reply_sent,
     record_engagement,
@@ -104,6 +115,8 @@ __all__ = [
     "_move",
     "amend_target",
     "approve_amend_request",
+    "approve_later_reply",
+    "approve_private_message",
     "approve_reply",
     "assign",
     "check_sendable",
@@ -115,15 +128,21 @@ __all__ = [
     "expire",
     "is_complaint",
     "kind_for_brand",
+    "last_heard",
     "looks_like_opt_out",
     "mark_failed",
+    "mark_followed",
+    "mark_gone_quiet",
     "mark_no_response",
     "mark_reply_sent",
     "open_case",
     "open_for_detection",
     "opt_out",
     "platform_limits",
+    "private_consent",
+    "private_target",
     "record_engagement",
+    "record_private_consent",
     "reject_draft",
     "remove_dnc_entry",
     "reply_context",
@@ -132,6 +151,7 @@ __all__ = [
     "resolve",
     "save_amend_request",
     "save_draft",
+    "save_later_reply",
     "save_research",
     "send_forecast",
     "submit_draft",

@@ -15,8 +15,12 @@ from typing import Any
 from django.db.models import Q
 from django.utils import timezone
 
+from monitoring.platforms import PermanentError, platform_class
 from outreach.models import (
+    CONVERSATION_KINDS,
+    CONVERSATION_STAGES,
     Case,
+    CaseEvent,
     DoNotContact,
     EngagementEvent,
     OutboundAction,
@@ -117,6 +121,8 @@ class Attempt:
     actor: User | None = None
     now: dt.datetime = field(default_factory=timezone.now)
     amend: bool = False
+    # The move is about the next answer in the conversation (``ReplyDraft.later``).
+    later: bool = False
     fresh_tone: bool = False
     text_hash_seen: str | None = None
     action: OutboundAction | None = None
@@ -126,10 +132,13 @@ class Attempt:
 
     @property
     def draft(self) -> ReplyDraft | None:
-        """The draft the move is about: the first reply, or the request to amend."""
+        """The draft the move is about: the first reply, the request to amend, or the
+        next answer in the conversation."""
         if not self._draft_read:
             self._draft = ReplyDraft.objects.filter(
-                case_id=self.case.pk, is_first_reply=not self.amend
+                case_id=self.case.pk,
+                is_first_reply=not (self.amend or self.later),
+                later=self.later,
             ).first()
             self._draft_read = True
         return self._draft
@@ -147,7 +156,7 @@ def research_done(a: Attempt) -> Refusal:
 def has_draft(a: Attempt) -> Refusal:
     """There is a text to submit or approve."""
     if a.draft is None or not a.draft.text.strip():
-        what = "request to amend" if a.amend else "reply draft"
+        what = "request to amend" if a.amend else "answer" if a.later else "reply draft"
         return WorkflowError(f"there is no {what} yet")
     return None
 
@@ -181,7 +190,7 @@ def tone_clean(a: Attempt) -> Refusal:
     if a.draft is None:
         return None
     if a.fresh_tone:
-        a.findings = tone_findings(a.case, a.draft.text, first_reply=not a.amend)
+        a.findings = tone_findings(a.case, a.draft.text, first_reply=not (a.amend or a.later))
     findings = a.findings if a.findings is not None else a.draft.tone_findings
     blocking = [f for f in findings if f["blocking"]]
     if blocking:
@@ -334,9 +343,9 @@ def approved_text(a: Attempt) -> Refusal:
 
 
 def still_engaged(a: Attempt) -> Refusal:
-    """Rule 5 at send time: engaged (or followed by this action), an engagement on record."""
+    """Rule 5 at send time: the follow is still requested, an engagement on record."""
     if (
-        a.case.stage not in (Stage.FOLLOWED, Stage.ENGAGED)
+        a.case.stage != Stage.FOLLOW_REQUESTED
         or not EngagementEvent.objects.filter(case_id=a.case.pk, kind__in=ENGAGING_KINDS).exists()
     ):
         return RuleViolation(FOLLOW_AFTER_ENGAGEMENT, "the person has not engaged")
@@ -344,7 +353,68 @@ def still_engaged(a: Attempt) -> Refusal:
 
 
 def in_conversation(a: Attempt) -> Refusal:
-    """Rule 4: no private message before the person engages."""
-    if a.case.stage not in (Stage.ENGAGED, Stage.FOLLOWED):
-        return RuleViolation(ONE_UNSOLICITED, "no private message before the person engages")
+    """Rule 4: nothing further goes out before the person engages: the case is in
+    conversation (engaged, follow requested or followed) with an engagement on record."""
+    if (
+        a.case.stage not in CONVERSATION_STAGES
+        or not EngagementEvent.objects.filter(case_id=a.case.pk, kind__in=ENGAGING_KINDS).exists()
+    ):
+        return RuleViolation(
+            ONE_UNSOLICITED,
+            f"nothing further goes out before the person engages (case is {a.case.stage})",
+        )
+    return None
+
+
+# How the team knows a person accepts private messages: they wrote to us privately
+# (an engagement of kind private message), or a reviewer recorded where they asked.
+PRIVATE_CONSENT_ACTION = "record_private_consent"
+
+
+def private_consent(case_id: int) -> str:
+    """How we know the person accepts a private message from us; "" when we do not."""
+    if EngagementEvent.objects.filter(
+        case_id=case_id, kind=EngagementEvent.Kind.PRIVATE_MESSAGE
+    ).exists():
+        return "they wrote to us privately"
+    note = (
+        CaseEvent.objects.filter(case_id=case_id, action=PRIVATE_CONSENT_ACTION)
+        .order_by("-pk")
+        .values_list("note", flat=True)
+        .first()
+    )
+    return f"they asked for it: {note}" if note is not None else ""
+
+
+def wrote_privately(a: Attempt) -> Refusal:
+    """Rule 4: a private message only to someone who wrote to us privately or asked for it."""
+    if not private_consent(a.case.pk):
+        return RuleViolation(
+            ONE_UNSOLICITED,
+            "a private message only to a person who wrote to us privately or asked for one",
+        )
+    return None
+
+
+def platform_messages_privately(a: Attempt) -> Refusal:
+    """The case's platform adapter sends private messages (else it says why not)."""
+    try:
+        adapter = platform_class(a.case.platform)
+    except (ImportError, PermanentError) as exc:
+        return WorkflowError(f"the {a.case.platform} adapter is not available: {exc}")
+    if not adapter.sends_private_messages:
+        return WorkflowError(
+            adapter.private_messages_note or f"{adapter.label} has no private messages"
+        )
+    return None
+
+
+def no_answer_queued(a: Attempt) -> Refusal:
+    """One answer in flight at a time: the queued one is sent (or cancelled) first."""
+    if OutboundAction.objects.filter(
+        case_id=a.case.pk,
+        kind__in=CONVERSATION_KINDS,
+        state__in=[OutboundAction.State.PENDING, OutboundAction.State.SENDING],
+    ).exists():
+        return WorkflowError("an answer is already queued; it goes out first")
     return None

@@ -14,14 +14,16 @@ from django.utils import timezone
 
 from outreach.messages import is_id, refused
 from outreach.models import (
+    CONVERSATION_KINDS,
     Case,
     EngagementEvent,
     OutboundAction,
+    ReplyDraft,
     Stage,
 )
 from outreach.retries import ON_LOST_DATABASE
 from outreach.workflow import events
-from outreach.workflow.checks import ENGAGING_KINDS, REFUSING_KINDS
+from outreach.workflow.checks import ENGAGING_KINDS, REFUSING_KINDS, Attempt, approved_text
 from outreach.workflow.endings import opt_out
 from outreach.workflow.lexicon import looks_like_opt_out
 from outreach.workflow.refusals import try_move
@@ -48,11 +50,14 @@ log = logging.getLogger(__name__)
 
 def mark_reply_sent(action_id: int, *, external_id: str, url: str = "") -> Case:
     """Record that the dispatcher posted an approved text: the first reply (approved ->
-    awaiting_engagement) or the request to amend the post (resolved -> amend_requested)."""
+    awaiting_engagement), the request to amend the post (resolved -> amend_requested),
+    or an answer in the conversation (no stage change; the draft is free for the next)."""
     action = OutboundAction.objects.select_related(
-        "case__post", "case__person", "case__playbook"
+        "case__post", "case__person", "case__playbook", "draft"
     ).get(pk=action_id)
     case = action.case
+    if action.kind in CONVERSATION_KINDS:
+        return _mark_answer_sent(action, external_id=external_id, url=url)
     if action.kind not in _SENT_STAGE:
         raise WorkflowError("only a reply or a request to amend is recorded as a sent text")
     target, move = _SENT_STAGE[action.kind]
@@ -73,6 +78,53 @@ def mark_reply_sent(action_id: int, *, external_id: str, url: str = "") -> Case:
         if claimed != 1:
             raise TransitionNotAllowed(f"outbound action {action.pk} is already {action.state}")
         _move(case, to=target, actor=None, action=move, note=url or external_id)
+    return case
+
+
+def _mark_answer_sent(action: OutboundAction, *, external_id: str, url: str) -> Case:
+    """An answer after engagement went out: the row says sent, the history says so, and
+    the draft's approval is spent (the next answer is approved again, whatever its text)."""
+    case = action.case
+    refused = approved_text(Attempt(case, None, later=True, action=action))
+    if refused is not None:
+        raise refused
+    with transaction.atomic():
+        claimed = OutboundAction.objects.filter(
+            pk=action.pk,
+            state__in=[OutboundAction.State.PENDING, OutboundAction.State.SENDING],
+        ).update(
+            state=OutboundAction.State.SENT,
+            external_id=external_id,
+            url=url,
+            sent_at=timezone.now(),
+        )
+        if claimed != 1:
+            raise TransitionNotAllowed(f"outbound action {action.pk} is already {action.state}")
+        ReplyDraft.objects.filter(pk=action.draft_id, later=True).update(
+            approved_by=None, approved_at=None, approved_text_hash="", submitted_at=None
+        )
+        events.happened(
+            case,
+            action=f"{action.kind}_sent",
+            note=f"{action.get_kind_display()} sent: {url or external_id}",
+        )
+    return case
+
+
+def mark_followed(action_id: int, *, external_id: str = "") -> Case:
+    """Record that the platform confirmed our follow (follow_requested -> followed)."""
+    action = OutboundAction.objects.select_related("case").get(pk=action_id)
+    if action.kind != OutboundAction.Kind.FOLLOW:
+        raise WorkflowError("only a follow is recorded as followed")
+    case = _case(action.case)
+    with transaction.atomic():
+        claimed = OutboundAction.objects.filter(
+            pk=action.pk,
+            state__in=[OutboundAction.State.PENDING, OutboundAction.State.SENDING],
+        ).update(state=OutboundAction.State.SENT, external_id=external_id, sent_at=timezone.now())
+        if claimed != 1:
+            raise TransitionNotAllowed(f"outbound action {action.pk} is already {action.state}")
+        _move(case, to=Stage.FOLLOWED, actor=None, action="mark_followed", note="confirmed")
     return case
 
 
@@ -132,13 +184,14 @@ def record_engagement(
 
 
 def request_follow(case: Case | int, *, actor: User | None) -> OutboundAction:
-    """Queue a follow of the person, only after they engaged (engaged -> followed)."""
+    """Queue a follow of the person, only after they engaged (engaged -> follow_requested;
+    followed once the dispatcher records the platform's confirmation)."""
     case = _case(case)
     MOVES["request_follow"].require(case, actor)
     reply = OutboundAction.objects.sent_reply(case)
     assert reply is not None  # the replied check ran
     with transaction.atomic():
-        _move(case, to=Stage.FOLLOWED, actor=actor, action="request_follow")
+        _move(case, to=Stage.FOLLOW_REQUESTED, actor=actor, action="request_follow")
         try:
             with transaction.atomic():
                 action = OutboundAction.objects.create(
@@ -168,6 +221,46 @@ def mark_no_response(
     if sent is None or sent + window > now_or(now):
         raise TransitionNotAllowed("the engagement window has not passed yet")
     _move(case, to=Stage.NO_RESPONSE, actor=actor, action="mark_no_response")
+    return case
+
+
+def last_heard(case: Case) -> dt.datetime | None:
+    """When the conversation last moved: the person's latest engagement or our latest send."""
+    heard = (
+        EngagementEvent.objects.filter(case_id=case.pk, kind__in=ENGAGING_KINDS)
+        .order_by("-occurred_at")
+        .values_list("occurred_at", flat=True)
+        .first()
+    )
+    said = (
+        OutboundAction.objects.filter(case_id=case.pk, state=OutboundAction.State.SENT)
+        .order_by("-sent_at")
+        .values_list("sent_at", flat=True)
+        .first()
+    )
+    return max((t for t in (heard, said) if t is not None), default=None)
+
+
+def mark_gone_quiet(
+    case: Case | int, *, actor: User | None = None, now: dt.datetime | None = None
+) -> Case:
+    """Close a conversation silent for the playbook's engagement window (-> gone_quiet)."""
+    case = _case(case)
+    last = last_heard(case)
+    window = dt.timedelta(days=case.playbook.engagement_window_days)
+    if last is None or last + window > now_or(now):
+        raise TransitionNotAllowed("the conversation was active within the playbook's window")
+    if OutboundAction.objects.filter(
+        case_id=case.pk, state__in=[OutboundAction.State.PENDING, OutboundAction.State.SENDING]
+    ).exists():
+        raise TransitionNotAllowed("something of ours is still queued on this case")
+    _move(
+        case,
+        to=Stage.GONE_QUIET,
+        actor=actor,
+        action="mark_gone_quiet",
+        note=f"nothing since {last:%Y-%m-%d %H:%M} UTC",
+    )
     return case
 
 

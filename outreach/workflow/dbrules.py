@@ -8,7 +8,8 @@ database refuses what ``workflow`` would refuse even when the code is bypassed
   move, whose CaseEvent was written first in the same transaction (``_move``);
   reaching engaged needs a stored engagement event (rule 5);
 - an outbox row is created only by the move that queues it (the case in that
-  move's stage, its CaseEvent written, for a text the draft's approved hash);
+  move's stage, its CaseEvent written, for a text the draft's approved hash; an
+  answer after engagement only with an engagement stored);
   its text, hash, kind, case and target never change, and a sent, failed or
   cancelled row is final (no second unsolicited reply by re-queuing);
 - CaseEvent rows are never updated or deleted (on both vendors, here; migration 0002
@@ -45,7 +46,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from outreach.models import ERASED, OPEN_STAGES, ActionKind, ActionState, PlaybookKind, Stage
+from outreach.models import (
+    CONVERSATION_KINDS,
+    ERASED,
+    OPEN_STAGES,
+    TEXT_KINDS,
+    ActionKind,
+    ActionState,
+    EngagementKind,
+    PlaybookKind,
+    Stage,
+)
 from outreach.workflow.rules import (
     AUDIT,
     FOLLOW_AFTER_ENGAGEMENT,
@@ -81,8 +92,21 @@ FIXED_OUTBOX_COLUMNS: tuple[str, ...] = (
     "draft_id",
 )
 
-# A private message is queued by no move yet: only for a case that was engaged.
-ENGAGED_KINDS: tuple[str, ...] = (ActionKind.PRIVATE_MESSAGE,)
+# The kinds with at most one live row per case (a unique constraint each): a second
+# insert is left to the constraint, whose name says why it is refused.
+ONE_PER_CASE_KINDS: tuple[str, ...] = (
+    ActionKind.REPLY,
+    ActionKind.FOLLOW,
+    ActionKind.AMEND_REQUEST,
+)
+# The conversation after engagement (rule 4): an answer is queued only for a case
+# with a stored engagement that opens a conversation (checks.ENGAGING_KINDS).
+ENGAGING_KINDS: tuple[str, ...] = (
+    EngagementKind.REPLY,
+    EngagementKind.MENTION,
+    EngagementKind.PRIVATE_MESSAGE,
+    EngagementKind.FOLLOW,
+)
 
 
 # The CaseEvent action that records an erasure on a case (written by forget_person); with
@@ -146,7 +170,8 @@ def table_rules() -> dict[str, Any]:
     """What the triggers are generated from, read from today's move table.
 
     ``stage_moves``: (origin, target, move) for every stage-changing move;
-    ``queued_by``: outbox kind -> (the stage its case is in, the move that queues it).
+    ``queued_by``: outbox kind -> (the stage its case is in, or the list of stages a
+    move without a stage change is made from, and the move that queues it).
     """
     from outreach.workflow.table import MOVES  # the table imports models; so do migrations
 
@@ -160,9 +185,12 @@ def table_rules() -> dict[str, Any]:
     queued_by = {}
     for move in MOVES.values():
         if move.sends:
-            # A move that queues without a stage change is made from its one source stage.
-            stage = move.target if move.target is not None else next(iter(move.sources))
-            queued_by[str(move.sends)] = (str(stage), move.name)
+            # A move that queues without a stage change is made from its source stages.
+            stage: str | list[str] = str(move.target or "")
+            if move.target is None:
+                sources = sorted(str(source) for source in move.sources)
+                stage = sources[0] if len(sources) == 1 else sources
+            queued_by[str(move.sends)] = (stage, move.name)
     return {
         "stage_moves": stage_moves,
         "queued_by": dict(sorted(queued_by.items())),
@@ -190,29 +218,31 @@ def _conditions(rules: Mapping[str, Any]) -> dict[str, str]:
     )
     queued = []
     for kind, (stage, move) in rules["queued_by"].items():
-        draft = ""
-        if kind in (ActionKind.REPLY, ActionKind.AMEND_REQUEST):
-            draft = (
+        stages = [stage] if isinstance(stage, str) else list(stage)
+        extra = ""
+        if kind in TEXT_KINDS:
+            extra = (
                 " AND EXISTS (SELECT 1 FROM outreach_replydraft d WHERE d.id = NEW.draft_id "
                 "AND d.case_id = NEW.case_id AND d.text = NEW.text "
                 "AND d.approved_text_hash = NEW.text_hash)"
             )
+        if kind in CONVERSATION_KINDS:
+            extra += (
+                " AND EXISTS (SELECT 1 FROM outreach_engagementevent g "  # noqa: S608
+                f"WHERE g.case_id = NEW.case_id AND g.kind IN ({_quoted(ENGAGING_KINDS)}))"
+            )
         queued.append(
             f"(NEW.kind = '{kind}' "  # noqa: S608
             "AND EXISTS (SELECT 1 FROM outreach_case c "
-            f"WHERE c.id = NEW.case_id AND c.stage = '{stage}') "
+            f"WHERE c.id = NEW.case_id AND c.stage IN ({_quoted(stages)})) "
             "AND EXISTS (SELECT 1 FROM outreach_caseevent e "
-            f"WHERE e.case_id = NEW.case_id AND e.action = '{move}'){draft})"
+            f"WHERE e.case_id = NEW.case_id AND e.action = '{move}'){extra})"
         )
-    queued.extend(
-        f"(NEW.kind = '{kind}' AND EXISTS (SELECT 1 FROM outreach_caseevent e "  # noqa: S608
-        f"WHERE e.case_id = NEW.case_id AND e.target = '{Stage.ENGAGED}'))"
-        for kind in ENGAGED_KINDS
-    )
     # One row per case of these kinds: a second one is left to the unique constraint,
     # whose name says why it is refused.
+    one_per_case = [k for k in rules["queued_by"] if k in ONE_PER_CASE_KINDS]
     duplicate = (
-        f"NEW.kind IN ({_quoted(rules['queued_by'])}) AND EXISTS (SELECT 1 FROM "  # noqa: S608
+        f"NEW.kind IN ({_quoted(one_per_case)}) AND EXISTS (SELECT 1 FROM "  # noqa: S608
         "outreach_outboundaction o WHERE o.case_id = NEW.case_id AND o.kind = NEW.kind "
         f"AND o.state <> '{ActionState.CANCELLED}')"
     )

@@ -110,26 +110,36 @@ def _clean_text(text: str, what: str) -> str:
 
 
 def _locked_draft(
-    case: Case, text: str, actor: User | None, findings: list[dict[str, Any]], *, amend: bool
+    case: Case,
+    text: str,
+    actor: User | None,
+    findings: list[dict[str, Any]],
+    *,
+    amend: bool,
+    later: bool = False,
 ) -> tuple[ReplyDraft, bool | None]:
-    """The case's draft (or request to amend), locked for the edit, and whether ``text``
-    changes it; created with ``text`` (recorded, changed None) if there is none yet."""
+    """The case's draft (or request to amend, or next answer), locked for the edit, and
+    whether ``text`` changes it; created with ``text`` (recorded, changed None) if there
+    is none yet."""
+    first = not (amend or later)
     draft = (
         ReplyDraft.objects.select_for_update()
-        .filter(case_id=case.pk, is_first_reply=not amend)
+        .filter(case_id=case.pk, is_first_reply=first, later=later)
         .first()
     )
     if draft is not None:
         return draft, draft.text != text
     draft = ReplyDraft.objects.create(
         case_id=case.pk,
-        is_first_reply=not amend,
+        is_first_reply=first,
+        later=later,
         text=text,
         author_id=person_id(actor),
         tone_findings=findings,
         editor_ids=[],
     )
-    events.happened(case, action="save_amend_request" if amend else "save_draft", actor=actor)
+    action = "save_later_reply" if later else "save_amend_request" if amend else "save_draft"
+    events.happened(case, action=action, actor=actor)
     return draft, None
 
 

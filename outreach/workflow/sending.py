@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from outreach.models import Case, OutboundAction
+from outreach.models import CONVERSATION_KINDS, Case, OutboundAction
 from outreach.workflow import caps
 from outreach.workflow.checks import Attempt
 from outreach.workflow.rules import ONE_UNSOLICITED, RuleViolation, now_or
@@ -17,7 +17,11 @@ def _refusals(action: OutboundAction, case: Case, now: dt.datetime) -> list[Rule
     """What stands in the way of sending ``action`` now, in the dispatcher's order: the
     queuing move's checks, then the caps. Stops at the first refusal for good."""
     attempt = Attempt(
-        case, now=now, action=action, amend=action.kind == OutboundAction.Kind.AMEND_REQUEST
+        case,
+        now=now,
+        action=action,
+        amend=action.kind == OutboundAction.Kind.AMEND_REQUEST,
+        later=action.kind in CONVERSATION_KINDS,
     )
     found: list[RuleViolation] = []
     for check in SEND_CHECKS.get(action.kind, ()):

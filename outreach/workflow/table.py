@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from outreach.models import (
+    CONVERSATION_STAGES,
     OPEN_STAGES,
     PRE_REPLY_STAGES,
     Case,
@@ -58,6 +59,8 @@ class Move:
     case_kind: str = ""
     # The move is about the request to amend, not the first reply's draft.
     amend: bool = False
+    # The move is about the next answer in the conversation (after engagement).
+    later: bool = False
     # The outbox kind it queues, and what the dispatcher checks again before sending it.
     sends: str = ""
     send_checks: tuple[Check, ...] = ()
@@ -97,7 +100,7 @@ class Move:
 
     def require(self, case: Case, actor: User | None, **attempt: Any) -> Attempt:
         """Raise the first refusal of this move on ``case``; the attempt, checked, otherwise."""
-        a = Attempt(case, actor, amend=self.amend, **attempt)
+        a = Attempt(case, actor, amend=self.amend, later=self.later, **attempt)
         refused = self.refusal(a)
         if refused is not None:
             raise refused
@@ -105,9 +108,26 @@ class Move:
 
 
 _OPEN = frozenset(OPEN_STAGES)
-_CLOSED_BUT_LISTENING = frozenset({Stage.RESOLVED, Stage.AMEND_REQUESTED, Stage.NO_RESPONSE})
+_CONVERSATION = frozenset(CONVERSATION_STAGES)
+_CLOSED_BUT_LISTENING = frozenset(
+    {Stage.RESOLVED, Stage.AMEND_REQUESTED, Stage.NO_RESPONSE, Stage.GONE_QUIET}
+)
 _APPROVAL = (checks.has_draft, checks.saw_this_text, checks.four_eyes)
 _REPLY_READY = (checks.research_done, checks.tone_clean, checks.fresh, checks.not_on_dnc)
+# The next answer after engagement: approved like the first reply (its exact text, four
+# eyes where the playbook asks), tone-checked as a later reply, one in flight at a time.
+_ANSWER_READY = (
+    checks.not_held,
+    checks.in_conversation,
+    checks.replied,
+    checks.has_draft,
+    checks.no_answer_queued,
+    checks.saw_this_text,
+    checks.four_eyes,
+    checks.tone_clean,
+    checks.not_on_dnc,
+)
+_ANSWER_SEND = (checks.not_on_dnc, checks.in_conversation, checks.approved_text, checks.not_held)
 
 
 def _moves(*moves: Move) -> dict[str, Move]:
@@ -177,22 +197,61 @@ MOVES: dict[str, Move] = _moves(
         (checks.approved_text, checks.research_done),
     ),
     Move("record_engagement", frozenset({Stage.AWAITING_ENGAGEMENT}), Stage.ENGAGED),
+    # Queued only: the stage says "followed" once the platform confirmed it.
     Move(
         "request_follow",
         frozenset({Stage.ENGAGED}),
-        Stage.FOLLOWED,
+        Stage.FOLLOW_REQUESTED,
         (checks.not_held, checks.engaged, checks.not_on_dnc, checks.replied),
         label="Follow the person",
         sends=OutboundAction.Kind.FOLLOW,
         send_checks=(checks.not_on_dnc, checks.still_engaged, checks.not_held),
     ),
+    Move("mark_followed", frozenset({Stage.FOLLOW_REQUESTED}), Stage.FOLLOWED),
+    # The conversation after engagement: each answer is drafted (``save_later_reply``),
+    # approved as a public reply or as a private message, and sent by the dispatcher;
+    # the case stays in conversation until resolved, gone quiet or opted out.
+    Move(
+        "approve_later_reply",
+        _CONVERSATION,
+        None,
+        _ANSWER_READY,
+        label="Approve this exact answer as a public reply",
+        permission=APPROVE_PERMISSION,
+        stage_reason="answer again only once the person engaged",
+        later=True,
+        sends=OutboundAction.Kind.LATER_REPLY,
+        send_checks=_ANSWER_SEND,
+    ),
+    Move(
+        "record_private_consent",
+        _CONVERSATION,
+        None,
+        (checks.in_conversation,),
+        label="The person asked for a private message",
+        needs_note=True,
+        stage_reason="only in a conversation the person started",
+    ),
+    Move(
+        "approve_private_message",
+        _CONVERSATION,
+        None,
+        (checks.platform_messages_privately, *_ANSWER_READY, checks.wrote_privately),
+        label="Approve this exact answer as a private message",
+        permission=APPROVE_PERMISSION,
+        stage_reason="answer again only once the person engaged",
+        later=True,
+        sends=OutboundAction.Kind.PRIVATE_MESSAGE,
+        send_checks=(*_ANSWER_SEND, checks.wrote_privately),
+    ),
     Move(
         "resolve",
-        frozenset({Stage.ENGAGED, Stage.FOLLOWED}),
+        _CONVERSATION,
         Stage.RESOLVED,
         label="Mark resolved",
         stage_reason="only an engaged conversation can be resolved",
     ),
+    Move("mark_gone_quiet", _CONVERSATION, Stage.GONE_QUIET),
     Move(
         "approve_amend_request",
         frozenset({Stage.RESOLVED}),
@@ -276,14 +335,9 @@ def _allowed() -> dict[str, frozenset[str]]:
 ALLOWED: dict[str, frozenset[str]] = _allowed()
 
 # What the dispatcher checks again before sending each kind: the checks of the move
-# that queued it. A private message is queued by no move yet: only after engagement.
+# that queued it.
 SEND_CHECKS: dict[str, tuple[Check, ...]] = {
-    OutboundAction.Kind.PRIVATE_MESSAGE: (
-        checks.not_on_dnc,
-        checks.in_conversation,
-        checks.not_held,
-    ),
-    **{m.sends: m.send_checks for m in MOVES.values() if m.sends},
+    m.sends: m.send_checks for m in MOVES.values() if m.sends
 }
 
 

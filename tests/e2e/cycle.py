@@ -80,7 +80,8 @@ def followed(case: Case) -> bool:
 
 
 def assert_replied_once_and_followed(case: Case, persona: SandboxPersona) -> None:
-    """One reply on the network, one follow, and the case's last three moves in order."""
+    """One reply on the network, one follow, and the case's last four moves in order:
+    "follow requested" until the dispatcher recorded the platform's answer."""
     ours = SandboxPost.objects.filter(author_handle="northwind_care")
     assert [p.text for p in ours] == [REPLY]
     assert SandboxFollow.objects.filter(followed_id=persona.external_id).count() == 1
@@ -91,4 +92,9 @@ def assert_replied_once_and_followed(case: Case, persona: SandboxPersona) -> Non
         )
         if origin != target
     ]
-    assert moves[-3:] == [Stage.AWAITING_ENGAGEMENT, Stage.ENGAGED, Stage.FOLLOWED]
+    assert moves[-4:] == [
+        Stage.AWAITING_ENGAGEMENT,
+        Stage.ENGAGED,
+        Stage.FOLLOW_REQUESTED,
+        Stage.FOLLOWED,
+    ]

@@ -405,12 +405,18 @@ def test_reply_engagement_and_follow_run_through_real_workers(
 
     def engaged() -> bool:
         tick(workers, "read_all_notifications")
-        return Case.objects.get(pk=action.case_id).stage in (Stage.ENGAGED, Stage.FOLLOWED)
+        return Case.objects.get(pk=action.case_id).stage in (
+            Stage.ENGAGED,
+            Stage.FOLLOW_REQUESTED,
+            Stage.FOLLOWED,
+        )
 
     wait(workers, engaged, "the person's answer to be read")
     wait(
         workers,
-        lambda: Case.objects.get(pk=action.case_id).stage == Stage.FOLLOWED,
+        lambda: (
+            Case.objects.get(pk=action.case_id).stage in (Stage.FOLLOW_REQUESTED, Stage.FOLLOWED)
+        ),
         "the automatic follow to be queued",
     )
 

@@ -100,6 +100,7 @@ def test_a_friendly_person_answers_after_a_delay(network):
         ("hostile", [NotificationKind.REPLY]),
         ("blocker", [NotificationKind.BLOCK]),
         ("follower", ["favourite", "reply", "follow"]),
+        ("customer", [NotificationKind.REPLY]),
     ],
 )
 def test_each_persona_reacts_in_its_own_way(network, persona, kinds):
@@ -108,6 +109,20 @@ def test_each_persona_reacts_in_its_own_way(network, persona, kinds):
     network.reply(in_reply_to=str(post.pk), text="Sorry about that", idempotency_key="k")
     with time_machine.travel(timezone.now() + dt.timedelta(minutes=5)):
         assert [n.kind for n in network.notifications("").notifications] == kinds
+
+
+def test_a_customer_answers_each_of_our_replies_from_help_to_fixed_to_amended(network):
+    pools = sandbox_module.load_corpus()["responses"]
+    person = SandboxPersonaFactory(persona="customer")
+    post = SandboxPostFactory(author_handle=person.handle, author_id_text=person.external_id)
+    parent, answers = post, []
+    for step in range(3):
+        network.reply(in_reply_to=str(parent.pk), text=f"reply {step}", idempotency_key=f"k{step}")
+        parent = SandboxPost.objects.filter(author_handle=person.handle).latest("pk")
+        answers.append(parent.text.split(" ", 1)[1])
+    assert answers[0] in pools["customer_help"]
+    assert answers[1] in pools["customer_fixed"]
+    assert answers[2] in pools["customer_amended"]
 
 
 def test_notifications_of_another_account_are_not_shown(network):

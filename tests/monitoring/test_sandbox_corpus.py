@@ -20,7 +20,7 @@ import pytest
 CORPUS_PATH = Path(__file__).resolve().parents[2] / "monitoring/platforms/sandbox_corpus.json"
 
 BRAND_KEYS = {"northwind", "telvana", "orbix", "zephyrline"}
-PERSONAS = {"friendly", "liker", "silent", "hostile", "blocker", "follower"}
+PERSONAS = {"friendly", "liker", "silent", "hostile", "blocker", "follower", "customer"}
 KINDS = {"complaint", "praise", "question", "neutral", "joke", "sarcasm", "news"}
 TOPICS = {
     "outage",
@@ -37,7 +37,16 @@ TOPICS = {
     "other",
 }
 LANGS = {"en", "es", "de", "fr", "pt", "it", "nl"}
-RESPONSE_KINDS = {"friendly", "hostile", "opt_out", "thanks"}
+RESPONSE_KINDS = {
+    "friendly",
+    "hostile",
+    "opt_out",
+    "thanks",
+    # The own-brand customer's conversation: details sent, fixed, post updated.
+    "customer_help",
+    "customer_fixed",
+    "customer_amended",
+}
 MAX_MINUTE = 240
 MAX_TEXT = 3000
 BURST_WINDOW = (30, 50)
@@ -160,7 +169,7 @@ def structural_problems(corpus: Any) -> list[str]:
 
     responses = corpus["responses"]
     if not isinstance(responses, dict) or set(responses) != RESPONSE_KINDS:
-        problems.append("responses must have exactly friendly, hostile, opt_out and thanks")
+        problems.append(f"responses must have exactly {', '.join(sorted(RESPONSE_KINDS))}")
     else:
         for kind, texts in responses.items():
             if not texts or not all(isinstance(t, str) and t.strip() for t in texts):
@@ -411,6 +420,8 @@ def test_persona_mix_gives_the_demo_every_reaction(corpus: dict[str, Any]) -> No
     assert counts["hostile"] >= 10
     assert counts["blocker"] >= 5
     assert counts["follower"] >= 5
+    # The README tour's own-brand customer answers every step of the conversation.
+    assert counts["customer"] >= 1
 
 
 # --- Posts: the mix ------------------------------------------------------------------

@@ -155,7 +155,8 @@ def advance(world: None, analyst: Any, reviewer: Any, competitor: Brand) -> Adva
                     text="thanks, it is a bit better today",
                 ),
             ),
-            (Stage.FOLLOWED, lambda: workflow.request_follow(case, actor=reviewer)),
+            (Stage.FOLLOW_REQUESTED, lambda: workflow.request_follow(case, actor=reviewer)),
+            (Stage.FOLLOWED, lambda: confirm_follow(case)),
         ]
         for target, move in path:
             if case.stage == stage:
@@ -167,6 +168,12 @@ def advance(world: None, analyst: Any, reviewer: Any, competitor: Brand) -> Adva
         return case
 
     return _advance
+
+
+def confirm_follow(case: Case) -> Case:
+    """What the dispatcher does once the platform confirmed our follow."""
+    action = OutboundAction.objects.get(case=case, kind="follow", state="pending")
+    return workflow.mark_followed(action.pk, external_id=f"followed-{case.pk}")
 
 
 def send_reply(case: Case) -> Case:

@@ -16,7 +16,7 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
-from tests.factories import BrandFactory, PostFactory, SourceFactory
+from tests.factories import BrandFactory
 from tests.outreach.factories import PlaybookFactory, UserFactory
 
 BEFORE = [("monitoring", "0003_source_account"), ("outreach", "0006_drop_incident_refs")]
@@ -59,9 +59,25 @@ def _old_rows(old: Any) -> dict[str, int]:
         credentials_encrypted="token-as-stored",
         notifications_cursor="42",
     )
-    source = SourceFactory(platform="mastodon")
-    old.get_model("monitoring", "Source").objects.filter(pk=source.pk).update(account_id=account.pk)
-    post = PostFactory(platform="mastodon")
+    # Yesterday's source, person and post (today's models have columns added since).
+    source = old.get_model("monitoring", "Source").objects.create(
+        name="mastodon search",
+        platform="mastodon",
+        terms=["telvana"],
+        cadence_seconds=60,
+        next_poll_at=timezone.now(),
+        account_id=account.pk,
+    )
+    person = old.get_model("monitoring", "Person").objects.create(
+        platform="mastodon", external_id="u-moved", handle="moved"
+    )
+    post = old.get_model("monitoring", "Post").objects.create(
+        platform="mastodon",
+        external_id="p-moved",
+        author_id=person.pk,
+        text="telvana dropped my connection again",
+        posted_at=timezone.now(),
+    )
     case = old.get_model("outreach", "Case").objects.create(
         post_id=post.pk,
         person_id=post.author_id,

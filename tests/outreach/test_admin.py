@@ -487,7 +487,8 @@ def test_follow_after_engagement_from_admin(advance: Any, reviewer: Any) -> None
     case = advance(Stage.ENGAGED)
     _move(_client(reviewer), case, "request_follow")
     case.refresh_from_db()
-    assert case.stage == Stage.FOLLOWED
+    # Queued, not done: the page says "follow requested" until the dispatcher confirms it.
+    assert case.stage == Stage.FOLLOW_REQUESTED
 
 
 def test_opening_a_case_from_admin_respects_do_not_contact(
@@ -659,7 +660,7 @@ def test_editing_a_playbook_in_admin_makes_a_new_version(playbook: Playbook, rev
     data = {
         "name": playbook.name,
         "guidance": "Be kind. Nothing to sell.",
-        "reply_templates": "[]",
+        "reply_templates": ["  Sorry to hear it, what happened?  ", "", ""],
         "freshness_hours": 48,
         "due_hours": 12,
         "engagement_window_days": 7,
@@ -679,6 +680,8 @@ def test_editing_a_playbook_in_admin_makes_a_new_version(playbook: Playbook, rev
     # The reason as written, then what changed (rule 11: who changed what).
     assert new.change_note.startswith("tighter\n\nChanged:\n")
     assert "freshness_hours: 72 -> 48" in new.change_note
+    # The templates were edited as texts, one box each: empty boxes dropped, no JSON.
+    assert new.reply_templates == ["Sorry to hear it, what happened?"]
 
 
 def test_editing_a_playbook_in_admin_needs_the_permission(playbook: Playbook, analyst: Any) -> None:

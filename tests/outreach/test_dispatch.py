@@ -28,6 +28,7 @@ from outreach.models import (
     OutboundAction,
     Playbook,
     Stage,
+    text_hash,
 )
 from tests.factories import IncidentFactory, PostFactory
 from tests.outreach.factories import COMPLAINT, sandbox_post
@@ -431,13 +432,40 @@ def test_follow_after_engagement_is_sent(approved: Any, reviewer: Any) -> None:
         text="thanks, that means a lot",
     )
     follow = workflow.request_follow(action.case_id, actor=reviewer)
+    # Queued only: the case does not claim the follow happened.
+    assert reloaded(follow).case.stage == Stage.FOLLOW_REQUESTED
     with time_machine.travel(timezone.now() + dt.timedelta(minutes=5)):
         make_due(follow)
         assert dispatch.send_action(follow.pk).result == "sent"
-    assert reloaded(follow).state == OutboundAction.State.SENT
+    follow = reloaded(follow)
+    assert follow.state == OutboundAction.State.SENT
+    assert follow.case.stage == Stage.FOLLOWED
     person = action.case.person
     assert SandboxFollow.objects.filter(followed_id=person.external_id).count() == 1
-    assert "follow_sent" in events(action.case_id)
+    assert events(action.case_id)[-2:] == ["request_follow", "mark_followed"]
+
+
+def test_a_follow_the_platform_refuses_leaves_the_case_follow_requested(
+    approved: Any, reviewer: Any, alerts: Any, monkeypatch: Any
+) -> None:
+    action = approved()
+    dispatch.send_action(action.pk)
+    workflow.record_engagement(
+        action.case_id, kind="reply", external_id="n1", occurred_at=timezone.now(), text="ok"
+    )
+    follow = workflow.request_follow(action.case_id, actor=reviewer)
+
+    def refuse(self: Any, person_external_id: str) -> Any:
+        raise PermanentError("this account does not accept follows")
+
+    monkeypatch.setattr(SandboxPlatform, "follow", refuse)
+    with time_machine.travel(timezone.now() + dt.timedelta(minutes=5)):
+        make_due(follow)
+        assert dispatch.send_action(follow.pk).result == "failed"
+    follow = reloaded(follow)
+    assert follow.state == OutboundAction.State.FAILED
+    assert follow.case.stage == Stage.FOLLOW_REQUESTED
+    assert "send_failed" in events(action.case_id)
 
 
 def test_sends_from_one_account_are_spaced_out(approved: Any) -> None:
@@ -537,20 +565,22 @@ def test_a_reply_that_went_out_while_the_case_closed_is_still_recorded(
     assert alerts and "after it changed" in alerts[0][0]
 
 
-def test_private_messages_are_failed_not_sent_blind(approved: Any, alerts: Any) -> None:
+def test_a_private_message_the_platform_cannot_send_is_refused_with_its_reason(
+    approved: Any, reviewer: Any, analyst: Any
+) -> None:
     action = approved()
     dispatch.send_action(action.pk)
     workflow.record_engagement(
-        action.case_id, kind="reply", external_id="n2", occurred_at=timezone.now(), text="hi"
-    )
-    message = OutboundAction.objects.create(
-        case_id=action.case_id,
+        action.case_id,
         kind="private_message",
-        account=action.account,
-        idempotency_key="dm-1",
-        text="hello",
-        not_before=timezone.now(),
+        external_id="n2",
+        occurred_at=timezone.now(),
+        text="can we talk privately?",
     )
-    with time_machine.travel(timezone.now() + dt.timedelta(minutes=5)):
-        make_due(message)
-        assert dispatch.send_action(message.pk).result == "failed"
+    # The sandbox adapter sends no private messages: the move (and its button) says so.
+    workflow.save_later_reply(action.case_id, actor=analyst, text="Happy to, what happened?")
+    with pytest.raises(workflow.WorkflowError, match="no private messages"):
+        workflow.approve_private_message(
+            action.case_id, actor=reviewer, text_hash_seen=text_hash("Happy to, what happened?")
+        )
+    assert not OutboundAction.objects.filter(kind="private_message").exists()

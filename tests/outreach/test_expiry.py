@@ -55,11 +55,15 @@ def test_a_case_inside_its_engagement_window_keeps_waiting(advance: Any) -> None
     assert stage(case) == Stage.AWAITING_ENGAGEMENT
 
 
-def test_an_engaged_case_never_ends_as_no_response(advance: Any) -> None:
+def test_an_engaged_case_never_ends_as_no_response_it_goes_quiet(advance: Any) -> None:
     case = advance(Stage.ENGAGED)
-    with later(days=30):
+    with later(days=6):
         expiry.run()
     assert stage(case) == Stage.ENGAGED
+    with later(days=30):
+        expiry.run()
+    # A conversation that went silent is not "no response": the person did answer.
+    assert stage(case) == Stage.GONE_QUIET
 
 
 # --- expired ---------------------------------------------------------------------------------
@@ -176,5 +180,6 @@ def test_an_alert_that_could_not_go_out_is_tried_again(
 def test_the_tick_reports_what_it_did(advance: Any, alerts: list[tuple[str, str]]) -> None:
     advance(Stage.AWAITING_ENGAGEMENT)
     advance(Stage.NEW)
+    advance(Stage.ENGAGED)
     with later(days=8):
-        assert expiry.run() == {"no_response": 1, "expired": 1, "alerted": 0}
+        assert expiry.run() == {"no_response": 1, "gone_quiet": 1, "expired": 1, "alerted": 0}

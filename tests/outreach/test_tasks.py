@@ -55,7 +55,7 @@ def test_task_moves_are_audited_without_a_person(advance: Any) -> None:
     assert (event.action, event.origin, event.target, event.actor_id) == (
         "request_follow",
         Stage.ENGAGED,
-        Stage.FOLLOWED,
+        Stage.FOLLOW_REQUESTED,
         None,
     )
 

@@ -5,6 +5,7 @@ research and a valid approval."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
@@ -52,6 +53,10 @@ MOVE_NAMES = [
     "opt_out",
     "tamper_draft_text",
     "tamper_queue_second_reply",
+    "answer",
+    "tamper_queue_answer",
+    "confirm_follow",
+    "gone_quiet",
 ]
 
 HAPPY_PATH = [
@@ -101,7 +106,37 @@ def _moves(case: Case, analyst: Any, reviewer: Any, n: list[int]) -> dict[str, C
             )
 
     def current() -> str:
-        return ReplyDraft.objects.filter(case=case).values_list("text", flat=True).first() or ""
+        first = ReplyDraft.objects.filter(case=case, is_first_reply=True)
+        return first.values_list("text", flat=True).first() or ""
+
+    def answer() -> Any:
+        workflow.save_later_reply(case, actor=analyst, text="Thanks, we are on it.")
+        return workflow.approve_later_reply(
+            case, actor=reviewer, text_hash_seen=text_hash("Thanks, we are on it.")
+        )
+
+    def tamper_answer() -> None:
+        first = OutboundAction.objects.filter(case=case, kind="reply").first()
+        if first is None:
+            return
+        n[0] += 1
+        with transaction.atomic():
+            OutboundAction.objects.create(
+                case=case,
+                kind="later_reply",
+                account=first.account,
+                idempotency_key=f"a-{n[0]}",
+                text="buy now",
+                text_hash=text_hash("buy now"),
+                not_before=timezone.now(),
+            )
+
+    def confirm_follow() -> Any:
+        follow = OutboundAction.objects.filter(case=case, kind="follow", state="pending").first()
+        if follow is None:
+            raise workflow.WorkflowError("no follow queued")
+        workflow.check_sendable(follow)
+        return workflow.mark_followed(follow.pk, external_id="f")
 
     return {
         "claim": lambda: workflow.claim(case, actor=analyst),
@@ -136,6 +171,12 @@ def _moves(case: Case, analyst: Any, reviewer: Any, n: list[int]) -> dict[str, C
         "no_response": lambda: workflow.mark_no_response(case),
         "resolve": lambda: workflow.resolve(case, actor=analyst),
         "opt_out": lambda: workflow.opt_out(case, actor=analyst, reason="asked"),
+        "answer": answer,
+        "tamper_queue_answer": tamper_answer,
+        "confirm_follow": confirm_follow,
+        "gone_quiet": lambda: workflow.mark_gone_quiet(
+            case, now=timezone.now() + dt.timedelta(days=30)
+        ),
         "tamper_draft_text": lambda: ReplyDraft.objects.filter(case=case).update(
             text="Try Northwind today"
         ),
@@ -148,10 +189,16 @@ def _check_invariants(case: Case) -> None:
     engaged = EngagementEvent.objects.filter(case=case, kind__in=workflow.ENGAGING_KINDS).exists()
     # No follow, ever, without the person engaging first.
     if (
-        case.stage == Stage.FOLLOWED
+        case.stage in (Stage.FOLLOW_REQUESTED, Stage.FOLLOWED)
         or OutboundAction.objects.filter(case=case, kind="follow").exists()
     ):
         assert engaged, "followed without an engagement"
+    # Nothing further goes out before engagement.
+    if OutboundAction.objects.filter(case=case, kind__in=["later_reply", "private_message"]):
+        assert engaged, "an answer queued without an engagement"
+    # Followed only once the platform confirmed the follow.
+    if case.stage == Stage.FOLLOWED:
+        assert OutboundAction.objects.filter(case=case, kind="follow", state="sent").exists()
     # At most one live public reply per case.
     live = OutboundAction.objects.filter(case=case, kind="reply").exclude(state="cancelled")
     assert live.count() <= 1
@@ -222,8 +269,11 @@ def test_every_stage_has_a_row_in_the_transition_table(origin: str) -> None:
     assert set(workflow.ALLOWED[origin]) <= set(Stage.values)
 
 
-def test_followed_is_reachable_only_from_engaged() -> None:
+def test_followed_is_reachable_only_from_a_requested_follow_itself_only_from_engaged() -> None:
     assert [s for s, targets in workflow.ALLOWED.items() if Stage.FOLLOWED in targets] == [
+        Stage.FOLLOW_REQUESTED
+    ]
+    assert [s for s, targets in workflow.ALLOWED.items() if Stage.FOLLOW_REQUESTED in targets] == [
         Stage.ENGAGED
     ]
 

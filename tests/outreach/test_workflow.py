@@ -64,8 +64,9 @@ def test_a_case_walks_from_new_to_followed_with_an_event_for_every_move(advance:
         "mark_reply_sent",
         "record_engagement",
         "request_follow",
+        "mark_followed",
     ]
-    assert OutboundAction.objects.filter(case=case, kind="follow", state="pending").count() == 1
+    assert OutboundAction.objects.filter(case=case, kind="follow", state="sent").count() == 1
 
 
 def test_every_stage_change_is_recorded_with_origin_and_target(advance: Any) -> None:
@@ -472,9 +473,9 @@ def test_a_favourite_is_recorded_but_is_not_engagement(advance: Any, reviewer: A
 
 
 def test_follow_is_checked_again_at_send_time(advance: Any) -> None:
-    case = advance(Stage.FOLLOWED)
+    case = advance(Stage.FOLLOW_REQUESTED)
     follow = OutboundAction.objects.get(case=case, kind="follow")
-    workflow.check_sendable(follow)  # fine while engaged
+    workflow.check_sendable(follow)  # fine while the follow is requested
     EngagementEvent.objects.filter(case=case).delete()
     with pytest.raises(RuleViolation) as refused:
         workflow.check_sendable(follow)
@@ -491,7 +492,7 @@ def test_auto_follow_queues_a_follow_after_engagement(
             case, kind="reply", external_id="r-1", occurred_at=timezone.now(), text="thanks!"
         )
     case.refresh_from_db()
-    assert case.stage == Stage.FOLLOWED
+    assert case.stage == Stage.FOLLOW_REQUESTED
     assert OutboundAction.objects.filter(case=case, kind="follow").count() == 1
 
 

@@ -85,9 +85,9 @@ def test_engaged_is_not_reached_without_a_stored_engagement(advance: Any) -> Non
 
 
 def test_the_workflow_moves_still_pass_up_to_a_queued_follow(advance: Any) -> None:
-    case = advance(Stage.FOLLOWED)
+    case = advance(Stage.FOLLOW_REQUESTED)
     moves = list(case.events.exclude(origin=F("target")).values_list("origin", "target"))
-    assert moves[-1] == (Stage.ENGAGED, Stage.FOLLOWED)
+    assert moves[-1] == (Stage.ENGAGED, Stage.FOLLOW_REQUESTED)
     assert OutboundAction.objects.filter(case=case, kind="follow", state="pending").exists()
 
 
@@ -253,7 +253,7 @@ def test_a_held_case_is_released_only_with_its_holder_closed(
 
 
 def _migration() -> Any:
-    return importlib.import_module("outreach.migrations.0008_database_rules")
+    return importlib.import_module("outreach.migrations.0015_conversation_rules")
 
 
 def test_the_migration_holds_todays_move_table() -> None:

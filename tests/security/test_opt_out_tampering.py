@@ -65,7 +65,7 @@ def _playbook_form_data(playbook: Playbook, **changes: Any) -> dict[str, Any]:
     data: dict[str, Any] = {
         name: getattr(playbook, name) for name in workflow.PLAYBOOK_EDITABLE_FIELDS
     }
-    data["reply_templates"] = "[]"
+    data["reply_templates"] = ["", ""]
     data["four_eyes"] = "on" if playbook.four_eyes else ""
     data["auto_follow"] = "on" if playbook.auto_follow else ""
     data["edit_note"] = "tamper"

@@ -428,6 +428,62 @@ def test_reply_mentions_the_author_and_sends_the_idempotency_key(
     assert request.form["in_reply_to_id"] == parent["id"]
 
 
+def test_private_message_is_a_direct_status_mentioning_only_the_person(
+    httpserver: HTTPServer, platform: MastodonPlatform
+) -> None:
+    # given the person's recorded message to us; the server echoes a direct status
+    theirs = body("status_post")
+    direct = body("status_reply") | {"visibility": "direct"}
+    httpserver.expect_request(
+        "/api/v1/statuses", method="POST", headers={"Idempotency-Key": "case-7-dm"}
+    ).respond_with_json(direct, headers=headers("status_reply"))
+    # when we answer privately
+    sent = platform.private_message(
+        person_external_id=theirs["account"]["id"],
+        handle="@mastodonpy_test_2",
+        in_reply_to=theirs["id"],
+        text="Sorry about that, the refund is on its way.",
+        idempotency_key="case-7-dm",
+    )
+    # then one direct status went out, in their thread, addressed to them alone
+    assert sent.external_id == direct["id"]
+    request, _ = httpserver.log[-1]
+    assert request.form["visibility"] == "direct"
+    assert request.form["in_reply_to_id"] == theirs["id"]
+    assert request.form["status"] == (
+        "@mastodonpy_test_2 Sorry about that, the refund is on its way."
+    )
+
+
+def test_private_message_answered_as_a_public_status_is_a_permanent_error(
+    httpserver: HTTPServer, platform: MastodonPlatform
+) -> None:
+    # An instance that ignored the visibility must not pass for a private message sent.
+    httpserver.expect_request("/api/v1/statuses", method="POST").respond_with_json(
+        body("status_reply")
+    )
+    with pytest.raises(PermanentError, match="as public"):
+        platform.private_message(
+            person_external_id="1",
+            handle="mastodonpy_test_2",
+            in_reply_to="",
+            text="hello",
+            idempotency_key="k",
+        )
+    request, _ = httpserver.log[-1]
+    assert "in_reply_to_id" not in request.form
+
+
+def test_private_message_without_a_handle_is_refused_before_any_request(
+    httpserver: HTTPServer, platform: MastodonPlatform
+) -> None:
+    with pytest.raises(PermanentError, match="no handle"):
+        platform.private_message(
+            person_external_id="1", handle=" @ ", in_reply_to="", text="hi", idempotency_key="k"
+        )
+    assert httpserver.log == []
+
+
 def test_reply_that_already_mentions_is_sent_unchanged(
     httpserver: HTTPServer, platform: MastodonPlatform
 ) -> None:
