@@ -39,7 +39,9 @@ REPLY = "That sounds really frustrating, a whole day without broadband. Hope it 
 def _world() -> None:
     """The demo, quieted to one friendly complaint, and paced for a test rather than an hour."""
     SandboxPost.objects.all().delete()  # the demo's scheduled corpus: not this test's story
-    persona = SandboxPersona.objects.create(external_id="u-browser", handle="browser_maya", persona="friendly")
+    persona = SandboxPersona.objects.create(
+        external_id="u-browser", handle="browser_maya", persona="friendly"
+    )
     SandboxPost.objects.create(
         author_id_text=persona.external_id,
         author_handle=persona.handle,
