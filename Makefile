@@ -1,6 +1,7 @@
 # Two commands do everything on a fresh machine:
 #   make run   - set up and run the app (admin, worker, beat) on SQLite and a broker-less transport
-#   make test  - set up and run lint, migration check and the whole test suite on PostgreSQL + Redis
+#   make test  - set up (with Debian's chromium for the browser tests) and run lint, migration check
+#                and the whole test suite on PostgreSQL + Redis
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin

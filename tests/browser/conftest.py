@@ -49,9 +49,9 @@ DEMO_USERS = ("analyst", "reviewer", "admin")
 VIEWPORT = {"width": 1440, "height": 900}
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium(django_db_setup: None) -> Iterator[Any]:
-    """Debian's Chromium under Playwright, one for the whole session (started after the test
+    """Debian's Chromium under Playwright, one per test module (started after the test
     database is made: Django refuses database work beside Playwright's loop)."""
     if not CHROMIUM.exists():
         pytest.fail(
@@ -102,8 +102,7 @@ class Session:
     shots: Callable[[Any, str], Path]
 
     def open(self, path: str) -> Any:
-        response = self.page.goto(self.base + path)
-        self.page.wait_for_load_state("load")
+        response = self.page.goto(self.base + path)  # returns once the page has loaded
         self.watched.check(f"{self.username} opening {path}")
         return response
 
