@@ -1,12 +1,13 @@
 # Two commands do everything on a fresh machine:
 #   make run   - set up and run the app (admin, worker, beat) on SQLite and a broker-less transport
-#   make test  - set up and run lint, migration check and the whole test suite on PostgreSQL + Redis
+#   make test  - set up (with Debian's chromium for the browser tests) and run lint, migration check
+#                and the whole test suite on PostgreSQL + Redis
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint migrations-check pytest bench clean
+.PHONY: run test install lint migrations-check pytest browser bench clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found; set PYTHON=/path/to/python3.11"; exit 1; }
@@ -41,7 +42,19 @@ lint: install
 migrations-check: install
 	DJANGO_SETTINGS_MODULE=tests.settings DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres $(BIN)/python manage.py makemigrations --check --dry-run
 
-pytest: install
+# The browser tests (tests/browser) drive Debian's Chromium through Playwright; no browser is
+# downloaded (`playwright install` cannot reach its servers): apt installs it once, when missing.
+CHROMIUM := /usr/bin/chromium
+APT_GET := DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300
+
+$(CHROMIUM):
+	@command -v apt-get >/dev/null || { echo "$(CHROMIUM) is missing and apt-get is not here: install Debian's chromium package"; exit 1; }
+	$(APT_GET) install -y -q chromium || { $(APT_GET) update -q && $(APT_GET) install -y -q chromium; } \
+	  || { echo "Could not install chromium with apt-get (root and Debian's package registry are needed); the browser tests need $(CHROMIUM)"; exit 1; }
+
+browser: $(CHROMIUM)
+
+pytest: install browser
 	$(BIN)/pytest -n 2 --dist loadgroup
 
 test: lint migrations-check pytest

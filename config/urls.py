@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.http import HttpResponse
 from django.urls import include, path
 from django.views.generic import RedirectView
 
@@ -6,6 +7,8 @@ from config import health, metrics
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
+    # Browsers ask for it on every site; no icon, rather than a 404 in every console.
+    path("favicon.ico", lambda request: HttpResponse(status=204)),
     path("admin/", admin.site.urls),
     path("sandbox/api/", include("monitoring.sandbox_server")),
     # For orchestrators and monitors (config/health.py); /metrics/ only with NOJACKAL_METRICS.

@@ -59,6 +59,8 @@ class AccountAdmin(admin.ModelAdmin[Account]):
 
     @admin.display(description="platform limits")
     def limits_summary(self, obj: Account) -> str:
+        if obj.pk is None:  # the add form: no platform chosen yet
+            return "shown once the account is saved"
         found = obj.cached_limits()
         if not found.can_reply:
             return "read-only"

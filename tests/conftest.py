@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser.output import run_folder
+
 REPO = Path(__file__).resolve().parent.parent
 SHARED_DIR = Path(os.environ.get("NOJACKAL_SHARED_DIR", REPO.parent / "shared"))
 
@@ -50,6 +52,16 @@ def pytest_configure(config: pytest.Config) -> None:
             "exist: clone the project beside shared/ or set NOJACKAL_SHARED_DIR.",
             returncode=4,
         )
+    # Named before xdist starts its workers, so that they all save into one folder.
+    run_folder()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    folder = run_folder()
+    if folder.is_dir():
+        shots = len(list(folder.glob("**/*.png")))
+        terminalreporter.write_sep("-", "browser tests")
+        terminalreporter.write_line(f"{shots} screenshot(s) in {folder}")
 
 
 @pytest.fixture

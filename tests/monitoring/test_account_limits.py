@@ -151,3 +151,13 @@ def test_test_connection_refreshes_the_limits_of_the_accounts_it_reached(
     assert broken.limits == {} and broken.limits_checked_at is None
     page = admin_client.get(reverse("admin:monitoring_account_change", args=[reached.pk]))
     assert f"replies up to {SandboxPlatform().limits().reply_max_length}" in page.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_account_add_form_opens_before_a_platform_is_chosen(admin_client: Any) -> None:
+    # When an admin opens the form for a new account (found by the browser tests: a 500)
+    response = admin_client.get(reverse("admin:monitoring_account_add"))
+
+    # Then it opens, and says the limits come once the account is saved
+    assert response.status_code == 200
+    assert b"shown once the account is saved" in response.content

@@ -1,0 +1,22 @@
+"""Where the browser tests put their screenshots: one folder per run, under .pytest-output/.
+
+The controlling pytest process names the folder once (``pytest_configure`` in tests/conftest.py)
+and passes it on to xdist's workers through the environment; its terminal summary prints it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent.parent
+ENV = "NOJACKAL_BROWSER_OUTPUT"
+
+
+def run_folder() -> Path:
+    """The run's folder (created by the first screenshot); the same in every xdist worker."""
+    if ENV not in os.environ:
+        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        os.environ[ENV] = str(REPO / ".pytest-output" / "browser" / f"{stamp}-{os.getpid()}")
+    return Path(os.environ[ENV])
