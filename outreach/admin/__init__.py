@@ -96,17 +96,10 @@ def _report(request: HttpRequest, verb: str, done: int, skipped: list[str]) -> N
 
 @admin.register(Case)
 class CaseAdmin(admin.ModelAdmin[Case]):
-    list_display = [
-        "id",
-        "due",
-        "severity",
-        "stage_in_words",
-        "brand",
-        "person_handle",
-        "post_excerpt",
-        "assignee",
-        "kind",
-    ]
+    # Few columns, the post wide: it fits a 1280-pixel window beside the filters. The post
+    # cell carries the platform, the person and the brand; the due cell the severity (when not
+    # normal) and an own-brand case's SLA.
+    list_display = ["id", "due", "post_excerpt", "stage_in_words", "assignee"]
     list_display_links = ["id", "post_excerpt"]
     list_filter = (
         QueueFilter,
@@ -188,17 +181,10 @@ class CaseAdmin(admin.ModelAdmin[Case]):
         # every page view, and the queue is about the work still to do.
         counts = queries.open_stage_counts()
         base = reverse("admin:outreach_case_changelist")
-        open_total = sum(counts.values()) or 1
         extra = {
-            # The stage bar: each open stage's share of the open cases, as a width in percent.
+            # The stage bar: the open cases per stage, each a link to them.
             "stage_bar": [
-                (
-                    label,
-                    counts[value],
-                    f"{base}?{urlencode({'stage__exact': value})}",
-                    value,
-                    round(100 * counts[value] / open_total, 1),
-                )
+                (label, counts[value], f"{base}?{urlencode({'stage__exact': value})}", value)
                 for value, label in Stage.choices
                 if value in OPEN_STAGES
             ],

@@ -16,7 +16,7 @@ from django.utils.safestring import SafeString
 
 # One implementation for both apps: monitoring's Post and Person pages show the same text.
 from monitoring.display import platform_link, shown
-from outreach.models import Case, PlaybookKind, ReplyDraft
+from outreach.models import Case, PlaybookKind, ReplyDraft, Severity
 from outreach.tone import CODES
 
 __all__ = [
@@ -100,26 +100,39 @@ def due_cell(case: Case, now: dt.datetime) -> SafeString:
     """The queue's due column: relative and coloured, the exact time on hover, and an own-brand
     case's service level beside it (its playbook's due hours)."""
     words, state = relative_due(case.due_at, now)
+    severity = (
+        format_html(
+            ' <span class="nj-severity nj-severity-{}">{}</span>',
+            case.severity,
+            case.get_severity_display(),
+        )
+        if case.severity != Severity.NORMAL
+        else ""
+    )
     sla = (
         format_html(' <span class="nj-sla">own brand · SLA {} h</span>', case.playbook.due_hours)
         if case.kind == PlaybookKind.OWN_BRAND
         else ""
     )
     return format_html(
-        '<time class="nj-due nj-due-{}" datetime="{}" title="{}">{}</time>{}',
+        '<time class="nj-due nj-due-{}" datetime="{}" title="{}">{}</time>{}{}',
         state,
         case.due_at.isoformat(),
         f"{case.due_at:%Y-%m-%d %H:%M} UTC",
         words,
+        severity,
         sla,
     )
 
 
 def platform_badge(platform: str, label: str) -> SafeString:
     """A small text badge for the platform (no image: nothing is loaded from outside)."""
-    letters = "".join(w[0] for w in label.split()[:2]).upper() if label else "?"
-    if len(letters) < 2:
-        letters = label[:2].capitalize()
+    # "Hacker News" -> "HN", "Sandbox (simulated network)" -> "Sa", "X" -> "X".
+    words = label.split("(")[0].split()
+    if len(words) >= 2:
+        letters = "".join(w[0] for w in words[:2]).upper()
+    else:
+        letters = (words[0][:2] if words else platform[:2]).capitalize()
     return format_html(
         '<span class="nj-platform nj-platform-{}" title="{}" aria-label="{}">{}</span>',
         platform,
@@ -130,10 +143,13 @@ def platform_badge(platform: str, label: str) -> SafeString:
 
 
 def post_cell(case: Case) -> SafeString:
-    """The queue's post column: platform badge and the post's text, wrapped to a few lines."""
+    """The queue's post column: platform badge, who and about which brand, and the post's
+    text wrapped to a few lines."""
     return format_html(
-        '{} <span class="nj-post-text">{}</span>',
+        '<span class="nj-post-meta">{} {} · {}</span><span class="nj-post-text">{}</span>',
         platform_badge(case.platform, case.get_platform_display()),
+        shown("@" + case.person.handle.lstrip("@"), 60),
+        case.brand.name,
         shown(case.post.text, 400),
     )
 
@@ -148,8 +164,8 @@ def in_words(label: str, code: str) -> SafeString:
 
 def grouped_findings(text: str, findings: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     """The tone guard's findings as people read them: one entry per code and weight, in words
-    (the rule's message), with the code beside, every span it was found at and the text of
-    each (not escaped here: the template or the browser escapes it)."""
+    (the rule's message), with the code beside, what the finder saw (``details``), every span it
+    was found at and the text of each (not escaped here: the template or the browser does)."""
     groups: dict[tuple[str, bool], dict[str, Any]] = {}
     for f in findings:
         key = (f["code"], bool(f["blocking"]))
@@ -159,12 +175,14 @@ def grouped_findings(text: str, findings: Iterable[dict[str, Any]]) -> list[dict
                 "code": f["code"],
                 "blocking": bool(f["blocking"]),
                 "words": CODES.get(f["code"], f["code"]),
-                "messages": [],
+                "details": [],
                 "spans": [],
                 "excerpts": [],
             }
-        if f["message"] not in group["messages"]:
-            group["messages"].append(f["message"])
+        # What the finder saw, without the rule's words repeated ("a price: '5 EUR'" -> "'5 EUR'").
+        detail = f["message"].removeprefix(group["words"]).removeprefix(":").strip()
+        if detail and detail not in group["details"]:
+            group["details"].append(detail)
         span = [int(f["start"]), int(f["end"])]
         if span not in group["spans"]:
             group["spans"].append(span)

@@ -447,3 +447,37 @@ def test_grouping_keeps_each_span_and_excerpt_once() -> None:
     assert grouped[0]["spans"] == [[0, 3], [9, 12]]
     assert grouped[0]["excerpts"] == ["buy"]
     assert json.dumps(grouped)  # the view answers it as JSON
+
+
+# --- words, not codes -----------------------------------------------------------------------------
+
+
+def test_the_case_page_says_refusals_in_words_with_the_code_beside(
+    advance: Any, reviewer: Any
+) -> None:
+    case = advance(Stage.AWAITING_APPROVAL)
+    html = _client(reviewer).get(reverse("admin:outreach_case_change", args=[case.pk]))
+    assert "(case is awaiting approval · awaiting_approval)" in html.content.decode()
+
+
+def test_a_blocked_submit_names_the_findings_in_words_with_their_codes(
+    advance: Any, analyst: Any
+) -> None:
+    case = advance(Stage.DRAFTING)
+    client = _client(analyst)
+    response = client.post(
+        reverse("admin:outreach_case_draft", args=[case.pk]),
+        {"text": "Switch to Northwind today", "submit": "1"},
+        follow=True,
+    )
+    said = " | ".join(str(m) for m in response.context["messages"])
+    assert (
+        "a call to action (switch, try, buy, sign up, DM us, check out...) (call_to_action)" in said
+    )
+
+
+def test_the_queue_shows_a_severity_other_than_normal_in_words(advance: Any, analyst: Any) -> None:
+    urgent = advance(Stage.NEW)
+    Case.objects.filter(pk=urgent.pk).update(severity=4)
+    row = _row(_queue(analyst).content.decode(), urgent)
+    assert '<span class="nj-severity nj-severity-4">Urgent</span>' in row

@@ -22,13 +22,14 @@
       item.appendChild(el("b", "", (f.blocking ? "Blocks: " : "Warning: ") + f.words));
       item.appendChild(document.createTextNode(" "));
       item.appendChild(el("code", "nj-code", f.code));
-      f.messages.forEach(function (m) {
-        if (m !== f.words) { item.appendChild(document.createTextNode(" — " + m)); }
-      });
-      f.excerpts.forEach(function (e) {
-        item.appendChild(document.createTextNode(" "));
-        item.appendChild(el("q", "", e.length > 80 ? e.slice(0, 79) + "…" : e));
-      });
+      if (f.details.length) {
+        item.appendChild(document.createTextNode(" — " + f.details.join("; ")));
+      } else {
+        f.excerpts.forEach(function (e) {
+          item.appendChild(document.createTextNode(" "));
+          item.appendChild(el("q", "", e.length > 80 ? e.slice(0, 79) + "…" : e));
+        });
+      }
       list.appendChild(item);
     });
   }
