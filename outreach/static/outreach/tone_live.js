@@ -39,7 +39,11 @@
     var chars = Array.from(text);
     var spans = [];
     findings.forEach(function (f) {
-      f.spans.forEach(function (s) { spans.push({ start: s[0], end: s[1], blocking: f.blocking }); });
+      f.spans.forEach(function (s) {
+        // A finding about the whole reply (no acknowledgement, too long) has no place to mark.
+        if (s[0] <= 0 && s[1] >= chars.length) { return; }
+        spans.push({ start: s[0], end: s[1], blocking: f.blocking });
+      });
     });
     preview.textContent = "";
     if (!spans.length) { preview.hidden = true; return; }
