@@ -80,15 +80,15 @@ def send_approval_digest(*, now: dt.datetime | None = None) -> int:
         lines = []
         for draft in drafts:
             case = draft.case
+            since = draft.submitted_at or now  # filtered on above: always set here
             events.happened(
                 case,
                 action=DIGEST_ACTION,
-                note="reviewers told: awaiting approval since "
-                f"{draft.submitted_at:%Y-%m-%d %H:%M} UTC",
+                note=f"reviewers told: awaiting approval since {since:%Y-%m-%d %H:%M} UTC",
             )
             lines.append(
                 f"- case {case.pk} · {case.brand} · by {draft.author} · waiting "
-                f"{_waited(draft.submitted_at, now)} · "
+                f"{_waited(since, now)} · "
                 f"{reverse('admin:outreach_case_change', args=[case.pk])}"
             )
         count = len(lines)

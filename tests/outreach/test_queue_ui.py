@@ -481,3 +481,15 @@ def test_the_queue_shows_a_severity_other_than_normal_in_words(advance: Any, ana
     Case.objects.filter(pk=urgent.pk).update(severity=4)
     row = _row(_queue(analyst).content.decode(), urgent)
     assert '<span class="nj-severity nj-severity-4">Urgent</span>' in row
+
+
+def test_one_digest_names_every_draft_waiting(
+    advance: Any, reviewer_mail: str, settings: Any
+) -> None:
+    settings.NOJACKAL_APPROVAL_DIGEST_MINUTES = 30
+    first, second = advance(Stage.AWAITING_APPROVAL), advance(Stage.AWAITING_APPROVAL)
+    with _later(minutes=31):
+        assert digest.send_approval_digest() == 2
+    assert len(mail.outbox) == 1
+    assert f"case {first.pk} " in mail.outbox[0].body and f"case {second.pk} " in mail.outbox[0].body
+    assert "2 drafts awaiting approval" in mail.outbox[0].subject
