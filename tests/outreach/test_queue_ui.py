@@ -491,5 +491,6 @@ def test_one_digest_names_every_draft_waiting(
     with _later(minutes=31):
         assert digest.send_approval_digest() == 2
     assert len(mail.outbox) == 1
-    assert f"case {first.pk} " in mail.outbox[0].body and f"case {second.pk} " in mail.outbox[0].body
+    body = mail.outbox[0].body
+    assert f"case {first.pk} " in body and f"case {second.pk} " in body
     assert "2 drafts awaiting approval" in mail.outbox[0].subject
