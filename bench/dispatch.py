@@ -229,8 +229,18 @@ class FakeMastodon:
 # --- Data -----------------------------------------------------------------------------------
 
 
-def _setup(n_actions: int, n_accounts: int, server_url: str, run: int) -> list[int]:
-    """Approved cases with due reply actions, spread over ``n_accounts`` Mastodon accounts."""
+def _setup(
+    n_actions: int,
+    n_accounts: int,
+    server_url: str,
+    run: int,
+    *,
+    platform: str = "mastodon",
+    options: dict[str, Any] | None = None,
+) -> list[int]:
+    """Approved cases with due reply actions, spread over ``n_accounts`` accounts of
+    ``platform`` (Mastodon on ``server_url`` unless ``options`` say otherwise); also used
+    by bench/faults.py with the sandbox adapter on a stub platform."""
     import datetime as dt
 
     from django.contrib.auth import get_user_model
@@ -265,10 +275,10 @@ def _setup(n_actions: int, n_accounts: int, server_url: str, run: int) -> list[i
         max_replies_per_incident=20,
         max_replies_per_account_per_hour=60,
     )
-    options = {"api_base_url": server_url, "mention_author": False, "timeout": 5}
+    options = options or {"api_base_url": server_url, "mention_author": False, "timeout": 5}
     accounts = [
         Account.objects.update_or_create(
-            platform="mastodon",
+            platform=platform,
             handle=f"us{i}",
             defaults={"options": options, "max_sends_per_hour": 1_000_000},
         )[0]
@@ -277,12 +287,12 @@ def _setup(n_actions: int, n_accounts: int, server_url: str, run: int) -> list[i
     base = run * n_actions  # each run its own people and posts
     now = timezone.now()
     people = Person.objects.bulk_create(
-        Person(platform="mastodon", external_id=f"p{base + i}", handle=f"p{base + i}@example.org")
+        Person(platform=platform, external_id=f"p{base + i}", handle=f"p{base + i}@example.org")
         for i in range(n_actions)
     )
     posts = Post.objects.bulk_create(
         Post(
-            platform="mastodon",
+            platform=platform,
             external_id=str(10_000 + base + i),
             author=people[i],
             text="Telvana dropped my connection again",
@@ -296,7 +306,7 @@ def _setup(n_actions: int, n_accounts: int, server_url: str, run: int) -> list[i
             post=posts[i],
             person=people[i],
             brand=brands[i % len(brands)],
-            platform="mastodon",
+            platform=platform,
             kind="competitor",
             stage=Stage.APPROVED,
             playbook=playbook,

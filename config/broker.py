@@ -388,13 +388,16 @@ _REDIS_SCHEMES = {"redis", "rediss", "sentinel", "redis+socket"}
 _AMQP_SCHEMES = {"amqp", "amqps", "pyamqp"}
 
 
-def network_broker_settings(url: str, timeout: float, publish_retries: int) -> dict[str, Any]:
+def network_broker_settings(
+    url: str, timeout: float, publish_retries: int, *, visibility_timeout: float | None = None
+) -> dict[str, Any]:
     """Return Celery settings that make a silent or refusing broker an error within seconds.
 
     Without them a broker that accepts connections but answers nothing blocks a publish for
     good: beat stopped ticking and the admin's "Poll now" hung for minutes (issue #14). Every
     socket operation is bounded by ``timeout``, and a failed publish is retried
-    ``publish_retries`` times on a fresh connection before it raises.
+    ``publish_retries`` times on a fresh connection before it raises. ``visibility_timeout``
+    (Redis only) is how long an unacknowledged message waits before it is delivered again.
     """
     scheme = url.partition("://")[0].lower()
     options: dict[str, Any] = {}
@@ -402,6 +405,10 @@ def network_broker_settings(url: str, timeout: float, publish_retries: int) -> d
         # redis-py's own names: a command (LPUSH of a publish, a PING) waits at most
         # socket_timeout for its reply; kombu keeps its BRPOP wait (1 s) below it.
         options = {"socket_timeout": timeout, "socket_connect_timeout": timeout}
+        if visibility_timeout is not None:
+            # A message taken by a worker that died unacknowledged goes back to the queue
+            # after this (Redis has no connection to notice the death; RabbitMQ does).
+            options["visibility_timeout"] = visibility_timeout
     elif scheme in _AMQP_SCHEMES:
         # py-amqp's own names; with publisher confirms a publish returns only once the broker
         # has taken the message, so a silent broker is a read timeout, not a lost message.

@@ -145,7 +145,19 @@ class DatabaseCollector(Collector):
             "How long the oldest due outbox row has waited past its time (0: none due).",
         )
         due_age.add_metric([], (now - oldest).total_seconds() if oldest else 0.0)
-        yield from (by_state, due_age)
+        unknown = GaugeMetricFamily(
+            "nojackal_outbox_outcome_unknown",
+            "Open outbox rows whose last attempt may have posted: asked about before any resend.",
+        )
+        unknown.add_metric(
+            [],
+            OutboundAction.objects.filter(
+                # The (state, not_before) index narrows to the open rows first.
+                state__in=[ActionState.PENDING, ActionState.SENDING],
+                outcome_unknown_since__isnull=False,
+            ).count(),
+        )
+        yield from (by_state, due_age, unknown)
 
     def _broker(self) -> Iterator[Metric]:
         from celery import current_app as app

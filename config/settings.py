@@ -269,6 +269,17 @@ LOGGING = {
 # retried this many times on a fresh connection before the caller hears of it.
 BROKER_TIMEOUT_SECONDS = env_int("NOJACKAL_BROKER_TIMEOUT_SECONDS", 3)
 BROKER_PUBLISH_RETRIES = env_int("NOJACKAL_BROKER_PUBLISH_RETRIES", 1)
+CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 60)
+CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 90)
+# The longest countdown of a task's own retry (retry_backoff_max of every task): a message
+# waiting for its retry is held unacknowledged by a worker meanwhile.
+TASK_RETRY_MAX_SECONDS = 60
+# Redis: a message a killed worker took (acks_late: a poll, a detection batch) comes back after
+# this, not after kombu's default hour. Aligned with the task limits: longer than the hard time
+# limit (a task still running is never handed to a second worker) and than any retry's
+# countdown. What a lost message would have done is re-derived from the database anyway (leases
+# on sources and outbox rows); this only bounds the wait for the message itself.
+BROKER_VISIBILITY_TIMEOUT_SECONDS = CELERY_TASK_TIME_LIMIT + TASK_RETRY_MAX_SECONDS + 30
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL")
 if not CELERY_BROKER_URL:
     # No broker server on a laptop: messages are files under DATA_DIR, written
@@ -283,20 +294,24 @@ else:
     from config.broker import network_broker_settings
 
     _broker = network_broker_settings(
-        CELERY_BROKER_URL, float(BROKER_TIMEOUT_SECONDS), BROKER_PUBLISH_RETRIES
+        CELERY_BROKER_URL,
+        float(BROKER_TIMEOUT_SECONDS),
+        BROKER_PUBLISH_RETRIES,
+        visibility_timeout=float(BROKER_VISIBILITY_TIMEOUT_SECONDS),
     )
     CELERY_BROKER_TRANSPORT_OPTIONS = _broker["broker_transport_options"]
     CELERY_BROKER_CONNECTION_TIMEOUT = _broker["broker_connection_timeout"]
     CELERY_TASK_PUBLISH_RETRY = _broker["task_publish_retry"]
     CELERY_TASK_PUBLISH_RETRY_POLICY = _broker["task_publish_retry_policy"]
+# The broker queue beat, the web and the workers share: another name lets several installs
+# (or a test) use one broker without taking each other's tasks.
+CELERY_TASK_DEFAULT_QUEUE = env_str("NOJACKAL_TASK_QUEUE", "celery")
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_IGNORE_RESULT = True  # tasks return small counts for logs; nobody waits on them
 CELERY_TIMEZONE = "UTC"
 CELERY_ENABLE_UTC = True
-CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 60)
-CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 90)
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
@@ -333,7 +348,14 @@ CELERY_BEAT_SCHEDULE = {
     "approval-digest": _tick("outreach.tasks.approval_digest", 300, expire=290),
     # Platform limits cached on each account, so reading them never waits on the network.
     "refresh-account-limits": _tick("monitoring.limits.refresh_limits_tick", 3600, expire=3000),
+    # Retention: posts and people no open case needs, in bounded batches (outreach/retention.py).
+    "purge-expired-data": _tick("outreach.tasks.purge_expired_data", 600, expire=540),
 }
+# Days after which posts and people that no open case needs are purged (outreach/retention.py).
+NOJACKAL_RETENTION_DAYS = env_int("NOJACKAL_RETENTION_DAYS", 90)
+if NOJACKAL_RETENTION_DAYS < 1:
+    # 0 would delete posts before detection and triage have seen them.
+    raise ImproperlyConfigured("NOJACKAL_RETENTION_DAYS must be at least 1 (days)")
 
 # --- nojackal -----------------------------------------------------------------
 
@@ -382,7 +404,18 @@ def _secrets_key() -> str:
 NOJACKAL_SECRETS_KEY = _secrets_key()
 # How long a claimed source is held before another tick may claim it again,
 # should its poll never report back (worker killed).
-NOJACKAL_POLL_LEASE_SECONDS = env_int("NOJACKAL_POLL_LEASE_SECONDS", 300)
+# Renewed after every page, so a poll in progress keeps it; a killed poll's source is taken back
+# after this (and the next tick). A second poll of a source is harmless (posts are unique).
+NOJACKAL_POLL_LEASE_SECONDS = env_int("NOJACKAL_POLL_LEASE_SECONDS", 30)
+# The outbox (outreach/dispatch.py): a claim lasts this long and is renewed by a heartbeat every
+# third of it while the platform call runs, so a killed worker's row is taken back after one
+# lease and the next dispatch tick, and never holds its account's other rows longer.
+NOJACKAL_OUTBOX_LEASE_SECONDS = env_int("NOJACKAL_OUTBOX_LEASE_SECONDS", 30)
+# Transient failures of one outbox row before it fails for good. A row whose outcome is unknown
+# (its post may exist) is never failed by this: only the platform's answer fails it.
+NOJACKAL_OUTBOX_MAX_ATTEMPTS = env_int("NOJACKAL_OUTBOX_MAX_ATTEMPTS", 8)
+# A source disabled, or failing for longer than this, raises one alert per episode.
+NOJACKAL_SOURCE_ALERT_AFTER_SECONDS = env_int("NOJACKAL_SOURCE_ALERT_AFTER_SECONDS", 3600)
 # Back-off after transient errors: base * 2**failures, capped, with jitter.
 NOJACKAL_BACKOFF_BASE_SECONDS = env_int("NOJACKAL_BACKOFF_BASE_SECONDS", 60)
 NOJACKAL_BACKOFF_MAX_SECONDS = env_int("NOJACKAL_BACKOFF_MAX_SECONDS", 6 * 60 * 60)

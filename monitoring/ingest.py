@@ -3,6 +3,13 @@
 Posts and the cursor that points past them are written in one transaction, so
 a failure half way leaves the cursor where it was (nothing skipped) and a
 repeated poll stores nothing twice (unique platform + external id).
+
+Failures: a transient error (a network fault, a 5xx, a rate limit, an answer
+that does not parse) backs the source off and keeps what the platform sent for
+the admin; only authentication and configuration errors (``PermanentError``)
+disable it. A source disabled, or failing for longer than
+``NOJACKAL_SOURCE_ALERT_AFTER_SECONDS``, tells the team once per episode; a
+successful poll (or the admin's Enable) ends the episode.
 """
 
 from __future__ import annotations
@@ -55,10 +62,14 @@ def store_page(source: Source, page: Page) -> int:
 
     Returns the number of posts that were new. Runs in one transaction.
     """
+    lease = dt.timedelta(seconds=settings.NOJACKAL_POLL_LEASE_SECONDS)
     with transaction.atomic():
         created = _store_posts(source, page.posts)
         Source.objects.filter(pk=source.pk).update(
-            cursor=page.cursor, posts_ingested=F("posts_ingested") + created
+            cursor=page.cursor,
+            posts_ingested=F("posts_ingested") + created,
+            # The poll is alive: hold the source another lease (a heartbeat per page).
+            next_poll_at=timezone.now() + lease,
         )
     source.cursor = page.cursor
     return created
@@ -159,11 +170,12 @@ def poll(source_id: int) -> int:
             if not page.has_more:
                 break
     except TransientError as exc:
-        _back_off(source, str(exc), retry_after=exc.retry_after)
+        _back_off(source, str(exc), retry_after=exc.retry_after, raw=exc.raw)
         if exc.retry_after is not None:
             _account_limited(source, timezone.now() + dt.timedelta(seconds=exc.retry_after))
     except PermanentError as exc:
-        _disable(source, str(exc))
+        # Authentication and configuration: polling again will not help until a person acts.
+        _disable(source, str(exc), raw=exc.raw)
     except Exception as exc:
         # A bug or an unexpected reply: keep the source, but do not hammer it.
         log.exception("source %s: unexpected error while polling", source.pk)
@@ -201,6 +213,8 @@ def _succeeded(source: Source, rate_limit: RateLimit | None) -> None:
         last_success_at=now,
         failure_count=0,
         last_error="",
+        failing_since=None,  # the episode is over; the next one gets its own alert
+        alerted_at=None,
     )
 
 
@@ -217,27 +231,67 @@ def backoff_delay(failures: int, retry_after: float | None = None) -> float:
     return delay
 
 
-def _back_off(source: Source, message: str, *, retry_after: float | None = None) -> None:
+def _back_off(
+    source: Source, message: str, *, retry_after: float | None = None, raw: str = ""
+) -> None:
     now = timezone.now()
     failures = source.failure_count + 1
     delay = backoff_delay(failures, retry_after)
     log.warning("source %s: transient error, retrying in %.0fs: %s", source.pk, delay, message)
-    Source.objects.filter(pk=source.pk).update(
-        failure_count=failures,
-        next_poll_at=now + dt.timedelta(seconds=delay),
-        last_polled_at=now,
-        last_error=message[:2000],
-        last_error_at=now,
-    )
+    updates: dict[str, object] = {
+        "failure_count": failures,
+        "next_poll_at": now + dt.timedelta(seconds=delay),
+        "last_polled_at": now,
+        "last_error": message[:2000],
+        "last_error_at": now,
+    }
+    if raw:
+        updates["last_raw_answer"] = raw
+    Source.objects.filter(pk=source.pk).update(**updates)
+    Source.objects.filter(pk=source.pk, failing_since__isnull=True).update(failing_since=now)
+    failing_since = Source.objects.filter(pk=source.pk).values_list("failing_since", flat=True)[0]
+    alert_after = dt.timedelta(seconds=settings.NOJACKAL_SOURCE_ALERT_AFTER_SECONDS)
+    if failing_since is not None and now - failing_since >= alert_after:
+        _alert_once(source, f"failing since {failing_since:%Y-%m-%d %H:%M} UTC", message)
 
 
-def _disable(source: Source, message: str) -> None:
+def _disable(source: Source, message: str, *, raw: str = "") -> None:
     now = timezone.now()
     log.error("source %s disabled: %s", source.pk, message)
-    Source.objects.filter(pk=source.pk).update(
-        enabled=False,
-        disabled_reason=message[:2000],
-        last_error=message[:2000],
-        last_error_at=now,
-        last_polled_at=now,
+    updates: dict[str, object] = {
+        "enabled": False,
+        "disabled_reason": message[:2000],
+        "last_error": message[:2000],
+        "last_error_at": now,
+        "last_polled_at": now,
+    }
+    if raw:
+        updates["last_raw_answer"] = raw
+    Source.objects.filter(pk=source.pk).update(**updates)
+    Source.objects.filter(pk=source.pk, failing_since__isnull=True).update(failing_since=now)
+    _alert_once(source, "disabled", message)
+
+
+def _alert_once(source: Source, state: str, message: str) -> None:
+    """Tell the team about this source's episode, unless it was told already (compare-and-set)."""
+    if not Source.objects.filter(pk=source.pk, alerted_at__isnull=True).update(
+        alerted_at=timezone.now()
+    ):
+        return
+    from monitoring import alerts
+
+    subject = f"[nojackal] source {source.name} ({source.get_platform_display()}) is {state}"
+    body = (
+        f"Listening on {source.get_platform_display()} for source {source.name!r} has stopped "
+        f"working: {state}.\n\nThe platform said: {message}\n\n"
+        + (
+            "Fix the source's credentials or settings, then press Enable in the admin."
+            if state == "disabled"
+            else "It is retried with back-off; nothing to do unless it keeps failing."
+        )
+        + f"\n\nSource #{source.pk} in the admin.\n"
     )
+    try:
+        alerts.send(subject, body)
+    except Exception:  # the source's state is recorded; a broken channel is only logged
+        log.exception("could not alert the team about source %s", source.pk)

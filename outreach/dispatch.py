@@ -11,9 +11,16 @@ one goes ``pending -> sending -> sent | failed | cancelled``:
    lock on the account row, which keeps one send per account in flight and
    spaces competitor sends out with jitter (``workflow.caps.claim_wait``:
    service replies are paced only by the platform).
-2. **Reconcile** when a previous claim exists (``attempts > 1``: a crash, a
-   timeout, a lost response): ask the platform for our reply (``find_reply``)
-   *before* sending anything; a reply found is recorded, not posted again.
+   The lease is short (``NOJACKAL_OUTBOX_LEASE_SECONDS``) and renewed by a
+   heartbeat while the adapter call runs, so a dead worker's row is taken back
+   within a lease and a tick, and never holds its account's other rows longer.
+2. **Reconcile** when an earlier attempt may have posted (``outcome_unknown_since``
+   set: a worker killed mid-send, a timeout or a reset after the request went out,
+   a 2xx we could not read, a 5xx to a post; or any earlier claim): ask the
+   platform for our reply (``find_reply``) *before* anything else; a reply found
+   is recorded, not posted again. Such a row is never failed on a guess: only the
+   platform's answer (a 4xx refusal, or ``find_reply`` saying nothing is there)
+   decides. A follow is idempotent: an unknown follow is simply retried.
 3. **Re-check** what may have changed since approval (do-not-contact, the
    case's stage, the approved text, freshness, caps, follow only after
    engagement, the account's rate-limit state). A rule that will not change
@@ -26,7 +33,9 @@ one goes ``pending -> sending -> sent | failed | cancelled``:
    sent (``workflow.mark_reply_sent`` for the first reply and the own-brand
    request to amend the post, which answers ``in_reply_to``) or failed. ``TransientError``
    goes back to pending with exponential backoff and jitter up to a ceiling of
-   attempts; ``PermanentError`` fails the action and the case and tells the team.
+   attempts; ``UnknownOutcome`` goes back to pending marked "outcome unknown"
+   (no ceiling: the next attempt asks the platform); ``PermanentError`` fails the
+   action and the case and tells the team.
 """
 
 from __future__ import annotations
@@ -34,14 +43,17 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import random
+import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Case as DbCase
 from django.db.models import F, Q, Value, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from monitoring.ingest import backoff_delay
@@ -52,6 +64,7 @@ from monitoring.platforms import (
     Platform,
     Sent,
     TransientError,
+    UnknownOutcome,
 )
 from outreach import workflow
 from outreach.models import (
@@ -67,9 +80,10 @@ log = logging.getLogger(__name__)
 State = OutboundAction.State
 Kind = OutboundAction.Kind
 
-# Longer than any adapter's HTTP timeout (10 s by default, 300 s at most), so a
-# send still in flight is never taken for a crashed one.
-DEFAULT_LEASE_SECONDS = 330
+# Short, because a heartbeat renews it every third of it while the adapter call
+# runs: a send in flight keeps its claim, a dead worker's row is taken back after
+# one lease (and the next tick), not after the longest HTTP timeout.
+DEFAULT_LEASE_SECONDS = 30
 DEFAULT_MAX_ATTEMPTS = 8
 BATCH_SIZE = 200
 
@@ -77,6 +91,14 @@ BATCH_SIZE = 200
 def lease_seconds() -> float:
     """How long a claim lasts before the row counts as abandoned (a crashed worker)."""
     return float(getattr(settings, "NOJACKAL_OUTBOX_LEASE_SECONDS", DEFAULT_LEASE_SECONDS))
+
+
+def longest_hold_seconds() -> float:
+    """How long the heartbeat may keep one claim alive: the task's hard time limit.
+
+    A call hung longer than that is killed by Celery anyway; past it the claim
+    lapses and the row is reconciled by the next dispatcher."""
+    return float(getattr(settings, "CELERY_TASK_TIME_LIMIT", None) or 300)
 
 
 def max_attempts() -> int:
@@ -98,6 +120,7 @@ RESULTS = (
     "reconciled",  # an earlier attempt had posted it; recorded, nothing posted
     "deferred",  # a cap, the spacing or a rate limit: back to pending, later
     "retry",  # a transient platform error: back to pending with backoff
+    "unknown",  # may have reached the platform: back to pending, reconciled first next time
     "refused",  # a rule refused it at send time: cancelled, reason recorded
     "failed",  # the platform refused it, or too many attempts
     "skipped",  # not due, or another dispatcher holds it
@@ -162,10 +185,14 @@ def _spacing(account: Account) -> float:
     return caps.spacing(account).total_seconds()
 
 
-def _pacing_jitter(account: Account, kind: str) -> dt.timedelta:
+def _pacing_jitter(account: Account, kind: str, *, busy: bool = False) -> dt.timedelta:
     """Jitter on a deferred send, so competitor outreach never goes out on a visible beat;
-    none for a service reply (it is not paced)."""
-    return _jitter(_spacing(account)) if caps.paced(kind) else dt.timedelta(0)
+    none for a service reply (it is not paced). Behind a send in flight, at most a
+    quarter lease: the row must not wait much longer than that claim's lease."""
+    if not caps.paced(kind):
+        return dt.timedelta(0)
+    spacing = _spacing(account)
+    return _jitter(min(spacing, lease_seconds()) if busy else spacing)
 
 
 # --- Claiming -------------------------------------------------------------------------
@@ -182,7 +209,7 @@ def _claim(action_id: int, now: dt.datetime) -> _Claim | Outcome:
     """Compare-and-set the row to sending under the account lock, or say why not."""
     row = (
         OutboundAction.objects.filter(pk=action_id)
-        .values("state", "not_before", "account_id", "attempts", "case__kind")
+        .values("state", "not_before", "account_id", "attempts", "kind", "case__kind")
         .first()
     )
     if row is None:
@@ -201,20 +228,46 @@ def _claim(action_id: int, now: dt.datetime) -> _Claim | Outcome:
             return Outcome(action_id, "skipped", "another dispatcher is claiming for the account")
         # The platform's limits, one send in flight, and for competitor outreach the
         # spacing: outreach.workflow.caps decides (the case page's forecast asks it too).
-        wait = caps.claim_wait(account, row["case__kind"], now, exclude=action_id)
+        wait = caps.claim_wait(
+            account,
+            row["case__kind"],
+            now,
+            exclude=action_id,
+            busy_recheck=dt.timedelta(seconds=lease_seconds() / 3),
+        )
         if wait is not None:
             assert wait.until is not None  # every claim wait frees up
-            until = wait.until + _pacing_jitter(account, row["case__kind"])
+            busy = wait.code == "busy"
+            until = wait.until + _pacing_jitter(account, row["case__kind"], busy=busy)
             return _defer_pending(action_id, row, until, wait.message)
         token = now + dt.timedelta(seconds=lease_seconds())
+        updates: dict[str, Any] = {
+            "state": State.SENDING,
+            "not_before": token,
+            "attempts": F("attempts") + 1,
+        }
+        # A follow is idempotent: an abandoned one is simply sent again.
+        abandoned = row["state"] == State.SENDING and row["kind"] in TEXT_KINDS
+        if abandoned:
+            # A claim whose lease ran out: its worker died (or hung) mid-send, and
+            # whether the platform got the post is unknown until it is asked.
+            updates["outcome_unknown_since"] = Coalesce("outcome_unknown_since", Value(now))
         claimed = OutboundAction.objects.filter(
             pk=action_id, state=row["state"], not_before=row["not_before"]
-        ).update(state=State.SENDING, not_before=token, attempts=F("attempts") + 1)
+        ).update(**updates)
     if claimed != 1:
         return Outcome(action_id, "skipped", "another dispatcher claimed it")
     action = _load(action_id)
+    if abandoned:
+        events.happened_to(
+            action.case_id,
+            action="send_outcome_unknown",
+            note=f"{action.get_kind_display()}: the worker stopped during the send "
+            "(its lease ran out); the platform is asked before anything is sent again",
+        )
     # attempts counts claims: more than one means an earlier claim may have posted.
-    return _Claim(action, token, reclaimed=action.attempts > 1)
+    reclaimed = action.attempts > 1 or action.outcome_unknown_since is not None
+    return _Claim(action, token, reclaimed=reclaimed)
 
 
 def _load(action_id: int) -> OutboundAction:
@@ -238,11 +291,22 @@ def _defer_pending(
     return Outcome(action_id, "deferred", reason)
 
 
-def _release(claim: _Claim, *, until: dt.datetime, error: str, count_attempt: bool) -> bool:
-    """Give the claim back (sending -> pending at ``until``); False if we had lost it."""
+def _release(
+    claim: _Claim,
+    *,
+    until: dt.datetime,
+    error: str,
+    count_attempt: bool,
+    unknown_since: dt.datetime | None = None,
+) -> bool:
+    """Give the claim back (sending -> pending at ``until``); False if we had lost it.
+
+    ``unknown_since`` marks the row "outcome unknown" (kept from an earlier attempt)."""
     updates: dict[str, Any] = {"state": State.PENDING, "not_before": until, "error": error[:2000]}
     if not count_attempt:
         updates["attempts"] = F("attempts") - 1
+    if unknown_since is not None:
+        updates["outcome_unknown_since"] = unknown_since
     return (
         OutboundAction.objects.filter(
             pk=claim.action.pk, state=State.SENDING, not_before=claim.token
@@ -320,9 +384,44 @@ def _fail(claim: _Claim, message: str, *, said_by: str = "The platform said") ->
     return Outcome(action.pk, "failed", message)
 
 
+def _unknown(claim: _Claim, message: str, now: dt.datetime, *, delay: float) -> Outcome:
+    """An attempt may have posted: back to pending, marked, to be reconciled first.
+
+    Never failed here: only the platform's answer may fail a row whose post may exist."""
+    action = claim.action
+    since = action.outcome_unknown_since or now
+    if action.outcome_unknown_since is None:
+        events.happened_to(
+            action.case_id,
+            action="send_outcome_unknown",
+            note=f"{action.get_kind_display()}: {message}; the platform is asked before "
+            "anything is sent again",
+        )
+    _release(
+        claim,
+        until=now + dt.timedelta(seconds=delay),
+        error=f"attempt {action.attempts}: outcome unknown: {message}",
+        count_attempt=True,
+        unknown_since=since,
+    )
+    return Outcome(action.pk, "unknown", message)
+
+
 def _transient(claim: _Claim, exc: TransientError, now: dt.datetime) -> Outcome:
     action = claim.action
     message = str(exc) or exc.__class__.__name__
+    # A follow is idempotent (following twice is a no-op): unknown is a plain retry.
+    unknown = action.kind in TEXT_KINDS and (
+        isinstance(exc, UnknownOutcome) or action.outcome_unknown_since is not None
+    )
+    if unknown:
+        # Asking is cheap and the team sees "outcome unknown" meanwhile: the first
+        # look comes within a lease, later ones back off as usual.
+        delay = min(
+            backoff_delay(action.attempts, exc.retry_after),
+            max(lease_seconds() * action.attempts, exc.retry_after or 0),
+        )
+        return _unknown(claim, message, now, delay=delay)
     if action.attempts >= max_attempts():
         return _fail(claim, f"gave up after {action.attempts} attempts; last error: {message}")
     if exc.retry_after is not None:
@@ -363,6 +462,7 @@ def _record(claim: _Claim, sent: Sent, result: str) -> Outcome:
             external_id=sent.external_id,
             url=sent.url,
             sent_at=timezone.now(),
+            outcome_unknown_since=None,
         )
         if recorded != 1:
             # Someone else (a reclaim that found our post) recorded it already.
@@ -381,6 +481,74 @@ def _record(claim: _Claim, sent: Sent, result: str) -> Outcome:
             f"move on: {problem}\nPlease look at case {action.case_id}.\n",
         )
     return Outcome(action.pk, result, sent.external_id)
+
+
+def _unresolved(claim: _Claim, message: str, now: dt.datetime) -> Outcome:
+    """The platform would not say whether an earlier attempt posted (credentials revoked...).
+
+    The row stays "outcome unknown" and is asked about again later; the team is
+    told once, since a person may have to look on the platform."""
+    action = claim.action
+    if not action.error.endswith(message[:1900]):
+        tell_team(
+            f"nojackal: cannot tell whether the {action.get_kind_display().lower()} for case "
+            f"{action.case_id} went out",
+            f"An attempt to post on case {action.case_id} may have reached the platform, and "
+            f"the platform will not say.\n{message}\nNothing is sent again until it answers.\n",
+        )
+    return _unknown(claim, message, now, delay=backoff_delay(action.attempts))
+
+
+class Heartbeat:
+    """Renews a claim's lease while the adapter call runs (a thread, its own connection).
+
+    The lease can then be short: a worker that dies stops renewing, and its row
+    is taken back after one lease. Renewal is a compare-and-set on the fencing
+    token, so a heartbeat that lost its claim stops; the claim's ``token`` is
+    read by the caller only after the heartbeat has stopped. It renews for at most
+    ``longest_hold_seconds()``: a call hung beyond the task's limit lets go.
+    """
+
+    def __init__(self, claim: _Claim) -> None:
+        self.claim = claim
+        self.interval = lease_seconds() / 3
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.renewals = 0
+
+    def __enter__(self) -> Heartbeat:
+        if self.interval > 0 and not connection.in_atomic_block:
+            # Inside a transaction (the unit tests) another connection cannot see the
+            # claimed row; nothing there runs long enough to need a renewal.
+            self._thread = threading.Thread(target=self._run, name="outbox-heartbeat", daemon=True)
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+
+    def _run(self) -> None:
+        from django.db import connections
+
+        deadline = time.monotonic() + longest_hold_seconds()
+        try:
+            while not self._stop.wait(self.interval) and time.monotonic() < deadline:
+                token = timezone.now() + dt.timedelta(seconds=lease_seconds())
+                try:
+                    renewed = OutboundAction.objects.filter(
+                        pk=self.claim.action.pk, state=State.SENDING, not_before=self.claim.token
+                    ).update(not_before=token)
+                except DatabaseError:
+                    log.warning("outbox heartbeat: could not renew %s", self.claim.action.pk)
+                    continue  # try again at the next beat, the lease has two more
+                if renewed != 1:
+                    return  # someone took the row back: nothing left to hold
+                self.claim.token = token
+                self.renewals += 1
+        finally:
+            connections.close_all()
 
 
 # --- The checks at send time -----------------------------------------------------------
@@ -448,24 +616,47 @@ def send_action(action_id: int, *, now: dt.datetime | None = None) -> Outcome:
     try:
         adapter = platform_for(action.account)
     except PermanentError as exc:
+        if action.outcome_unknown_since is not None and action.kind in TEXT_KINDS:
+            return _unresolved(claim, str(exc), now)
         return _fail(claim, str(exc))
     case = action.case
     in_reply_to = action.in_reply_to or case.post.external_id
     if claim.reclaimed and action.kind in TEXT_KINDS:
         try:
-            found = adapter.find_reply(
-                in_reply_to=in_reply_to,
-                idempotency_key=action.idempotency_key,
-                exclude=_other_sent_ids(action),
-            )
+            with Heartbeat(claim):
+                found = adapter.find_reply(
+                    in_reply_to=in_reply_to,
+                    idempotency_key=action.idempotency_key,
+                    exclude=_other_sent_ids(action),
+                )
         except TransientError as exc:
             return _transient(claim, exc, now)
         except PermanentError as exc:
             # Without an answer we cannot know whether the earlier attempt posted;
             # sending blind could post twice, so a person decides.
-            return _fail(claim, f"could not check whether an earlier attempt posted: {exc}")
+            message = f"could not check whether an earlier attempt posted: {exc}"
+            if action.outcome_unknown_since is None:
+                return _fail(claim, message)
+            return _unresolved(claim, message, now)
         if found is not None:
             return _record(claim, found, "reconciled")
+        if action.outcome_unknown_since is not None:
+            # The platform answered: nothing of ours is there, the earlier attempt did
+            # not post. The outcome is known again; the send may go ahead.
+            OutboundAction.objects.filter(
+                pk=action.pk, state=State.SENDING, not_before=claim.token
+            ).update(outcome_unknown_since=None)
+            events.happened_to(
+                action.case_id,
+                action="send_reconciled",
+                note=f"{action.get_kind_display()}: the platform has no reply from us; "
+                "the earlier attempt did not post",
+            )
+            action.outcome_unknown_since = None
+            if action.attempts > max_attempts():
+                return _fail(
+                    claim, f"gave up after {action.attempts - 1} attempts; nothing was posted"
+                )
     refusal = _check(claim, now)
     if refusal is not None:
         return refusal
@@ -477,16 +668,17 @@ def send_action(action_id: int, *, now: dt.datetime | None = None) -> Outcome:
             # Changed behind the workflow: not a rule that may pass later, a row to stop.
             return _fail(claim, str(exc), said_by="The dispatcher refused it")
     try:
-        if action.kind in TEXT_KINDS:
-            # ``text`` is the string whose hash was just checked, and nothing else.
-            sent = adapter.reply(
-                in_reply_to=in_reply_to,
-                text=text,
-                idempotency_key=action.idempotency_key,
-            )
-        else:
-            # Following twice is a no-op on every platform: no reconciliation needed.
-            sent = adapter.follow(case.person.external_id)
+        with Heartbeat(claim):
+            if action.kind in TEXT_KINDS:
+                # ``text`` is the string whose hash was just checked, and nothing else.
+                sent = adapter.reply(
+                    in_reply_to=in_reply_to,
+                    text=text,
+                    idempotency_key=action.idempotency_key,
+                )
+            else:
+                # Following twice is a no-op on every platform: no reconciliation needed.
+                sent = adapter.follow(case.person.external_id)
     except TransientError as exc:
         return _transient(claim, exc, now)
     except NotSupported as exc:

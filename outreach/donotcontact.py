@@ -5,7 +5,9 @@ Nobody edits an entry. Removing one is a soft removal (``removed_at``,
 with the ``delete_donotcontact`` permission (the Admin group's only),
 so the entry and the reason it went away stay on record. The database holds
 this too (migration 0009): on PostgreSQL and SQLite a trigger refuses any
-UPDATE but that one removal, and every DELETE.
+UPDATE but that one removal, and every DELETE. One more UPDATE is let through
+(``dbrules.dnc_install_sql``): an erasure trading the entry's names for the
+salted hashes of its ``Erasure`` record (``outreach/erasure.py``).
 """
 
 from __future__ import annotations
@@ -32,6 +34,15 @@ class DoNotContact(models.Model):
     # The platform's stable id: matched first, since a handle can change.
     person_external_id = models.CharField(max_length=255, blank=True)
     handle = models.CharField(max_length=255, blank=True)
+    # An erased person (forget_person) is kept only as salted hashes of the two
+    # above (outreach/erasure.py): recognised again, never named.
+    # (db_default: rows written by hand in SQL, without these columns, name nobody by hash.)
+    id_hash = models.CharField(
+        max_length=64, blank=True, db_default="", editable=False, db_index=True
+    )
+    handle_hash = models.CharField(
+        max_length=64, blank=True, db_default="", editable=False, db_index=True
+    )
     reason = models.TextField()
     added_by = team_member()
     created_at = models.DateTimeField(auto_now_add=True)
@@ -47,7 +58,11 @@ class DoNotContact(models.Model):
         verbose_name_plural = "do-not-contact list"
         constraints = [
             models.CheckConstraint(
-                condition=~Q(person_external_id="") | ~Q(handle=""), name="dnc_names_someone"
+                condition=~Q(person_external_id="")
+                | ~Q(handle="")
+                | ~Q(id_hash="")
+                | ~Q(handle_hash=""),
+                name="dnc_names_someone",
             ),
             # A removed entry no longer counts: the person may be added again later.
             models.UniqueConstraint(
@@ -75,7 +90,7 @@ class DoNotContact(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.platform}: {self.handle or self.person_external_id}"
+        return f"{self.platform}: {self.handle or self.person_external_id or 'erased person'}"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         # An entry is written once; a rename would let the person be contacted again.

@@ -17,6 +17,10 @@ from monitoring.models import Account, Brand, Incident, Person, Post
 from monitoring.platforms import PLATFORM_CHOICES, NotificationKind
 from outreach.donotcontact import DoNotContact as DoNotContact
 from outreach.donotcontact import normalise_handle as normalise_handle
+from outreach.erasure import ERASED as ERASED
+from outreach.erasure import Erasure as Erasure
+from outreach.erasure import ErasureSalt as ErasureSalt
+from outreach.erasure import subject_hashes as subject_hashes
 
 # The do-not-contact list has its own module (it is append-only, with its own triggers);
 # it is re-exported here so that every model is found in outreach.models.
@@ -270,6 +274,10 @@ class Case(models.Model):
             models.Index(fields=["person", "closed_at"], name="case_person_closed"),
             models.Index(fields=["brand", "opened_at"], name="case_brand_opened"),
             models.Index(fields=["platform", "due_at"], name="case_platform_due"),
+            # One incident's cases in queue order (the incident page links there).
+            models.Index(
+                fields=["incident", "due_at", "-severity", "id"], name="case_incident_queue"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -438,6 +446,11 @@ class OutboundAction(models.Model):
     not_before = models.DateTimeField(db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # Set when an attempt may have reached the platform without our hearing how it
+    # ended (a timeout, a reset, an unreadable answer, a worker killed mid-send):
+    # the next attempt asks the platform (``find_reply``) before anything else, and
+    # such a row is never failed on a guess. Cleared once the platform has answered.
+    outcome_unknown_since = models.DateTimeField(null=True, blank=True)
 
     objects = OutboundActionQuerySet.as_manager()
 
@@ -506,6 +519,7 @@ class EngagementEvent(models.Model):
 
     class Meta:
         ordering = ["occurred_at"]
+        indexes = [models.Index(fields=["occurred_at"], name="engagement_occurred")]
         constraints = [
             models.UniqueConstraint(
                 fields=["platform", "external_id"], name="engagement_unique_per_platform"

@@ -10,7 +10,7 @@ from django.db import OperationalError
 ON_LOST_DATABASE: dict[str, Any] = {
     "autoretry_for": (OperationalError,),
     "retry_backoff": 5,
-    "retry_backoff_max": 300,
+    "retry_backoff_max": 60,  # settings.TASK_RETRY_MAX_SECONDS
     "retry_jitter": True,
     "max_retries": 5,
 }

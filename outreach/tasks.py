@@ -28,6 +28,8 @@ read_notifications          account_id       engagement is read from the platfor
                                              account's adapter and stored with its
                                              notification id; nothing is taken from the message
 read_all_notifications      (none)           a tick: queues read_notifications per account
+purge_expired_data          (none)           a tick: purges what the retention period has
+                                             passed, in bounded batches; never an open case's
 approval_digest             (none)           a tick: reads the drafts waiting and the markers
 follow_after_engagement     case_id          request_follow checks rule 5 (engaged, with a
                                              stored engaging EngagementEvent); the dispatcher
@@ -48,7 +50,7 @@ import logging
 from celery import Task, shared_task
 
 from monitoring.models import Detection
-from outreach import digest, dispatch, engagement, expiry
+from outreach import digest, dispatch, engagement, expiry, retention
 from outreach.messages import is_id, refused
 from outreach.models import Case
 from outreach.retries import ON_LOST_DATABASE
@@ -135,3 +137,12 @@ def read_notifications(account_id: int) -> int | None:
 def read_all_notifications() -> int:
     """Tick: queue a notifications read for every account that has replied to someone."""
     return _queue_each(read_notifications, engagement.account_ids_to_read())
+
+
+@shared_task(**_RETRY)
+def purge_expired_data() -> dict[str, int]:
+    """Retention tick: purge posts and people no open case needs, past the retention period."""
+    counts = retention.purge()
+    if any(counts.values()):
+        log.info("retention: %s", counts)
+    return counts

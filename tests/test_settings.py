@@ -72,6 +72,12 @@ def test_check_deploy_is_clean_with_production_settings():
     assert "no issues" in result.stdout
 
 
+def test_a_retention_shorter_than_a_day_is_refused_at_start():
+    result = run_manage("check", **production_env(NOJACKAL_RETENTION_DAYS="0"))
+    assert result.returncode != 0
+    assert "NOJACKAL_RETENTION_DAYS must be at least 1" in result.stderr
+
+
 def test_a_malformed_boolean_is_a_clear_error():
     result = run_manage("check", **production_env(DJANGO_DEBUG="maybe"))
     assert result.returncode != 0

@@ -23,6 +23,7 @@ from .base import (
     SearchQuery,
     Sent,
     TransientError,
+    UnknownOutcome,
 )
 from .options import OptionsError
 
@@ -86,6 +87,7 @@ __all__ = [
     "SearchQuery",
     "Sent",
     "TransientError",
+    "UnknownOutcome",
     "check_account_options",
     "check_options",
     "get_platform",

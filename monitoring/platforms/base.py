@@ -21,6 +21,7 @@ from .errors import OptionsError as OptionsError
 from .errors import PermanentError as PermanentError
 from .errors import PlatformError as PlatformError
 from .errors import TransientError as TransientError
+from .errors import UnknownOutcome as UnknownOutcome
 from .text import storable
 
 if TYPE_CHECKING:

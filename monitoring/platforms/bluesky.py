@@ -40,7 +40,7 @@ from atproto_core.exceptions import AtProtocolError
 from . import base, text
 from .base import Limits, Page, PermanentError, PostData, SearchQuery, TransientError
 from .cursor import dump_cursor, load_cursor, newest_first_walk
-from .http import error_for_status, network_error, rate_limit_of
+from .http import error_for_status, network_error, rate_limit_of, unreadable_answer
 from .options import AdapterOptions, ApiRoot
 from .outbound import PolicyTransport, max_redirects
 
@@ -201,12 +201,18 @@ class BlueskyPlatform(base.Platform[BlueskyOptions], platform="bluesky"):
         content = exc.response.content if exc.response is not None else None
         return content.error if isinstance(content, XrpcError) else ""
 
-    def _translate(self, exc: AtProtocolError) -> Exception:
+    def _raw(self) -> str | bytes:
+        response = self._client.last_response if self._client is not None else None
+        content = getattr(response, "content", None)
+        return content if isinstance(content, str | bytes) else repr(content or "")
+
+    def _translate(self, exc: AtProtocolError, *, write: bool = False) -> Exception:
+        """The SDK's error as ours; ``write``: the call creates a record (see http.py)."""
         if isinstance(exc, RequestErrorBase) and self._error_name(exc) in _SESSION_ERRORS:
             _SESSIONS.pop(self._session_key(), None)
             return TransientError(f"Bluesky session expired: {self._said(exc)}")
         if isinstance(exc, NetworkError):
-            return network_error("Bluesky", exc)
+            return network_error("Bluesky", exc, write=write)
         if isinstance(exc, RequestErrorBase):
             response = exc.response
             status = response.status_code if response is not None else 0
@@ -220,23 +226,27 @@ class BlueskyPlatform(base.Platform[BlueskyOptions], platform="bluesky"):
                 said=self._said(exc),
                 headers=response.headers if response is not None else None,
                 retry_after=exc.retry_after if isinstance(exc, RateLimitExceededError) else None,
+                write=write,
             )
         if isinstance(exc, LoginRequiredError):
             return PermanentError("Bluesky needs a logged-in account for this")
         if isinstance(exc, ModelError):
-            return TransientError(f"Bluesky sent an unexpected answer: {exc}")
+            return unreadable_answer(f"Bluesky ({exc})", self._raw(), write=write)
         return TransientError(f"Bluesky: {exc}")
 
-    def _call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    def _call(self, fn: Callable[..., T], *args: Any, write: bool = False, **kwargs: Any) -> T:
         if self._client is not None:
             self._client.last_response = None
         try:
             return fn(*args, **kwargs)
         except AtProtocolError as exc:
-            raise self._translate(exc) from None
+            raise self._translate(exc, write=write) from None
         except httpx.HTTPError as exc:
-            # What the SDK does not wrap: too many redirects, a malformed answer.
-            raise network_error("Bluesky", exc) from None
+            # What the SDK does not wrap: too many redirects, a body cut short.
+            raise network_error("Bluesky", exc, write=write) from None
+        except (KeyError, TypeError, ValueError) as exc:
+            # A 2xx whose JSON does not parse reaches us as the decoder's ValueError.
+            raise unreadable_answer(f"Bluesky ({exc!r})", self._raw(), write=write) from None
 
     def _query(self, nsid: str, params: Any) -> dict[str, Any]:
         """One XRPC query, answered as raw JSON (items are parsed one by one by the caller)."""
@@ -418,8 +428,12 @@ class BlueskyPlatform(base.Platform[BlueskyOptions], platform="bluesky"):
         data = models.ComAtprotoRepoCreateRecord.Data(
             repo=self._own_did(), collection=POST_COLLECTION, rkey=rkey, record=record
         )
-        created = self._call(client.com.atproto.repo.create_record, data)
-        return base.Sent(external_id=str(created.uri), url=self._web_url(str(created.uri)))
+        created = self._call(client.com.atproto.repo.create_record, data, write=True)
+        try:
+            uri = str(created.uri)
+        except AttributeError:
+            raise unreadable_answer("Bluesky reply", self._raw(), write=True) from None
+        return base.Sent(external_id=uri, url=self._web_url(uri))
 
     def _web_url(self, uri: str) -> str:
         handle = self._handle or self._did or ""
@@ -487,7 +501,9 @@ class BlueskyPlatform(base.Platform[BlueskyOptions], platform="bluesky"):
         record = models.AppBskyGraphFollow.Record(
             created_at=client.get_current_time_iso(), subject=person_external_id
         )
-        created = self._call(client.app.bsky.graph.follow.create, self._own_did(), record)
+        created = self._call(
+            client.app.bsky.graph.follow.create, self._own_did(), record, write=True
+        )
         return base.Sent(external_id=str(created.uri))
 
     # --- notifications --------------------------------------------------------------------

@@ -14,6 +14,9 @@ class PlatformError(Exception):
     """
 
     status: int | None = None
+    # The platform's answer as received, cut short, when it could not be read: shown
+    # (escaped) in the admin so a person can see what the platform sent.
+    raw: str = ""
 
 
 class TransientError(PlatformError):
@@ -26,6 +29,18 @@ class TransientError(PlatformError):
     def __init__(self, message: str, *, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class UnknownOutcome(TransientError):
+    """A write may have reached the platform, but we do not know whether it acted.
+
+    Raised for a timeout or a reset after the request was sent, a 2xx whose body
+    cannot be read, and a 5xx to a call that is not idempotent. It is transient
+    (the caller retries), but a retry of a post must first ask the platform
+    whether the post exists (``find_reply``): only an answer the platform gave
+    before acting (a 4xx) may fail the row. ``http.py`` decides which errors are
+    unknown outcomes, once for every adapter.
+    """
 
 
 class PermanentError(PlatformError):
@@ -44,4 +59,11 @@ class NotSupported(PermanentError):
     """The platform itself does not offer this operation (e.g. follow on Reddit)."""
 
 
-__all__ = ["NotSupported", "OptionsError", "PermanentError", "PlatformError", "TransientError"]
+__all__ = [
+    "NotSupported",
+    "OptionsError",
+    "PermanentError",
+    "PlatformError",
+    "TransientError",
+    "UnknownOutcome",
+]

@@ -4,7 +4,12 @@ Every adapter's failures end in ``TransientError`` (retry later) or
 ``PermanentError`` (stop and say why), decided here once by
 ``error_for_status``: network faults, 408/425, 429 (with the wait the platform
 asked for) and 5xx are transient; 401/403, an unfollowed redirect and every
-other 4xx are permanent. Adapters that speak plain HTTP subclass
+other 4xx are permanent. A write (a POST or PATCH: a reply, a follow) that may
+have reached the platform and then failed (a timeout or a reset after the
+request went out, a 5xx, a 2xx whose body cannot be read) is an
+``UnknownOutcome``: the platform may have acted, so the dispatcher asks it
+(``find_reply``) before anything is sent again; only an answer the platform gave
+before acting (a 4xx) is permanent. Adapters that speak plain HTTP subclass
 ``HttpPlatform`` and override one hook, ``error_message``, to read their
 platform's error body; adapters built on a client library (Mastodon.py,
 atproto, tweepy) pass the status and message from the library's exception to
@@ -19,14 +24,90 @@ import math
 from collections.abc import Collection, Mapping
 from typing import Any
 
+import httpx
 import requests
+import urllib3.exceptions
 
-from .base import OptionsT, PermanentError, Platform, PlatformError, RateLimit, TransientError
+from .base import (
+    OptionsT,
+    PermanentError,
+    Platform,
+    PlatformError,
+    RateLimit,
+    TransientError,
+    UnknownOutcome,
+)
 from .outbound import policy_session
 from .text import clean_text
 
 # Statuses that say "try again later" without being a 5xx.
 _TRANSIENT_4XX = frozenset({408, 425})
+# Methods that are not idempotent: a failure after one was sent may hide a post that exists.
+WRITE_METHODS = frozenset({"POST", "PATCH"})
+# How much of an unreadable answer is kept for the admin.
+RAW_ANSWER_CHARS = 2000
+# Failures that happen before a byte of the request left: the platform cannot have acted.
+_NOT_SENT: tuple[type[BaseException], ...] = (
+    requests.ConnectTimeout,
+    urllib3.exceptions.NewConnectionError,  # refused, unresolvable
+    urllib3.exceptions.ConnectTimeoutError,
+    httpx.ConnectError,
+    httpx.ConnectTimeout,
+    ConnectionRefusedError,
+)
+
+
+def is_write(method: str) -> bool:
+    """Whether a request with this method may change something on the platform, not idempotently."""
+    return method.upper() in WRITE_METHODS
+
+
+def never_sent(exc: BaseException) -> bool:
+    """True when ``exc`` (or what it wraps) failed while connecting, before the request went out."""
+    seen: set[int] = set()
+    pending: list[BaseException] = [exc]
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, _NOT_SENT):
+            return True
+        # requests wraps urllib3's MaxRetryError (whose ``reason`` is the cause) in args;
+        # the client libraries chain theirs with ``raise ... from``.
+        linked = [current.__cause__, current.__context__, getattr(current, "reason", None)]
+        linked += list(current.args)
+        pending += [item for item in linked if isinstance(item, BaseException)]
+    return False
+
+
+def raw_answer(text: str | bytes | None) -> str:
+    """An answer as received, cut short for the admin (which escapes it)."""
+    if text is None:
+        return ""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    return text[:RAW_ANSWER_CHARS]
+
+
+def unreadable_answer(
+    what: str, raw: str | bytes | None = "", *, write: bool = False
+) -> TransientError:
+    """A 2xx answer whose body does not parse: never permanent, and an unknown outcome for a write.
+
+    A truncated or garbled page says nothing about the request: the next poll may
+    read it. After a write the platform has acted (it said 2xx) but we cannot tell
+    what it created, so the dispatcher asks it.
+    """
+    error: TransientError
+    if write:
+        error = UnknownOutcome(
+            f"{what}: the platform accepted the request but its answer could not be read"
+        )
+    else:
+        error = TransientError(f"{what}: answered with something that could not be read")
+    error.raw = raw_answer(raw)
+    return error
 
 
 def error_for_status(
@@ -37,9 +118,20 @@ def error_for_status(
     reason: str = "",
     headers: Mapping[str, str] | None = None,
     retry_after: float | None = None,
+    write: bool = False,
 ) -> PlatformError:
-    """The error for a failed HTTP answer; ``said`` is what the platform's error body said."""
+    """The error for a failed HTTP answer; ``said`` is what the platform's error body said.
+
+    ``write``: the request was a non-idempotent call, so a 5xx (the server may have
+    acted before failing) is an ``UnknownOutcome``.
+    """
     error = _error_for_status(status, said, reason, headers, retry_after, what)
+    if write and status >= 500:
+        detail = f"{status} {said or reason}".strip()
+        error = UnknownOutcome(
+            f"{what}: server error after the request was sent ({detail}); "
+            "the platform may have acted"
+        )
     error.status = status
     return error
 
@@ -71,8 +163,17 @@ def _error_for_status(
     return PermanentError(f"{what}: refused the request ({detail})")
 
 
-def network_error(what: str, exc: BaseException) -> TransientError:
-    """A request that never got an answer (refused, reset, timed out)."""
+def network_error(what: str, exc: BaseException, *, write: bool = False) -> TransientError:
+    """A request that never got a readable answer (refused, reset, timed out, cut short).
+
+    For a write that went out (everything but a failed connect) the platform may
+    have acted: an ``UnknownOutcome``.
+    """
+    if write and not never_sent(exc):
+        return UnknownOutcome(
+            f"{what}: no answer after the request was sent ({type(exc).__name__}); "
+            "the platform may have acted"
+        )
     return TransientError(f"{what}: unreachable ({type(exc).__name__})")
 
 
@@ -125,19 +226,24 @@ class HttpPlatform(Platform[OptionsT]):
         *,
         what: str,
         accept: Collection[int] = (),
+        write: bool | None = None,
         **kwargs: Any,
     ) -> requests.Response:
         """One request, never retried here (the caller backs off); failures mapped to our errors.
 
         ``accept`` lists non-2xx statuses the caller handles itself (a feed's 304).
+        ``write`` says whether the call may create something (default: a POST or
+        PATCH); a login's POST passes False.
         """
+        write = is_write(method) if write is None else write
         kwargs.setdefault("timeout", self.timeout)
         try:
             response = self.session.request(method, url, **kwargs)
         except requests.RequestException as exc:
-            raise network_error(what, exc) from exc
+            raise network_error(what, exc, write=write) from exc
         status = response.status_code
         if 200 <= status < 300 or status in accept:
+            response.nojackal_write = write  # type: ignore[attr-defined]  # read by _json
             return response
         raise error_for_status(
             status,
@@ -145,15 +251,17 @@ class HttpPlatform(Platform[OptionsT]):
             said=self.error_message(response),
             reason=response.reason or "",
             headers=response.headers,
+            write=write,
         )
 
     @staticmethod
     def _json(response: requests.Response, what: str) -> Any:
-        """The answer's JSON; TransientError when the platform sent something else."""
+        """The answer's JSON; TransientError (UnknownOutcome after a write) if unparsable."""
         try:
             return response.json()
         except ValueError as exc:
-            raise TransientError(f"{what}: answered with something that is not JSON") from exc
+            write = bool(getattr(response, "nojackal_write", False))
+            raise unreadable_answer(what, response.content, write=write) from exc
 
 
 # --- rate limits and Retry-After -------------------------------------------------------

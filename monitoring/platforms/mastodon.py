@@ -36,7 +36,7 @@ from mastodon.errors import (
 from . import base, text
 from .base import Limits, Page, PermanentError, PostData, SearchQuery, TransientError
 from .cursor import dump_cursor, load_cursor
-from .http import error_for_status, network_error, rate_limit_of
+from .http import error_for_status, network_error, rate_limit_of, unreadable_answer
 from .options import NO_API_ROOT, AdapterOptions, ApiRoot, check_choice
 from .outbound import policy_session, refusal_in
 
@@ -158,8 +158,12 @@ class MastodonPlatform(base.Platform[MastodonOptions], platform="mastodon"):
             )
         return self._client
 
-    def _call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """Run one client call, turning Mastodon.py's errors into ours."""
+    def _call(self, fn: Callable[..., T], *args: Any, write: bool = False, **kwargs: Any) -> T:
+        """Run one client call, turning Mastodon.py's errors into ours.
+
+        ``write``: the call creates something (a status, a follow), so a failure after
+        the request went out is an ``UnknownOutcome`` (see http.py).
+        """
         self._last_response = None
         try:
             return fn(*args, **kwargs)
@@ -168,30 +172,43 @@ class MastodonPlatform(base.Platform[MastodonOptions], platform="mastodon"):
             refused = refusal_in(exc)
             if refused is not None:
                 raise refused from None
-            raise network_error("Mastodon", exc) from None
+            raise network_error("Mastodon", exc, write=write) from None
         except (MastodonAPIError, MastodonRatelimitError) as exc:
+            response = self._last_response
+            if response is not None and 200 <= response.status_code < 300:
+                # Mastodon.py raises an API error for a 2xx whose JSON does not parse
+                # (a body cut short): the server answered, we just cannot read it.
+                raise unreadable_answer("Mastodon", response.content, write=write) from None
             # Mastodon.py's args are (message, status, reason, the error body's "error").
-            args = list(exc.args)
-            status = args[1] if len(args) > 1 and isinstance(args[1], int) else None
+            details = list(exc.args)
+            status = details[1] if len(details) > 1 and isinstance(details[1], int) else None
             if isinstance(exc, MastodonRatelimitError):
                 status = 429
             elif status is None:
                 status = 500 if isinstance(exc, MastodonServerError) else 400
-            response = self._last_response
             raise error_for_status(
                 status,
                 what="Mastodon",
-                said=str(args[3]) if len(args) > 3 and args[3] else "",
-                reason=str(args[2]) if len(args) > 2 and args[2] else "",
+                said=str(details[3]) if len(details) > 3 and details[3] else "",
+                reason=str(details[2]) if len(details) > 2 and details[2] else "",
                 headers=response.headers if response is not None else None,
+                write=write,
             ) from None
         except (MastodonIllegalArgumentError, MastodonVersionError) as exc:
             raise PermanentError(f"Mastodon: {exc}") from None
         except MastodonError as exc:
             raise TransientError(f"Mastodon: {exc}") from None
+        except (KeyError, TypeError, ValueError) as exc:
+            # What Mastodon.py lets through from an answer of an unexpected shape.
+            response = self._last_response
+            raw = response.content if response is not None else ""
+            raise unreadable_answer(f"Mastodon ({exc!r})", raw, write=write) from None
 
     def _rate_limit(self) -> base.RateLimit | None:
         return rate_limit_of(self._last_response)
+
+    def _raw_text(self) -> bytes:
+        return self._last_response.content if self._last_response is not None else b""
 
     def _raw_json(self) -> Any:
         try:
@@ -399,9 +416,13 @@ class MastodonPlatform(base.Platform[MastodonOptions], platform="mastodon"):
                 in_reply_to_id=in_reply_to,
                 idempotency_key=idempotency_key,
                 visibility=self.opts.reply_visibility or None,
-            )
+            ),
+            write=True,
         )
-        return base.Sent(external_id=str(status["id"]), url=str(status.get("url") or ""))
+        try:
+            return base.Sent(external_id=str(status["id"]), url=str(status.get("url") or ""))
+        except (KeyError, TypeError, AttributeError):
+            raise unreadable_answer("Mastodon reply", self._raw_text(), write=True) from None
 
     def find_reply(
         self, *, in_reply_to: str, idempotency_key: str, exclude: Collection[str] = ()
@@ -442,7 +463,7 @@ class MastodonPlatform(base.Platform[MastodonOptions], platform="mastodon"):
     def follow(self, person_external_id: str) -> base.Sent:
         """Follow an account (a locked account turns it into a follow request)."""
         client = self.client()
-        self._call(lambda: client.account_follow(person_external_id))
+        self._call(lambda: client.account_follow(person_external_id), write=True)
         return base.Sent(external_id=str(person_external_id))
 
     # --- notifications --------------------------------------------------------------------

@@ -29,7 +29,7 @@ from typing import Any
 from . import base
 from .base import Limits, Page, PermanentError, PostData, SearchQuery, TransientError
 from .cursor import dump_cursor, load_cursor
-from .http import HttpPlatform, rate_limit_from_headers
+from .http import HttpPlatform, rate_limit_from_headers, unreadable_answer
 from .options import AdapterOptions, ApiRoot, OptionsError
 from .terms import matches
 from .text import clean_text, html_to_text
@@ -149,6 +149,7 @@ class RedditPlatform(HttpPlatform[RedditOptions], platform="reddit"):
             },
             headers={"User-Agent": self._user_agent()},
             allow_redirects=False,
+            write=False,  # a login creates nothing on the platform
         )
         body = self._json(response, "Reddit login")
         # A wrong password comes back as 200 {"error": "invalid_grant"}.
@@ -394,12 +395,15 @@ class RedditPlatform(HttpPlatform[RedditOptions], platform="reddit"):
         if errors:
             raise _reply_error(errors)
         things = (result.get("data") or {}).get("things") or []
+        # Reddit answered 2xx without an error: it took the comment, whatever the body says.
         if not things:
-            raise TransientError("Reddit reply: answer had no comment in it")
+            raise unreadable_answer(
+                "Reddit reply (no comment in the answer)", repr(body), write=True
+            )
         try:
             post = self.post_from_thing(things[0])
         except (KeyError, TypeError, ValueError) as exc:
-            raise TransientError(f"Reddit reply: unreadable answer ({exc})") from exc
+            raise unreadable_answer(f"Reddit reply ({exc})", repr(body), write=True) from exc
         return base.Sent(external_id=post.external_id, url=post.url)
 
     def find_reply(

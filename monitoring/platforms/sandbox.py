@@ -30,8 +30,8 @@ from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 
 from . import base
-from .base import Limits, Page, PostData, SearchQuery, TransientError
-from .http import HttpPlatform
+from .base import Limits, Page, PostData, SearchQuery
+from .http import HttpPlatform, is_write, unreadable_answer
 from .options import AdapterOptions, ApiRoot, OptionsError
 
 log = logging.getLogger(__name__)
@@ -202,7 +202,7 @@ class SandboxPlatform(HttpPlatform[SandboxOptions], platform="sandbox"):
         )
         body = self._json(response, f"Sandbox {what}")
         if not isinstance(body, dict):
-            raise TransientError(f"Sandbox {what}: answered with an unexpected JSON shape")
+            raise unreadable_answer(f"Sandbox {what}", response.content, write=is_write(method))
         return body
 
     def limits(self) -> Limits:
@@ -263,7 +263,10 @@ class SandboxPlatform(HttpPlatform[SandboxOptions], platform="sandbox"):
             json={"text": text},
             headers={"Idempotency-Key": idempotency_key, "X-Reaction-Delay": f"{low},{high}"},
         )
-        return base.Sent(external_id=str(body["id"]), url=str(body.get("url") or ""))
+        try:
+            return base.Sent(external_id=str(body["id"]), url=str(body.get("url") or ""))
+        except KeyError:
+            raise unreadable_answer("Sandbox reply", repr(body), write=True) from None
 
     def find_reply(
         self, *, in_reply_to: str, idempotency_key: str, exclude: Collection[str] = ()

@@ -29,7 +29,7 @@ import tweepy
 from . import base, text
 from .base import Limits, Page, PermanentError, PostData, SearchQuery
 from .cursor import dump_cursor, load_cursor
-from .http import error_for_status, network_error, rate_limit_of
+from .http import error_for_status, network_error, rate_limit_of, unreadable_answer
 from .options import NO_API_ROOT, AdapterOptions, ApiRoot, check_choice
 from .outbound import PolicyAdapter, max_redirects
 
@@ -167,8 +167,12 @@ class XPlatform(base.Platform[XOptions], platform="x"):
             self._client = client
         return self._client
 
-    def _call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """Run one tweepy call, turning its errors into ours."""
+    def _call(self, fn: Callable[..., T], *args: Any, write: bool = False, **kwargs: Any) -> T:
+        """Run one tweepy call, turning its errors into ours.
+
+        ``write``: the call creates something (a post, a follow), so a failure after
+        the request went out is an ``UnknownOutcome`` (see http.py).
+        """
         self._last_response = None
         try:
             return fn(*args, **kwargs)
@@ -179,12 +183,19 @@ class XPlatform(base.Platform[XOptions], platform="x"):
                 said="; ".join(str(m) for m in exc.api_messages),
                 reason=str(getattr(exc.response, "reason", "") or ""),
                 headers=getattr(exc.response, "headers", None),
+                write=write,
             ) from None
+        except requests.JSONDecodeError:
+            # tweepy decodes a 2xx itself: a body cut short ends here, after X acted.
+            raise unreadable_answer("X", self._raw(), write=write) from None
         except requests.RequestException as exc:
-            raise network_error("X", exc) from None
+            raise network_error("X", exc, write=write) from None
         except (tweepy.TweepyException, TypeError) as exc:
             # tweepy raises TypeError when a call needs credentials we do not have.
             raise PermanentError(f"X: {exc}") from None
+
+    def _raw(self) -> bytes:
+        return self._last_response.content if self._last_response is not None else b""
 
     def _rate_limit(self) -> base.RateLimit | None:
         return rate_limit_of(self._last_response)
@@ -404,8 +415,12 @@ class XPlatform(base.Platform[XOptions], platform="x"):
             text=text,
             in_reply_to_tweet_id=in_reply_to,
             user_auth=self._user_auth,
+            write=True,
         )
-        tweet_id = str(doc["data"]["id"])
+        try:
+            tweet_id = str(doc["data"]["id"])
+        except (KeyError, TypeError):
+            raise unreadable_answer("X reply", self._raw(), write=True) from None
         return base.Sent(external_id=tweet_id, url=self._url(tweet_id))
 
     def _url(self, tweet_id: str) -> str:
@@ -436,7 +451,9 @@ class XPlatform(base.Platform[XOptions], platform="x"):
         """Follow a user by id (a protected account turns it into a pending request)."""
         if not str(person_external_id).isdigit():
             raise PermanentError(f"X follows need a numeric user id, not {person_external_id!r}")
-        self._call(self.client().follow_user, person_external_id, user_auth=self._user_auth)
+        self._call(
+            self.client().follow_user, person_external_id, user_auth=self._user_auth, write=True
+        )
         return base.Sent(external_id=str(person_external_id), url="")
 
     # --- notifications --------------------------------------------------------------------

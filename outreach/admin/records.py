@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponse
 
+from monitoring.paging import HistoryPaginator
 from outreach import workflow
 from outreach.admin.display import ask_reason
 from outreach.forms import (
@@ -19,6 +20,7 @@ from outreach.forms import (
 from outreach.models import (
     DoNotContact,
     EngagementEvent,
+    Erasure,
     OutboundAction,
     Playbook,
 )
@@ -79,6 +81,7 @@ class DoNotContactAdmin(admin.ModelAdmin[DoNotContact]):
         "platform",
         "handle",
         "person_external_id",
+        "erased",
         "reason",
         "added_by",
         "created_at",
@@ -86,9 +89,21 @@ class DoNotContactAdmin(admin.ModelAdmin[DoNotContact]):
     ]
     list_filter = ["platform", ("removed_at", admin.EmptyFieldListFilter)]
     search_fields = ["=handle", "=person_external_id"]
-    readonly_fields = ["added_by", "created_at", "removed_at", "removed_by", "removal_reason"]
+    readonly_fields = [
+        "id_hash",
+        "handle_hash",
+        "added_by",
+        "created_at",
+        "removed_at",
+        "removed_by",
+        "removal_reason",
+    ]
     list_select_related = ["added_by"]
     actions = ["remove_selected"]
+
+    @admin.display(boolean=True, description="erased (hashes only)")
+    def erased(self, obj: DoNotContact) -> bool:
+        return bool(obj.id_hash or obj.handle_hash)
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # Rule 6: a renamed entry would let the person be contacted again.
@@ -162,12 +177,30 @@ class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 @admin.register(OutboundAction)
 class OutboundActionAdmin(ReadOnlyAdmin):
-    list_display = ["id", "case", "kind", "state", "account", "not_before", "attempts", "sent_at"]
-    list_filter = ["state", "kind"]
+    list_display = [
+        "id",
+        "case",
+        "kind",
+        "state",
+        "outcome",
+        "account",
+        "not_before",
+        "attempts",
+        "sent_at",
+    ]
+    list_filter = ["state", "kind", ("outcome_unknown_since", admin.EmptyFieldListFilter)]
     list_select_related = ["case", "case__person", "account"]
     raw_id_fields = ["case", "draft"]
     ordering = ["-id"]
     show_full_result_count = False
+    paginator = HistoryPaginator
+
+    @admin.display(description="Outcome", ordering="outcome_unknown_since")
+    def outcome(self, obj: OutboundAction) -> str:
+        """'outcome unknown' while the platform has not said whether an attempt posted."""
+        if obj.outcome_unknown_since is not None:
+            return f"outcome unknown since {obj.outcome_unknown_since:%Y-%m-%d %H:%M} UTC"
+        return obj.error[:80] if obj.state == OutboundAction.State.FAILED else ""
 
 
 @admin.register(EngagementEvent)
@@ -178,3 +211,24 @@ class EngagementEventAdmin(ReadOnlyAdmin):
     raw_id_fields = ["case"]
     ordering = ["-occurred_at"]
     show_full_result_count = False
+    paginator = HistoryPaginator
+
+
+@admin.register(Erasure)
+class ErasureAdmin(ReadOnlyAdmin):
+    """The record of each erasure (forget_person): who, when, what counts. Never edited."""
+
+    list_display = ["id", "platform", "created_at", "actor", "operator", "note"]
+    list_filter = ["platform"]
+    list_select_related = ["actor"]
+    readonly_fields = [
+        "platform",
+        "created_at",
+        "actor",
+        "operator",
+        "note",
+        "counts",
+        "id_hash",
+        "handle_hash",
+    ]
+    ordering = ["-created_at", "-id"]

@@ -12,8 +12,8 @@
 (Each playbook version's change_note now also lists its field-by-field changes: no schema change.)
 
 SQLite note: Django rebuilds a SQLite table to alter it, which drops its
-triggers; a later migration that alters outreach_donotcontact must run
-``dnc_triggers`` again.
+triggers; a later migration that alters outreach_donotcontact must install them
+again: since migration 0010 with ``dbrules.privacy_install_sql`` (their current form).
 """
 
 import django.db.models.deletion

@@ -21,7 +21,7 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Min
+from django.db.models import Max, Min
 
 from monitoring.models import Account, Brand
 from outreach.models import TEXT_KINDS, Case, OutboundAction, Playbook, PlaybookKind
@@ -68,12 +68,19 @@ def spacing(account: Account) -> dt.timedelta:
 
 
 def claim_wait(
-    account: Account, kind: str, now: dt.datetime, *, exclude: int | None = None
+    account: Account,
+    kind: str,
+    now: dt.datetime,
+    *,
+    exclude: int | None = None,
+    busy_recheck: dt.timedelta = SERVICE_BUSY_RETRY,
 ) -> Cap | None:
     """Why a send from ``account`` for a case of ``kind`` may not be claimed now, and until
     when; None: it may. The platform's limits for every kind, the spacing for paced ones.
 
-    ``exclude``: the row being claimed (it is not "another send in flight")."""
+    ``exclude``: the row being claimed (it is not "another send in flight").
+    ``busy_recheck``: how soon to look again behind a send in flight (the dispatcher
+    passes a third of its lease: the claim is renewed by a heartbeat while it lives)."""
     if not account.enabled:
         return Cap("account_disabled", f"{account} is disabled", now + DISABLED_ACCOUNT_RETRY)
     if account.rate_limited_until and account.rate_limited_until > now:
@@ -88,9 +95,13 @@ def claim_wait(
     )
     if exclude is not None:
         in_flight = in_flight.exclude(pk=exclude)
-    if in_flight.exists():
-        retry = gap if paced(kind) else SERVICE_BUSY_RETRY
-        return Cap("busy", f"{account} is sending another action", now + retry)
+    busy_until = in_flight.aggregate(until=Max("not_before"))["until"]
+    if busy_until is not None:
+        # Look again soon, and at the latest when that claim's (short, renewed) lease
+        # ends: a send that finishes frees the account at the next look, and a dead
+        # one never holds it longer than its lease.
+        again = min(busy_until, now + min(busy_recheck, SERVICE_BUSY_RETRY))
+        return Cap("busy", f"{account} is sending another action", again)
     if not paced(kind):
         return None
     last_sent = (

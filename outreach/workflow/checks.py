@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db.models import Q
 from django.utils import timezone
 
 from outreach.models import (
@@ -24,6 +25,7 @@ from outreach.models import (
     ResearchNote,
     Stage,
     normalise_handle,
+    subject_hashes,
     text_hash,
 )
 from outreach.tone import CODES
@@ -66,17 +68,22 @@ def research_problems(note: ResearchNote | None) -> list[str]:
 
 
 def dnc_entry(platform: str, external_id: str, handle: str) -> DoNotContact | None:
-    """The do-not-contact entry in force for a person: by the platform's id, else by handle."""
+    """The do-not-contact entry in force for a person: by the platform's id, else by handle.
+
+    An erased person's entry holds only salted hashes of both (``forget_person``): each
+    lookup matches the plain value or its hash.
+    """
     entries = DoNotContact.objects.in_force().filter(platform=platform)
+    handle = normalise_handle(handle)
+    id_hash, handle_hash = subject_hashes(platform, external_id, handle)
     # The stable id first: a person who changes their handle is still the person who
     # asked us to stop. The handle second (case-insensitively), for entries added by hand.
     if external_id:
-        entry = entries.filter(person_external_id=external_id).first()
+        entry = entries.filter(Q(person_external_id=external_id) | Q(id_hash=id_hash)).first()
         if entry is not None:
             return entry
-    handle = normalise_handle(handle)
     if handle:
-        return entries.filter(handle__iexact=handle).first()
+        return entries.filter(Q(handle__iexact=handle) | Q(handle_hash=handle_hash)).first()
     return None
 
 
@@ -199,6 +206,12 @@ def fresh(a: Attempt) -> Refusal:
 def not_on_dnc(a: Attempt) -> Refusal:
     """Rule 6: the person is not on the do-not-contact list."""
     person = a.case.person
+    if person.redacted_at is not None:
+        # Erased (forget_person) or emptied by retention: their row no longer names them,
+        # so no list entry would match it; nobody is contacted through such a case.
+        return RuleViolation(
+            ONE_CONVERSATION, "the person's data was erased: they are never contacted again"
+        )
     if dnc_entry(a.case.platform, person.external_id, person.handle) is not None:
         return RuleViolation(ONE_CONVERSATION, f"{person} is on the do-not-contact list")
     return None

@@ -63,7 +63,13 @@ def mark_reply_sent(action_id: int, *, external_id: str, url: str = "") -> Case:
         claimed = OutboundAction.objects.filter(
             pk=action.pk,
             state__in=[OutboundAction.State.PENDING, OutboundAction.State.SENDING],
-        ).update(state=OutboundAction.State.SENT, external_id=external_id, url=url, sent_at=now)
+        ).update(
+            state=OutboundAction.State.SENT,
+            external_id=external_id,
+            url=url,
+            sent_at=now,
+            outcome_unknown_since=None,  # the platform has it: the outcome is known
+        )
         if claimed != 1:
             raise TransitionNotAllowed(f"outbound action {action.pk} is already {action.state}")
         _move(case, to=target, actor=None, action=move, note=url or external_id)

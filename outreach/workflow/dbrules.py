@@ -11,8 +11,17 @@ database refuses what ``workflow`` would refuse even when the code is bypassed
   move's stage, its CaseEvent written, for a text the draft's approved hash);
   its text, hash, kind, case and target never change, and a sent, failed or
   cancelled row is final (no second unsolicited reply by re-queuing);
-- CaseEvent rows are never updated or deleted (the PostgreSQL trigger of
-  migration 0002; the SQLite one here).
+- CaseEvent rows are never updated or deleted (on both vendors, here; migration 0002
+  had the first PostgreSQL one).
+
+One exception to the last two, declared once here (``ERASE_ACTION``, ``ERASED``)
+for ``forget_person`` (``outreach/forgetting.py``): once a case has an ``erase``
+event, its events' notes may be blanked and its finished outbox rows' texts
+replaced by ``[erased]`` (and the person's post id they answered blanked), nothing
+else. The do-not-contact list and the erasure records have their own triggers
+(``privacy_install_sql``), installed by migration 0010 once their tables exist:
+an entry may trade its names for the salted hashes of an ``Erasure`` record, and
+that record is never edited or deleted.
 
 The rules a migration installs are frozen in it (``table_rules()`` printed as a
 literal); ``tests/security/test_database_rules.py`` fails when today's move table
@@ -22,11 +31,13 @@ made: copy ``outreach/migrations/0008_database_rules.py`` with the new literal
 On SQLite, a later migration that alters outreach_case, outreach_outboundaction or
 outreach_caseevent rebuilds the table and loses its triggers: such a migration must
 run ``install_sql`` again (the SQLite run of the test file fails until it does), and
-for outreach_case ``hold_install_sql`` too (migration 0010 shows how).
+for outreach_case ``hold_install_sql`` too (migration 0010_case_hold shows how); one
+that alters outreach_donotcontact, outreach_erasure or outreach_erasuresalt must run
+``privacy_install_sql`` again (tests/outreach/test_forget_person.py's SQLite run).
 
 The hold (rule 6, service first; outreach/workflow/holds.py) has a trigger of its own,
-installed by migration 0010 with the columns it reads: ``held_by`` names an open
-own-brand case of the same person.
+installed by migration 0010_case_hold with the columns it reads: ``held_by`` names an
+open own-brand case of the same person.
 """
 
 from __future__ import annotations
@@ -34,7 +45,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from outreach.models import OPEN_STAGES, ActionKind, ActionState, PlaybookKind, Stage
+from outreach.models import ERASED, OPEN_STAGES, ActionKind, ActionState, PlaybookKind, Stage
 from outreach.workflow.rules import (
     AUDIT,
     FOLLOW_AFTER_ENGAGEMENT,
@@ -72,6 +83,63 @@ FIXED_OUTBOX_COLUMNS: tuple[str, ...] = (
 
 # A private message is queued by no move yet: only for a case that was engaged.
 ENGAGED_KINDS: tuple[str, ...] = (ActionKind.PRIVATE_MESSAGE,)
+
+
+# The CaseEvent action that records an erasure on a case (written by forget_person); with
+# it, and only with it, the case's texts below the audit skeleton may be erased.
+ERASE_ACTION = "erase"
+# Outbox rows whose text may be erased: finished ones (a queued or sending row is still
+# checked against its draft at send time).
+ERASABLE_OUTBOX_STATES: tuple[str, ...] = (
+    ActionState.SENT,
+    ActionState.FAILED,
+    ActionState.CANCELLED,
+)
+# The outbox columns an erasure may change.
+ERASABLE: tuple[str, ...] = ("text", "in_reply_to")
+CASEEVENT_COLUMNS: tuple[str, ...] = (
+    "id",
+    "case_id",
+    "action",
+    "origin",
+    "target",
+    "actor_id",
+    "created_at",
+)
+
+
+def _same(vendor: str, columns: Any) -> str:
+    """Every column in ``columns`` unchanged by the update (NULL-safe on both vendors)."""
+    op = "IS NOT DISTINCT FROM" if vendor == "postgresql" else "IS"
+    return " AND ".join(f"NEW.{col} {op} OLD.{col}" for col in columns)
+
+
+def _erased_case(case_column: str) -> str:
+    return (
+        "EXISTS (SELECT 1 FROM outreach_caseevent x "  # noqa: S608
+        f"WHERE x.case_id = OLD.{case_column} AND x.action = '{ERASE_ACTION}')"
+    )
+
+
+def _erasing(vendor: str) -> dict[str, str]:
+    """The one update each frozen table takes: an erasure of its text, nothing else."""
+    return {
+        # The text becomes [erased] (or stays, for a follow's empty one) and the
+        # person's post id goes; what was posted stays provable by its hash.
+        "outbox_text": (
+            f"(NEW.text = '{ERASED}' OR NEW.text = OLD.text) AND NEW.in_reply_to = '' "
+            f"AND OLD.state IN ({_quoted(ERASABLE_OUTBOX_STATES)}) AND "
+            + _same(vendor, ("state", *(c for c in FIXED_OUTBOX_COLUMNS if c not in ERASABLE)))
+            + " AND "
+            + _erased_case("case_id")
+        ),
+        "event_note": (
+            f"NEW.note = '' AND OLD.action <> '{ERASE_ACTION}' AND "
+            + _same(vendor, CASEEVENT_COLUMNS)
+            + " AND "
+            + _erased_case("case_id")
+        ),
+    }
 
 
 def table_rules() -> dict[str, Any]:
@@ -198,6 +266,7 @@ APPEND_ONLY = f"outreach_caseevent is append-only (rule {AUDIT.number}: {AUDIT.c
 
 def _postgresql(rules: Mapping[str, Any]) -> list[str]:
     c = _conditions(rules)
+    erasing = _erasing("postgresql")
 
     def fail(message: str, *args: str) -> str:
         # check_violation: Django raises IntegrityError, as for a CHECK constraint.
@@ -234,7 +303,8 @@ BEGIN
         END IF;
         RETURN NEW;
     END IF;
-    IF {" OR ".join(f"NEW.{col} IS DISTINCT FROM OLD.{col}" for col in FIXED_OUTBOX_COLUMNS)} THEN
+    IF ({" OR ".join(f"NEW.{col} IS DISTINCT FROM OLD.{col}" for col in FIXED_OUTBOX_COLUMNS)})
+       AND NOT ({erasing["outbox_text"]}) THEN
         {fail(FIXED)}
     END IF;
     IF {c["bad_state_change"]} THEN
@@ -246,6 +316,17 @@ $$ LANGUAGE plpgsql""",
         """CREATE TRIGGER outreach_outbox_rules
     BEFORE INSERT OR UPDATE ON outreach_outboundaction
     FOR EACH ROW EXECUTE FUNCTION outreach_outbox_rules()""",
+        f"""CREATE OR REPLACE FUNCTION outreach_caseevent_append_only() RETURNS trigger AS $$
+BEGIN
+    IF TG_OP = 'UPDATE' AND {erasing["event_note"]} THEN
+        RETURN NEW;
+    END IF;
+    RAISE EXCEPTION '{APPEND_ONLY}';
+END;
+$$ LANGUAGE plpgsql""",
+        """CREATE TRIGGER outreach_caseevent_append_only
+    BEFORE UPDATE OR DELETE ON outreach_caseevent
+    FOR EACH ROW EXECUTE FUNCTION outreach_caseevent_append_only()""",
     ]
 
 
@@ -257,7 +338,9 @@ def _sqlite(rules: Mapping[str, Any]) -> list[str]:
         text = message.replace(" %s", "").replace("'", "''")
         return f"SELECT RAISE(ABORT, '{text}') WHERE {when};"
 
+    erasing = _erasing("sqlite")
     fixed = " OR ".join(f"NEW.{col} IS NOT OLD.{col}" for col in FIXED_OUTBOX_COLUMNS)
+    fixed = f"({fixed}) AND NOT ({erasing['outbox_text']})"
     return [
         f"""CREATE TRIGGER outreach_case_stage_rules
     BEFORE UPDATE OF stage ON outreach_case FOR EACH ROW
@@ -281,6 +364,7 @@ BEGIN
 END""",
         f"""CREATE TRIGGER outreach_caseevent_append_only_update
     BEFORE UPDATE ON outreach_caseevent FOR EACH ROW
+    WHEN NOT ({erasing["event_note"]})
 BEGIN
     SELECT RAISE(ABORT, '{APPEND_ONLY}');
 END""",
@@ -298,6 +382,8 @@ _DROP = {
         "DROP FUNCTION IF EXISTS outreach_case_stage_rules()",
         "DROP TRIGGER IF EXISTS outreach_outbox_rules ON outreach_outboundaction",
         "DROP FUNCTION IF EXISTS outreach_outbox_rules()",
+        "DROP TRIGGER IF EXISTS outreach_caseevent_append_only ON outreach_caseevent",
+        "DROP FUNCTION IF EXISTS outreach_caseevent_append_only()",
     ],
     "sqlite": [
         f"DROP TRIGGER IF EXISTS {name}"
@@ -323,7 +409,142 @@ def drop_sql(vendor: str) -> list[str]:
     return list(_DROP.get(vendor, []))
 
 
-# --- The hold (migration 0010) ---------------------------------------------------------
+# --- The do-not-contact list and the erasure records (migration 0010) ----------------
+
+DNC_NEVER_DELETED = (
+    "outreach_donotcontact: an entry is removed with a reason, never deleted (rule 6)"
+)
+DNC_NEVER_EDITED = (
+    "outreach_donotcontact is append-only: an entry is never edited, only removed once (rule 6)"
+)
+ERASURE_APPEND_ONLY = "erasure records and the erasure salt are never edited or deleted"
+DNC_COLUMNS: tuple[str, ...] = (
+    "id",
+    "platform",
+    "person_external_id",
+    "handle",
+    "id_hash",
+    "handle_hash",
+    "reason",
+    "added_by_id",
+    "created_at",
+)
+# An erasure changes these columns (names to hashes); a removal changes the removal ones.
+DNC_ERASED_COLUMNS: tuple[str, ...] = (
+    "person_external_id",
+    "handle",
+    "id_hash",
+    "handle_hash",
+    "reason",
+)
+DNC_REMOVAL_COLUMNS: tuple[str, ...] = ("removed_at", "removed_by_id", "removal_reason")
+ERASURE_TABLES: tuple[str, ...] = ("outreach_erasure", "outreach_erasuresalt")
+
+
+def _dnc_conditions(vendor: str) -> dict[str, str]:
+    removal = "OLD.removed_at IS NULL AND NEW.removed_at IS NOT NULL AND " + _same(
+        vendor, DNC_COLUMNS
+    )
+    erasing = (
+        "NEW.person_external_id = '' AND NEW.handle = '' "  # noqa: S608 (constants only)
+        f"AND OLD.id_hash = '' AND OLD.handle_hash = '' AND NEW.reason = '{ERASED}' AND "
+        + _same(vendor, [c for c in DNC_COLUMNS if c not in DNC_ERASED_COLUMNS])
+        + " AND "
+        + _same(vendor, DNC_REMOVAL_COLUMNS)
+        # Only to the hashes of an erasure on record (both, as the record holds them).
+        + " AND EXISTS (SELECT 1 FROM outreach_erasure x WHERE x.platform = NEW.platform "
+        "AND x.id_hash = NEW.id_hash AND x.handle_hash = NEW.handle_hash)"
+    )
+    return {"allowed": f"({removal}) OR ({erasing})"}
+
+
+def privacy_install_sql(vendor: str) -> list[str]:
+    """Triggers of the do-not-contact list and the erasure tables on ``vendor``.
+
+    The list: no DELETE; an UPDATE is either the one removal (removal columns only,
+    once) or an erasure (names to the hashes of an ``Erasure`` on record, the reason
+    to ``[erased]``). Erasure records and the salt: no UPDATE, no DELETE.
+    """
+    allowed = _dnc_conditions(vendor)["allowed"]
+    if vendor == "postgresql":
+        statements = [
+            f"""CREATE OR REPLACE FUNCTION outreach_donotcontact_append_only() RETURNS trigger AS $$
+BEGIN
+    IF TG_OP = 'DELETE' THEN
+        RAISE EXCEPTION '{DNC_NEVER_DELETED}';
+    END IF;
+    IF NOT ({allowed}) THEN
+        RAISE EXCEPTION '{DNC_NEVER_EDITED}';
+    END IF;
+    RETURN NEW;
+END;
+$$ LANGUAGE plpgsql""",
+            """CREATE TRIGGER outreach_donotcontact_append_only
+    BEFORE UPDATE OR DELETE ON outreach_donotcontact
+    FOR EACH ROW EXECUTE FUNCTION outreach_donotcontact_append_only()""",
+            f"""CREATE OR REPLACE FUNCTION outreach_erasure_append_only() RETURNS trigger AS $$
+BEGIN
+    RAISE EXCEPTION '{ERASURE_APPEND_ONLY}';
+END;
+$$ LANGUAGE plpgsql""",
+        ]
+        statements += [
+            f"""CREATE TRIGGER {table}_append_only
+    BEFORE UPDATE OR DELETE ON {table}
+    FOR EACH ROW EXECUTE FUNCTION outreach_erasure_append_only()"""
+            for table in ERASURE_TABLES
+        ]
+        return statements
+    if vendor == "sqlite":
+        statements = [
+            f"""CREATE TRIGGER outreach_donotcontact_no_edit
+    BEFORE UPDATE ON outreach_donotcontact FOR EACH ROW
+    WHEN NOT ({allowed})
+BEGIN
+    SELECT RAISE(ABORT, '{DNC_NEVER_EDITED}');
+END""",
+            f"""CREATE TRIGGER outreach_donotcontact_no_delete
+    BEFORE DELETE ON outreach_donotcontact FOR EACH ROW
+BEGIN
+    SELECT RAISE(ABORT, '{DNC_NEVER_DELETED}');
+END""",
+        ]
+        for table in ERASURE_TABLES:
+            statements += [
+                f"""CREATE TRIGGER {table}_no_{op.lower()}
+    BEFORE {op} ON {table} FOR EACH ROW
+BEGIN
+    SELECT RAISE(ABORT, '{ERASURE_APPEND_ONLY}');
+END"""
+                for op in ("UPDATE", "DELETE")
+            ]
+        return statements
+    return []
+
+
+def privacy_drop_sql(vendor: str) -> list[str]:
+    """The statements removing them again (and migration 0009's list triggers)."""
+    if vendor == "postgresql":
+        return [
+            "DROP TRIGGER IF EXISTS outreach_donotcontact_append_only ON outreach_donotcontact",
+            "DROP FUNCTION IF EXISTS outreach_donotcontact_append_only()",
+            *(f"DROP TRIGGER IF EXISTS {t}_append_only ON {t}" for t in ERASURE_TABLES),
+            "DROP FUNCTION IF EXISTS outreach_erasure_append_only()",
+        ]
+    if vendor == "sqlite":
+        return [
+            "DROP TRIGGER IF EXISTS outreach_donotcontact_no_edit",
+            "DROP TRIGGER IF EXISTS outreach_donotcontact_no_delete",
+            *(
+                f"DROP TRIGGER IF EXISTS {t}_no_{op}"
+                for t in ERASURE_TABLES
+                for op in ("update", "delete")
+            ),
+        ]
+    return []
+
+
+# --- The hold (migration 0010, case_hold) ---------------------------------------------------------
 
 BAD_HOLDER = (
     f"rule {ONE_CONVERSATION.number}: {ONE_CONVERSATION.code}: a case is held only by an "

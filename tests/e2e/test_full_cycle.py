@@ -4,37 +4,33 @@ A person on the sandbox network complains about a competitor. Beat polls the
 source, the worker stores and judges the post, triage opens a case; the analyst
 and the reviewer do their part; the outbox sends the one reply; the person
 answers; the notifications tick sees it, the case is engaged, the playbook's
-automatic follow is queued and sent. Only the human moves are made by the test.
+automatic follow is queued and sent. Only the human moves are made by the test
+(the scenario is in tests/e2e/cycle.py; test_production_layout.py runs it on
+the production layout).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import subprocess
 
 import pytest
 from django.db import connection
-from django.utils import timezone
 
-from monitoring.models import Account, Brand, SandboxFollow, SandboxPersona, SandboxPost, Source
-from outreach import workflow
-from outreach.models import (
-    Case,
-    OutboundAction,
-    PlaybookKind,
-    ResearchNote,
-    Stage,
-    text_hash,
+from outreach.models import Case, Stage
+from tests.e2e.cycle import (
+    FAST_TICKS,
+    a_complaint_on_the_sandbox,
+    assert_replied_once_and_followed,
+    followed,
+    work_the_case,
 )
 from tests.outreach.conftest import analyst, reviewer, roles  # noqa: F401
-from tests.outreach.factories import PlaybookFactory
 from tests.processes import celery, clean_env, running, wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 # A Redis database of its own, so that beat's ticks reach only this test's worker.
 BROKER = "redis://127.0.0.1:6379/13"
-REPLY = "That sounds really frustrating, a whole day without broadband. Hope it is back soon."
 
 
 def test_a_complaint_goes_from_the_network_to_followed_with_beat_and_a_worker(
@@ -43,39 +39,14 @@ def test_a_complaint_goes_from_the_network_to_followed_with_beat_and_a_worker(
     reviewer,  # noqa: F811
 ):
     # Given a friendly person's complaint about a competitor on the sandbox network
-    Brand.objects.create(name="Northwind", kind="own", handles={"sandbox": ["@northwind"]})
-    Brand.objects.create(name="Telvana", kind="competitor", handles={"sandbox": ["@telvana"]})
-    persona = SandboxPersona.objects.create(external_id="u-1", handle="maya_k", persona="friendly")
-    SandboxPost.objects.create(
-        author_id_text=persona.external_id,
-        author_handle=persona.handle,
-        text="@telvana my broadband has been down since yesterday and nobody answers the phone",
-        published_at=timezone.now() - dt.timedelta(minutes=1),
-    )
-    Source.objects.create(name="telvana", platform="sandbox", terms=["telvana"], cadence_seconds=10)
-    PlaybookFactory(
-        kind=PlaybookKind.COMPETITOR,
-        version=1,
-        four_eyes=True,
-        auto_follow=True,
-        # The highest a competitor playbook may set (outreach/limits.py): jitter <= 15 s a send.
-        max_replies_per_account_per_hour=60,
-    )
-    Account.objects.create(
-        platform="sandbox",
-        handle="northwind_care",
-        options={"handle": "northwind_care", "reaction_delay": [1, 2]},
-        max_sends_per_hour=3600,
-    )
+    persona = a_complaint_on_the_sandbox()
     db = connection.settings_dict
     env = clean_env(
         DJANGO_SETTINGS_MODULE="tests.settings",
         NOJACKAL_TEST_EAGER="0",
         DATABASE_URL=f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
         CELERY_BROKER_URL=BROKER,
-        NOJACKAL_POLL_TICK_SECONDS="1",
-        NOJACKAL_DISPATCH_TICK_SECONDS="1",
-        NOJACKAL_NOTIFICATIONS_TICK_SECONDS="1",
+        **FAST_TICKS,
     )
     subprocess.run([*celery("purge", "-f")], env=env, check=True, capture_output=True, timeout=60)
     worker_log, beat_log = tmp_path / "worker.log", tmp_path / "beat.log"
@@ -88,36 +59,13 @@ def test_a_complaint_goes_from_the_network_to_followed_with_beat_and_a_worker(
         case = Case.objects.get()
         assert case.person.handle == "maya_k" and case.stage == Stage.NEW
         # and the analyst researches and drafts, the reviewer approves
-        workflow.claim(case, actor=analyst)
-        workflow.save_research(
-            case,
-            actor=analyst,
-            summary="Broadband down since yesterday, support unreachable; others report it too.",
-            thread_checked=True,
-            scope=ResearchNote.Scope.ISOLATED,
-        )
-        workflow.save_draft(case, actor=analyst, text=REPLY)
-        workflow.submit_draft(case, actor=analyst)
-        workflow.approve_reply(case, actor=reviewer, text_hash_seen=text_hash(REPLY))
+        work_the_case(case, analyst=analyst, reviewer=reviewer)
 
         # Then the reply goes out, the person answers, and the follow follows
         wait_for(
-            lambda: (
-                Case.objects.get(pk=case.pk).stage == Stage.FOLLOWED
-                and OutboundAction.objects.filter(case=case, kind="follow", state="sent").exists()
-            ),
+            lambda: followed(case),
             timeout=120,
             what="the case to reach followed and the follow to be sent",
             log=worker_log,
         )
-    ours = SandboxPost.objects.filter(author_handle="northwind_care")
-    assert [p.text for p in ours] == [REPLY]
-    assert SandboxFollow.objects.filter(followed_id=persona.external_id).count() == 1
-    moves = [
-        target
-        for origin, target in case.events.order_by("created_at", "pk").values_list(
-            "origin", "target"
-        )
-        if origin != target
-    ]
-    assert moves[-3:] == [Stage.AWAITING_ENGAGEMENT, Stage.ENGAGED, Stage.FOLLOWED]
+    assert_replied_once_and_followed(case, persona)

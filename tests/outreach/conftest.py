@@ -78,6 +78,8 @@ def roles(db: None) -> None:
     # Reviewers may add to the do-not-contact list but no longer change it (0009).
     optout = importlib.import_module("outreach.migrations.0009_opt_out_append_only")
     optout.revoke_reviewer_dnc_change(apps, None)
+    # Admins see the erasure records (0010).
+    importlib.import_module("outreach.migrations.0012_erasure").admins_see_erasures(apps, None)
 
 
 @pytest.fixture

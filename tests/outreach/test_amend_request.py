@@ -230,6 +230,20 @@ def test_only_after_resolution(resolved: Any, analyst: Any) -> None:
         workflow.save_amend_request(case, actor=analyst, text=AMEND)
 
 
+def test_no_request_to_amend_once_the_person_was_erased(
+    resolved: Any, analyst: Any, reviewer: Any
+) -> None:
+    from django.core.management import call_command
+
+    case = resolved(answered=True)
+    call_command("forget_person", "sandbox", case.person.external_id, stdout=None)
+    case = Case.objects.get(pk=case.pk)  # as the admin loads it: the person has no name now
+    workflow.save_amend_request(case, actor=analyst, text=AMEND)
+    with pytest.raises(RuleViolation, match="erased"):
+        workflow.approve_amend_request(case, actor=reviewer, text_hash_seen=text_hash(AMEND))
+    assert not OutboundAction.objects.filter(case=case, kind="amend_request").exists()
+
+
 def test_only_within_the_window_after_resolution(
     resolved: Any, analyst: Any, reviewer: Any, own_playbook: Playbook
 ) -> None:

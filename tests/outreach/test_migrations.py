@@ -12,7 +12,7 @@ from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 from monitoring.models import Brand
-from tests.factories import BrandFactory, IncidentFactory, PostFactory
+from tests.factories import BrandFactory, IncidentFactory
 from tests.outreach.factories import PlaybookFactory, UserFactory
 
 BEFORE = [("outreach", "0004_amend_request")]
@@ -30,7 +30,17 @@ def executor(transactional_db: None) -> Iterator[MigrationExecutor]:
 
 
 def _old_case(apps: Any, brand: Brand, playbook: Any, ref: str) -> Any:
-    post = PostFactory()
+    # Yesterday's post and person (today's models have columns added since).
+    person = apps.get_model("monitoring", "Person").objects.create(
+        platform="sandbox", external_id=f"u-{ref}", handle=f"h-{ref}"
+    )
+    post = apps.get_model("monitoring", "Post").objects.create(
+        platform="sandbox",
+        external_id=f"p-{ref}",
+        author_id=person.pk,
+        text="telvana is down",
+        posted_at=timezone.now(),
+    )
     return apps.get_model("outreach", "Case").objects.create(
         post_id=post.pk,
         person_id=post.author_id,

@@ -264,16 +264,15 @@ def test_the_migration_holds_todays_move_table() -> None:
 @pytest.mark.django_db
 def test_the_installed_triggers_are_the_generated_ones() -> None:
     expected = dbrules.install_sql(connection.vendor, _migration().RULES)
+    expected += dbrules.privacy_install_sql(connection.vendor)
     assert expected
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute(
-                "SELECT proname, prosrc FROM pg_proc WHERE proname IN "
-                "('outreach_case_stage_rules', 'outreach_outbox_rules')"
-            )
-            installed = dict(cursor.fetchall())
             functions = [s for s in expected if s.startswith("CREATE OR REPLACE FUNCTION")]
-            assert len(installed) == len(functions) == 2
+            names = [statement.split()[4].split("(")[0] for statement in functions]
+            cursor.execute("SELECT proname, prosrc FROM pg_proc WHERE proname = ANY(%s)", [names])
+            installed = dict(cursor.fetchall())
+            assert len(installed) == len(functions) == 5
             for statement in functions:
                 name = statement.split()[4].split("(")[0]
                 assert installed[name] == statement.split("$$")[1]

@@ -17,9 +17,15 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from monitoring.platforms import bluesky
-from monitoring.platforms.base import NotificationKind, PermanentError, SearchQuery, TransientError
+from monitoring.platforms.base import (
+    NotificationKind,
+    PermanentError,
+    SearchQuery,
+    TransientError,
+    UnknownOutcome,
+)
 from monitoring.platforms.bluesky import BlueskyPlatform, record_key_for
-from tests.monitoring.platforms import recorded
+from tests.monitoring.platforms import faults, recorded
 
 PASSWORD = "app-pass-word-never-logged"
 OWN_DID = "did:plc:5c2r73erhng4bszmxlfdtscf"  # bskyr.bsky.social in the recordings
@@ -592,3 +598,73 @@ def test_check_reports_the_account(
     summary = make(handle="someone-else.bsky.social").check()
     assert "@bskyr.bsky.social" in summary and OWN_DID in summary
     assert "not the configured" in summary
+
+
+# --- outcomes of writes (issue #14) ------------------------------------------------------------
+
+
+def ready_to_reply(server: HTTPServer) -> str:
+    """No record under our key yet, and the recorded post to answer; returns its uri."""
+    not_found(server)
+    server.expect_request(xrpc("app.bsky.feed.getPosts")).respond_with_json(body("get_posts"))
+    return str(body("get_posts")["posts"][0]["uri"])
+
+
+@pytest.mark.parametrize("fault", faults.AFTER_POSTING)
+def test_a_reply_answered_by_a_recording_cut_short_or_a_fault_is_an_unknown_outcome(
+    server: HTTPServer, make: Callable[..., BlueskyPlatform], fault: str
+) -> None:
+    platform = make(timeout=faults.TIMEOUT)
+    platform.client()  # log in first, with the fixture's session
+    parent = ready_to_reply(server)
+    handler = faults.answer(fault, body("create_record_post_reply"))
+    server.expect_request(
+        xrpc("com.atproto.repo.createRecord"), method="POST"
+    ).respond_with_handler(handler)
+    with pytest.raises(UnknownOutcome):
+        platform.reply(in_reply_to=parent, text="That sounds rough.", idempotency_key="a1")
+    handler.settle()
+
+
+def test_a_follow_cut_short_is_an_unknown_outcome(
+    server: HTTPServer, platform: BlueskyPlatform
+) -> None:
+    server.expect_request(
+        xrpc("com.atproto.repo.createRecord"), method="POST"
+    ).respond_with_handler(faults.answer("cut_short", body("create_record_follow")))
+    with pytest.raises(UnknownOutcome):
+        platform.follow("did:plc:kkergqgbhb56ptpwj2wenkje")
+
+
+def test_a_refused_connection_is_transient_not_unknown() -> None:
+    platform = BlueskyPlatform(
+        credentials={"identifier": "bskyr.bsky.social", "password": PASSWORD},
+        options={"base_url": faults.closed_port(), "timeout": faults.TIMEOUT},
+    )
+    with pytest.raises(TransientError) as caught:
+        platform.follow("did:plc:kkergqgbhb56ptpwj2wenkje")
+    assert not isinstance(caught.value, UnknownOutcome)
+
+
+def test_recorded_too_long_reply_is_permanent_not_unknown(
+    server: HTTPServer, platform: BlueskyPlatform
+) -> None:
+    parent = ready_to_reply(server)
+    server.expect_request(xrpc("com.atproto.repo.createRecord")).respond_with_json(
+        body("error_400_text_too_long"), status=400
+    )
+    with pytest.raises(PermanentError) as caught:
+        platform.reply(in_reply_to=parent, text="x" * 400, idempotency_key="k")
+    assert not isinstance(caught.value, TransientError)
+
+
+def test_a_search_page_cut_short_is_transient_with_the_raw_answer(
+    server: HTTPServer, platform: BlueskyPlatform
+) -> None:
+    server.expect_request(xrpc("app.bsky.feed.searchPosts")).respond_with_handler(
+        faults.answer("cut_short", body("search_posts"))
+    )
+    with pytest.raises(TransientError) as caught:
+        platform.search(QUERY, "")
+    assert not isinstance(caught.value, UnknownOutcome)
+    assert caught.value.raw

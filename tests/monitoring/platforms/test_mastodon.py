@@ -21,9 +21,10 @@ from monitoring.platforms.base import (
     PermanentError,
     SearchQuery,
     TransientError,
+    UnknownOutcome,
 )
 from monitoring.platforms.mastodon import MastodonPlatform
-from tests.monitoring.platforms import recorded
+from tests.monitoring.platforms import faults, recorded
 
 TOKEN = "secret-token-never-logged"
 OWN_ID = "117020565693913441"  # @admin in the recordings (verify_credentials.json)
@@ -709,3 +710,72 @@ def test_lone_surrogate_in_a_status_is_stored_and_the_cursor_advances(
     assert post.author.display_name == "name \ufffd"
     source.refresh_from_db()
     assert source.cursor and source.cursor == page.cursor
+
+
+# --- outcomes of writes (issue #14) ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fault", faults.AFTER_POSTING)
+def test_a_reply_answered_by_a_recording_cut_short_or_a_fault_is_an_unknown_outcome(
+    httpserver: HTTPServer, make: Callable[..., MastodonPlatform], fault: str
+) -> None:
+    handler = faults.answer(fault, body("status_reply"))
+    httpserver.expect_request("/api/v1/statuses", method="POST").respond_with_handler(handler)
+    platform = make(timeout=faults.TIMEOUT, mention_author=False)
+    with pytest.raises(UnknownOutcome):
+        platform.reply(in_reply_to="110", text="same!", idempotency_key="k")
+    handler.settle()
+
+
+@pytest.mark.parametrize("mode", ["reset", "cut_on_the_wire"])
+def test_a_reply_whose_connection_broke_is_an_unknown_outcome(mode: str) -> None:
+    with faults.raw_server(mode) as (url, received):
+        platform = MastodonPlatform(
+            credentials={"access_token": TOKEN},
+            options={"api_base_url": url, "timeout": faults.TIMEOUT, "mention_author": False},
+        )
+        with pytest.raises(UnknownOutcome):
+            platform.reply(in_reply_to="110", text="same!", idempotency_key="k")
+    assert received
+
+
+def test_a_reply_to_a_refused_connection_is_transient_not_unknown() -> None:
+    platform = MastodonPlatform(
+        credentials={"access_token": TOKEN},
+        options={"api_base_url": faults.closed_port(), "mention_author": False},
+    )
+    with pytest.raises(TransientError) as caught:
+        platform.reply(in_reply_to="110", text="same!", idempotency_key="k")
+    assert not isinstance(caught.value, UnknownOutcome)
+
+
+def test_recorded_validation_error_on_a_reply_is_permanent(
+    httpserver: HTTPServer, make: Callable[..., MastodonPlatform]
+) -> None:
+    httpserver.expect_request("/api/v1/statuses", method="POST").respond_with_json(
+        body("error_422_validation"), status=422
+    )
+    with pytest.raises(PermanentError):
+        make(mention_author=False).reply(in_reply_to="110", text="same!", idempotency_key="k")
+
+
+def test_a_follow_cut_short_is_an_unknown_outcome(
+    httpserver: HTTPServer, platform: MastodonPlatform
+) -> None:
+    httpserver.expect_request("/api/v1/accounts/42/follow", method="POST").respond_with_handler(
+        faults.answer("cut_short", body("account_follow"))
+    )
+    with pytest.raises(UnknownOutcome):
+        platform.follow("42")
+
+
+def test_a_search_page_cut_short_is_transient_with_the_raw_answer(
+    httpserver: HTTPServer, platform: MastodonPlatform
+) -> None:
+    httpserver.expect_request("/api/v2/search").respond_with_handler(
+        faults.answer("cut_short", body("search_v2"))
+    )
+    with pytest.raises(TransientError) as caught:
+        platform.search(QUERY, "")
+    assert not isinstance(caught.value, UnknownOutcome)
+    assert caught.value.raw == faults.cut(body("search_v2")).decode()

@@ -29,9 +29,10 @@ from monitoring.platforms.base import (
     SearchQuery,
     Sent,
     TransientError,
+    UnknownOutcome,
 )
 from monitoring.platforms.reddit import RedditPlatform
-from tests.monitoring.platforms import recorded
+from tests.monitoring.platforms import faults, recorded
 
 CREDENTIALS = {
     "client_id": "test-client",
@@ -665,3 +666,70 @@ def test_follow_is_not_supported_and_limits_say_so(reddit: RedditPlatform):
     assert limits.can_follow is False and "follow is not supported" in limits.notes
     with pytest.raises(NotSupported):
         reddit.follow("t2_6c1xj")
+
+
+# --- outcomes of writes (issue #14) ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fault", faults.AFTER_POSTING)
+def test_a_reply_answered_by_a_recording_cut_short_or_a_fault_is_an_unknown_outcome(
+    server: HTTPServer, fault: str
+) -> None:
+    url = server.url_for("/")
+    reddit = RedditPlatform(
+        credentials=CREDENTIALS,
+        options={"base_url": url, "auth_url": url, "timeout": faults.TIMEOUT},
+    )
+    handler = faults.answer(fault, recorded.body("reddit", "comment_reply_to_submission"))
+    server.expect_request("/api/comment/", method="POST").respond_with_handler(handler)
+    with pytest.raises(UnknownOutcome):
+        reddit.reply(in_reply_to="t3_4b1tfm", text="Test reply", idempotency_key="k2")
+    handler.settle()
+
+
+def test_a_reply_answered_2xx_without_the_comment_is_an_unknown_outcome(
+    server: HTTPServer, reddit: RedditPlatform
+) -> None:
+    answer = recorded.body("reddit", "comment_reply_to_submission")
+    answer["json"]["data"]["things"] = []
+    server.expect_request("/api/comment/", method="POST").respond_with_json(answer)
+    with pytest.raises(UnknownOutcome):
+        reddit.reply(in_reply_to="t3_4b1tfm", text="Test reply", idempotency_key="k2")
+
+
+@pytest.mark.parametrize("mode", ["reset", "cut_on_the_wire"])
+def test_a_reply_whose_connection_broke_is_an_unknown_outcome(
+    server: HTTPServer, reddit: RedditPlatform, mode: str
+) -> None:
+    reddit._access_token()  # logged in on the recorded token server
+    with faults.raw_server(mode) as (url, received):
+        reddit.opts = reddit.Options.parse({**reddit.options, "base_url": url})
+        with pytest.raises(UnknownOutcome):
+            reddit.reply(in_reply_to="t3_4b1tfm", text="Test reply", idempotency_key="k2")
+    assert received
+
+
+def test_a_login_that_breaks_is_transient_not_unknown() -> None:
+    # The token request is a POST, but it creates nothing: never an unknown outcome.
+    with faults.raw_server("reset") as (url, _):
+        reddit = RedditPlatform(
+            credentials=CREDENTIALS,
+            options={"base_url": url, "auth_url": url, "timeout": faults.TIMEOUT},
+        )
+        with pytest.raises(TransientError) as caught:
+            reddit.reply(in_reply_to="t3_4b1tfm", text="Test reply", idempotency_key="k2")
+    assert not isinstance(caught.value, UnknownOutcome)
+
+
+def test_a_search_page_cut_short_is_transient_with_the_raw_answer(
+    server: HTTPServer, reddit: RedditPlatform
+) -> None:
+    server.expect_request("/search/").respond_with_handler(
+        faults.answer("cut_short", recorded.body("reddit", "search_all"))
+    )
+    with pytest.raises(TransientError) as caught:
+        reddit.search(SearchQuery(terms=["praw"]), "")
+    assert not isinstance(caught.value, UnknownOutcome)
+    # what Reddit sent, as far as the admin keeps it
+    assert caught.value.raw
+    assert faults.cut(recorded.body("reddit", "search_all")).decode().startswith(caught.value.raw)

@@ -28,9 +28,10 @@ from monitoring.platforms.base import (
     PostData,
     SearchQuery,
     TransientError,
+    UnknownOutcome,
 )
 from monitoring.platforms.x import XPlatform
-from tests.monitoring.platforms import recorded
+from tests.monitoring.platforms import faults, recorded
 
 OWN_ID = "1072250532645998596"  # @TweepyDev in users_me.json
 SECRETS = {
@@ -557,3 +558,67 @@ def test_check_reports_the_recorded_account(httpserver: HTTPServer, platform: XP
 def test_bad_timeout_is_permanent(timeout: Any) -> None:
     with pytest.raises(PermanentError, match="timeout"):
         XPlatform(credentials=SECRETS, options={"timeout": timeout}).search(QUERY, "")
+
+
+# --- outcomes of writes (issue #14) ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fault", faults.AFTER_POSTING)
+def test_a_reply_answered_by_a_recording_cut_short_or_a_fault_is_an_unknown_outcome(
+    httpserver: HTTPServer, make: Callable[..., XPlatform], fault: str
+) -> None:
+    handler = faults.answer(fault, body("create_tweet"), status=201)
+    httpserver.expect_request("/2/tweets", method="POST").respond_with_handler(handler)
+    platform = make(reply_access="unrestricted", timeout=faults.TIMEOUT)
+    with pytest.raises(UnknownOutcome):
+        platform.reply(in_reply_to="1", text="Sorry about that.", idempotency_key="k")
+    handler.settle()
+
+
+@pytest.mark.parametrize("mode", ["reset", "cut_on_the_wire"])
+def test_a_reply_whose_connection_broke_is_an_unknown_outcome(mode: str) -> None:
+    with faults.raw_server(mode) as (url, received):
+        platform = XPlatform(
+            credentials=SECRETS,
+            options={
+                "api_base_url": url,
+                "timeout": faults.TIMEOUT,
+                "reply_access": "unrestricted",
+                "user_id": OWN_ID,
+            },
+        )
+        with pytest.raises(UnknownOutcome):
+            platform.reply(in_reply_to="1", text="Sorry about that.", idempotency_key="k")
+    assert received
+
+
+def test_a_reply_to_a_refused_connection_is_transient_not_unknown() -> None:
+    platform = XPlatform(
+        credentials=SECRETS,
+        options={"api_base_url": faults.closed_port(), "reply_access": "unrestricted"},
+    )
+    with pytest.raises(TransientError) as caught:
+        platform.reply(in_reply_to="1", text="Sorry about that.", idempotency_key="k")
+    assert not isinstance(caught.value, UnknownOutcome)
+
+
+def test_a_follow_cut_short_is_an_unknown_outcome(
+    httpserver: HTTPServer, platform: XPlatform
+) -> None:
+    httpserver.expect_request(f"/2/users/{OWN_ID}/following", method="POST").respond_with_handler(
+        faults.answer("cut_short", body("follow_user"))
+    )
+    with pytest.raises(UnknownOutcome):
+        platform.follow("17874544")
+
+
+def test_a_search_page_cut_short_is_transient_with_the_raw_answer(
+    httpserver: HTTPServer, platform: XPlatform
+) -> None:
+    httpserver.expect_request("/2/tweets/search/recent").respond_with_handler(
+        faults.answer("cut_short", body("search_recent"))
+    )
+    with pytest.raises(TransientError) as caught:
+        platform.search(QUERY, "")
+    assert not isinstance(caught.value, UnknownOutcome)
+    assert caught.value.raw == faults.cut(body("search_recent")).decode()
