@@ -68,8 +68,6 @@ from outreach.models import (
 from outreach.tone import CODES
 from outreach.workflow.refusals import try_each
 
-APPROVE_PERMISSION = "outreach.approve_replydraft"
-
 # Corrected detections opened in one go at most (the ids travel in the URL).
 MAX_DETECTIONS_AT_ONCE = 100
 
@@ -219,7 +217,7 @@ class CaseAdmin(admin.ModelAdmin[Case]):
             ],
             "my_cases_url": f"{base}?assignee=me",
             "my_approvals_url": f"{base}?approval=mine",
-            "can_approve": request.user.has_perm(APPROVE_PERMISSION),
+            "can_approve": request.user.has_perm(queries.APPROVE_PERMISSION),
             **(extra_context or {}),
         }
         return super().changelist_view(request, extra_context=extra)
