@@ -118,6 +118,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                # The admin header's badge: the user's open work (lazy, once per request).
+                "outreach.inbox.badge",
             ],
         },
     },
@@ -343,6 +345,7 @@ CELERY_BEAT_SCHEDULE = {
         "outreach.tasks.read_all_notifications", NOTIFICATIONS_TICK_SECONDS
     ),
     "expire-cases": _tick("outreach.tasks.expire_cases", 300, expire=290),
+    "approval-digest": _tick("outreach.tasks.approval_digest", 300, expire=290),
     # Platform limits cached on each account, so reading them never waits on the network.
     "refresh-account-limits": _tick("monitoring.limits.refresh_limits_tick", 3600, expire=3000),
     # Retention: posts and people no open case needs, in bounded batches (outreach/retention.py).
@@ -429,6 +432,8 @@ NOJACKAL_OUTBOUND_MAX_SECONDS = env_int("NOJACKAL_OUTBOUND_MAX_SECONDS", 60)
 NOJACKAL_ALERT_EMAILS = env_list("NOJACKAL_ALERT_EMAILS", "team@localhost" if DEBUG else "")
 # Apprise URLs for chat tools, comma-separated (e.g. slack://..., msteams://..., json://host/path).
 NOJACKAL_ALERT_URLS = env_list("NOJACKAL_ALERT_URLS")
+# Reviewers are told (one digest per tick, each case once) about drafts awaiting approval longer.
+NOJACKAL_APPROVAL_DIGEST_MINUTES = max(1, env_int("NOJACKAL_APPROVAL_DIGEST_MINUTES", 60))
 
 # Rules 6 and 7: limits no playbook edit can cross (outreach/limits.py holds the
 # hard ones, which the database also checks). These settings may only tighten them:

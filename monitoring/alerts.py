@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 import apprise
 from django.conf import settings
@@ -17,11 +18,15 @@ class AlertNotDelivered(Exception):
     """Some channel refused the alert; the task retries."""
 
 
-def send(subject: str, body: str) -> int:
-    """Send one alert to every configured channel; return how many channels took it."""
+def send(subject: str, body: str, *, emails: Sequence[str] | None = None) -> int:
+    """Send one alert to every configured channel; return how many channels took it.
+
+    ``emails``: the addresses for this alert (the reviewers, for their digest) instead of
+    ``NOJACKAL_ALERT_EMAILS``; the chat channels are the team's either way."""
     delivered = 0
-    if settings.NOJACKAL_ALERT_EMAILS:
-        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, settings.NOJACKAL_ALERT_EMAILS)
+    recipients = list(emails) if emails else settings.NOJACKAL_ALERT_EMAILS
+    if recipients:
+        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)
         delivered += 1
     if settings.NOJACKAL_ALERT_URLS:
         notifier = apprise.Apprise()

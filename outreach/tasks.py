@@ -30,6 +30,7 @@ read_notifications          account_id       engagement is read from the platfor
 read_all_notifications      (none)           a tick: queues read_notifications per account
 purge_expired_data          (none)           a tick: purges what the retention period has
                                              passed, in bounded batches; never an open case's
+approval_digest             (none)           a tick: reads the drafts waiting and the markers
 follow_after_engagement     case_id          request_follow checks rule 5 (engaged, with a
                                              stored engaging EngagementEvent); the dispatcher
                                              checks it again before the follow is sent
@@ -49,7 +50,7 @@ import logging
 from celery import Task, shared_task
 
 from monitoring.models import Detection
-from outreach import dispatch, engagement, expiry, retention
+from outreach import digest, dispatch, engagement, expiry, retention
 from outreach.messages import is_id, refused
 from outreach.models import Case
 from outreach.retries import ON_LOST_DATABASE
@@ -97,6 +98,12 @@ def open_case(detection_id: int) -> int | None:
 def expire_cases() -> dict[str, int]:
     """Tick: no_response after the window, expired after freshness (rule 8), own-brand alerts."""
     return expiry.run()
+
+
+@shared_task(**_RETRY)
+def approval_digest() -> int:
+    """Tick: tell the reviewers about drafts awaiting approval too long, each case once."""
+    return digest.send_approval_digest()
 
 
 @shared_task(**_RETRY)

@@ -14,10 +14,11 @@ from django.contrib import admin, messages
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.safestring import SafeString
 
@@ -31,12 +32,22 @@ from outreach.admin import (  # noqa: F401  (records and people register the oth
     people,
     records,
 )
-from outreach.admin.display import _findings, ask_reason, shown
+from outreach.admin.display import (
+    _findings,
+    ask_reason,
+    due_cell,
+    grouped_findings,
+    in_words,
+    post_cell,
+    shown,
+)
 from outreach.admin.filters import (
     AmendRequestFilter,
     AnswerFilter,
+    ApprovalFilter,
     AssigneeFilter,
     CaseEventInline,
+    DueFilter,
     FairChangeList,
     IncidentFilter,
     QueueFilter,
@@ -60,6 +71,7 @@ from outreach.models import (
     Stage,
     text_hash,
 )
+from outreach.tone import CODES
 from outreach.workflow.refusals import try_each
 
 # Corrected detections opened in one go at most (the ids travel in the URL).
@@ -108,21 +120,15 @@ def _report(request: HttpRequest, verb: str, done: int, skipped: list[str]) -> N
 
 @admin.register(Case)
 class CaseAdmin(admin.ModelAdmin[Case]):
-    list_display = [
-        "id",
-        "due_at",
-        "severity",
-        "stage",
-        "brand",
-        "platform",
-        "person_handle",
-        "post_excerpt",
-        "assignee",
-        "kind",
-    ]
+    # Few columns, the post wide: it fits a 1280-pixel window beside the filters. The post
+    # cell carries the platform, the person and the brand; the due cell the severity (when not
+    # normal) and an own-brand case's SLA.
+    list_display = ["id", "due", "post_excerpt", "stage_in_words", "assignee"]
     list_display_links = ["id", "post_excerpt"]
     list_filter = (
         QueueFilter,
+        ApprovalFilter,
+        DueFilter,
         "stage",
         "brand",
         "platform",
@@ -133,7 +139,7 @@ class CaseAdmin(admin.ModelAdmin[Case]):
         "on_hold",
         AnswerFilter,
     )
-    list_select_related = ["person", "post", "brand", "assignee"]
+    list_select_related = ["person", "post", "brand", "assignee", "playbook"]
     # Exact: a case or incident id, or a handle (get_search_results: each by its index).
     search_fields = ["=id", "=person__handle", "=incident__id"]
     # Rule 12: due time then severity. The queue cannot be re-sorted by anything else.
@@ -198,7 +204,15 @@ class CaseAdmin(admin.ModelAdmin[Case]):
 
     @admin.display(description="post")
     def post_excerpt(self, obj: Case) -> SafeString:
-        return shown(obj.post.text, 90)
+        return post_cell(obj)
+
+    @admin.display(description="due")
+    def due(self, obj: Case) -> SafeString:
+        return due_cell(obj, timezone.now())
+
+    @admin.display(description="stage")
+    def stage_in_words(self, obj: Case) -> SafeString:
+        return in_words(obj.get_stage_display(), obj.stage)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("outreach.change_case")
@@ -216,15 +230,20 @@ class CaseAdmin(admin.ModelAdmin[Case]):
         counts = queries.open_stage_counts()
         base = reverse("admin:outreach_case_changelist")
         extra = {
-            "stage_counts": [
-                (
-                    label,
-                    counts.get(value),
-                    f"{base}?{urlencode({'stage__exact': value})}",
-                    value in OPEN_STAGES,
-                )
+            # The stage bar: the open cases per stage, each a link to them.
+            "stage_bar": [
+                (label, counts[value], f"{base}?{urlencode({'stage__exact': value})}", value)
                 for value, label in Stage.choices
+                if value in OPEN_STAGES
             ],
+            "closed_stages": [
+                (label, f"{base}?{urlencode({'stage__exact': value})}", value)
+                for value, label in Stage.choices
+                if value not in OPEN_STAGES
+            ],
+            "my_cases_url": f"{base}?assignee=me",
+            "my_approvals_url": f"{base}?approval=mine",
+            "can_approve": request.user.has_perm(queries.APPROVE_PERMISSION),
             **(extra_context or {}),
         }
         return super().changelist_view(request, extra_context=extra)
@@ -282,6 +301,9 @@ class CaseAdmin(admin.ModelAdmin[Case]):
             path("<int:pk>/draft/", wrap(self.draft_view), name="outreach_case_draft"),
             path("<int:pk>/amend/", wrap(self.amend_view), name="outreach_case_amend"),
             path("<int:pk>/answer/", wrap(self.answer_view), name="outreach_case_answer"),
+            path(
+                "<int:pk>/tone-check/", wrap(self.tone_check_view), name="outreach_case_tone_check"
+            ),
             *super().get_urls(),
         ]
 
@@ -487,14 +509,51 @@ class CaseAdmin(admin.ModelAdmin[Case]):
         except workflow.WorkflowError as exc:
             messages.error(request, str(exc))
         else:
-            blocking = draft.blocking_codes
+            blocking = list(dict.fromkeys(draft.blocking_codes))
             if blocking:
                 messages.warning(
-                    request, f"{what} saved with blocking findings: " + ", ".join(blocking)
+                    request,
+                    f"{what} saved with blocking findings: "
+                    + "; ".join(f"{CODES.get(c, c)} ({c})" for c in blocking),
                 )
             else:
                 messages.success(request, saved)
         return self._back(case)
+
+    def tone_check_view(self, request: HttpRequest, pk: int) -> JsonResponse:
+        """The live tone guard: the same check as a save, on the text being typed, saved nowhere.
+
+        POST ``text`` (and ``reply=amend`` for a request to amend); the answer is JSON, the
+        findings once per code with every span. The save stays the authority: it runs the
+        check again. Refusals are JSON too, with a 4xx status and an ``error`` in words."""
+        if request.method != "POST":
+            return JsonResponse({"error": "POST the text to check."}, status=405)
+        case = (
+            Case.objects.select_related("post", "person", "brand", "playbook").filter(pk=pk).first()
+        )
+        if case is None:
+            return JsonResponse({"error": f"There is no case {pk}."}, status=404)
+        if not self.has_change_permission(request, case):
+            return JsonResponse({"error": "You may not edit this case."}, status=403)
+        text = request.POST.get("text", "")
+        if not text.strip():
+            return JsonResponse({"error": "Nothing to check: the text is empty."}, status=400)
+        if len(text) > workflow.MAX_DRAFT_CHARS:
+            return JsonResponse(
+                {"error": f"The text is longer than {workflow.MAX_DRAFT_CHARS} characters."},
+                status=413,
+            )
+        reply = request.POST.get("reply", "first")
+        if reply not in ("first", "amend"):
+            return JsonResponse({"error": "reply must be 'first' or 'amend'."}, status=400)
+        try:
+            findings = workflow.tone_findings(case, text, first_reply=reply == "first")
+        except workflow.WorkflowError as exc:
+            return JsonResponse({"error": str(exc)}, status=409)
+        grouped = grouped_findings(text, findings)
+        return JsonResponse(
+            {"findings": grouped, "blocking": sum(1 for g in grouped if g["blocking"])}
+        )
 
     def draft_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         def save(case: Case, text: str) -> ReplyDraft:

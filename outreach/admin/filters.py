@@ -10,19 +10,22 @@ from django.contrib.admin.views.main import ChangeList
 from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.safestring import SafeString
 
-from outreach.admin.display import shown
+from outreach.admin.display import SOON, shown
 from outreach.models import (
     CLOSED_STAGES,
     CONVERSATION_STAGES,
     OPEN_STAGES,
+    PRE_REPLY_STAGES,
     Case,
     CaseEvent,
     OutboundAction,
     ReplyDraft,
     Stage,
 )
+from outreach.queries import awaiting_approval_by
 
 
 class QueueFilter(admin.SimpleListFilter):
@@ -170,3 +173,39 @@ class FairChangeList(ChangeList):
 
     def get_ordering(self, request: HttpRequest, queryset: QuerySet[Any]) -> list[Any]:
         return ["due_at", "-severity", "id"]
+
+
+class ApprovalFilter(admin.SimpleListFilter):
+    """ "Awaiting my approval": drafts submitted for approval that the user did not write (four
+    eyes: the author cannot approve their own draft), for users who may approve."""
+
+    title = "approval"
+    parameter_name = "approval"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("mine", "Awaiting my approval")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Case]) -> QuerySet[Case]:
+        if self.value() == "mine":
+            return awaiting_approval_by(queryset, request.user)
+        return queryset
+
+
+class DueFilter(admin.SimpleListFilter):
+    """Overdue, or due within the hour: the cases not yet answered that need it first."""
+
+    title = "due"
+    parameter_name = "due"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("overdue", "Overdue"), ("soon", "Due within an hour")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Case]) -> QuerySet[Case]:
+        now = timezone.now()
+        if self.value() == "overdue":
+            return queryset.filter(stage__in=PRE_REPLY_STAGES, due_at__lt=now)
+        if self.value() == "soon":
+            return queryset.filter(
+                stage__in=PRE_REPLY_STAGES, due_at__gte=now, due_at__lt=now + SOON
+            )
+        return queryset

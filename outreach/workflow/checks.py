@@ -32,6 +32,7 @@ from outreach.models import (
     subject_hashes,
     text_hash,
 )
+from outreach.tone import CODES
 from outreach.workflow.context import tone_findings
 from outreach.workflow.rules import (
     FOLLOW_AFTER_ENGAGEMENT,
@@ -194,8 +195,9 @@ def tone_clean(a: Attempt) -> Refusal:
     findings = a.findings if a.findings is not None else a.draft.tone_findings
     blocking = [f for f in findings if f["blocking"]]
     if blocking:
-        codes = ", ".join(sorted({f["code"] for f in blocking}))
-        return RuleViolation(TONE_GUARD, f"the draft has blocking findings: {codes}")
+        # In words, the code beside for reference (and for the people who know them by heart).
+        said = "; ".join(f"{CODES.get(c, c)} ({c})" for c in sorted({f["code"] for f in blocking}))
+        return RuleViolation(TONE_GUARD, f"the draft has blocking findings: {said}")
     return None
 
 

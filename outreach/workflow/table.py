@@ -82,7 +82,10 @@ class Move:
             return WorkflowError(f"only {PlaybookKind(self.case_kind).label} cases have this step")
         if self.stage_reason and case.stage not in self.sources:
             if shown:
-                return TransitionNotAllowed(f"{self.stage_reason} (case is {case.stage})")
+                # In words for the button, the stage's code beside for reference.
+                label = Stage(case.stage).label.lower()
+                said = label if label == case.stage else f"{label} · {case.stage}"
+                return TransitionNotAllowed(f"{self.stage_reason} (case is {said})")
             return TransitionNotAllowed(
                 f"cannot {self.name.replace('_', ' ')}: case is {case.stage}"
             )

@@ -100,7 +100,7 @@ def test_queue_shows_counts_per_stage(advance: Any, analyst: Any) -> None:
     advance(Stage.NEW)
     advance(Stage.DRAFTING)
     response = _client(analyst).get(reverse("admin:outreach_case_changelist"))
-    counts = {label: n for label, n, _, _ in response.context["stage_counts"]}
+    counts = {label: n for label, n, *_ in response.context["stage_bar"]}
     assert counts["New"] == 1 and counts["Drafting"] == 1 and counts["Awaiting approval"] == 0
     assert 'id="stage-counts"' in response.content.decode()
 
