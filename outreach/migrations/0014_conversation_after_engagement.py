@@ -96,14 +96,6 @@ class Migration(migrations.Migration):
             model_name="replydraft",
             name="draft_one_amend_request",
         ),
-        migrations.RemoveIndex(
-            model_name="case",
-            name="case_queue_open",
-        ),
-        migrations.RemoveIndex(
-            model_name="case",
-            name="case_open_stage",
-        ),
         migrations.AddField(
             model_name="replydraft",
             name="later",
@@ -201,54 +193,6 @@ class Migration(migrations.Migration):
                     ("later_reply", "Later reply"),
                 ],
                 max_length=20,
-            ),
-        ),
-        migrations.AddIndex(
-            model_name="case",
-            index=models.Index(
-                models.OrderBy(models.F("due_at")),
-                models.OrderBy(models.F("severity"), descending=True),
-                models.OrderBy(models.F("id")),
-                condition=models.Q(
-                    (
-                        "stage__in",
-                        (
-                            "new",
-                            "researching",
-                            "drafting",
-                            "awaiting_approval",
-                            "approved",
-                            "awaiting_engagement",
-                            "engaged",
-                            "follow_requested",
-                            "followed",
-                        ),
-                    )
-                ),
-                name="case_queue_open",
-            ),
-        ),
-        migrations.AddIndex(
-            model_name="case",
-            index=models.Index(
-                condition=models.Q(
-                    (
-                        "stage__in",
-                        (
-                            "new",
-                            "researching",
-                            "drafting",
-                            "awaiting_approval",
-                            "approved",
-                            "awaiting_engagement",
-                            "engaged",
-                            "follow_requested",
-                            "followed",
-                        ),
-                    )
-                ),
-                fields=["stage"],
-                name="case_open_stage",
             ),
         ),
         migrations.AddConstraint(

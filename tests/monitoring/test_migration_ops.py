@@ -64,7 +64,7 @@ def test_a_concurrent_index_refuses_to_run_inside_a_transaction() -> None:
 
 def test_every_index_added_by_a_migration_since_issue_15_is_built_concurrently() -> None:
     """A plain AddIndex on a table that grows with history would lock it during the build."""
-    first = {"monitoring": 7, "outreach": 10}  # the first migrations of issue #15
+    first = {"monitoring": 10, "outreach": 13}  # the first migrations of issue #15
     newer = [path for path in MIGRATIONS if int(path.name[:4]) >= first[path.parent.parent.name]]
     assert newer
     for path in newer:

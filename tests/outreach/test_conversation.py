@@ -423,7 +423,8 @@ def test_no_answer_before_engagement_through_the_admin(
     assert "before the person engages" in said
     html = _page(_client(reviewer), case)
     assert 'id="nj-answer"' not in html
-    assert "answer again only once the person engaged (case is awaiting_engagement)" in html
+    said = "replied, awaiting engagement · awaiting_engagement"
+    assert f"answer again only once the person engaged (case is {said})" in html
     assert not ReplyDraft.objects.filter(case=case, later=True).exists()
 
 
