@@ -67,6 +67,20 @@ class Playbook(models.Model):
     max_replies_per_account_per_hour = models.PositiveIntegerField(
         default=4, help_text="Replies one of our accounts may send per hour."
     )
+    # "Are we being jackals?" (the dashboard): warn when a week's rate, among the people
+    # we replied to, crosses one of these.
+    alert_opt_out_percent = models.PositiveSmallIntegerField(
+        default=5, help_text="Warn when more than this % of the people replied to opt out."
+    )
+    alert_stop_percent = models.PositiveSmallIntegerField(
+        default=3, help_text='Warn when more than this % answer "stop" (or the like).'
+    )
+    alert_block_percent = models.PositiveSmallIntegerField(
+        default=2, help_text="Warn when more than this % block or mute our account."
+    )
+    alert_no_response_percent = models.PositiveSmallIntegerField(
+        default=80, help_text="Warn when more than this % never answer."
+    )
     four_eyes = models.BooleanField(
         default=True, help_text="The approver must not be the draft's author."
     )

@@ -32,6 +32,7 @@ from outreach.admin.filters import (
     AmendRequestFilter,
     AssigneeFilter,
     CaseEventInline,
+    CohortFilter,
     FairChangeList,
     IncidentFilter,
     QueueFilter,
@@ -106,6 +107,7 @@ class CaseAdmin(admin.ModelAdmin[Case]):
         IncidentFilter,
         AmendRequestFilter,
         "on_hold",
+        CohortFilter,
     )
     list_select_related = ["person", "post", "brand", "assignee"]
     # Exact: a case or incident id, or a handle (get_search_results: each by its index).
