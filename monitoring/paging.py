@@ -28,7 +28,9 @@ class CappedPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        return self.object_list[: self.CAP].count()  # type: ignore[no-any-return]
+        # Without the list's order: any CAP matching rows will do, by whichever index finds
+        # them first (an order would walk the sort's index until CAP rows matched).
+        return self.object_list.order_by()[: self.CAP].count()  # type: ignore[no-any-return]
 
 
 class HistoryPaginator(CappedPaginator):

@@ -226,6 +226,20 @@ def test_the_queue_finds_a_case_by_its_id_not_by_ids_containing_it(
     assert [c.pk for c in found] == [wanted.pk]
 
 
+def test_the_queue_finds_an_incidents_cases_by_the_incidents_id(
+    boss: Client, competitor: Brand
+) -> None:
+    incident = Incident.objects.create(
+        brand=competitor, topic="outage", first_seen_at=timezone.now(), last_seen_at=timezone.now()
+    )
+    mine = CaseFactory.create_batch(2, brand=competitor, incident=incident)
+    CaseFactory.create_batch(3, brand=competitor)
+    url = reverse("admin:outreach_case_changelist")
+    found = boss.get(url, {"queue": "all", "q": str(incident.pk)}).context["cl"].result_list
+    assert {c.pk for c in mine} <= {c.pk for c in found}
+    assert {c.pk for c in found} - {c.pk for c in mine} <= {incident.pk}  # a case of that id
+
+
 def test_the_queue_finds_a_handle_exactly_whatever_its_case(
     boss: Client, competitor: Brand
 ) -> None:
