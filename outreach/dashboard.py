@@ -3,9 +3,11 @@
 Each panel is a list of rows (dicts) with the cases behind every figure selectable by
 ``CohortFilter`` in the queue (``cohort_query`` builds that link). Nothing here reads
 the posts: complaints and mentions come from ``monitoring.BrandDay`` (kept as posts
-are judged), incidents from their own small table, and the cases of the period from
-the case table's (brand, opened_at) index, each case's stages from its events by the
-(case, created_at) index. The work grows with the period's cases, not with history.
+are judged), the funnel and the jackal check from ``outreach.CaseDay`` (kept by the
+workflow's audit trail), incidents from their own small table. Time to first reply
+(own brand only), workload medians and replies per incident read the period's cases
+by the case table's indexes and their events by (case, created_at): they grow with
+the period's cases, never with the history before it.
 """
 
 from __future__ import annotations
@@ -21,7 +23,16 @@ from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
 from monitoring.models import Brand, BrandDay, Incident
-from outreach.models import OPEN_STAGES, Case, CaseEvent, Playbook, PlaybookKind, Stage
+from outreach import rollups
+from outreach.models import (
+    OPEN_STAGES,
+    Case,
+    CaseDay,
+    CaseEvent,
+    Playbook,
+    PlaybookKind,
+    Stage,
+)
 
 DEFAULT_DAYS = 28
 MAX_DAYS = 366
@@ -37,9 +48,6 @@ FUNNEL = (
     ("followed", "Followed", Stage.FOLLOWED),
 )
 REACHED = {key: stage for key, _, stage in FUNNEL if stage}
-# How a case ended when the person refused us (outreach/workflow/conversation.py writes
-# the kind first in the opt-out's note: "block", "mute", "reply: stop...").
-REFUSALS = {"blocked": ("block", "mute")}
 
 
 class PeriodError(ValueError):
@@ -118,12 +126,10 @@ def reached(stage: str) -> Exists:
 
 def refused(how: str) -> Exists:
     """The case ended opted out by a block or mute (``blocked``) or by words (``stopped``)."""
-    blocking = Q()
-    for prefix in REFUSALS["blocked"]:
-        blocking |= Q(note__startswith=prefix)
     events = CaseEvent.objects.filter(case_id=OuterRef("pk"), target=Stage.OPTED_OUT).exclude(
         origin=Stage.OPTED_OUT
     )
+    blocking = rollups.blocking_note()
     return Exists(events.filter(blocking) if how == "blocked" else events.exclude(blocking))
 
 
@@ -171,19 +177,30 @@ def funnel(period: Period) -> list[dict[str, Any]]:
     return rows
 
 
+STEP_OF = {"case": "opened", **{key: stage for key, stage in REACHED.items()}}
+
+
+def _case_days(period: Period) -> QuerySet[CaseDay]:
+    days = CaseDay.objects.filter(day__gte=period.start, day__lte=period.end)
+    if period.brand_ids:
+        days = days.filter(brand_id__in=period.brand_ids)
+    return days
+
+
 def _funnel_counts(period: Period) -> dict[str, dict[str, int]]:
-    annotated = cohort(period).annotate(
-        **{f"reached_{key}": reached(stage) for key, stage in REACHED.items()}
-    )
+    """From the per-day rollup: per kind, the cases opened and reaching each step."""
+    by_step = {step: key for key, step in STEP_OF.items()}
+    counts: dict[str, dict[str, int]] = defaultdict(dict)
     rows = (
-        annotated.order_by()
-        .values("kind")
-        .annotate(
-            case=Count("pk"),
-            **{key: Count("pk", filter=Q(**{f"reached_{key}": True})) for key in REACHED},
-        )
+        _case_days(period)
+        .filter(step__in=list(by_step))
+        .order_by()
+        .values("kind", "step")
+        .annotate(n=Sum("count"))
     )
-    return {row["kind"]: row for row in rows}
+    for row in rows:
+        counts[row["kind"]][by_step[row["step"]]] = row["n"] or 0
+    return counts
 
 
 def complaints_by_kind(period: Period) -> dict[str, int]:
@@ -329,29 +346,31 @@ def jackals(period: Period) -> dict[str, Any]:
     """Per week of competitor cases replied to: how many refused us or never answered, and
     replies per incident, against the competitor playbook's thresholds."""
     playbook = active_playbook(PlaybookKind.COMPETITOR)
-    replied = cohort(period, PlaybookKind.COMPETITOR).filter(reached(Stage.AWAITING_ENGAGEMENT))
-    rows = replied.annotate(
-        r_opted_out=reached(Stage.OPTED_OUT),
-        r_no_response=reached(Stage.NO_RESPONSE),
-        r_blocked=refused("blocked"),
-        r_stopped=refused("stopped"),
-    ).values_list(
-        "opened_at", "incident_id", "r_opted_out", "r_stopped", "r_blocked", "r_no_response"
-    )
     per_week: dict[dt.date, dict[str, Any]] = defaultdict(
         lambda: (
             {"replied": 0, "incidents": set(), "in_incidents": 0}
             | {key: 0 for key, _, _ in JACKAL_MEASURES}
         )
     )
-    for opened, incident_id, *flags in rows:
+    steps = {Stage.AWAITING_ENGAGEMENT: "replied", **{key: key for key, _, _ in JACKAL_MEASURES}}
+    rows = (
+        _case_days(period)
+        .filter(kind=PlaybookKind.COMPETITOR, step__in=list(steps))
+        .values_list("day", "step", "count")
+    )
+    for day, step, n in rows:
+        per_week[day - dt.timedelta(days=day.weekday())][steps[step]] += n
+    # Replies per incident: the period's replied cases that belong to an incident (few).
+    in_incidents = (
+        cohort(period, PlaybookKind.COMPETITOR)
+        .filter(incident__isnull=False)
+        .filter(reached(Stage.AWAITING_ENGAGEMENT))
+        .values_list("opened_at", "incident_id")
+    )
+    for opened, incident_id in in_incidents:
         week = per_week[_week_of(opened)]
-        week["replied"] += 1
-        if incident_id:
-            week["incidents"].add(incident_id)
-            week["in_incidents"] += 1
-        for (key, _, _), flag in zip(JACKAL_MEASURES, flags, strict=True):
-            week[key] += bool(flag)
+        week["incidents"].add(incident_id)
+        week["in_incidents"] += 1
     limit = playbook.max_replies_per_incident if playbook else None
     weeks = []
     for start in _weeks(period):
@@ -396,11 +415,11 @@ def _week_query(period: Period, week: dt.date, key: str) -> dict[str, str]:
     start = max(week, period.start)
     end = min(week + dt.timedelta(days=6), period.end)
     week_period = Period(start, end, period.brand_ids)
-    extra = {"kind__exact": PlaybookKind.COMPETITOR, "reached": Stage.AWAITING_ENGAGEMENT}
+    extra = {"kind__exact": PlaybookKind.COMPETITOR}
     if key in ("blocked", "stopped"):
         extra["ended"] = key
-    elif key != "replied":
-        extra["then"] = key
+    else:
+        extra["reached"] = Stage.AWAITING_ENGAGEMENT if key == "replied" else key
     return cohort_query(week_period, **extra)
 
 

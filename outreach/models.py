@@ -563,3 +563,24 @@ class CaseEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise ValueError("case events are append-only")
+
+
+class CaseDay(models.Model):
+    """The cases opened on a day (UTC), per brand and kind, and how many of them reached each
+    step of the dashboard's funnel and jackal check, counted once per case as the workflow
+    moves them (``outreach/rollups.py``, from ``workflow/events.py``)."""
+
+    day = models.DateField(help_text="The day the cases were opened (UTC).")
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=20, choices=PlaybookKind.choices)
+    step = models.CharField(max_length=30, help_text='"opened", a stage, "blocked" or "stopped".')
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["day", "brand", "kind", "step"]
+        constraints = [
+            models.UniqueConstraint(fields=["day", "brand", "kind", "step"], name="case_day_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.brand_id} {self.kind} {self.step}: {self.count}"

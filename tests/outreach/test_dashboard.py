@@ -320,3 +320,24 @@ def test_the_query_count_does_not_grow_with_the_data(advance, admin_user, client
     for stage in (Stage.AWAITING_ENGAGEMENT, Stage.FOLLOWED, Stage.NEW, Stage.ENGAGED):
         advance(stage)
     assert queries() == small
+
+
+def test_the_per_day_rollup_matches_a_recount_from_the_events(known):
+    from outreach import rollups
+    from outreach.models import CaseDay
+
+    kept = set(CaseDay.objects.values_list("day", "brand_id", "kind", "step", "count"))
+    rollups.rebuild()
+    assert set(CaseDay.objects.values_list("day", "brand_id", "kind", "step", "count")) == kept
+    steps = {step: n for _, _, _, step, n in kept}
+    assert steps["opened"] == 7 and steps["blocked"] == 1 and steps["stopped"] == 1
+
+
+def test_a_case_entering_a_stage_twice_is_counted_once(advance, reviewer):
+    from outreach.models import CaseDay
+
+    case = advance(Stage.AWAITING_APPROVAL)
+    workflow.reject_draft(case, actor=reviewer, note="warmer, please")
+    case.refresh_from_db()
+    assert case.stage == Stage.DRAFTING
+    assert CaseDay.objects.get(step=Stage.DRAFTING).count == 1
