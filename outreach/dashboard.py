@@ -133,6 +133,20 @@ def refused(how: str) -> Exists:
     return Exists(events.filter(blocking) if how == "blocked" else events.exclude(blocking))
 
 
+def detections_query(period: Period, kind: str) -> dict[str, str]:
+    """The detection list's parameters selecting the complaints counted as detected."""
+    brand_kind = Brand.Kind.OWN if kind == PlaybookKind.OWN_BRAND else Brand.Kind.COMPETITOR
+    brands = Brand.objects.filter(kind=brand_kind)
+    if period.brand_ids:
+        brands = brands.filter(pk__in=period.brand_ids)
+    return {
+        "complaint__exact": "1",
+        "brand__id__in": ",".join(str(pk) for pk in brands.values_list("pk", flat=True)) or "0",
+        "posted_at__gte": period.start.isoformat(),
+        "posted_at__lt": (period.end + dt.timedelta(days=1)).isoformat(),
+    }
+
+
 def cohort_query(period: Period, **extra: str) -> dict[str, str]:
     """The queue's parameters selecting the period's cases (``CohortFilter``), plus ``extra``."""
     query = {"queue": "all", "opened_from": period.start.isoformat()}
@@ -157,7 +171,7 @@ def funnel(period: Period) -> list[dict[str, Any]]:
             n = detected.get(kind, 0) if key == "detected" else counts.get(kind, {}).get(key, 0)
             link: dict[str, str] | None
             if key == "detected":
-                link = None
+                link = detections_query(period, kind)
             else:
                 link = cohort_query(
                     period, kind__exact=kind, **({"reached": stage} if stage else {})

@@ -36,6 +36,10 @@ def queue_url(query: dict[str, str] | None) -> str:
     return reverse("admin:outreach_case_changelist") + "?" + urlencode(query)
 
 
+def detections_url(query: dict[str, str]) -> str:
+    return reverse("admin:monitoring_detection_changelist") + "?" + urlencode(query)
+
+
 def safe_cell(value: Any) -> str:
     """A CSV cell a spreadsheet shows as text (a leading ' before formula characters)."""
     text = "" if value is None else str(value)
@@ -262,7 +266,7 @@ def view(request: HttpRequest, extra_context: dict[str, Any] | None = None) -> H
     funnel = dashboard.funnel(period)
     peak = max((r["count"] for r in funnel), default=0) or 1
     for row in funnel:
-        row["url"] = queue_url(row["link"])
+        row["url"] = detections_url(row["link"]) if row["detected"] else queue_url(row["link"])
         row["bar"] = max(1, round(200 * row["count"] / peak))
     complaints = dashboard.complaints(period)
     service = dashboard.service(period)

@@ -15,9 +15,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from monitoring.models import Brand, BrandDay, Incident
+from monitoring.models import Brand, BrandDay, Detection, Incident
 from outreach import dashboard, workflow
-from outreach.admin.dashboard import queue_url, safe_cell
+from outreach.admin.dashboard import detections_url, queue_url, safe_cell
 from outreach.models import Case, PlaybookKind, Stage
 from tests.factories import AccountFactory, BrandFactory, PostFactory
 from tests.outreach.factories import COMPLAINT, PlaybookFactory
@@ -341,3 +341,31 @@ def test_a_case_entering_a_stage_twice_is_counted_once(advance, reviewer):
     case.refresh_from_db()
     assert case.stage == Stage.DRAFTING
     assert CaseDay.objects.get(step=Stage.DRAFTING).count == 1
+
+
+def test_detected_complaints_link_to_exactly_the_detections_counted(
+    world, competitor, own_brand, admin_user, client_for
+):
+    from monitoring import rollups
+    from tests.factories import DetectionFactory
+
+    now = timezone.now()
+    counted = [DetectionFactory(brand=competitor) for _ in range(3)]
+    DetectionFactory(brand=competitor, complaint=False)
+    DetectionFactory(brand=own_brand)
+    old = DetectionFactory(
+        brand=competitor, post=PostFactory(posted_at=now - dt.timedelta(days=40))
+    )
+    rollups.count_detections(
+        (d.posted_at, d.brand_id, d.complaint, [d.brand_id])
+        for d in [*counted, old, *Detection.objects.filter(complaint=False)]
+    )
+    (row,) = [
+        r
+        for r in dashboard.funnel(PERIOD)
+        if r["detected"] and r["kind_code"] == PlaybookKind.COMPETITOR
+    ]
+    assert row["count"] == 3
+    response = client_for(admin_user).get(detections_url(row["link"]))
+    assert response.status_code == 200
+    assert {d.pk for d in response.context["cl"].result_list} == {d.pk for d in counted}
