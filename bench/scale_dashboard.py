@@ -3,7 +3,8 @@ dashboard for a week and for its default four weeks, and one panel's CSV, as the
 
 The scale data is loaded by COPY behind the pipeline's back, so the per-brand per-day
 counters (``monitoring.BrandDay``, kept by triage as posts are judged) are recounted once
-here before timing, as the migration that adds them does on an upgrade.
+here before timing, as the migrations that add them do on an upgrade; so are the cases'
+per-day steps (``outreach.CaseDay``, kept by the workflow's audit trail).
 """
 
 from __future__ import annotations
@@ -33,9 +34,13 @@ def measure(size: int) -> list[Measured]:
 
     from monitoring import rollups
     from monitoring.models import BrandDay
+    from outreach import rollups as case_rollups
+    from outreach.models import CaseDay
 
     if not BrandDay.objects.exists():
         rollups.rebuild_brand_days()
+    if not CaseDay.objects.exists():
+        case_rollups.rebuild()
     client = Client()
     client.force_login(get_user_model().objects.get(username="admin"))
     results = []

@@ -142,8 +142,8 @@ def detections_query(period: Period, kind: str) -> dict[str, str]:
     return {
         "complaint__exact": "1",
         "brand__id__in": ",".join(str(pk) for pk in brands.values_list("pk", flat=True)) or "0",
-        "posted_at__gte": period.start.isoformat(),
-        "posted_at__lt": (period.end + dt.timedelta(days=1)).isoformat(),
+        "posted_at__gte": period.since.isoformat(),
+        "posted_at__lt": period.until.isoformat(),
     }
 
 
