@@ -263,8 +263,12 @@ def volume(incident: Incident) -> tuple[dt.timedelta, list[tuple[dt.datetime, in
     rows = IncidentMinutes.objects.filter(
         incident_id=incident.pk, start__gte=start, start__lt=start + SLOT * len(counts)
     ).values_list("start", "count")
+    found = False
     for moment, n in rows:
         counts[int((moment - start) // SLOT)] = n
+        found = True
+    if not found:  # an incident from before the 5-minute counts: its hours are known
+        return HOUR, hourly_volume(incident)
     return bucket, [(start + SLOT * i, n) for i, n in enumerate(counts)]
 
 

@@ -320,3 +320,13 @@ def test_the_alert_links_to_the_incident(settings):
     )
     _, body = alerts.incident_message(incident, Incident.State.ACTIVE)
     assert f"https://nojackal.example/admin/monitoring/incident/{incident.pk}/change/" in body
+
+
+def test_a_young_incident_without_five_minute_counts_is_charted_per_hour():
+    brand = BrandFactory()
+    ids = people_complain(brand, 3)
+    (incident_id,) = incidents.assign(ids)
+    incident = Incident.objects.get(pk=incident_id)
+    incident.slots.all().delete()  # as for an incident opened before the upgrade
+    bucket, series = incidents.volume(incident)
+    assert bucket == dt.timedelta(hours=1) and series == [(NOW, 3)]
