@@ -15,10 +15,11 @@ connected to the built database:
 
 - ``bench.scale_pages``: every admin changelist the team uses, with each filter
   and search, and every change page (the biggest incident's too), as the demo admin;
+- ``bench.scale_dashboard``: the dashboard (the admin's home, a week, four weeks, a CSV);
 - ``bench.scale_steps``: the background steps (detection, triage, incident refresh,
   caps, one send, one notification match, expiry ticks).
 
-``--only pages|steps`` runs one provider. The table shows the median server time
+``--only pages|steps|dashboard`` runs one provider. The table shows the median server time
 and the query count per size, and largest/smallest (the median at the largest size
 over the median at the smallest). The exit status is 1 when a row misses a target:
 ratio at most 1.5, the same query count at every size, at most 300 ms at 1M posts
@@ -48,7 +49,11 @@ from bench.scale_data import (  # noqa: E402
     use_database,
 )
 
-PROVIDERS = {"pages": "bench.scale_pages", "steps": "bench.scale_steps"}
+PROVIDERS = {
+    "pages": "bench.scale_pages",
+    "steps": "bench.scale_steps",
+    "dashboard": "bench.scale_dashboard",
+}
 MAX_RATIO = 1.5
 MAX_MS_AT_1M = 300.0
 BIG = 1_000_000

@@ -417,12 +417,13 @@ def load(plan: Plan, cursor: object) -> dict[str, int]:
                 opened,
                 None if s in OPEN else min(opened + dt.timedelta(days=2), plan.now),
                 "bench: not for us" if s == "dismissed" else "",
+                False,
             )
 
     copy(
         "outreach_case",
         "id, post_id, person_id, brand_id, platform, kind, stage, playbook_id, assignee_id,"
-        " due_at, severity, incident_id, opened_at, closed_at, dismiss_reason",
+        " due_at, severity, incident_id, opened_at, closed_at, dismiss_reason, on_hold",
         cases(),
     )
 

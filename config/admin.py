@@ -17,7 +17,8 @@ from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.urls import path
 from django_otp import devices_for_user, user_has_device
 
 # Reviewers approve what goes out in the brand's name: the second factor guards them.
@@ -88,3 +89,22 @@ class NojackalAdminSite(admin.AdminSite):
             known = not otp_required(user) or bool(getattr(user, "is_verified", lambda: False)())
             request._nojackal_second_factor_ok = known  # type: ignore[attr-defined]
         return known
+
+    def get_urls(self) -> list[Any]:
+        return [
+            path("dashboard/", self.admin_view(self.dashboard), name="dashboard"),
+            *super().get_urls(),
+        ]
+
+    def dashboard(self, request: HttpRequest) -> HttpResponse:
+        """The team's dashboard (outreach/admin/dashboard.py) at its own address."""
+        from outreach.admin.dashboard import view
+
+        return view(request)
+
+    def index(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
+        """The admin's home is the dashboard, with the list of tables below it."""
+        from outreach.admin.dashboard import view
+
+        app_list = self.get_app_list(request)
+        return view(request, {"app_list": app_list, **(extra_context or {})})

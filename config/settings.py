@@ -434,6 +434,10 @@ NOJACKAL_ALERT_EMAILS = env_list("NOJACKAL_ALERT_EMAILS", "team@localhost" if DE
 NOJACKAL_ALERT_URLS = env_list("NOJACKAL_ALERT_URLS")
 # Reviewers are told (one digest per tick, each case once) about drafts awaiting approval longer.
 NOJACKAL_APPROVAL_DIGEST_MINUTES = max(1, env_int("NOJACKAL_APPROVAL_DIGEST_MINUTES", 60))
+# Where the team opens the admin, for links in alerts (no trailing slash).
+NOJACKAL_SITE_URL = env_str("NOJACKAL_SITE_URL", "http://localhost:8000").rstrip("/")
+# Complaints from fewer different people than this stay isolated, not an incident.
+NOJACKAL_INCIDENT_MIN_PEOPLE = max(1, env_int("NOJACKAL_INCIDENT_MIN_PEOPLE", 3))
 
 # Rules 6 and 7: limits no playbook edit can cross (outreach/limits.py holds the
 # hard ones, which the database also checks). These settings may only tighten them:

@@ -627,36 +627,68 @@ class IncidentAdmin(admin.ModelAdmin[Incident]):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    @admin.display(description="Complaints per hour")
+    @admin.display(description="Complaints over time")
     def volume_chart(self, obj: Incident) -> SafeString:
-        """A small bar chart as inline SVG: one bar per hour, no JavaScript."""
-        series = incidents.hourly_volume(obj)
-        peak = max((n for _, n in series), default=0) or 1
-        width, height, bar = 12, 80, 10
+        """Bars per 5 minutes (young incident) or per hour, with axes and the brand's normal
+        rate as a dashed line: inline SVG from the rollups, no JavaScript."""
+        bucket, series = incidents.volume(obj)
+        minutes = int(bucket.total_seconds() // 60)
+        normal = obj.baseline_per_hour * minutes / 60
+        peak = max(max((n for _, n in series), default=0), normal, 1)
+        left, top, height, step = 40, 8, 100, 12
+        width = max(step * len(series), 120)
+        bottom = top + height
+
+        def y(value: float) -> float:
+            return round(bottom - value / peak * height, 1)
+
         bars = format_html_join(
             "",
             '<rect x="{}" y="{}" width="{}" height="{}" fill="#417690">'
             "<title>{}: {}</title></rect>",
             (
                 (
-                    i * width,
-                    height - round(n / peak * height),
-                    bar,
-                    round(n / peak * height),
-                    hour.strftime("%Y-%m-%d %H:00"),
+                    left + i * step,
+                    y(n),
+                    step - 2,
+                    round(bottom - y(n), 1),
+                    moment.strftime("%Y-%m-%d %H:%M"),
                     n,
                 )
-                for i, (hour, n) in enumerate(series)
+                for i, (moment, n) in enumerate(series)
             ),
         )
+        unit = "5 minutes" if minutes == 5 else "hour"
+        last = series[-1][0] + bucket
         return format_html(
-            '<svg width="{}" height="{}" role="img" aria-label="complaints per hour">{}</svg>'
-            "<div>peak {} per hour; brand normal {} per hour</div>",
-            max(width * len(series), 60),
-            height,
-            bars,
-            peak,
-            f"{obj.baseline_per_hour:.1f}",
+            '<svg width="{w}" height="{h}" role="img" aria-label="complaints per {unit}">'
+            '<line x1="{l}" y1="{t}" x2="{l}" y2="{b}" stroke="#333"/>'
+            '<line x1="{l}" y1="{b}" x2="{r}" y2="{b}" stroke="#333"/>'
+            '<text x="{lx}" y="{ty}" font-size="10" text-anchor="end">{peak}</text>'
+            '<text x="{lx}" y="{b}" font-size="10" text-anchor="end">0</text>'
+            "{bars}"
+            '<line x1="{l}" y1="{ny}" x2="{r}" y2="{ny}" stroke="#ba2121" stroke-dasharray="4 3">'
+            "<title>the brand's normal rate: {normal} per {unit}</title></line>"
+            '<text x="{l}" y="{xy}" font-size="10">{first}</text>'
+            '<text x="{r}" y="{xy}" font-size="10" text-anchor="end">{last}</text>'
+            "</svg><div>complaints per {unit} (UTC); dashed line: the brand's normal rate, "
+            "{normal} per {unit}; peak {peak}</div>",
+            w=left + width + 10,
+            h=bottom + 16,
+            unit=unit,
+            l=left,
+            t=top,
+            b=bottom,
+            r=left + width,
+            lx=left - 4,
+            ty=top + 8,
+            peak=max((n for _, n in series), default=0),
+            bars=bars,
+            ny=y(normal),
+            normal=f"{normal:.2f}",
+            xy=bottom + 13,
+            first=series[0][0].strftime("%m-%d %H:%M"),
+            last=last.strftime("%m-%d %H:%M"),
         )
 
 

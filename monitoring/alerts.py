@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import apprise
 from django.conf import settings
 from django.core.mail import send_mail
+from django.urls import reverse
 
 from monitoring.models import Incident
 
@@ -64,4 +65,7 @@ def incident_message(incident: Incident, state: str) -> tuple[str, str]:
         if brand.kind == brand.Kind.COMPETITOR
         else "This is our own brand: answer fast, offer a private channel, never argue."
     )
-    return subject, f"{lead}\n\n{advice}\n\nIncident #{incident.pk} in the admin."
+    link = settings.NOJACKAL_SITE_URL + reverse(
+        "admin:monitoring_incident_change", args=[incident.pk]
+    )
+    return subject, f"{lead}\n\n{advice}\n\nIncident #{incident.pk}: {link}"

@@ -1,7 +1,10 @@
 """Incidents: complaints about one brand and topic close together in time.
 
 A complaint joins the open incident of its brand and topic whose last complaint
-is within ``GAP`` of it, or starts a new one. An incident's state follows its
+is within ``GAP`` of it. Without one it stays isolated until complaints from
+``NOJACKAL_INCIDENT_MIN_PEOPLE`` different people about that brand and topic fall
+within ``GAP``: then they start an incident together (one angry person posting
+five times is not an outage). An incident's state follows its
 volume against the brand's own normal complaint rate:
 
 - emerging: a few complaints, nothing unusual yet;
@@ -22,13 +25,14 @@ import math
 from collections.abc import Iterable
 
 from celery import shared_task
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F
-from django.db.models.functions import Greatest
+from django.db.models.functions import Greatest, Least
 from django.utils import timezone
 
 from monitoring import alerts
-from monitoring.models import Detection, Incident, IncidentHour
+from monitoring.models import Detection, Incident, IncidentHour, IncidentMinutes
 
 GAP = dt.timedelta(hours=6)
 COOL_AFTER = dt.timedelta(hours=1)
@@ -42,8 +46,11 @@ SPIKE_P_VALUE = 1e-3
 # An incident this big is active whatever the brand's normal rate.
 ACTIVE_VOLUME = 25
 
-# The chart shows the first two weeks of an incident, one bar per hour.
+# The chart shows the first two weeks of an incident, one bar per hour; an incident
+# whose complaints all fall within FINE_SPAN of its first gets a bar per 5 minutes.
 CHART_HOURS = 24 * 14
+FINE_SPAN = dt.timedelta(hours=6)
+SLOT = dt.timedelta(minutes=5)
 
 ALERT_STATES = {Incident.State.ACTIVE, Incident.State.CLOSED}
 
@@ -95,19 +102,58 @@ def assign(detection_ids: Iterable[int]) -> set[int]:
                 .first()
             )
             if incident is None:
+                joining = isolated_before(detection)
+                if (
+                    len({author for _, _, author in joining})
+                    < settings.NOJACKAL_INCIDENT_MIN_PEOPLE
+                ):
+                    continue  # isolated, for now
                 incident = Incident.objects.create(
                     brand_id=detection.brand_id,
                     topic=detection.topic,
-                    first_seen_at=detection.posted_at,
+                    first_seen_at=min(at for _, at, _ in joining),
                     last_seen_at=detection.posted_at,
                 )
-            Incident.objects.filter(pk=incident.pk).update(
-                volume=F("volume") + 1, last_seen_at=Greatest("last_seen_at", detection.posted_at)
-            )
-            Detection.objects.filter(pk=detection.pk).update(incident=incident)
-            count_hour(incident.pk, detection.posted_at)
+            else:
+                joining = [(detection.pk, detection.posted_at, None)]
+            for pk, posted_at, _ in joining:
+                _join(incident, pk, posted_at)
         touched.add(incident.pk)
     return touched
+
+
+def isolated_before(detection: Detection) -> list[tuple[int, dt.datetime, int]]:
+    """(id, posted_at, author) of the isolated complaints of the detection's brand and topic
+    within GAP before it, itself included (an indexed range of the brand's complaints)."""
+    return list(
+        Detection.objects.filter(
+            brand_id=detection.brand_id,
+            complaint=True,
+            posted_at__gte=detection.posted_at - GAP,
+            posted_at__lte=detection.posted_at,
+            topic=detection.topic,
+            incident__isnull=True,
+        )
+        .order_by("posted_at", "pk")
+        .values_list("pk", "posted_at", "post__author_id")
+    )
+
+
+def _join(incident: Incident, detection_id: int, posted_at: dt.datetime) -> None:
+    """One complaint joins ``incident`` (locked or just created): the detection, the volume
+    and the chart's rollups, once (a complaint already in an incident is left alone)."""
+    if not Detection.objects.filter(pk=detection_id, incident__isnull=True).update(
+        incident=incident
+    ):
+        return
+    Incident.objects.filter(pk=incident.pk).update(
+        volume=F("volume") + 1,
+        last_seen_at=Greatest("last_seen_at", posted_at),
+        first_seen_at=Least("first_seen_at", posted_at),
+    )
+    count_hour(incident.pk, posted_at)
+    if posted_at - incident.first_seen_at < FINE_SPAN:
+        count_slot(incident.pk, posted_at)
 
 
 def hour_of(moment: dt.datetime) -> dt.datetime:
@@ -126,6 +172,20 @@ def count_hour(incident_id: int, posted_at: dt.datetime) -> None:
     )
     if not counted:
         IncidentHour.objects.create(incident_id=incident_id, hour=hour, count=1)
+
+
+def slot_of(moment: dt.datetime) -> dt.datetime:
+    return moment.replace(minute=moment.minute - moment.minute % 5, second=0, microsecond=0)
+
+
+def count_slot(incident_id: int, posted_at: dt.datetime) -> None:
+    """One more complaint in the incident's 5 minutes (the young incident's chart)."""
+    start = slot_of(posted_at)
+    counted = IncidentMinutes.objects.filter(incident_id=incident_id, start=start).update(
+        count=F("count") + 1
+    )
+    if not counted:
+        IncidentMinutes.objects.create(incident_id=incident_id, start=start, count=1)
 
 
 def next_state(incident: Incident, last_hour: int, baseline: float, now: dt.datetime) -> str:
@@ -183,6 +243,33 @@ def refresh_open(now: dt.datetime | None = None) -> int:
     for incident_id in ids:
         refresh(incident_id, now)
     return len(ids)
+
+
+def bucket_for(incident: Incident) -> dt.timedelta:
+    """5 minutes while all its complaints are within FINE_SPAN of the first, else an hour."""
+    return SLOT if incident.last_seen_at - incident.first_seen_at < FINE_SPAN else HOUR
+
+
+HOUR = dt.timedelta(hours=1)
+
+
+def volume(incident: Incident) -> tuple[dt.timedelta, list[tuple[dt.datetime, int]]]:
+    """The chart's bucket and its counts from the first to the last complaint (a rollup's rows)."""
+    bucket = bucket_for(incident)
+    if bucket == HOUR:
+        return bucket, hourly_volume(incident)
+    start = slot_of(incident.first_seen_at)
+    counts = [0] * (int((incident.last_seen_at - start) // SLOT) + 1)
+    rows = IncidentMinutes.objects.filter(
+        incident_id=incident.pk, start__gte=start, start__lt=start + SLOT * len(counts)
+    ).values_list("start", "count")
+    found = False
+    for moment, n in rows:
+        counts[int((moment - start) // SLOT)] = n
+        found = True
+    if not found:  # an incident from before the 5-minute counts: its hours are known
+        return HOUR, hourly_volume(incident)
+    return bucket, [(start + SLOT * i, n) for i, n in enumerate(counts)]
 
 
 def hourly_volume(incident: Incident) -> list[tuple[dt.datetime, int]]:

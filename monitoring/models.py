@@ -519,3 +519,43 @@ class IncidentHour(models.Model):
 
     def __str__(self) -> str:
         return f"incident {self.incident_id} at {self.hour:%Y-%m-%d %H:00}: {self.count}"
+
+
+class IncidentMinutes(models.Model):
+    """An incident's complaints in one 5-minute slot of its first hours (``incidents.FINE_SPAN``),
+    counted beside ``IncidentHour`` so a young incident's chart has more than one bar."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="slots")
+    start = models.DateTimeField(help_text="The start of the 5 minutes (UTC).")
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["incident", "start"]
+        constraints = [
+            models.UniqueConstraint(fields=["incident", "start"], name="incident_minutes_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"incident {self.incident_id} at {self.start:%Y-%m-%d %H:%M}: {self.count}"
+
+
+class BrandDay(models.Model):
+    """One brand's mentions and complaints in one day (UTC), counted as posts are judged
+    (``monitoring.rollups``): what the dashboard reads instead of the detections."""
+
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="days")
+    day = models.DateField()
+    mentions = models.PositiveIntegerField(default=0, help_text="Posts naming the brand.")
+    complaints = models.PositiveIntegerField(
+        default=0, help_text="Complaints whose main brand it is."
+    )
+
+    class Meta:
+        ordering = ["day", "brand"]
+        constraints = [
+            models.UniqueConstraint(fields=["brand", "day"], name="brand_day_once"),
+        ]
+        indexes = [models.Index(fields=["day", "brand"], name="brand_day_day")]
+
+    def __str__(self) -> str:
+        return f"{self.brand_id} on {self.day}: {self.complaints}/{self.mentions}"

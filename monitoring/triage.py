@@ -17,7 +17,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from monitoring import classifier, incidents
+from monitoring import classifier, incidents, rollups
 from monitoring.detection import BrandMatcher, BrandTerms
 from monitoring.models import Brand, ClassifierVersion, Detection, Post
 
@@ -110,6 +110,10 @@ def detect_pending(limit: int = BATCH_SIZE) -> list[int]:
                 for post, brand_ids in zip(posts, mentioned, strict=True)
                 for brand_id in brand_ids
             ]
+        )
+        rollups.count_detections(
+            (post.posted_at, d.brand_id, d.complaint, named)
+            for post, d, named in zip(posts, detections, mentioned, strict=True)
         )
     return [detection_by_post[p.pk] for p in posts]
 

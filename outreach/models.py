@@ -71,6 +71,20 @@ class Playbook(models.Model):
     max_replies_per_account_per_hour = models.PositiveIntegerField(
         default=4, help_text="Replies one of our accounts may send per hour."
     )
+    # "Are we being jackals?" (the dashboard): warn when a week's rate, among the people
+    # we replied to, crosses one of these.
+    alert_opt_out_percent = models.PositiveSmallIntegerField(
+        default=5, help_text="Warn when more than this % of the people replied to opt out."
+    )
+    alert_stop_percent = models.PositiveSmallIntegerField(
+        default=3, help_text='Warn when more than this % answer "stop" (or the like).'
+    )
+    alert_block_percent = models.PositiveSmallIntegerField(
+        default=2, help_text="Warn when more than this % block or mute our account."
+    )
+    alert_no_response_percent = models.PositiveSmallIntegerField(
+        default=80, help_text="Warn when more than this % never answer."
+    )
     four_eyes = models.BooleanField(
         default=True, help_text="The approver must not be the draft's author."
     )
@@ -585,3 +599,24 @@ class CaseEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise ValueError("case events are append-only")
+
+
+class CaseDay(models.Model):
+    """The cases opened on a day (UTC), per brand and kind, and how many of them reached each
+    step of the dashboard's funnel and jackal check, counted once per case as the workflow
+    moves them (``outreach/rollups.py``, from ``workflow/events.py``)."""
+
+    day = models.DateField(help_text="The day the cases were opened (UTC).")
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=20, choices=PlaybookKind.choices)
+    step = models.CharField(max_length=30, help_text='"opened", a stage, "blocked" or "stopped".')
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["day", "brand", "kind", "step"]
+        constraints = [
+            models.UniqueConstraint(fields=["day", "brand", "kind", "step"], name="case_day_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.brand_id} {self.kind} {self.step}: {self.count}"

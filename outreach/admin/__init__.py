@@ -47,6 +47,7 @@ from outreach.admin.filters import (
     ApprovalFilter,
     AssigneeFilter,
     CaseEventInline,
+    CohortFilter,
     DueFilter,
     FairChangeList,
     IncidentFilter,
@@ -137,6 +138,7 @@ class CaseAdmin(admin.ModelAdmin[Case]):
         IncidentFilter,
         AmendRequestFilter,
         "on_hold",
+        CohortFilter,
         AnswerFilter,
     )
     list_select_related = ["person", "post", "brand", "assignee", "playbook"]

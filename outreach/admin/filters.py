@@ -13,6 +13,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.safestring import SafeString
 
+from outreach import dashboard
 from outreach.admin.display import SOON, shown
 from outreach.models import (
     CLOSED_STAGES,
@@ -208,4 +209,80 @@ class DueFilter(admin.SimpleListFilter):
             return queryset.filter(
                 stage__in=PRE_REPLY_STAGES, due_at__gte=now, due_at__lt=now + SOON
             )
+
+
+class CohortFilter(admin.ListFilter):
+    """The cases behind a dashboard figure (outreach/dashboard.py builds the links).
+
+    ``opened_from``/``opened_to`` (days, inclusive), ``brands`` (ids), ``reached`` (a stage
+    entered), ``then`` (a later stage entered: opted_out, no_response), ``ended`` (blocked
+    or stopped) and ``due`` (overdue, soon: open cases past or within the hour of their
+    due time). Shown in the sidebar only when set; bad values select nothing, not everything.
+    """
+
+    title = "dashboard figure"
+    PARAMS = ("opened_from", "opened_to", "brands", "reached", "then", "ended", "due")
+
+    def __init__(
+        self, request: HttpRequest, params: dict[str, Any], model: Any, model_admin: Any
+    ) -> None:
+        super().__init__(request, params, model, model_admin)
+        self.values: dict[str, str] = {}
+        for name in self.PARAMS:
+            if name in params:
+                value = params.pop(name)
+                self.values[name] = value[-1] if isinstance(value, list) else value
+
+    def has_output(self) -> bool:
+        return bool(self.values)  # shown (and applied) only when a dashboard link set it
+
+    def choices(self, changelist: ChangeList) -> list[dict[str, Any]]:
+        return [
+            {
+                "selected": True,
+                "query_string": changelist.get_query_string(),
+                "display": "The cases behind the figure",
+            },
+            {
+                "selected": False,
+                "query_string": changelist.get_query_string(remove=list(self.PARAMS)),
+                "display": "All",
+            },
+        ]
+
+    def expected_parameters(self) -> list[str]:
+        return list(self.PARAMS)
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Case]) -> QuerySet[Case]:
+        v = self.values
+        if not v:
+            return queryset
+        try:
+            if "opened_from" in v or "opened_to" in v:
+                period = dashboard.parse_period(
+                    {"start": v.get("opened_from", ""), "end": v.get("opened_to", "")}
+                )
+                queryset = queryset.filter(opened_at__gte=period.since, opened_at__lt=period.until)
+            if v.get("brands"):
+                ids = [int(b) for b in v["brands"].split(",")]
+                queryset = queryset.filter(brand_id__in=ids)
+        except (ValueError, dashboard.PeriodError):
+            return queryset.none()
+        for name in ("reached", "then"):
+            if name in v:
+                if v[name] not in Stage.values:
+                    return queryset.none()
+                queryset = queryset.filter(dashboard.reached(v[name]))
+        if "ended" in v:
+            if v["ended"] not in ("blocked", "stopped"):
+                return queryset.none()
+            queryset = queryset.filter(dashboard.refused(v["ended"]))
+        if "due" in v:
+            now = timezone.now()
+            open_cases = queryset.filter(stage__in=OPEN_STAGES)
+            if v["due"] == "overdue":
+                return open_cases.filter(due_at__lt=now)
+            if v["due"] == "soon":
+                return open_cases.filter(due_at__gte=now, due_at__lt=now + dashboard.SOON)
+            return queryset.none()
         return queryset

@@ -7,15 +7,24 @@ as both. Rows are never edited (the model and the database refuse it).
 
 from __future__ import annotations
 
+from outreach import rollups
 from outreach.models import Case, CaseEvent
 from outreach.workflow.rules import MAX_NOTE_CHARS, User, actor_id
 
 
 def stage_change(
-    case_id: int, *, action: str, origin: str, target: str, actor: User | None, note: str = ""
+    case_id: int,
+    *,
+    action: str,
+    origin: str,
+    target: str,
+    actor: User | None,
+    note: str = "",
+    case: Case | None = None,
 ) -> CaseEvent:
-    """Record a move from ``origin`` to ``target``; inside the move's transaction."""
-    return CaseEvent.objects.create(
+    """Record a move from ``origin`` to ``target``; inside the move's transaction. The
+    dashboard's per-day counts (outreach/rollups.py) follow in the same transaction."""
+    event = CaseEvent.objects.create(
         case_id=case_id,
         action=action,
         origin=origin,
@@ -23,12 +32,20 @@ def stage_change(
         actor_id=actor_id(actor),
         note=note[:MAX_NOTE_CHARS],
     )
+    rollups.count_step(event, case)
+    return event
 
 
 def happened(case: Case, *, action: str, actor: User | None = None, note: str = "") -> CaseEvent:
     """Record something that happened to a case without a stage change."""
     return stage_change(
-        case.pk, action=action, origin=case.stage, target=case.stage, actor=actor, note=note
+        case.pk,
+        action=action,
+        origin=case.stage,
+        target=case.stage,
+        actor=actor,
+        note=note,
+        case=case,
     )
 
 

@@ -98,7 +98,10 @@ def test_the_incident_page_shows_its_posts_and_a_volume_chart(staff):
     body = staff.get(
         reverse("admin:monitoring_incident_change", args=[incident.pk])
     ).content.decode()
-    assert "<svg" in body and body.count("<rect") == 3
+    # Two hours old: a bar per 5 minutes (25 of them), the normal rate as a line.
+    assert "<svg" in body and body.count("<rect") == 25
+    assert "complaints per 5 minutes" in body and "dashed line: the brand's normal rate" in body
+    assert f"{HOSTILE} 0" not in body  # the posts' text is shown escaped
     assert "<script>alert" not in body
 
 

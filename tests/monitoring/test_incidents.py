@@ -9,7 +9,7 @@ import time_machine
 from django.core import mail
 from django.utils import timezone
 
-from monitoring import incidents
+from monitoring import alerts, incidents
 from monitoring.models import Detection, Incident, Post
 from tests.factories import BrandFactory, PersonFactory, PostFactory
 
@@ -22,6 +22,9 @@ NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
 def alert_channels(settings):
     settings.NOJACKAL_ALERT_EMAILS = ["team@example.invalid"]
     settings.NOJACKAL_ALERT_URLS = []
+    # These tests are about grouping and states: one complaint may start an incident
+    # here; the minimum number of people has its own tests below.
+    settings.NOJACKAL_INCIDENT_MIN_PEOPLE = 1
 
 
 def complaint(brand, at, topic="outage", **kwargs):
@@ -221,3 +224,109 @@ def test_now_is_used_when_no_time_is_given():
     detection = complaint(brand, timezone.now())
     incidents.assign([detection.pk])
     assert incidents.refresh(Incident.objects.get().pk) == Incident.State.EMERGING
+
+
+def people_complain(brand, n_people, *, at=NOW, each=1, topic="outage"):
+    """``each`` complaints from each of ``n_people`` different people, a minute apart."""
+    ids = []
+    for p in range(n_people):
+        author = PersonFactory()
+        for k in range(each):
+            post = PostFactory(author=author, posted_at=at + dt.timedelta(minutes=p * each + k))
+            ids.append(complaint_of(post, brand, topic).pk)
+    return ids
+
+
+def complaint_of(post, brand, topic):
+    return Detection.objects.create(
+        post=post,
+        brand=brand,
+        posted_at=post.posted_at,
+        complaint=True,
+        score=0.9,
+        topic=topic,
+        model_version="test",
+    )
+
+
+def test_complaints_from_two_people_stay_isolated(settings):
+    settings.NOJACKAL_INCIDENT_MIN_PEOPLE = 3
+    brand = BrandFactory()
+    ids = people_complain(brand, 2, each=3)
+    assert incidents.assign(ids) == set()
+    assert not Incident.objects.exists()
+    assert Detection.objects.filter(incident__isnull=True).count() == 6
+
+
+def test_the_third_person_makes_an_incident_of_all_their_complaints(settings):
+    settings.NOJACKAL_INCIDENT_MIN_PEOPLE = 3
+    brand = BrandFactory()
+    first = people_complain(brand, 2)
+    incidents.assign(first)
+    assert not Incident.objects.exists()
+    third = people_complain(brand, 1, at=NOW + dt.timedelta(minutes=10))
+    (incident_id,) = incidents.assign(third)
+    incident = Incident.objects.get(pk=incident_id)
+    assert incident.volume == 3
+    assert incident.first_seen_at == NOW
+    assert Detection.objects.filter(incident=incident).count() == 3
+    assert sum(incident.hours.values_list("count", flat=True)) == 3
+    assert sum(incident.slots.values_list("count", flat=True)) == 3
+
+
+def test_people_counted_are_of_the_same_brand_and_topic_within_the_gap(settings):
+    settings.NOJACKAL_INCIDENT_MIN_PEOPLE = 3
+    brand = BrandFactory()
+    people_complain(brand, 1, at=NOW - incidents.GAP - dt.timedelta(minutes=5))
+    people_complain(brand, 1, topic="billing")
+    ids = people_complain(brand, 2)
+    assert incidents.assign(Detection.objects.values_list("pk", flat=True)) == set()
+    assert ids
+
+
+def test_a_young_incident_is_charted_in_five_minute_buckets(settings):
+    brand = BrandFactory()
+    ids = people_complain(brand, 3) + people_complain(brand, 2, at=NOW + dt.timedelta(minutes=40))
+    (incident_id,) = incidents.assign(ids)
+    incident = Incident.objects.get(pk=incident_id)
+    bucket, series = incidents.volume(incident)
+    assert bucket == dt.timedelta(minutes=5)
+    assert series[0] == (NOW, 3)
+    assert series[-1] == (NOW + dt.timedelta(minutes=40), 2)
+    assert sum(n for _, n in series) == 5
+
+
+def test_an_incident_older_than_the_fine_span_is_charted_per_hour(settings):
+    brand = BrandFactory()
+    ids = (
+        people_complain(brand, 3)
+        + people_complain(brand, 1, at=NOW + dt.timedelta(hours=3))
+        + people_complain(brand, 1, at=NOW + incidents.FINE_SPAN + dt.timedelta(minutes=10))
+    )
+    (incident_id,) = incidents.assign(ids)
+    incident = Incident.objects.get(pk=incident_id)
+    bucket, series = incidents.volume(incident)
+    assert bucket == dt.timedelta(hours=1)
+    assert series[0] == (NOW, 3)
+    assert series[3] == (NOW + dt.timedelta(hours=3), 1)
+    assert sum(n for _, n in series) == 5
+
+
+def test_the_alert_links_to_the_incident(settings):
+    settings.NOJACKAL_SITE_URL = "https://nojackal.example"
+    brand = BrandFactory()
+    incident = Incident.objects.create(
+        brand=brand, topic="outage", first_seen_at=NOW, last_seen_at=NOW, volume=30
+    )
+    _, body = alerts.incident_message(incident, Incident.State.ACTIVE)
+    assert f"https://nojackal.example/admin/monitoring/incident/{incident.pk}/change/" in body
+
+
+def test_a_young_incident_without_five_minute_counts_is_charted_per_hour():
+    brand = BrandFactory()
+    ids = people_complain(brand, 3)
+    (incident_id,) = incidents.assign(ids)
+    incident = Incident.objects.get(pk=incident_id)
+    incident.slots.all().delete()  # as for an incident opened before the upgrade
+    bucket, series = incidents.volume(incident)
+    assert bucket == dt.timedelta(hours=1) and series == [(NOW, 3)]

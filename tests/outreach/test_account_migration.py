@@ -17,7 +17,7 @@ from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 from tests.factories import BrandFactory
-from tests.outreach.factories import PlaybookFactory, UserFactory
+from tests.outreach.factories import UserFactory
 
 BEFORE = [("monitoring", "0003_source_account"), ("outreach", "0006_drop_incident_refs")]
 AFTER = [("monitoring", "0005_account_table"), ("outreach", "0007_account_moved")]
@@ -85,7 +85,10 @@ def _old_rows(old: Any) -> dict[str, int]:
         platform="mastodon",
         kind="competitor",
         stage="engaged",
-        playbook_id=PlaybookFactory(kind="competitor", version=1).pk,
+        # The playbook as it was then (later migrations add columns the factory would write).
+        playbook_id=old.get_model("outreach", "Playbook")
+        .objects.create(kind="competitor", version=1, name="competitor playbook")
+        .pk,
         due_at=timezone.now(),
     )
     action = old.get_model("outreach", "OutboundAction").objects.create(

@@ -668,6 +668,10 @@ def test_editing_a_playbook_in_admin_makes_a_new_version(playbook: Playbook, rev
         "max_replies_per_brand_per_day": 10,
         "max_replies_per_incident": 3,
         "max_replies_per_account_per_hour": 2,
+        "alert_opt_out_percent": 4,
+        "alert_stop_percent": 3,
+        "alert_block_percent": 2,
+        "alert_no_response_percent": 80,
         "four_eyes": "on",
         "edit_note": "tighter",
     }

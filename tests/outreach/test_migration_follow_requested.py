@@ -13,7 +13,6 @@ from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 from tests.factories import AccountFactory, PostFactory
-from tests.outreach.factories import PlaybookFactory
 
 BEFORE = [("outreach", "0009_opt_out_append_only")]
 AFTER = [("outreach", "0015_conversation_rules")]
@@ -58,7 +57,10 @@ def test_a_follow_still_queued_reads_follow_requested_after_the_migration(
     executor: MigrationExecutor,
 ) -> None:
     old = executor.loader.project_state(BEFORE).apps
-    playbook = PlaybookFactory(kind="competitor", version=1)
+    # The playbook as it was then (later migrations add columns the factory would write).
+    playbook = old.get_model("outreach", "Playbook").objects.create(
+        kind="competitor", version=1, name="competitor playbook"
+    )
     account = AccountFactory()
     queued = _followed_case(old, playbook, account, "pending")
     sent = _followed_case(old, playbook, account, "pending")

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from monitoring.models import Brand
 from tests.factories import BrandFactory, IncidentFactory
-from tests.outreach.factories import PlaybookFactory, UserFactory
+from tests.outreach.factories import UserFactory
 
 BEFORE = [("outreach", "0004_amend_request")]
 AFTER = [("outreach", "0006_drop_incident_refs")]
@@ -60,7 +60,10 @@ def test_free_incident_references_become_links_and_unknown_ones_are_kept_in_the_
     old = executor.loader.project_state(BEFORE).apps
     brand = BrandFactory(name="Telvana", kind=Brand.Kind.COMPETITOR)
     other_brand = BrandFactory(name="Orbix", kind=Brand.Kind.COMPETITOR)
-    playbook = PlaybookFactory(kind="competitor", version=1)
+    # The playbook as it was then (later migrations add columns the factory would write).
+    playbook = old.get_model("outreach", "Playbook").objects.create(
+        kind="competitor", version=1, name="competitor playbook", guidance="Nothing to sell."
+    )
     author = UserFactory(username="analyst-m")
     incident = IncidentFactory(brand=brand)
     foreign = IncidentFactory(brand=other_brand)

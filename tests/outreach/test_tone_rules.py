@@ -191,9 +191,9 @@ def test_the_admin_shows_each_findings_message_from_the_table(advance: Any, anal
         client.get(reverse("admin:outreach_case_change", args=[case.pk])).content.decode()
     )
 
-    # Then every stored finding shows with its code and the table's message
+    # Then every stored finding shows in the table's words, its code beside
     case.refresh_from_db()
     findings = case.drafts.latest("pk").tone_findings
     assert findings
     for f in findings:
-        assert f"{f['code']}</b> — {CODES[f['code']]}" in page
+        assert f'{CODES[f["code"]]}</b> <code class="nj-code">{f["code"]}</code>' in page

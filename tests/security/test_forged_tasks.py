@@ -36,6 +36,7 @@ EVERY_TASK = {
     "outreach.tasks.read_all_notifications": tasks.read_all_notifications,
     "outreach.tasks.follow_after_engagement": tasks.follow_after_engagement,
     "outreach.tasks.purge_expired_data": tasks.purge_expired_data,
+    "outreach.tasks.approval_digest": tasks.approval_digest,
     "monitoring.tasks.poll_due_sources": monitoring_tasks.poll_due_sources,
     "monitoring.tasks.poll_source": monitoring_tasks.poll_source,
     "monitoring.tasks.detect_posts": monitoring_tasks.detect_posts,

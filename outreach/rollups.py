@@ -1,0 +1,109 @@
+"""Per-day counts of the cases opened and of the steps they reached (``CaseDay``).
+
+``count_step`` is called by the audit trail (``workflow/events.py``) inside each move's
+transaction: a case is counted once per step (a second entry into a stage, after a
+rejected draft say, is not a second case). ``rebuild`` recounts everything from the
+case events, for an upgrade or a history loaded behind the workflow's back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Exists, F, OuterRef, Q
+from django.db.models.functions import TruncDate
+
+from outreach.models import Case, CaseDay, CaseEvent, Stage
+
+OPENED = "opened"
+BLOCKED = "blocked"
+STOPPED = "stopped"
+# The stages the dashboard counts a case reaching.
+STAGES = (
+    Stage.DRAFTING,
+    Stage.AWAITING_ENGAGEMENT,
+    Stage.ENGAGED,
+    Stage.FOLLOWED,
+    Stage.OPTED_OUT,
+    Stage.NO_RESPONSE,
+)
+# An opt-out's note starts with what the person did (workflow/conversation.py).
+BLOCKING = ("block", "mute")
+
+
+def blocking_note() -> Q:
+    q = Q()
+    for prefix in BLOCKING:
+        q |= Q(note__startswith=prefix)
+    return q
+
+
+def _add(day: dt.date, brand_id: int, kind: str, step: str) -> None:
+    rows = CaseDay.objects.filter(day=day, brand_id=brand_id, kind=kind, step=step)
+    if rows.update(count=F("count") + 1):
+        return
+    try:
+        with transaction.atomic():
+            CaseDay.objects.create(day=day, brand_id=brand_id, kind=kind, step=step, count=1)
+    except IntegrityError:  # another worker created the row first
+        rows.update(count=F("count") + 1)
+
+
+def count_step(event: CaseEvent, case: Case | None = None) -> None:
+    """Count the case once in the step ``event`` took it to, if the dashboard counts it."""
+    if event.action == "open_case":
+        steps = [OPENED]
+    elif event.origin != event.target and event.target in STAGES:
+        earlier = CaseEvent.objects.filter(case_id=event.case_id, target=event.target).exclude(
+            Q(origin=event.target) | Q(pk=event.pk)
+        )
+        if earlier.exists():
+            return
+        steps = [event.target]
+        if event.target == Stage.OPTED_OUT:
+            blocked = any(event.note.startswith(prefix) for prefix in BLOCKING)
+            steps.append(BLOCKED if blocked else STOPPED)
+    else:
+        return
+    if case is None:
+        case = Case.objects.only("brand_id", "kind", "opened_at").get(pk=event.case_id)
+    day = case.opened_at.astimezone(dt.UTC).date()
+    for step in steps:
+        _add(day, case.brand_id, case.kind, step)
+
+
+def rebuild() -> int:
+    """Recount every day from the cases and their events (slow: once, at an upgrade)."""
+    counted: dict[tuple[dt.date, int, str, str], int] = {}
+
+    def tally(step: str, cases: object) -> None:
+        for row in (
+            cases.annotate(day=TruncDate("opened_at"))  # type: ignore[attr-defined]
+            .order_by()
+            .values("day", "brand_id", "kind")
+            .annotate(n=Count("pk"))
+        ):
+            counted[(row["day"], row["brand_id"], row["kind"], step)] = row["n"]
+
+    def reached(stage: str, extra: Q | None = None) -> Exists:
+        events = CaseEvent.objects.filter(case_id=OuterRef("pk"), target=stage).exclude(
+            origin=stage
+        )
+        return Exists(events.filter(extra) if extra is not None else events)
+
+    with transaction.atomic():
+        CaseDay.objects.all().delete()
+        tally(OPENED, Case.objects.all())
+        for stage in STAGES:
+            tally(stage, Case.objects.filter(reached(stage)))
+        tally(BLOCKED, Case.objects.filter(reached(Stage.OPTED_OUT, blocking_note())))
+        tally(STOPPED, Case.objects.filter(reached(Stage.OPTED_OUT, ~blocking_note())))
+        CaseDay.objects.bulk_create(
+            [
+                CaseDay(day=day, brand_id=brand, kind=kind, step=step, count=n)
+                for (day, brand, kind, step), n in counted.items()
+            ],
+            batch_size=2000,
+        )
+    return len(counted)
