@@ -15,7 +15,6 @@ from outreach.models import (
     Case,
     EngagementEvent,
     OutboundAction,
-    Playbook,
     ReplyDraft,
     ResearchNote,
     Stage,
@@ -77,41 +76,41 @@ def open_stage_counts() -> dict[str, int]:
 
 
 def stale_case_ids(now: dt.datetime | None = None) -> list[int]:
-    """Cases not yet replied to whose post is older than their playbook's freshness limit."""
+    """Cases not yet replied to whose post is older than their playbook's freshness limit.
+
+    One query on indexed conditions: a stale case is overdue too (``open_case`` sets
+    ``due_at`` no later than the post's time plus freshness), so only overdue
+    pre-reply cases are read (``case_stage_due``), never the whole open queue, and
+    each is compared with its own playbook's limit here.
+    """
     now = now or timezone.now()
-    ids: list[int] = []
-    playbooks = Playbook.objects.filter(
-        pk__in=Case.objects.filter(stage__in=PRE_REPLY_STAGES).values("playbook_id")
+    rows = Case.objects.filter(stage__in=PRE_REPLY_STAGES, due_at__lt=now).values_list(
+        "pk", "post__posted_at", "playbook__freshness_hours"
     )
-    for playbook in playbooks:
-        cutoff = now - dt.timedelta(hours=playbook.freshness_hours)
-        ids.extend(
-            Case.objects.filter(
-                playbook=playbook, stage__in=PRE_REPLY_STAGES, post__posted_at__lt=cutoff
-            ).values_list("pk", flat=True)
-        )
-    return ids
+    return [
+        pk
+        for pk, posted_at, freshness_hours in rows.order_by("pk")
+        if posted_at < now - dt.timedelta(hours=freshness_hours)
+    ]
 
 
 def unanswered_case_ids(now: dt.datetime | None = None) -> list[int]:
-    """Cases awaiting engagement whose playbook's engagement window has passed."""
+    """Cases awaiting engagement whose playbook's engagement window has passed.
+
+    One query: the cases awaiting engagement (a partial index of open stages) with
+    their sent reply's time and their playbook's window, compared here.
+    """
     now = now or timezone.now()
-    ids: list[int] = []
-    playbooks = Playbook.objects.filter(
-        pk__in=Case.objects.filter(stage=Stage.AWAITING_ENGAGEMENT).values("playbook_id")
-    )
-    for playbook in playbooks:
-        cutoff = now - dt.timedelta(days=playbook.engagement_window_days)
-        ids.extend(
-            Case.objects.filter(
-                playbook=playbook,
-                stage=Stage.AWAITING_ENGAGEMENT,
-                actions__kind=OutboundAction.Kind.REPLY,
-                actions__state=OutboundAction.State.SENT,
-                actions__sent_at__lt=cutoff,
-            ).values_list("pk", flat=True)
-        )
-    return ids
+    rows = Case.objects.filter(
+        stage=Stage.AWAITING_ENGAGEMENT,
+        actions__kind=OutboundAction.Kind.REPLY,
+        actions__state=OutboundAction.State.SENT,
+    ).values_list("pk", "actions__sent_at", "playbook__engagement_window_days")
+    return [
+        pk
+        for pk, sent_at, window_days in rows.order_by("pk")
+        if sent_at is not None and sent_at < now - dt.timedelta(days=window_days)
+    ]
 
 
 @dataclass(frozen=True)

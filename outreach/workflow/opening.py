@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
+from django.db.models import Count, Max, Q
 
 from monitoring.models import Account, Brand, Incident, Post
 from outreach.models import (
     OPEN_STAGES,
     Case,
+    DoNotContact,
     Playbook,
     PlaybookKind,
     Severity,
     Stage,
+    normalise_handle,
 )
 from outreach.workflow import caps, events
-from outreach.workflow.checks import dnc_entry
 from outreach.workflow.rules import (
     FRESHNESS,
     ONE_CONVERSATION,
@@ -31,6 +35,96 @@ from outreach.workflow.rules import (
 from outreach.workflow.table import _case, _move
 
 
+@dataclass
+class Batch:
+    """What opening cases for a batch of posts needs to know, read once for the whole batch.
+
+    Triage opens cases for up to a detection batch of posts at a time: reading the
+    people's cases, the do-not-contact list, our accounts and the playbooks once
+    for all of them keeps ``open_case`` at a fixed number of queries per post
+    (the cap count under its lock, the case and its audit row), whatever the
+    history. ``open_case`` keeps the sets up to date as it opens cases, so a later
+    post of the same person in the batch is refused as it would be one by one.
+    """
+
+    posts: dict[int, Post]
+    brands: dict[int, Brand]
+    playbooks: dict[str, Playbook]
+    incident_brands: dict[int, int]
+    our_handles: set[tuple[str, str]]
+    blocked_ids: set[tuple[str, str]]
+    blocked_handles: set[tuple[str, str]]
+    open_people: set[int]
+    last_closed: dict[int, dt.datetime] = field(default_factory=dict)
+
+    @classmethod
+    def read(cls, posts: Sequence[Post], incident_ids: Iterable[int | None] = ()) -> Batch:
+        """Read everything for ``posts`` (with their authors loaded): seven queries at most."""
+        people = {p.author_id: p.author for p in posts}
+        external = {(p.platform, p.author.external_id) for p in posts if p.author.external_id}
+        handles = {(p.platform, normalise_handle(p.author.handle)) for p in posts}
+        blocked_ids: set[tuple[str, str]] = set()
+        blocked_handles: set[tuple[str, str]] = set()
+        if posts:
+            entries = DoNotContact.objects.in_force().filter(
+                platform__in={p.platform for p in posts}
+            )
+            match = Q(person_external_id__in={e for _, e in external if e}) | Q(
+                handle__in={h for _, h in handles if h}
+            )
+            for platform, external_id, handle in entries.filter(match).values_list(
+                "platform", "person_external_id", "handle"
+            ):
+                if external_id:
+                    blocked_ids.add((platform, external_id))
+                if handle:
+                    blocked_handles.add((platform, normalise_handle(handle)))
+        open_people: set[int] = set()
+        last_closed: dict[int, dt.datetime] = {}
+        if people:
+            # One pass over the people's own cases (the case_person_closed index).
+            rows = (
+                Case.objects.filter(person_id__in=list(people))
+                .filter(Q(stage__in=OPEN_STAGES) | Q(closed_at__isnull=False))
+                .values("person_id")
+                .annotate(
+                    open=Count("pk", filter=Q(stage__in=OPEN_STAGES)), closed=Max("closed_at")
+                )
+                .order_by()
+            )
+            for row in rows:
+                if row["open"]:
+                    open_people.add(row["person_id"])
+                if row["closed"] is not None:
+                    last_closed[row["person_id"]] = row["closed"]
+        wanted_incidents = {pk for pk in incident_ids if pk is not None}
+        return cls(
+            posts={p.pk: p for p in posts},
+            brands={b.pk: b for b in Brand.objects.all()},
+            playbooks={p.kind: p for p in Playbook.objects.filter(is_active=True)},
+            incident_brands=dict(
+                Incident.objects.filter(pk__in=wanted_incidents).values_list("pk", "brand_id")
+            )
+            if wanted_incidents
+            else {},
+            our_handles={
+                (platform, handle.lstrip("@").lower())
+                for platform, handle in Account.objects.values_list("platform", "handle")
+            },
+            blocked_ids=blocked_ids,
+            blocked_handles=blocked_handles,
+            open_people=open_people,
+            last_closed=last_closed,
+        )
+
+    def on_do_not_contact(self, post: Post) -> bool:
+        person = post.author
+        if person.external_id and (post.platform, person.external_id) in self.blocked_ids:
+            return True
+        handle = normalise_handle(person.handle)
+        return bool(handle) and (post.platform, handle) in self.blocked_handles
+
+
 def open_case(
     post_id: int,
     brand_id: int,
@@ -41,6 +135,7 @@ def open_case(
     incident_id: int | None = None,
     automatic: bool = False,
     now: dt.datetime | None = None,
+    batch: Batch | None = None,
 ) -> Case:
     """Open a case for the author of a post under the active playbook of ``kind``.
 
@@ -48,14 +143,22 @@ def open_case(
     cases per brand a day, or per incident, than the playbook lets us reply to,
     so a burst never floods the queue. Own-brand service cases have no cap:
     every customer is answered.
+
+    ``batch`` (triage) holds what was read for every post of a batch at once
+    (``Batch.read``); without it, the same is read for this one post.
     """
     now = now_or(now)
     if kind not in PlaybookKind.values:
         raise WorkflowError(f"unknown case kind {kind!r}")
     if severity not in Severity.values:
         raise WorkflowError(f"unknown severity {severity!r}")
-    post = Post.objects.select_related("author").get(pk=post_id)
-    brand = Brand.objects.get(pk=brand_id)
+    if batch is None or post_id not in batch.posts:
+        post = Post.objects.select_related("author").get(pk=post_id)
+        batch = Batch.read([post], [incident_id])
+    post = batch.posts[post_id]
+    brand = batch.brands.get(brand_id)
+    if brand is None:
+        raise Brand.DoesNotExist(f"no brand #{brand_id}")
     expected_brand_kind = (
         Brand.Kind.COMPETITOR if kind == PlaybookKind.COMPETITOR else Brand.Kind.OWN
     )
@@ -63,24 +166,19 @@ def open_case(
         raise WorkflowError(
             f"a {PlaybookKind(kind).label} case needs a {expected_brand_kind} brand"
         )
-    playbook = Playbook.objects.filter(kind=kind, is_active=True).first()
+    playbook = batch.playbooks.get(kind)
     if playbook is None:
         raise RuleViolation(
             ONE_PLAYBOOK,
             f"there is no active {PlaybookKind(kind).label} playbook",
             reason="no_playbook",
         )
-    if (
-        incident_id is not None
-        and not Incident.objects.filter(pk=incident_id, brand_id=brand.pk).exists()
-    ):
+    if incident_id is not None and batch.incident_brands.get(incident_id) != brand.pk:
         raise WorkflowError(f"incident #{incident_id} is not an incident about {brand}")
     person = post.author
-    if Account.objects.filter(
-        platform=post.platform, handle__iexact=person.handle.lstrip("@")
-    ).exists():
+    if (post.platform, person.handle.lstrip("@").lower()) in batch.our_handles:
         raise WorkflowError(f"{person} is one of our own accounts")
-    if dnc_entry(post.platform, person.external_id, person.handle) is not None:
+    if batch.on_do_not_contact(post):
         raise RuleViolation(
             ONE_CONVERSATION, f"{person} is on the do-not-contact list", reason="do_not_contact"
         )
@@ -91,12 +189,13 @@ def open_case(
             f"the post is older than the playbook's {playbook.freshness_hours} h limit",
             reason="too_old",
         )
-    if Case.objects.filter(person=person, stage__in=OPEN_STAGES).exists():
+    if person.pk in batch.open_people:
         raise RuleViolation(
             ONE_CONVERSATION, f"{person} already has an open case", reason="in_conversation"
         )
     cooldown_start = now - dt.timedelta(days=playbook.cooldown_days)
-    if Case.objects.filter(person=person, closed_at__gte=cooldown_start).exists():
+    last_closed = batch.last_closed.get(person.pk)
+    if last_closed is not None and last_closed >= cooldown_start:
         raise RuleViolation(
             ONE_CONVERSATION,
             f"{person}'s last case closed less than {playbook.cooldown_days} days ago",
@@ -128,6 +227,7 @@ def open_case(
                 ONE_CONVERSATION, f"{person} already has an open case", reason="in_conversation"
             ) from None
         raise
+    batch.open_people.add(person.pk)
     case.post, case.person, case.brand, case.playbook = post, person, brand, playbook
     return case
 

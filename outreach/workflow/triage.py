@@ -11,62 +11,72 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from monitoring.models import Account, Brand, Detection
-from outreach.workflow.opening import open_case
+from monitoring.models import Brand, Detection
+from outreach.workflow.opening import Batch, open_case
 from outreach.workflow.rules import WorkflowError
 
 Triage = Detection.Triage
 
 
 def triage(detection_ids: Sequence[int]) -> dict[str, int]:
-    """Open cases for the detections that deserve one; record why for the others."""
+    """Open cases for the detections that deserve one; record why for the others.
+
+    Everything the decisions read is read once for the batch (``Batch.read``), so
+    a post costs ``open_case``'s few writes whatever the size of the history; the
+    outcomes are written grouped, one UPDATE per outcome and note.
+    """
     counts: dict[str, int] = {}
-    our_handles = {
-        (platform, handle.lower())
-        for platform, handle in Account.objects.values_list("platform", "handle")
-    }
-    brands = {b.pk: b for b in Brand.objects.all()}
+    detections = list(
+        Detection.objects.filter(pk__in=list(detection_ids), triage=Triage.PENDING)
+        .select_related("post__author")
+        .order_by("pk")
+    )
+    if not detections:
+        return counts
+    batch = Batch.read([d.post for d in detections], [d.incident_id for d in detections])
     official = {
         handle.lstrip("@").lower(): brand
-        for brand in brands.values()
+        for brand in batch.brands.values()
         for handles in brand.handles.values()
         for handle in handles
     }
-    detections = Detection.objects.filter(
-        pk__in=list(detection_ids), triage=Triage.PENDING
-    ).select_related("post__author", "brand")
+    outcomes: dict[tuple[str, str], list[int]] = {}
     for detection in detections:
         post, author = detection.post, detection.post.author
         handle = author.handle.lstrip("@").lower()
+        brand = batch.brands.get(detection.brand_id) if detection.brand_id else None
         note = ""
-        if detection.brand is None:
+        if brand is None:
             outcome = Triage.NO_BRAND
         elif not detection.complaint:
             outcome = Triage.NOT_COMPLAINT
-        elif (post.platform, handle) in our_handles or (
+        elif (post.platform, handle) in batch.our_handles or (
             handle in official and official[handle].kind == Brand.Kind.OWN
         ):
             outcome = Triage.OUR_ACCOUNT
         elif handle in official:
             outcome = Triage.BRAND_ACCOUNT
         else:
-            kind = "own_brand" if detection.brand.kind == Brand.Kind.OWN else "competitor"
+            kind = "own_brand" if brand.kind == Brand.Kind.OWN else "competitor"
             try:
                 open_case(
                     post.pk,
-                    detection.brand_id,
+                    brand.pk,
                     kind,
                     incident_id=detection.incident_id,
                     automatic=True,
+                    batch=batch,
                 )
             except WorkflowError as exc:
                 outcome, note = refusal_reason(exc), str(exc)
             else:
                 outcome = Triage.OPENED
-        Detection.objects.filter(pk=detection.pk, triage=Triage.PENDING).update(
-            triage=outcome, triage_note=note[:300]
-        )
+        outcomes.setdefault((str(outcome), note[:300]), []).append(detection.pk)
         counts[str(outcome)] = counts.get(str(outcome), 0) + 1
+    for (outcome, note), ids in outcomes.items():
+        Detection.objects.filter(pk__in=ids, triage=Triage.PENDING).update(
+            triage=outcome, triage_note=note
+        )
     return counts
 
 

@@ -16,7 +16,7 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
-from tests.factories import BrandFactory, PostFactory, SourceFactory
+from tests.factories import BrandFactory, SourceFactory, old_post
 from tests.outreach.factories import PlaybookFactory, UserFactory
 
 BEFORE = [("monitoring", "0003_source_account"), ("outreach", "0006_drop_incident_refs")]
@@ -61,7 +61,7 @@ def _old_rows(old: Any) -> dict[str, int]:
     )
     source = SourceFactory(platform="mastodon")
     old.get_model("monitoring", "Source").objects.filter(pk=source.pk).update(account_id=account.pk)
-    post = PostFactory(platform="mastodon")
+    post = old_post(old, platform="mastodon")
     case = old.get_model("outreach", "Case").objects.create(
         post_id=post.pk,
         person_id=post.author_id,

@@ -12,7 +12,7 @@ from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 from monitoring.models import Brand
-from tests.factories import BrandFactory, IncidentFactory, PostFactory
+from tests.factories import BrandFactory, IncidentFactory, old_post
 from tests.outreach.factories import PlaybookFactory, UserFactory
 
 BEFORE = [("outreach", "0004_amend_request")]
@@ -30,7 +30,7 @@ def executor(transactional_db: None) -> Iterator[MigrationExecutor]:
 
 
 def _old_case(apps: Any, brand: Brand, playbook: Any, ref: str) -> Any:
-    post = PostFactory()
+    post = old_post(apps)
     return apps.get_model("outreach", "Case").objects.create(
         post_id=post.pk,
         person_id=post.author_id,
