@@ -10,7 +10,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.db import transaction
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
@@ -37,7 +37,9 @@ from monitoring.models import (
     SandboxPost,
     Source,
 )
+from monitoring.paging import HistoryPaginator
 from monitoring.platforms import PlatformError, check_options, get_platform
+from monitoring.search import column_in, each_term, external_id_is
 
 
 @admin.register(Brand)
@@ -217,6 +219,42 @@ class SourceAdmin(admin.ModelAdmin[Source]):
                 self.message_user(request, f"{source.name}: {found}")
 
 
+class TopicFilter(admin.SimpleListFilter):
+    """The classifier's topics: a fixed list, not a DISTINCT over every detection."""
+
+    title = "topic"
+    parameter_name = "topic"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        from monitoring.classifier import TOPICS  # loads the model's libraries; only here
+
+        return [(topic, topic) for topic in TOPICS]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        return queryset.filter(topic=self.value()) if self.value() else queryset
+
+
+class ModelVersionFilter(admin.SimpleListFilter):
+    """Classifier versions from their own small table, not a DISTINCT over detections."""
+
+    title = "model version"
+    parameter_name = "model_version"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        versions = ClassifierVersion.objects.order_by("-created_at").values_list(
+            "version", flat=True
+        )
+        return [(v, v) for v in versions]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        return queryset.filter(model_version=self.value()) if self.value() else queryset
+
+
+def handle_matches(term: str) -> QuerySet[Person]:
+    """People whose handle contains ``term`` (a trigram index on PostgreSQL)."""
+    return Person.objects.filter(handle__icontains=term).values("pk")
+
+
 @admin.register(Person)
 class PersonAdmin(admin.ModelAdmin[Person]):
     """People as their platform describes them: every field is theirs, shown marked, not edited."""
@@ -235,6 +273,19 @@ class PersonAdmin(admin.ModelAdmin[Person]):
     ]
     readonly_fields = fields
     show_full_result_count = False
+    paginator = HistoryPaginator
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Person], search_term: str
+    ) -> tuple[QuerySet[Person], bool]:
+        """Handle or name containing the word (trigram indexes), or an exact external id."""
+        return each_term(
+            queryset,
+            search_term,
+            lambda term: (
+                Q(handle__icontains=term) | Q(display_name__icontains=term) | external_id_is(term)
+            ),
+        )
 
     def render_change_form(
         self, request: HttpRequest, context: dict[str, Any], *args: Any, **kwargs: Any
@@ -262,9 +313,9 @@ class PostAdmin(admin.ModelAdmin[Post]):
     list_select_related = ["author", "source"]
     search_fields = ["text", "external_id", "author__handle"]
     raw_id_fields = ["author", "source"]
-    date_hierarchy = "posted_at"
     ordering = ["-posted_at"]
     show_full_result_count = False
+    paginator = HistoryPaginator
     # All from the platform, none edited here; text and link shown through the safe helpers.
     fields = [
         "platform",
@@ -280,6 +331,21 @@ class PostAdmin(admin.ModelAdmin[Post]):
         "fetched_at",
     ]
     readonly_fields = fields
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Post], search_term: str
+    ) -> tuple[QuerySet[Post], bool]:
+        """Text or author's handle containing the word, or an exact external id: each a
+        condition on the post's own row, so the indexes combine (monitoring/search.py)."""
+        return each_term(
+            queryset,
+            search_term,
+            lambda term: (
+                Q(text__icontains=term)
+                | column_in(Post, "author_id", handle_matches(term))
+                | external_id_is(term)
+            ),
+        )
 
     @admin.display(description="Text")
     def short_text(self, obj: Post) -> SafeString:
@@ -366,13 +432,20 @@ class DetectionAdmin(admin.ModelAdmin[Detection]):
         "correction",
         "posted_at",
     ]
-    list_filter = ["triage", "complaint", "correction", "brand", "topic", "model_version"]
+    list_filter = [
+        "triage",
+        "complaint",
+        "correction",
+        "brand",
+        TopicFilter,
+        ModelVersionFilter,
+    ]
     list_select_related = ["post", "brand"]
     search_fields = ["post__text", "post__author__handle"]
     raw_id_fields = ["post", "incident"]
-    date_hierarchy = "posted_at"
     ordering = ["-posted_at"]
     show_full_result_count = False
+    paginator = HistoryPaginator
     readonly_fields = [
         "post",
         "brands",
@@ -392,6 +465,19 @@ class DetectionAdmin(admin.ModelAdmin[Detection]):
         "created_at",
     ]
     actions = ["mark_complaint", "mark_not_complaint", "mark_wrong_brand"]
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Detection], search_term: str
+    ) -> tuple[QuerySet[Detection], bool]:
+        """The post's text or its author's handle containing the word, both as conditions
+        on the post row (monitoring/search.py)."""
+        return each_term(
+            queryset,
+            search_term,
+            lambda term: (
+                Q(post__text__icontains=term) | column_in(Post, "author_id", handle_matches(term))
+            ),
+        )
 
     @admin.display(description="Post")
     def post_text(self, obj: Detection) -> SafeString:
@@ -429,21 +515,6 @@ class DetectionAdmin(admin.ModelAdmin[Detection]):
         self._correct(request, queryset, Detection.Correction.WRONG_BRAND)
 
 
-class IncidentDetectionInline(admin.TabularInline):  # type: ignore[type-arg]
-    model = Detection
-    fk_name = "incident"
-    fields = ["post", "posted_at", "score", "triage"]
-    readonly_fields = fields
-    extra = 0
-    max_num = 0
-    can_delete = False
-    show_change_link = True
-    ordering = ["-posted_at"]
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Detection]:
-        return super().get_queryset(request).select_related("post")
-
-
 @admin.register(Incident)
 class IncidentAdmin(admin.ModelAdmin[Incident]):
     list_display = [
@@ -455,9 +526,10 @@ class IncidentAdmin(admin.ModelAdmin[Incident]):
         "first_seen_at",
         "last_seen_at",
     ]
-    list_filter = ["state", "spike", "brand", "topic"]
+    list_filter = ["state", "spike", "brand", TopicFilter]
     list_select_related = ["brand"]
-    date_hierarchy = "last_seen_at"
+    show_full_result_count = False
+    paginator = HistoryPaginator
     readonly_fields = [
         "brand",
         "topic",
@@ -471,9 +543,10 @@ class IncidentAdmin(admin.ModelAdmin[Incident]):
         "alerted_state",
         "volume_chart",
         "cases",
+        "latest_detections",
     ]
     fields = readonly_fields
-    inlines = [IncidentDetectionInline]
+    LATEST = 20  # detections shown on the page; the rest are one link away
 
     @admin.display(description="Cases")
     def cases(self, obj: Incident) -> SafeString:
@@ -486,6 +559,40 @@ class IncidentAdmin(admin.ModelAdmin[Incident]):
             '{} · <a href="{}">open them in the queue</a>',
             ", ".join(f"{r['n']} {r['stage'].replace('_', ' ')}" for r in rows),
             url,
+        )
+
+    @admin.display(description="Latest complaints")
+    def latest_detections(self, obj: Incident) -> SafeString:
+        """The newest LATEST detections, and a link to all of them in the detection list."""
+        rows = (
+            obj.detections.select_related("post")
+            .order_by("-posted_at", "-pk")
+            .only("pk", "posted_at", "score", "triage", "post__text")[: self.LATEST]
+        )
+        items = format_html_join(
+            "",
+            '<tr><td><a href="{}">{}</a></td><td>{}</td><td>{}</td><td>{}</td></tr>',
+            (
+                (
+                    reverse("admin:monitoring_detection_change", args=[d.pk]),
+                    d.posted_at.strftime("%Y-%m-%d %H:%M"),
+                    f"{d.score:.2f}",
+                    d.get_triage_display(),
+                    shown(d.post.text, 120),
+                )
+                for d in rows
+            ),
+        )
+        if not items:
+            return format_html("{}", "No complaint in this incident.")
+        url = reverse("admin:monitoring_detection_changelist") + f"?incident__exact={obj.pk}"
+        return format_html(
+            "<table><thead><tr><th>posted</th><th>score</th><th>triage</th><th>post</th></tr>"
+            '</thead><tbody>{}</tbody></table><a href="{}">All {} complaints of this incident'
+            "</a>",
+            items,
+            url,
+            obj.volume,
         )
 
     def has_add_permission(self, request: HttpRequest) -> bool:

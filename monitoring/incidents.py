@@ -28,7 +28,7 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from monitoring import alerts
-from monitoring.models import Detection, Incident
+from monitoring.models import Detection, Incident, IncidentHour
 
 GAP = dt.timedelta(hours=6)
 COOL_AFTER = dt.timedelta(hours=1)
@@ -41,6 +41,9 @@ MIN_SPIKE_VOLUME = 5
 SPIKE_P_VALUE = 1e-3
 # An incident this big is active whatever the brand's normal rate.
 ACTIVE_VOLUME = 25
+
+# The chart shows the first two weeks of an incident, one bar per hour.
+CHART_HOURS = 24 * 14
 
 ALERT_STATES = {Incident.State.ACTIVE, Incident.State.CLOSED}
 
@@ -102,8 +105,27 @@ def assign(detection_ids: Iterable[int]) -> set[int]:
                 volume=F("volume") + 1, last_seen_at=Greatest("last_seen_at", detection.posted_at)
             )
             Detection.objects.filter(pk=detection.pk).update(incident=incident)
+            count_hour(incident.pk, detection.posted_at)
         touched.add(incident.pk)
     return touched
+
+
+def hour_of(moment: dt.datetime) -> dt.datetime:
+    return moment.replace(minute=0, second=0, microsecond=0)
+
+
+def count_hour(incident_id: int, posted_at: dt.datetime) -> None:
+    """One more complaint in the incident's hour (the chart's rollup).
+
+    Called with the incident's row locked (or just created), so two workers never
+    count the same hour at once; the unique (incident, hour) holds regardless.
+    """
+    hour = hour_of(posted_at)
+    counted = IncidentHour.objects.filter(incident_id=incident_id, hour=hour).update(
+        count=F("count") + 1
+    )
+    if not counted:
+        IncidentHour.objects.create(incident_id=incident_id, hour=hour, count=1)
 
 
 def next_state(incident: Incident, last_hour: int, baseline: float, now: dt.datetime) -> str:
@@ -165,13 +187,17 @@ def refresh_open(now: dt.datetime | None = None) -> int:
 
 def hourly_volume(incident: Incident) -> list[tuple[dt.datetime, int]]:
     """Complaints per hour from the incident's first to its last complaint (for the chart)."""
-    start = incident.first_seen_at.replace(minute=0, second=0, microsecond=0)
+    start = hour_of(incident.first_seen_at)
     hours = int((incident.last_seen_at - start).total_seconds() // 3600) + 1
-    counts = [0] * max(1, min(hours, 24 * 14))
-    for posted_at in incident.detections.values_list("posted_at", flat=True):
-        index = int((posted_at - start).total_seconds() // 3600)
-        if 0 <= index < len(counts):
-            counts[index] += 1
+    counts = [0] * max(1, min(hours, CHART_HOURS))
+    # The rollup, at most CHART_HOURS rows, however many complaints the incident has.
+    rows = IncidentHour.objects.filter(
+        incident_id=incident.pk,
+        hour__gte=start,
+        hour__lt=start + dt.timedelta(hours=len(counts)),
+    ).values_list("hour", "count")
+    for hour, n in rows:
+        counts[int((hour - start).total_seconds() // 3600)] = n
     return [(start + dt.timedelta(hours=i), n) for i, n in enumerate(counts)]
 
 

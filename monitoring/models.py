@@ -220,9 +220,13 @@ class Person(models.Model):
         ]
         indexes = [
             models.Index(fields=["platform", "handle"]),
-            # Engagement matches a notification's handle case-insensitively (``iexact``).
-            models.Index(Upper("handle"), "platform", name="person_handle_upper"),
+            # A handle looked up exactly but case-insensitively (the queue's search:
+            # Django's iexact is UPPER(handle) = UPPER(...)).
+            models.Index(Upper("handle"), name="person_handle_upper"),
         ]
+        # PostgreSQL also has GIN trigram indexes on UPPER(handle) and UPPER(display_name)
+        # for the admin's search (monitoring/migrations/0009_search_indexes.py; not model
+        # state, SQLite has none).
 
     def __str__(self) -> str:
         return f"@{self.handle.lstrip('@')} ({self.platform})"
@@ -263,6 +267,8 @@ class Post(models.Model):
                 condition=Q(awaiting_detection=True),
             ),
         ]
+        # PostgreSQL also has a GIN trigram index on UPPER(text) for the admin's search
+        # (monitoring/migrations/0009_search_indexes.py; not model state).
 
     def __str__(self) -> str:
         return f"{self.platform}:{self.external_id}"
@@ -467,6 +473,14 @@ class Detection(models.Model):
         indexes = [
             models.Index(fields=["brand", "complaint", "posted_at"]),
             models.Index(fields=["triage"]),
+            # The detection list, newest first (ties broken by id, as the admin orders).
+            models.Index(fields=["posted_at", "id"], name="detection_posted"),
+            # The few corrected detections, newest first (the list's correction filter).
+            models.Index(
+                fields=["correction", "posted_at"],
+                name="detection_corrected",
+                condition=~Q(correction=""),
+            ),
             # An incident's last hour (refresh) without walking all of its detections.
             models.Index(fields=["incident", "posted_at"], name="detection_incident_posted"),
         ]
@@ -474,3 +488,21 @@ class Detection(models.Model):
     def __str__(self) -> str:
         verdict = "complaint" if self.complaint else "not a complaint"
         return f"{self.post}: {verdict} ({self.score:.2f})"
+
+
+class IncidentHour(models.Model):
+    """An incident's complaints in one hour, counted as they join it (``incidents.assign``),
+    so its chart never reads the detections themselves."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="hours")
+    hour = models.DateTimeField(help_text="The start of the hour (UTC).")
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["incident", "hour"]
+        constraints = [
+            models.UniqueConstraint(fields=["incident", "hour"], name="incident_hour_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"incident {self.incident_id} at {self.hour:%Y-%m-%d %H:00}: {self.count}"

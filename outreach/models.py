@@ -244,6 +244,10 @@ class Case(models.Model):
             models.Index(fields=["person", "closed_at"], name="case_person_closed"),
             models.Index(fields=["brand", "opened_at"], name="case_brand_opened"),
             models.Index(fields=["platform", "due_at"], name="case_platform_due"),
+            # One incident's cases in queue order (the incident page links there).
+            models.Index(
+                fields=["incident", "due_at", "-severity", "id"], name="case_incident_queue"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -497,6 +501,7 @@ class EngagementEvent(models.Model):
 
     class Meta:
         ordering = ["occurred_at"]
+        indexes = [models.Index(fields=["occurred_at"], name="engagement_occurred")]
         constraints = [
             models.UniqueConstraint(
                 fields=["platform", "external_id"], name="engagement_unique_per_platform"

@@ -13,7 +13,7 @@ from typing import Any
 from django.contrib import admin, messages
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -21,8 +21,9 @@ from django.urls import path, reverse
 from django.utils.http import urlencode
 from django.utils.safestring import SafeString
 
-from monitoring.models import Account, Post
+from monitoring.models import Account, Person, Post
 from monitoring.platforms import PlatformError, get_platform
+from monitoring.search import column_in, each_term
 from outreach import queries, workflow
 from outreach.admin import buttons, records  # noqa: F401  (records registers the other admins)
 from outreach.admin.display import _findings, ask_reason, shown
@@ -99,6 +100,7 @@ class CaseAdmin(admin.ModelAdmin[Case]):
         AmendRequestFilter,
     )
     list_select_related = ["person", "post", "brand", "assignee"]
+    # Exact: a case or incident id, or a handle (get_search_results: each by its index).
     search_fields = ["=id", "=person__handle", "=incident__id"]
     # Rule 12: due time then severity. The queue cannot be re-sorted by anything else.
     ordering = ["due_at", "-severity", "id"]
@@ -126,6 +128,23 @@ class CaseAdmin(admin.ModelAdmin[Case]):
     fields = readonly_fields
     change_form_template = "admin/outreach/case/change_form.html"
     change_list_template = "admin/outreach/case/change_list.html"
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Case], search_term: str
+    ) -> tuple[QuerySet[Case], bool]:
+        """A number is a case or incident id (integer lookups); any word is a handle,
+        matched exactly but case-insensitively (the UPPER(handle) index)."""
+
+        def condition(term: str) -> Q:
+            handle = term.removeprefix("@")
+            found = column_in(
+                Case, "person_id", Person.objects.filter(handle__iexact=handle).values("pk")
+            )
+            if term.isdigit() and len(term) < 19:  # fits a bigint
+                found |= Q(pk=int(term)) | Q(incident_id=int(term))
+            return found
+
+        return each_term(queryset, search_term, condition)
 
     @admin.display(description="person")
     def person_handle(self, obj: Case) -> SafeString:

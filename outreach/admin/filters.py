@@ -7,12 +7,11 @@ from typing import Any
 from django.contrib import admin
 from django.contrib.admin.views.main import ChangeList
 from django.contrib.auth import get_user_model
-from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.utils.functional import cached_property
 from django.utils.safestring import SafeString
 
+from monitoring.paging import CappedPaginator as CappedPaginator  # the queue's count
 from outreach.admin.display import shown
 from outreach.models import (
     CLOSED_STAGES,
@@ -72,17 +71,6 @@ class AssigneeFilter(admin.SimpleListFilter):
         if value and value.isdigit():
             return queryset.filter(assignee_id=int(value))
         return queryset
-
-
-class CappedPaginator(Paginator):
-    """Counts at most ``CAP`` rows: the count stays cheap however long the history grows.
-    Beyond the cap the queue shows the first CAP / per_page pages; filters narrow it."""
-
-    CAP = 5_000
-
-    @cached_property
-    def count(self) -> int:
-        return self.object_list[: self.CAP].count()  # type: ignore[attr-defined]
 
 
 class IncidentFilter(admin.SimpleListFilter):

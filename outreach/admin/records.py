@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponse
 
+from monitoring.paging import HistoryPaginator
 from outreach import workflow
 from outreach.admin.display import ask_reason
 from outreach.forms import (
@@ -168,6 +169,7 @@ class OutboundActionAdmin(ReadOnlyAdmin):
     raw_id_fields = ["case", "draft"]
     ordering = ["-id"]
     show_full_result_count = False
+    paginator = HistoryPaginator
 
 
 @admin.register(EngagementEvent)
@@ -178,3 +180,4 @@ class EngagementEventAdmin(ReadOnlyAdmin):
     raw_id_fields = ["case"]
     ordering = ["-occurred_at"]
     show_full_result_count = False
+    paginator = HistoryPaginator

@@ -8,10 +8,9 @@ PostgreSQL (no write lock on the table; hence ``atomic = False``) and plainly on
 SQLite.
 """
 
-import django.db.models.functions.text
 from django.db import migrations, models
 
-from monitoring.migration_operations import AddIndexConcurrently
+from monitoring.migration_ops import AddIndexConcurrently
 
 QUEUE_UNJUDGED = """
 UPDATE monitoring_post SET awaiting_detection = TRUE
@@ -23,7 +22,7 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ("monitoring", "0006_account_limits"),
+        ("monitoring", "0009_search_indexes"),
     ]
 
     operations = [
@@ -49,13 +48,5 @@ class Migration(migrations.Migration):
         AddIndexConcurrently(
             model_name="detection",
             index=models.Index(fields=["incident", "posted_at"], name="detection_incident_posted"),
-        ),
-        AddIndexConcurrently(
-            model_name="person",
-            index=models.Index(
-                django.db.models.functions.text.Upper("handle"),
-                models.F("platform"),
-                name="person_handle_upper",
-            ),
         ),
     ]

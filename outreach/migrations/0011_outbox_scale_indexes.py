@@ -8,14 +8,14 @@ is not rebuilt on SQLite, so its triggers (migration 0008) stay.
 
 from django.db import migrations, models
 
-from monitoring.migration_operations import AddIndexConcurrently
+from monitoring.migration_ops import AddIndexConcurrently
 
 
 class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ("outreach", "0009_opt_out_append_only"),
+        ("outreach", "0010_queue_indexes"),
     ]
 
     operations = [

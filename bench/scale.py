@@ -1,0 +1,172 @@
+"""Costs that do not grow with history (issue #15): every admin page and background step
+timed on databases of growing size, with the largest/smallest ratio per row.
+
+    .venv/bin/python bench/scale.py                          # 1k, 100k and 1M posts
+    .venv/bin/python bench/scale.py --sizes 1000,100000 --only pages --runs 5
+
+For each size a database of its own (``nojackal_scale_<size>``, or
+``BENCH_SCALE_PREFIX``) is built by ``bench/scale_data.py`` and dropped afterwards
+(``--keep`` leaves it). Rows come from providers, modules imported by name that
+each offer ``measure(size: int) -> list[Measured]`` and are called with Django
+connected to the built database:
+
+- ``bench.scale_pages``: every admin changelist the team uses, with each filter
+  and search, and every change page (the biggest incident's too), as the demo admin;
+- ``bench.scale_steps``: the background steps (detection, triage, incident refresh,
+  caps, one send, one notification match, expiry ticks).
+
+``--only pages|steps`` runs one provider. The table shows the median server time
+and the query count per size, and largest/smallest (the median at the largest size
+over the median at the smallest). The exit status is 1 when a row misses a target:
+ratio at most 1.5, the same query count at every size, at most 300 ms at 1M posts
+or more (a target for a quiet machine: say how loaded it was with the figures).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from bench.scale_data import (  # noqa: E402
+    PG_SERVER,
+    Measured,
+    build,
+    drop,
+    setup_django,
+    use_database,
+)
+
+PROVIDERS = {"pages": "bench.scale_pages", "steps": "bench.scale_steps"}
+MAX_RATIO = 1.5
+MAX_MS_AT_1M = 300.0
+BIG = 1_000_000
+
+
+def load_providers(only: str | None) -> dict[str, object]:
+    chosen = {only: PROVIDERS[only]} if only else PROVIDERS
+    found = {}
+    for key, module in chosen.items():
+        try:
+            found[key] = importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+            print(f"{module} is not there: its rows are skipped", file=sys.stderr)
+    return found
+
+
+def reuse(dbname: str) -> bool:
+    """Point Django at a kept database and migrate it; False when there is none."""
+    import psycopg
+
+    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [dbname]).fetchone():
+            return False
+    setup_django()
+    from django.core.management import call_command
+    from django.db import connection
+
+    use_database(dbname)
+    call_command("migrate", verbosity=0)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    print(f"reusing {dbname}", file=sys.stderr)
+    return True
+
+
+def misses(by_size: dict[int, Measured]) -> list[str]:
+    """Which targets a row misses, in words (empty when it meets them all)."""
+    sizes = sorted(by_size)
+    problems = []
+    small, large = by_size[sizes[0]], by_size[sizes[-1]]
+    if len(sizes) > 1 and small.ms > 0 and large.ms / small.ms > MAX_RATIO:
+        problems.append(f"ratio > {MAX_RATIO}")
+    if len({m.queries for m in by_size.values()}) > 1:
+        problems.append("queries grow")
+    for size in sizes:
+        if size >= BIG and by_size[size].ms > MAX_MS_AT_1M:
+            problems.append(f"> {MAX_MS_AT_1M:.0f} ms at {size:,}")
+    return problems
+
+
+def report(results: dict[str, dict[int, Measured]], sizes: list[int]) -> int:
+    """Print the table; return how many rows miss a target."""
+    width = max([len(name) for name in results] + [10])
+    head = f"{'row':<{width}}" + "".join(f"{f'{s:,} ms (q)':>20}" for s in sizes)
+    print(head + f"{'large/small':>13}  verdict")
+    failed = 0
+    for name, by_size in results.items():
+        cells = "".join(
+            f"{f'{by_size[s].ms:.1f} ({by_size[s].queries})':>20}" if s in by_size else f"{'-':>20}"
+            for s in sizes
+        )
+        present = sorted(by_size)
+        ratio = by_size[present[-1]].ms / by_size[present[0]].ms if by_size[present[0]].ms else 0
+        problems = misses(by_size) if set(present) == set(sizes) else ["missing at a size"]
+        failed += bool(problems)
+        print(f"{name:<{width}}{cells}{ratio:>12.2f}x  {'; '.join(problems) or 'ok'}")
+    return failed
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,100000,1000000")
+    parser.add_argument("--only", choices=sorted(PROVIDERS))
+    parser.add_argument("--keep", action="store_true", help="leave the databases in place")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="use a database kept by --keep (migrated to today's schema) instead of building it",
+    )
+    args = parser.parse_args()
+    sizes = sorted(int(s) for s in args.sizes.split(",") if s.strip())
+    prefix = os.environ.get("BENCH_SCALE_PREFIX", "nojackal_scale")
+
+    providers = load_providers(args.only)
+    if not providers:
+        print("no provider to run", file=sys.stderr)
+        return 2
+    results: dict[str, dict[int, Measured]] = {}
+    load_before = os.getloadavg()
+    for size in sizes:
+        dbname = f"{prefix}_{size}"
+        if not (args.reuse and reuse(dbname)):
+            build(size, dbname)
+        try:
+            for key, provider in providers.items():
+                started = time.perf_counter()
+                rows = provider.measure(size)  # type: ignore[attr-defined]
+                took = time.perf_counter() - started
+                print(f"  {key} at {size:,}: {len(rows)} rows in {took:.0f} s", file=sys.stderr)
+                for row in rows:
+                    results.setdefault(row.name, {})[size] = row
+        finally:
+            from django.db import connections
+
+            connections.close_all()
+            if not args.keep:
+                drop(dbname)
+    load_after = os.getloadavg()
+
+    from django.db import connection
+
+    print(
+        f"\nPostgreSQL {connection.pg_version}; load average {load_before[0]:.1f} before,"
+        f" {load_after[0]:.1f} after, {os.cpu_count()} cores; median server time (ms) and"
+        " queries per row"
+    )
+    failed = report(results, sizes)
+    print(f"\n{failed} of {len(results)} rows miss a target" if failed else "\nevery row on target")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
