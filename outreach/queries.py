@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from monitoring.models import Detection, Post
@@ -15,6 +16,7 @@ from outreach.models import (
     Case,
     EngagementEvent,
     OutboundAction,
+    Playbook,
     ReplyDraft,
     ResearchNote,
     Stage,
@@ -75,42 +77,63 @@ def open_stage_counts() -> dict[str, int]:
     return counts
 
 
+def _by_playbook_limit(field: str, cutoff: Any) -> Q:
+    """Each playbook version's own limit as one condition: ``cutoff(limit)`` per distinct
+    value of ``field`` over the playbook versions (a small table, read once)."""
+    versions: dict[int, list[int]] = {}
+    for pk, limit in Playbook.objects.values_list("pk", field):
+        versions.setdefault(limit, []).append(pk)
+    match = Q(pk__in=[])
+    for limit, ids in versions.items():
+        match |= Q(playbook_id__in=ids) & cutoff(limit)
+    return match
+
+
 def stale_case_ids(now: dt.datetime | None = None) -> list[int]:
     """Cases not yet replied to whose post is older than their playbook's freshness limit.
 
-    One query on indexed conditions: a stale case is overdue too (``open_case`` sets
+    Two queries on indexed conditions, whatever the history: the playbook versions'
+    limits, then the cases. A stale case is overdue too (``open_case`` sets
     ``due_at`` no later than the post's time plus freshness), so only overdue
-    pre-reply cases are read (``case_stage_due``), never the whole open queue, and
-    each is compared with its own playbook's limit here.
+    pre-reply cases are looked at (``case_stage_due``), never the whole queue.
     """
     now = now or timezone.now()
-    rows = Case.objects.filter(stage__in=PRE_REPLY_STAGES, due_at__lt=now).values_list(
-        "pk", "post__posted_at", "playbook__freshness_hours"
+    fresh_until = _by_playbook_limit(
+        "freshness_hours", lambda hours: Q(post__posted_at__lt=now - dt.timedelta(hours=hours))
     )
-    return [
-        pk
-        for pk, posted_at, freshness_hours in rows.order_by("pk")
-        if posted_at < now - dt.timedelta(hours=freshness_hours)
-    ]
+    return list(
+        Case.objects.filter(stage__in=PRE_REPLY_STAGES, due_at__lt=now)
+        .filter(fresh_until)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
 
 
 def unanswered_case_ids(now: dt.datetime | None = None) -> list[int]:
     """Cases awaiting engagement whose playbook's engagement window has passed.
 
-    One query: the cases awaiting engagement (a partial index of open stages) with
-    their sent reply's time and their playbook's window, compared here.
+    Two queries: the playbook versions' windows, then the cases awaiting engagement
+    (a partial index of open stages) whose sent reply is older than their window.
     """
     now = now or timezone.now()
-    rows = Case.objects.filter(
-        stage=Stage.AWAITING_ENGAGEMENT,
-        actions__kind=OutboundAction.Kind.REPLY,
-        actions__state=OutboundAction.State.SENT,
-    ).values_list("pk", "actions__sent_at", "playbook__engagement_window_days")
-    return [
-        pk
-        for pk, sent_at, window_days in rows.order_by("pk")
-        if sent_at is not None and sent_at < now - dt.timedelta(days=window_days)
-    ]
+    window_over = _by_playbook_limit(
+        "engagement_window_days",
+        lambda days: Q(actions__sent_at__lt=now - dt.timedelta(days=days)),
+    )
+    return list(
+        # One filter() call: the window applies to the same row as the kind and state.
+        Case.objects.filter(
+            Q(
+                stage=Stage.AWAITING_ENGAGEMENT,
+                actions__kind=OutboundAction.Kind.REPLY,
+                actions__state=OutboundAction.State.SENT,
+            )
+            & window_over
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)
+        .distinct()
+    )
 
 
 @dataclass(frozen=True)

@@ -327,7 +327,7 @@ def test_each_expiry_tick_with_nothing_due_costs_the_same_whatever_the_history(
     same_at_two_sizes(history, measure)
 
 
-def test_finding_the_cases_due_for_expiry_is_one_query_whatever_the_history(
+def test_finding_the_cases_due_for_expiry_is_two_queries_whatever_the_history(
     history: Any, advance: Any
 ) -> None:
     def measure() -> int:
@@ -342,4 +342,23 @@ def test_finding_the_cases_due_for_expiry_is_one_query_whatever_the_history(
         workflow.mark_no_response(silent.pk, now=later)
         return stale_queries + silent_queries
 
-    assert same_at_two_sizes(history, measure) == 2
+    # Each: the playbook versions' limits, then the cases.
+    assert same_at_two_sizes(history, measure) == 4
+
+
+def test_each_case_goes_stale_by_its_own_playbooks_freshness(
+    competitor: Brand, own_brand: Brand, playbook: Any
+) -> None:
+    from tests.outreach.factories import PlaybookFactory
+
+    PlaybookFactory(kind=PlaybookKind.OWN_BRAND, version=1, freshness_hours=6, due_hours=2)
+    posted = timezone.now() - dt.timedelta(hours=1)
+    own = workflow.open_case(
+        PostFactory(text=COMPLAINT, posted_at=posted).pk, own_brand.pk, PlaybookKind.OWN_BRAND
+    )
+    rival = workflow.open_case(
+        PostFactory(text=COMPLAINT, posted_at=posted).pk, competitor.pk, PlaybookKind.COMPETITOR
+    )
+    later = timezone.now() + dt.timedelta(hours=8)
+    assert queries.stale_case_ids(later) == [own.pk]
+    assert rival.pk in queries.stale_case_ids(timezone.now() + dt.timedelta(hours=80))
