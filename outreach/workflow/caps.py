@@ -176,19 +176,20 @@ def sending(action: OutboundAction, case: Case, now: dt.datetime) -> Cap | None:
             sent.filter(account_id=account.pk),
             per_account,
             HOUR,
-            f"{account} sent {per_account} replies this hour",
+            lambda: f"{account} sent {per_account} replies this hour",
         ),
         (
             "brand_per_day",
             sent.filter(case__brand_id=case.brand_id),
             per_brand,
             DAY,
-            f"{per_brand} replies about {case.brand} today",
+            # Named only when reached: reading the brand is a query of its own.
+            lambda: f"{per_brand} replies about {case.brand} today",
         ),
     )
     for code, replies, cap, window, message in windows:
         in_window = replies.filter(sent_at__gte=now - window)
         if in_window.count() >= cap:
             oldest = in_window.aggregate(t=Min("sent_at"))["t"]
-            return Cap(code, message, oldest + window)
+            return Cap(code, message(), oldest + window)
     return None
