@@ -1,4 +1,4 @@
-"""Mastodon (any instance) through Mastodon.py.
+"""Mastodon (any instance): listening with plain HTTP, the rest through Mastodon.py.
 
 Options: ``api_base_url`` (the instance, required), ``handle`` (our account,
 shown in ``check``), ``mode`` ("search" for full-text search, the default, or
@@ -7,9 +7,13 @@ shown in ``check``), ``mode`` ("search" for full-text search, the default, or
 library's version probe), ``reply_visibility``, ``mention_author``.
 Credentials: ``access_token`` (scopes ``read write:statuses write:follows``).
 
-Mastodon.py runs with ``ratelimit_method="throw"`` and a plain requests
-session without retries: waiting and retrying are the caller's job, so a 429
-becomes a ``TransientError`` carrying the wait the server asked for.
+Listening (search and hashtag timelines) reads the instance's JSON itself and
+maps it straight into ``PostData`` (``_get_json``): converting every status into
+Mastodon.py's objects was most of a poll's time (issue #15). Threads, replies,
+follows and notifications go through Mastodon.py, which runs with
+``ratelimit_method="throw"`` and the same requests session, without retries:
+waiting and retrying are the caller's job, so a 429 becomes a ``TransientError``
+carrying the wait the server asked for, on either path.
 """
 
 from __future__ import annotations
