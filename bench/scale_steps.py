@@ -54,6 +54,8 @@ def timed(name: str, setup: Callable[[], Any], step: Callable[[Any], object]) ->
         try:
             with transaction.atomic():
                 subject = setup()
+                # The log is a bounded deque: once full, a capture would count nothing.
+                connection.queries_log.clear()
                 with CaptureQueriesContext(connection) as ctx:
                     started = time.perf_counter()
                     step(subject)

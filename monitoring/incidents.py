@@ -75,7 +75,14 @@ def is_spike(last_hour: int, baseline: float) -> bool:
 
 
 def assign(detection_ids: Iterable[int]) -> set[int]:
-    """Attach complaints (with a brand and topic) to incidents; return the incidents touched."""
+    """Attach complaints (with a brand and topic) to incidents; return the incidents touched.
+
+    Per brand and topic of the batch, not per complaint: the open incident is
+    locked once, the complaints join it in time order (or start a new one after
+    a gap), and each incident touched is written once (its volume, its last
+    complaint, its detections, its hourly counts). A batch costs a few queries
+    per brand and topic in it, however many complaints it holds.
+    """
     touched: set[int] = set()
     detections = (
         Detection.objects.filter(
@@ -83,30 +90,53 @@ def assign(detection_ids: Iterable[int]) -> set[int]:
         )
         .exclude(topic="")
         .order_by("posted_at", "pk")
+        .values_list("pk", "brand_id", "topic", "posted_at")
     )
-    for detection in detections:
+    groups: dict[tuple[int, str], list[tuple[int, dt.datetime]]] = {}
+    for pk, brand_id, topic, posted_at in detections:
+        groups.setdefault((brand_id, topic), []).append((pk, posted_at))
+    for (brand_id, topic), members in groups.items():
         with transaction.atomic():
             incident = (
                 Incident.objects.select_for_update()
-                .filter(brand_id=detection.brand_id, topic=detection.topic)
+                .filter(brand_id=brand_id, topic=topic)
                 .exclude(state=Incident.State.CLOSED)
-                .filter(last_seen_at__gte=detection.posted_at - GAP)
+                .filter(last_seen_at__gte=members[0][1] - GAP)
                 .order_by("-last_seen_at")
                 .first()
             )
-            if incident is None:
-                incident = Incident.objects.create(
-                    brand_id=detection.brand_id,
-                    topic=detection.topic,
-                    first_seen_at=detection.posted_at,
-                    last_seen_at=detection.posted_at,
+            # Each incident with its complaints, in time order; a gap starts a new one.
+            runs: list[tuple[Incident, list[tuple[int, dt.datetime]]]] = []
+            last_seen = incident.last_seen_at if incident is not None else None
+            for pk, posted_at in members:
+                if incident is None or last_seen is None or last_seen < posted_at - GAP:
+                    incident = Incident.objects.create(
+                        brand_id=brand_id,
+                        topic=topic,
+                        first_seen_at=posted_at,
+                        last_seen_at=posted_at,
+                    )
+                    last_seen = posted_at
+                    runs.append((incident, []))
+                elif not runs or runs[-1][0].pk != incident.pk:
+                    runs.append((incident, []))
+                runs[-1][1].append((pk, posted_at))
+                last_seen = max(last_seen, posted_at)
+            for joined, complaints in runs:
+                newest = max(at for _, at in complaints)
+                Incident.objects.filter(pk=joined.pk).update(
+                    volume=F("volume") + len(complaints),
+                    last_seen_at=Greatest("last_seen_at", newest),
                 )
-            Incident.objects.filter(pk=incident.pk).update(
-                volume=F("volume") + 1, last_seen_at=Greatest("last_seen_at", detection.posted_at)
-            )
-            Detection.objects.filter(pk=detection.pk).update(incident=incident)
-            count_hour(incident.pk, detection.posted_at)
-        touched.add(incident.pk)
+                Detection.objects.filter(pk__in=[pk for pk, _ in complaints]).update(
+                    incident=joined
+                )
+                per_hour: dict[dt.datetime, int] = {}
+                for _, at in complaints:
+                    per_hour[hour_of(at)] = per_hour.get(hour_of(at), 0) + 1
+                for hour, n in per_hour.items():
+                    count_hour(joined.pk, hour, n)
+                touched.add(joined.pk)
     return touched
 
 
@@ -114,18 +144,18 @@ def hour_of(moment: dt.datetime) -> dt.datetime:
     return moment.replace(minute=0, second=0, microsecond=0)
 
 
-def count_hour(incident_id: int, posted_at: dt.datetime) -> None:
-    """One more complaint in the incident's hour (the chart's rollup).
+def count_hour(incident_id: int, posted_at: dt.datetime, n: int = 1) -> None:
+    """``n`` more complaints in the incident's hour (the chart's rollup).
 
     Called with the incident's row locked (or just created), so two workers never
     count the same hour at once; the unique (incident, hour) holds regardless.
     """
     hour = hour_of(posted_at)
     counted = IncidentHour.objects.filter(incident_id=incident_id, hour=hour).update(
-        count=F("count") + 1
+        count=F("count") + n
     )
     if not counted:
-        IncidentHour.objects.create(incident_id=incident_id, hour=hour, count=1)
+        IncidentHour.objects.create(incident_id=incident_id, hour=hour, count=n)
 
 
 def next_state(incident: Incident, last_hour: int, baseline: float, now: dt.datetime) -> str:

@@ -221,3 +221,39 @@ def test_now_is_used_when_no_time_is_given():
     detection = complaint(brand, timezone.now())
     incidents.assign([detection.pk])
     assert incidents.refresh(Incident.objects.get().pk) == Incident.State.EMERGING
+
+
+def test_a_batch_joins_its_incident_in_the_same_queries_whatever_its_size():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    brand = BrandFactory(name="Quickline")
+
+    def queries_for(n: int, start: dt.datetime) -> int:
+        batch = burst(brand, n, start=start)
+        with CaptureQueriesContext(connection) as captured:
+            incidents.assign([d.pk for d in batch])
+        return len(captured.captured_queries)
+
+    # The first batch opens the incident; the next two join it.
+    queries_for(2, NOW - dt.timedelta(minutes=50))
+    small = queries_for(3, NOW - dt.timedelta(minutes=40))
+    large = queries_for(30, NOW - dt.timedelta(minutes=30))
+    assert small == large
+    incident = Incident.objects.get()
+    assert incident.volume == 35
+    assert incident.hours.get().count == 35
+    assert Detection.objects.filter(incident=incident).count() == 35
+
+
+def test_a_gap_inside_one_batch_starts_a_new_incident():
+    brand = BrandFactory(name="Orbitel")
+    early = burst(brand, 3, start=NOW - dt.timedelta(hours=12))
+    late = burst(brand, 2, start=NOW - dt.timedelta(hours=1))
+    touched = incidents.assign([d.pk for d in early + late])
+    assert len(touched) == 2
+    first, second = Incident.objects.order_by("first_seen_at")
+    assert (first.volume, second.volume) == (3, 2)
+    assert set(Detection.objects.filter(incident=second).values_list("pk", flat=True)) == {
+        d.pk for d in late
+    }
