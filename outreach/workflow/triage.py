@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from django.db import transaction
+
 from monitoring.models import Brand, Detection
 from outreach.workflow.opening import Batch, open_case
 from outreach.workflow.rules import WorkflowError
@@ -23,7 +25,8 @@ def triage(detection_ids: Sequence[int]) -> dict[str, int]:
 
     Everything the decisions read is read once for the batch (``Batch.read``), so
     a post costs ``open_case``'s few writes whatever the size of the history; the
-    outcomes are written grouped, one UPDATE per outcome and note.
+    outcomes are written grouped, one UPDATE per outcome and note, in the batch's
+    one transaction.
     """
     counts: dict[str, int] = {}
     detections = list(
@@ -41,42 +44,46 @@ def triage(detection_ids: Sequence[int]) -> dict[str, int]:
         for handle in handles
     }
     outcomes: dict[tuple[str, str], list[int]] = {}
-    for detection in detections:
-        post, author = detection.post, detection.post.author
-        handle = author.handle.lstrip("@").lower()
-        brand = batch.brands.get(detection.brand_id) if detection.brand_id else None
-        note = ""
-        if brand is None:
-            outcome = Triage.NO_BRAND
-        elif not detection.complaint:
-            outcome = Triage.NOT_COMPLAINT
-        elif (post.platform, handle) in batch.our_handles or (
-            handle in official and official[handle].kind == Brand.Kind.OWN
-        ):
-            outcome = Triage.OUR_ACCOUNT
-        elif handle in official:
-            outcome = Triage.BRAND_ACCOUNT
-        else:
-            kind = "own_brand" if brand.kind == Brand.Kind.OWN else "competitor"
-            try:
-                open_case(
-                    post.pk,
-                    brand.pk,
-                    kind,
-                    incident_id=detection.incident_id,
-                    automatic=True,
-                    batch=batch,
-                )
-            except WorkflowError as exc:
-                outcome, note = refusal_reason(exc), str(exc)
+    # One transaction for the batch: one commit instead of one per case, and the
+    # outcomes land with the cases they describe (each case still in a savepoint
+    # of its own, so one refusal by the database does not undo the others).
+    with transaction.atomic():
+        for detection in detections:
+            post, author = detection.post, detection.post.author
+            handle = author.handle.lstrip("@").lower()
+            brand = batch.brands.get(detection.brand_id) if detection.brand_id else None
+            note = ""
+            if brand is None:
+                outcome = Triage.NO_BRAND
+            elif not detection.complaint:
+                outcome = Triage.NOT_COMPLAINT
+            elif (post.platform, handle) in batch.our_handles or (
+                handle in official and official[handle].kind == Brand.Kind.OWN
+            ):
+                outcome = Triage.OUR_ACCOUNT
+            elif handle in official:
+                outcome = Triage.BRAND_ACCOUNT
             else:
-                outcome = Triage.OPENED
-        outcomes.setdefault((str(outcome), note[:300]), []).append(detection.pk)
-        counts[str(outcome)] = counts.get(str(outcome), 0) + 1
-    for (outcome, note), ids in outcomes.items():
-        Detection.objects.filter(pk__in=ids, triage=Triage.PENDING).update(
-            triage=outcome, triage_note=note
-        )
+                kind = "own_brand" if brand.kind == Brand.Kind.OWN else "competitor"
+                try:
+                    open_case(
+                        post.pk,
+                        brand.pk,
+                        kind,
+                        incident_id=detection.incident_id,
+                        automatic=True,
+                        batch=batch,
+                    )
+                except WorkflowError as exc:
+                    outcome, note = refusal_reason(exc), str(exc)
+                else:
+                    outcome = Triage.OPENED
+            outcomes.setdefault((str(outcome), note[:300]), []).append(detection.pk)
+            counts[str(outcome)] = counts.get(str(outcome), 0) + 1
+        for (outcome, note), ids in outcomes.items():
+            Detection.objects.filter(pk__in=ids, triage=Triage.PENDING).update(
+                triage=outcome, triage_note=note
+            )
     return counts
 
 
