@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db.models import Q
 from django.utils import timezone
 
 from outreach.models import (
@@ -69,14 +70,18 @@ def dnc_entry(platform: str, external_id: str, handle: str) -> DoNotContact | No
     entries = DoNotContact.objects.in_force().filter(platform=platform)
     # The stable id first: a person who changes their handle is still the person who
     # asked us to stop. The handle second (case-insensitively), for entries added by hand.
-    if external_id:
-        entry = entries.filter(person_external_id=external_id).first()
-        if entry is not None:
-            return entry
+    # One query for both (each arm on its own unique index), the id's entry preferred.
     handle = normalise_handle(handle)
+    match = Q(pk__in=[])
+    if external_id:
+        match |= Q(person_external_id=external_id)
     if handle:
-        return entries.filter(handle__iexact=handle).first()
-    return None
+        match |= Q(handle__iexact=handle)
+    if not (external_id or handle):
+        return None
+    found = list(entries.filter(match)[:2])
+    by_id = [e for e in found if external_id and e.person_external_id == external_id]
+    return (by_id or found or [None])[0]
 
 
 # Kinds of engagement that open a conversation (rule 5). A favourite or a boost
