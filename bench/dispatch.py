@@ -253,10 +253,12 @@ def _setup(n_actions: int, n_accounts: int, server_url: str, run: int) -> list[i
     user, _ = get_user_model().objects.get_or_create(username="bench")
     # The playbook's caps have ceilings the database enforces (50 replies per brand a
     # day): the cases are spread over enough competitors that no cap holds a send back.
+    # Each run its own brands and accounts: the caps count a day (brands) and an hour
+    # (accounts) of sends, so the second run would otherwise wait an hour for the first.
     brands = [
-        Brand.objects.get_or_create(name=f"Telvana {b}", defaults={"kind": Brand.Kind.COMPETITOR})[
-            0
-        ]
+        Brand.objects.get_or_create(
+            name=f"Telvana {run}-{b}", defaults={"kind": Brand.Kind.COMPETITOR}
+        )[0]
         for b in range(max(1, -(-n_actions // 40)))
     ]
     playbook = Playbook.objects.filter(kind="competitor", is_active=True).first() or (
@@ -271,7 +273,7 @@ def _setup(n_actions: int, n_accounts: int, server_url: str, run: int) -> list[i
     accounts = [
         Account.objects.update_or_create(
             platform="mastodon",
-            handle=f"us{i}",
+            handle=f"us{i}" if run == 0 else f"us{i}-run{run}",
             defaults={"options": options, "max_sends_per_hour": 1_000_000},
         )[0]
         for i in range(n_accounts)
@@ -356,7 +358,8 @@ def _setup(n_actions: int, n_accounts: int, server_url: str, run: int) -> list[i
 
 
 def _history(n: int, n_accounts: int) -> None:
-    """``n`` replies sent over the last 30 days from the bench's accounts, their cases closed:
+    """``n`` replies sent over 30 days until two hours ago from the bench's accounts, their
+    cases closed:
     the outbox the dispatcher's lookups (last send, caps) must not walk (issue #15).
 
     Written with the database's triggers off for this session only (as
@@ -398,7 +401,8 @@ def _history(n: int, n_accounts: int) -> None:
                 Person(platform="mastodon", external_id=f"h{i}", handle=f"h{i}@example.org")
                 for i in chunk
             )
-            when = [now - dt.timedelta(days=30 * (n - i) / n) for i in chunk]
+            # Ending two hours ago: the history fills the lookups, not today's caps.
+            when = [now - dt.timedelta(hours=2, days=30 * (n - i) / n) for i in chunk]
             posts = Post.objects.bulk_create(
                 Post(
                     platform="mastodon",
