@@ -5,8 +5,11 @@ timed on databases of growing size, with the largest/smallest ratio per row.
     .venv/bin/python bench/scale.py --sizes 1000,100000 --only pages --runs 5
 
 For each size a database of its own (``nojackal_scale_<size>``, or
-``BENCH_SCALE_PREFIX``) is built by ``bench/scale_data.py`` and dropped afterwards
-(``--keep`` leaves it). Rows come from providers, modules imported by name that
+``BENCH_SCALE_PREFIX``) is built by ``bench/scale_data.py`` and dropped at the end
+(``--keep`` leaves them, ``--reuse`` takes kept ones). All are built first, then
+measured in ``--rounds`` passes over the sizes (each row: the median of its
+per-pass medians), so that the load of a shared machine changing during the run
+falls on every size alike. Rows come from providers, modules imported by name that
 each offer ``measure(size: int) -> list[Measured]`` and are called with Django
 connected to the built database:
 
@@ -27,6 +30,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -122,6 +126,9 @@ def main() -> int:
     parser.add_argument("--only", choices=sorted(PROVIDERS))
     parser.add_argument("--keep", action="store_true", help="leave the databases in place")
     parser.add_argument(
+        "--rounds", type=int, default=2, help="passes over all sizes (median of their medians)"
+    )
+    parser.add_argument(
         "--reuse",
         action="store_true",
         help="use a database kept by --keep (migrated to today's schema) instead of building it",
@@ -134,32 +141,48 @@ def main() -> int:
     if not providers:
         print("no provider to run", file=sys.stderr)
         return 2
-    results: dict[str, dict[int, Measured]] = {}
+    samples: dict[str, dict[int, list[Measured]]] = {}
     load_before = os.getloadavg()
-    for size in sizes:
-        dbname = f"{prefix}_{size}"
-        if not (args.reuse and reuse(dbname)):
-            build(size, dbname)
-        try:
-            for key, provider in providers.items():
-                started = time.perf_counter()
-                rows = provider.measure(size)  # type: ignore[attr-defined]
-                took = time.perf_counter() - started
-                print(f"  {key} at {size:,}: {len(rows)} rows in {took:.0f} s", file=sys.stderr)
-                for row in rows:
-                    results.setdefault(row.name, {})[size] = row
-        finally:
-            from django.db import connections
+    databases = {size: f"{prefix}_{size}" for size in sizes}
+    try:
+        for size, dbname in databases.items():
+            if not (args.reuse and reuse(dbname)):
+                build(size, dbname)
+        from django.db import connection
 
-            connections.close_all()
-            if not args.keep:
+        server = connection.pg_version
+        # Round after round over the sizes, so that a change in the machine's load
+        # falls on every size alike rather than on the last one built.
+        for _ in range(args.rounds):
+            for size, dbname in databases.items():
+                use_database(dbname)
+                for key, provider in providers.items():
+                    started = time.perf_counter()
+                    rows = provider.measure(size)  # type: ignore[attr-defined]
+                    took = time.perf_counter() - started
+                    print(f"  {key} at {size:,}: {len(rows)} rows in {took:.0f} s", file=sys.stderr)
+                    for row in rows:
+                        samples.setdefault(row.name, {}).setdefault(size, []).append(row)
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        if not args.keep:
+            for dbname in databases.values():
                 drop(dbname)
+    results = {
+        name: {
+            size: Measured(
+                name, statistics.median(m.ms for m in runs), max(m.queries for m in runs)
+            )
+            for size, runs in by_size.items()
+        }
+        for name, by_size in samples.items()
+    }
     load_after = os.getloadavg()
 
-    from django.db import connection
-
     print(
-        f"\nPostgreSQL {connection.pg_version}; load average {load_before[0]:.1f} before,"
+        f"\nPostgreSQL {server}; load average {load_before[0]:.1f} before,"
         f" {load_after[0]:.1f} after, {os.cpu_count()} cores; median server time (ms) and"
         " queries per row"
     )

@@ -37,7 +37,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
-import json
 import os
 import statistics
 import sys
@@ -70,7 +69,7 @@ OPEN = (
 # Open cases: the newest posts, at most this many (a queue that is worked does not grow).
 OPEN_WINDOW_POSTS = 3000
 BIGGEST_INCIDENT_SHARE = 0.0075
-MAX_INCIDENTS = 100
+INCIDENTS = 20
 REPLY_TEXT = "That sounds really frustrating. I hope it gets sorted out for you soon."
 REPLY_HASH = hashlib.sha256(REPLY_TEXT.encode()).hexdigest()
 
@@ -233,8 +232,9 @@ def prepare(size: int) -> Plan:
 
 
 def incident_sizes(size: int) -> list[int]:
-    """Incident sizes, oldest first, growing to the biggest (0.75 % of the posts)."""
-    count = max(3, min(MAX_INCIDENTS, size // 2000))
+    """Incident sizes, oldest first, growing to the biggest (0.75 % of the posts). As many
+    incidents at every size (their list shows as many rows), each bigger with the history."""
+    count = INCIDENTS
     biggest = max(1, round(size * BIGGEST_INCIDENT_SHARE))
     return [max(1, round(biggest * (k + 1) / count)) for k in range(count)]
 
@@ -260,8 +260,9 @@ def incident_of_posts(plan: Plan) -> tuple[dict[int, int], list[tuple[int, int, 
     return member, rows
 
 
-def _json(value: object) -> str:
-    return json.dumps(value)
+def _mix(n: int) -> int:
+    """A fixed scramble of n, so that stages do not line up with platforms or brands."""
+    return (n * 2654435761 % 2**32) >> 8
 
 
 def load(plan: Plan, cursor: object) -> dict[str, int]:
@@ -286,7 +287,7 @@ def load(plan: Plan, cursor: object) -> dict[str, int]:
                 i,
                 PLATFORMS[i % len(PLATFORMS)],
                 f"u{i}",
-                f"user_{i}",
+                f"user_{i:07d}",
                 f"User {i}",
                 "",
                 plan.posted_at(i - 1),
@@ -307,7 +308,7 @@ def load(plan: Plan, cursor: object) -> dict[str, int]:
                 plan.author(j),
                 plan.source_ids[j % len(plan.source_ids)],
                 f"{COMPETITORS[j % len(COMPETITORS)]} {TOPICS[j % len(TOPICS)]} again, "
-                f"third time this week (post {j}) #{TOPICS[(j // 7) % len(TOPICS)]}",
+                f"third time this week (post {j:07d}) #{TOPICS[(j // 7) % len(TOPICS)]}",
                 "",
                 "en",
                 plan.posted_at(j),
@@ -391,8 +392,8 @@ def load(plan: Plan, cursor: object) -> dict[str, int]:
 
     def stage(c: int, j: int) -> str:
         if plan.is_open(j):
-            return OPEN[c % len(OPEN)]
-        return CLOSED[c % len(CLOSED)]
+            return OPEN[_mix(c) % len(OPEN)]
+        return CLOSED[_mix(c) % len(CLOSED)]
 
     def cases() -> Iterator[tuple[object, ...]]:
         for c, j in enumerate(case_posts, start=1):
@@ -414,7 +415,7 @@ def load(plan: Plan, cursor: object) -> dict[str, int]:
                 1 + c % 4,
                 member.get(j),
                 opened,
-                None if s in OPEN else opened + dt.timedelta(days=2),
+                None if s in OPEN else min(opened + dt.timedelta(days=2), plan.now),
                 "bench: not for us" if s == "dismissed" else "",
             )
 

@@ -12,9 +12,10 @@ from urllib.parse import urlencode
 
 from bench.scale_data import Measured, measured
 
-# Search terms that exist at every size: a handle, a rare word and a common one.
-HANDLE = "user_123"
-RARE_TEXT = "(post 777)"
+# Search terms that find as much at every size: one person's handle (their 3 posts), one
+# post's number, and a common word (more than a page).
+HANDLE = "user_0000123"
+RARE_TEXT = "(post 0000777)"
 COMMON_TEXT = "billing"
 
 
@@ -25,8 +26,10 @@ def pages() -> list[tuple[str, str]]:
 
     biggest = Incident.objects.order_by("-volume", "pk").first()
     assert biggest is not None, "the scale data has incidents"
-    # A case on a platform whose thread needs no server of ours (the page asks for it).
-    case = Case.objects.filter(incident=biggest).exclude(platform="sandbox").order_by("pk").first()
+    # A case in the same stage and of about the same age at every size (its page shows
+    # draft, outbox and answers), on a platform whose thread needs no server of ours.
+    cases = Case.objects.filter(stage="resolved", incident=None).exclude(platform="sandbox")
+    case = cases.order_by("-pk").first()
     assert case is not None
     person = Person.objects.get(handle=HANDLE)
     post = Post.objects.order_by("-pk").first()

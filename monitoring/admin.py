@@ -567,7 +567,7 @@ class IncidentAdmin(admin.ModelAdmin[Incident]):
         rows = (
             obj.detections.select_related("post")
             .order_by("-posted_at", "-pk")
-            .only("pk", "posted_at", "score", "triage", "post__text")[: self.LATEST]
+            .only("pk", "incident", "posted_at", "score", "triage", "post__text")[: self.LATEST]
         )
         items = format_html_join(
             "",

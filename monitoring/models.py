@@ -475,6 +475,8 @@ class Detection(models.Model):
             models.Index(fields=["triage"]),
             # The detection list, newest first (ties broken by id, as the admin orders).
             models.Index(fields=["posted_at", "id"], name="detection_posted"),
+            # One incident's latest complaints (its page, and the list filtered to it).
+            models.Index(fields=["incident", "posted_at", "id"], name="detection_incident_posted"),
             # The few corrected detections, newest first (the list's correction filter).
             models.Index(
                 fields=["correction", "posted_at"],

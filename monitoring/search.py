@@ -42,7 +42,7 @@ def terms(search_term: str) -> list[str]:
 def column_in(model: type[Model], column: str, subquery: QuerySet[Any]) -> Q:
     """``model``'s ``column`` is one of the values ``subquery`` selects. ``model`` is the
     listed table or one joined once (Django names a table joined once after itself)."""
-    sql, params = subquery.query.sql_with_params()
+    sql, params = subquery.order_by().query.sql_with_params()  # order means nothing here
     connection = connections[subquery.db]
     quote = connection.ops.quote_name
     qualified = f"{quote(model._meta.db_table)}.{quote(column)}"

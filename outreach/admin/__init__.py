@@ -22,6 +22,7 @@ from django.utils.http import urlencode
 from django.utils.safestring import SafeString
 
 from monitoring.models import Account, Person, Post
+from monitoring.paging import CappedPaginator
 from monitoring.platforms import PlatformError, get_platform
 from monitoring.search import column_in, each_term
 from outreach import queries, workflow
@@ -30,7 +31,6 @@ from outreach.admin.display import _findings, ask_reason, shown
 from outreach.admin.filters import (
     AmendRequestFilter,
     AssigneeFilter,
-    CappedPaginator,
     CaseEventInline,
     FairChangeList,
     IncidentFilter,
@@ -141,7 +141,12 @@ class CaseAdmin(admin.ModelAdmin[Case]):
                 Case, "person_id", Person.objects.filter(handle__iexact=handle).values("pk")
             )
             if term.isdigit() and len(term) < 19:  # fits a bigint
-                found |= Q(pk=int(term)) | Q(incident_id=int(term))
+                # The case, and the cases of the incident, with that id; found by their own
+                # indexes before the queue's order applies (the planner would otherwise
+                # walk the whole queue looking for an old incident's cases).
+                number = int(term)
+                by_id = Case.objects.filter(Q(pk=number) | Q(incident_id=number)).values("pk")
+                found |= column_in(Case, "id", by_id)
             return found
 
         return each_term(queryset, search_term, condition)

@@ -1,4 +1,5 @@
-"""The queue's filters, its fair order and its capped count, and the case history inline."""
+"""The queue's filters and its fair order, and the case history inline (its capped count is
+monitoring.paging.CappedPaginator)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.safestring import SafeString
 
-from monitoring.paging import CappedPaginator as CappedPaginator  # the queue's count
 from outreach.admin.display import shown
 from outreach.models import (
     CLOSED_STAGES,
