@@ -483,8 +483,6 @@ class Detection(models.Model):
                 name="detection_corrected",
                 condition=~Q(correction=""),
             ),
-            # An incident's last hour (refresh) without walking all of its detections.
-            models.Index(fields=["incident", "posted_at"], name="detection_incident_posted"),
         ]
 
     def __str__(self) -> str:

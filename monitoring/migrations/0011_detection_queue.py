@@ -1,4 +1,4 @@
-"""The detection queue (``Post.awaiting_detection``) and the indexes of issue #15.
+"""The detection queue (``Post.awaiting_detection``, issue #15).
 
 Upgrading a live database: the column is added with a database default of false
 (no table rewrite on PostgreSQL), its default then becomes true, and only then are
@@ -22,7 +22,7 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ("monitoring", "0009_search_indexes"),
+        ("monitoring", "0010_detection_incident_posted"),
     ]
 
     operations = [
@@ -44,9 +44,5 @@ class Migration(migrations.Migration):
                 fields=["id"],
                 name="post_detection_queue",
             ),
-        ),
-        AddIndexConcurrently(
-            model_name="detection",
-            index=models.Index(fields=["incident", "posted_at"], name="detection_incident_posted"),
         ),
     ]
