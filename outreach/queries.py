@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from monitoring.models import Detection, Post
@@ -99,10 +99,14 @@ def stale_case_ids(now: dt.datetime | None = None) -> list[int]:
     """
     now = now or timezone.now()
     fresh_until = _by_playbook_limit(
-        "freshness_hours", lambda hours: Q(post__posted_at__lt=now - dt.timedelta(hours=hours))
+        "freshness_hours", lambda hours: Q(posted_at__lt=now - dt.timedelta(hours=hours))
     )
+    # The post's time looked up per overdue case (by its primary key), not joined: a
+    # join let the planner scan every post of the history to hash them (100k posts).
+    posted_at = Post.objects.filter(pk=OuterRef("post_id")).values("posted_at")[:1]
     return list(
         Case.objects.filter(stage__in=PRE_REPLY_STAGES, due_at__lt=now)
+        .annotate(posted_at=Subquery(posted_at))
         .filter(fresh_until)
         .order_by("pk")
         .values_list("pk", flat=True)
