@@ -1,6 +1,8 @@
 """Outbox throughput and exactly-once: 1,000 due replies, 4 dispatcher processes.
 
-Run by hand: ``.venv/bin/python bench/dispatch.py [--actions 1000] [--workers 4]``.
+Run by hand: ``.venv/bin/python bench/dispatch.py [--actions 1000] [--workers 4]
+[--history 500000]`` (``--history``: that many replies already sent from the same
+accounts over the last 30 days, so the per-account lookups face a big outbox).
 
 A tiny Mastodon-compatible HTTP server (below) records every request. The real
 Mastodon adapter (``monitoring/platforms/mastodon.py``) talks to it. The server
@@ -261,10 +263,12 @@ def _setup(
     user, _ = get_user_model().objects.get_or_create(username="bench")
     # The playbook's caps have ceilings the database enforces (50 replies per brand a
     # day): the cases are spread over enough competitors that no cap holds a send back.
+    # Each run its own brands and accounts: the caps count a day (brands) and an hour
+    # (accounts) of sends, so the second run would otherwise wait an hour for the first.
     brands = [
-        Brand.objects.get_or_create(name=f"Telvana {b}", defaults={"kind": Brand.Kind.COMPETITOR})[
-            0
-        ]
+        Brand.objects.get_or_create(
+            name=f"Telvana {run}-{b}", defaults={"kind": Brand.Kind.COMPETITOR}
+        )[0]
         for b in range(max(1, -(-n_actions // 40)))
     ]
     playbook = Playbook.objects.filter(kind="competitor", is_active=True).first() or (
@@ -279,7 +283,7 @@ def _setup(
     accounts = [
         Account.objects.update_or_create(
             platform=platform,
-            handle=f"us{i}",
+            handle=f"us{i}" if run == 0 else f"us{i}-run{run}",
             defaults={"options": options, "max_sends_per_hour": 1_000_000},
         )[0]
         for i in range(n_accounts)
@@ -361,6 +365,114 @@ def _setup(
         for i, c in enumerate(cases)
     )
     return [a.pk for a in actions]
+
+
+def _history(n: int, n_accounts: int) -> None:
+    """``n`` replies sent over 30 days until two hours ago from the bench's accounts, their
+    cases closed:
+    the outbox the dispatcher's lookups (last send, caps) must not walk (issue #15).
+
+    Written with the database's triggers off for this session only (as
+    bench/scale_data.py does): a history cannot be replayed through the workflow
+    at this speed, and the rows are made consistent here instead.
+    """
+    import datetime as dt
+
+    from django.contrib.auth import get_user_model
+    from django.db import connection, transaction
+    from django.db.models import F
+    from django.utils import timezone
+
+    from monitoring.models import Account, Brand, Person, Post
+    from outreach.models import Case, OutboundAction, Playbook, ReplyDraft, Stage, text_hash
+
+    if n <= 0:
+        return
+    user, _ = get_user_model().objects.get_or_create(username="bench")
+    brand, _ = Brand.objects.get_or_create(
+        name="Telvana history", defaults={"kind": Brand.Kind.COMPETITOR}
+    )
+    playbook = Playbook.objects.filter(kind="competitor", is_active=True).first() or (
+        Playbook.objects.create(kind="competitor", name="bench", guidance="bench")
+    )
+    accounts = [
+        Account.objects.get_or_create(platform="mastodon", handle=f"us{i}")[0]
+        for i in range(n_accounts)
+    ]
+    now = timezone.now()
+    text = "That sounds really frustrating, I hope it gets fixed for you soon."
+    started = time.perf_counter()
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL session_replication_role = replica")
+        for lo in range(0, n, 10_000):
+            chunk = range(lo, min(n, lo + 10_000))
+            people = Person.objects.bulk_create(
+                Person(platform="mastodon", external_id=f"h{i}", handle=f"h{i}@example.org")
+                for i in chunk
+            )
+            # Ending two hours ago: the history fills the lookups, not today's caps.
+            when = [now - dt.timedelta(hours=2, days=30 * (n - i) / n) for i in chunk]
+            posts = Post.objects.bulk_create(
+                Post(
+                    platform="mastodon",
+                    external_id=f"h{i}",
+                    author=person,
+                    text="Telvana dropped my connection",
+                    posted_at=at - dt.timedelta(hours=1),
+                    awaiting_detection=False,
+                )
+                for i, person, at in zip(chunk, people, when, strict=True)
+            )
+            cases = Case.objects.bulk_create(
+                Case(
+                    post=post,
+                    person=post.author,
+                    brand=brand,
+                    platform="mastodon",
+                    kind="competitor",
+                    stage=Stage.NO_RESPONSE,
+                    playbook=playbook,
+                    due_at=at,
+                    closed_at=at + dt.timedelta(days=7),
+                )
+                for post, at in zip(posts, when, strict=True)
+            )
+            drafts = ReplyDraft.objects.bulk_create(
+                ReplyDraft(
+                    case=case,
+                    text=text,
+                    author=user,
+                    approved_by=user,
+                    approved_at=at,
+                    approved_text_hash=text_hash(text),
+                )
+                for case, at in zip(cases, when, strict=True)
+            )
+            OutboundAction.objects.bulk_create(
+                OutboundAction(
+                    case=case,
+                    kind="reply",
+                    account=accounts[i % n_accounts],
+                    draft=draft,
+                    idempotency_key=f"history-{i}",
+                    state="sent",
+                    text=text,
+                    text_hash=text_hash(text),
+                    external_id=f"hs{i}",
+                    not_before=at,
+                    created_at=at,
+                    sent_at=at,
+                )
+                for i, case, draft, at in zip(chunk, cases, drafts, when, strict=True)
+            )
+        # created_at is auto_now_add: put it back at the time of each send.
+        OutboundAction.objects.filter(idempotency_key__startswith="history-").update(
+            created_at=F("sent_at")
+        )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    print(f"history: {n:,} sent replies in {time.perf_counter() - started:.0f} s")
 
 
 # --- Workers --------------------------------------------------------------------------------
@@ -464,6 +576,12 @@ def main() -> None:
     parser.add_argument("--actions", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--accounts", type=int, default=20)
+    parser.add_argument(
+        "--history",
+        type=int,
+        default=0,
+        help="sent replies already in the outbox (e.g. 500000), to show the sends do not slow",
+    )
     args = parser.parse_args()
 
     from bench.common import setup_django
@@ -472,6 +590,7 @@ def main() -> None:
     import logging
 
     logging.disable(logging.WARNING)
+    _history(args.history, args.accounts)
     direct = _run_direct(args.actions, args.workers)
     print(
         f"direct: {args.actions} replies via the adapter, {args.workers} processes: "

@@ -31,7 +31,7 @@ from django.db.models import F
 from django.db.models.functions import Greatest, Least
 from django.utils import timezone
 
-from monitoring import alerts
+from monitoring import alerts, counters
 from monitoring.models import Detection, Incident, IncidentHour, IncidentMinutes
 
 GAP = dt.timedelta(hours=6)
@@ -160,18 +160,13 @@ def hour_of(moment: dt.datetime) -> dt.datetime:
     return moment.replace(minute=0, second=0, microsecond=0)
 
 
-def count_hour(incident_id: int, posted_at: dt.datetime) -> None:
-    """One more complaint in the incident's hour (the chart's rollup).
+def count_hour(incident_id: int, posted_at: dt.datetime, n: int = 1) -> None:
+    """``n`` more complaints in the incident's hour (the chart's rollup).
 
     Called with the incident's row locked (or just created), so two workers never
     count the same hour at once; the unique (incident, hour) holds regardless.
     """
-    hour = hour_of(posted_at)
-    counted = IncidentHour.objects.filter(incident_id=incident_id, hour=hour).update(
-        count=F("count") + 1
-    )
-    if not counted:
-        IncidentHour.objects.create(incident_id=incident_id, hour=hour, count=1)
+    counters.add(IncidentHour, {"incident": incident_id, "hour": hour_of(posted_at)}, {"count": n})
 
 
 def slot_of(moment: dt.datetime) -> dt.datetime:
@@ -180,12 +175,9 @@ def slot_of(moment: dt.datetime) -> dt.datetime:
 
 def count_slot(incident_id: int, posted_at: dt.datetime) -> None:
     """One more complaint in the incident's 5 minutes (the young incident's chart)."""
-    start = slot_of(posted_at)
-    counted = IncidentMinutes.objects.filter(incident_id=incident_id, start=start).update(
-        count=F("count") + 1
+    counters.add(
+        IncidentMinutes, {"incident": incident_id, "start": slot_of(posted_at)}, {"count": 1}
     )
-    if not counted:
-        IncidentMinutes.objects.create(incident_id=incident_id, start=start, count=1)
 
 
 def next_state(incident: Incident, last_hour: int, baseline: float, now: dt.datetime) -> str:

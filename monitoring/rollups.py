@@ -11,24 +11,20 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Iterable
 
-from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Q
+from django.db import transaction
+from django.db.models import Count, Q
 from django.db.models.functions import TruncDate
 
+from monitoring import counters
 from monitoring.models import BrandDay, Detection
 
 
 def _add(brand_id: int, day: dt.date, mentions: int, complaints: int) -> None:
-    rows = BrandDay.objects.filter(brand_id=brand_id, day=day)
-    if rows.update(mentions=F("mentions") + mentions, complaints=F("complaints") + complaints):
-        return
-    try:
-        with transaction.atomic():
-            BrandDay.objects.create(
-                brand_id=brand_id, day=day, mentions=mentions, complaints=complaints
-            )
-    except IntegrityError:  # another worker created the day first
-        rows.update(mentions=F("mentions") + mentions, complaints=F("complaints") + complaints)
+    counters.add(
+        BrandDay,
+        {"brand": brand_id, "day": day},
+        {"mentions": mentions, "complaints": complaints},
+    )
 
 
 def count_detections(

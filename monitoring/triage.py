@@ -62,7 +62,7 @@ def active_model() -> classifier.TrainedModel:
 
 
 def detect_pending(limit: int = BATCH_SIZE) -> list[int]:
-    """Judge up to ``limit`` posts that have no Detection yet; return the new Detection ids.
+    """Judge up to ``limit`` posts from the detection queue; return the new Detection ids.
 
     Two workers running this at once take disjoint posts (SKIP LOCKED on
     PostgreSQL; SQLite serialises the transactions), and the one-to-one
@@ -73,10 +73,7 @@ def detect_pending(limit: int = BATCH_SIZE) -> list[int]:
     by_id = {b.pk: b for b in brands}
     model = active_model()
     with transaction.atomic():
-        pending = Post.objects.filter(detection__isnull=True).order_by("pk")
-        if connection.features.has_select_for_update_skip_locked:
-            pending = pending.select_for_update(skip_locked=True, of=("self",))
-        posts = list(pending.only("pk", "text", "posted_at")[:limit])
+        posts = _take_waiting(limit)
         if not posts:
             return []
         verdicts = model.predict([p.text for p in posts])
@@ -116,6 +113,30 @@ def detect_pending(limit: int = BATCH_SIZE) -> list[int]:
             for post, d, named in zip(posts, detections, mentioned, strict=True)
         )
     return [detection_by_post[p.pk] for p in posts]
+
+
+def _take_waiting(limit: int) -> list[Post]:
+    """Up to ``limit`` posts from the detection queue, taken off it (inside the caller's
+    transaction: a rollback puts them back).
+
+    The queue is the partial index on ``Post.awaiting_detection``, so finding a
+    batch costs the same at any size of history. A post that already has a
+    Detection (written by hand, or before the flag existed) leaves the queue
+    without a second verdict.
+    """
+    while True:
+        waiting = Post.objects.filter(awaiting_detection=True).order_by("pk")
+        if connection.features.has_select_for_update_skip_locked:
+            waiting = waiting.select_for_update(skip_locked=True, of=("self",))
+        posts = list(waiting.only("pk", "text", "posted_at")[:limit])
+        if not posts:
+            return []
+        ids = [p.pk for p in posts]
+        Post.objects.filter(pk__in=ids).update(awaiting_detection=False)
+        judged = set(Detection.objects.filter(post_id__in=ids).values_list("post_id", flat=True))
+        fresh = [p for p in posts if p.pk not in judged]
+        if fresh:
+            return fresh
 
 
 def primary_brand(brand_ids: Sequence[int], brands: dict[int, Brand]) -> int | None:

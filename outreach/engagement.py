@@ -28,7 +28,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from monitoring.models import Account
+from monitoring.models import Account, Person
 from monitoring.platforms import NotSupported, PermanentError, TransientError
 from monitoring.platforms.base import Notification
 from outreach import dispatch, workflow
@@ -133,26 +133,41 @@ def read_all_notifications() -> dict[int, ReadResult]:
 
 
 def _same_person(note: Notification) -> Q:
-    match = Q(case__person__external_id=note.person.external_id) if note.person.external_id else Q()
+    """The people a notification may be from: its id, else its handle (case-insensitive,
+    with or without "@", on the person_handle_upper index)."""
+    match = Q(external_id=note.person.external_id) if note.person.external_id else Q(pk__in=[])
     handle = normalise_handle(note.person.handle)
     if handle:
-        match |= Q(case__person__handle__iexact=handle) | Q(
-            case__person__handle__iexact=f"@{handle}"
-        )
+        match |= Q(handle__iexact=handle) | Q(handle__iexact=f"@{handle}")
     return match
 
 
 def match_case_id(account: Account, note: Notification) -> int | None:
-    """The case a notification is about: our reply to that person from that account."""
+    """The case a notification is about: our reply to that person from that account.
+
+    Three index lookups at most, whatever the number of replies the account sent:
+    the person, then the replied-to post's id (``action_sent_external``), else the
+    person's cases.
+    """
     if not (note.person.external_id or note.person.handle):
         return None
+    # The people first (a handful of rows by index), so that the replies below are
+    # found through those people's cases, never by walking the account's replies.
+    people = list(
+        Person.objects.filter(platform=account.platform)
+        .filter(_same_person(note))
+        .values_list("pk", flat=True)
+    )
+    if not people:
+        return None  # someone we never heard of: we cannot have replied to them
     replies = OutboundAction.objects.filter(
         account_id=account.pk,
         # Our first reply, or the own-brand request to amend the post.
         kind__in=TEXT_KINDS,
         state=OutboundAction.State.SENT,
         case__platform=account.platform,
-    ).filter(_same_person(note))
+        case__person_id__in=people,
+    )
     if note.subject_id:
         # About our reply itself (an answer, a favourite, a boost): the surest match.
         exact = replies.filter(external_id=note.subject_id).values_list("case_id", flat=True)

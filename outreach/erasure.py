@@ -45,7 +45,8 @@ class ErasureSalt(models.Model):
         return "erasure salt"
 
 
-def _salt() -> bytes:
+def salt() -> bytes:
+    """The install's salt (one query): read it once to hash many values (a triage batch)."""
     row = ErasureSalt.objects.order_by("pk").first()
     if row is None:
         # A database built without the migration's row (never in practice): make one.
@@ -58,17 +59,17 @@ def subject_hash(platform: str, kind: str, value: str, *, salt: bytes | None = N
     if not value:
         return ""
     message = f"{platform}\x00{kind}\x00{value}".encode()
-    return hmac.new(salt if salt is not None else _salt(), message, hashlib.sha256).hexdigest()
+    return hmac.new(salt if salt is not None else salt(), message, hashlib.sha256).hexdigest()
 
 
 def subject_hashes(platform: str, external_id: str, handle: str) -> tuple[str, str]:
     """The (id hash, handle hash) of a person; a blank value hashes to ""."""
     from outreach.donotcontact import normalise_handle  # the handle as the list compares it
 
-    salt = _salt()
+    install_salt = salt()
     return (
-        subject_hash(platform, "id", external_id, salt=salt),
-        subject_hash(platform, "handle", normalise_handle(handle), salt=salt),
+        subject_hash(platform, "id", external_id, salt=install_salt),
+        subject_hash(platform, "handle", normalise_handle(handle), salt=install_salt),
     )
 
 

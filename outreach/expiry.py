@@ -24,7 +24,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from outreach import queries, workflow
-from outreach.models import PRE_REPLY_STAGES, Case, CaseEvent, PlaybookKind
+from outreach.models import PRE_REPLY_STAGES, Case, CaseEvent, Playbook, PlaybookKind
 from outreach.workflow import events
 from outreach.workflow.refusals import try_each
 
@@ -83,23 +83,37 @@ def _alert(case: Case, now: dt.datetime) -> None:
     )
 
 
+def due_alert_candidates(now: dt.datetime) -> list[tuple[int, int]]:
+    """(case id, due hours) of unanswered own-brand cases that may be near their due time
+    and were not alerted yet; ``alert_due_own_brand`` refines each with its own lead.
+
+    The widest lead comes from the own-brand playbook versions (a small table), not
+    from the open cases, so that the cases read are only those due within it
+    (the ``case_stage_due`` index), whatever the size of the queue.
+    """
+    widest = max(
+        (
+            alert_lead(h)
+            for h in Playbook.objects.filter(kind=PlaybookKind.OWN_BRAND).values_list(
+                "due_hours", flat=True
+            )
+        ),
+        default=DEFAULT_ALERT_LEAD,
+    )
+    return list(
+        Case.objects.filter(
+            kind=PlaybookKind.OWN_BRAND, stage__in=PRE_REPLY_STAGES, due_at__lte=now + widest
+        )
+        .exclude(events__action=ALERT_ACTION)
+        .values_list("pk", "playbook__due_hours")
+    )
+
+
 def alert_due_own_brand(*, now: dt.datetime | None = None) -> int:
     """Tell the team about own-brand cases still unanswered near their due time, once each."""
     now = now or timezone.now()
-    candidates = (
-        Case.objects.filter(kind=PlaybookKind.OWN_BRAND, stage__in=PRE_REPLY_STAGES)
-        .exclude(events__action=ALERT_ACTION)
-        .select_related("playbook")
-    )
-    # The widest lead any own-brand playbook uses, refined per case below.
-    widest = max(
-        (alert_lead(h) for h in candidates.values_list("playbook__due_hours", flat=True)),
-        default=DEFAULT_ALERT_LEAD,
-    )
     sent = 0
-    for case_id, due_hours in candidates.filter(due_at__lte=now + widest).values_list(
-        "pk", "playbook__due_hours"
-    ):
+    for case_id, due_hours in due_alert_candidates(now):
         try:
             with transaction.atomic():
                 # The lock makes "no alert yet -> alert -> marker" one step for every tick

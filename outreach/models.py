@@ -20,6 +20,7 @@ from outreach.donotcontact import normalise_handle as normalise_handle
 from outreach.erasure import ERASED as ERASED
 from outreach.erasure import Erasure as Erasure
 from outreach.erasure import ErasureSalt as ErasureSalt
+from outreach.erasure import subject_hash as subject_hash
 from outreach.erasure import subject_hashes as subject_hashes
 
 # The do-not-contact list has its own module (it is append-only, with its own triggers);
@@ -527,6 +528,28 @@ class OutboundAction(models.Model):
         indexes = [
             models.Index(fields=["state", "not_before"], name="action_due"),
             models.Index(fields=["account", "created_at"], name="action_account_created"),
+            # The caps and the dispatcher's spacing, each answered by one index range
+            # whatever the size of the outbox (issue #15): an account's sends by time
+            # (its last send, its sends this hour), all sent replies by time (a brand's
+            # today), replies by creation (approval's caps), an account's slots.
+            models.Index(
+                fields=["account", "sent_at"],
+                name="action_account_sent",
+                condition=Q(state="sent"),
+            ),
+            models.Index(
+                fields=["sent_at"],
+                name="action_reply_sent",
+                condition=Q(kind="reply", state="sent"),
+            ),
+            models.Index(
+                fields=["created_at"], name="action_reply_created", condition=Q(kind="reply")
+            ),
+            models.Index(fields=["account", "not_before"], name="action_account_slot"),
+            # Engagement: a notification about our post is matched by the post's id.
+            models.Index(
+                fields=["external_id"], name="action_sent_external", condition=Q(state="sent")
+            ),
         ]
 
     def __str__(self) -> str:

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from monitoring.models import Detection, Post
@@ -125,42 +125,67 @@ def work_counts(user: Any, *, now: dt.datetime | None = None) -> WorkCounts:
     )
 
 
+def _by_playbook_limit(field: str, cutoff: Any) -> Q:
+    """Each playbook version's own limit as one condition: ``cutoff(limit)`` per distinct
+    value of ``field`` over the playbook versions (a small table, read once)."""
+    versions: dict[int, list[int]] = {}
+    for pk, limit in Playbook.objects.values_list("pk", field):
+        versions.setdefault(limit, []).append(pk)
+    match = Q(pk__in=[])
+    for limit, ids in versions.items():
+        match |= Q(playbook_id__in=ids) & cutoff(limit)
+    return match
+
+
 def stale_case_ids(now: dt.datetime | None = None) -> list[int]:
-    """Cases not yet replied to whose post is older than their playbook's freshness limit."""
+    """Cases not yet replied to whose post is older than their playbook's freshness limit.
+
+    Two queries on indexed conditions, whatever the history: the playbook versions'
+    limits, then the cases. A stale case is overdue too (``open_case`` sets
+    ``due_at`` no later than the post's time plus freshness), so only overdue
+    pre-reply cases are looked at (``case_stage_due``), never the whole queue.
+    """
     now = now or timezone.now()
-    ids: list[int] = []
-    playbooks = Playbook.objects.filter(
-        pk__in=Case.objects.filter(stage__in=PRE_REPLY_STAGES).values("playbook_id")
+    fresh_until = _by_playbook_limit(
+        "freshness_hours", lambda hours: Q(posted_at__lt=now - dt.timedelta(hours=hours))
     )
-    for playbook in playbooks:
-        cutoff = now - dt.timedelta(hours=playbook.freshness_hours)
-        ids.extend(
-            Case.objects.filter(
-                playbook=playbook, stage__in=PRE_REPLY_STAGES, post__posted_at__lt=cutoff
-            ).values_list("pk", flat=True)
-        )
-    return ids
+    # The post's time looked up per overdue case (by its primary key), not joined: a
+    # join let the planner scan every post of the history to hash them (100k posts).
+    posted_at = Post.objects.filter(pk=OuterRef("post_id")).values("posted_at")[:1]
+    return list(
+        Case.objects.filter(stage__in=PRE_REPLY_STAGES, due_at__lt=now)
+        .annotate(posted_at=Subquery(posted_at))
+        .filter(fresh_until)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
 
 
 def unanswered_case_ids(now: dt.datetime | None = None) -> list[int]:
-    """Cases awaiting engagement whose playbook's engagement window has passed."""
+    """Cases awaiting engagement whose playbook's engagement window has passed.
+
+    Two queries: the playbook versions' windows, then the cases awaiting engagement
+    (a partial index of open stages) whose sent reply is older than their window.
+    """
     now = now or timezone.now()
-    ids: list[int] = []
-    playbooks = Playbook.objects.filter(
-        pk__in=Case.objects.filter(stage=Stage.AWAITING_ENGAGEMENT).values("playbook_id")
+    window_over = _by_playbook_limit(
+        "engagement_window_days",
+        lambda days: Q(actions__sent_at__lt=now - dt.timedelta(days=days)),
     )
-    for playbook in playbooks:
-        cutoff = now - dt.timedelta(days=playbook.engagement_window_days)
-        ids.extend(
-            Case.objects.filter(
-                playbook=playbook,
+    return list(
+        # One filter() call: the window applies to the same row as the kind and state.
+        Case.objects.filter(
+            Q(
                 stage=Stage.AWAITING_ENGAGEMENT,
                 actions__kind=OutboundAction.Kind.REPLY,
                 actions__state=OutboundAction.State.SENT,
-                actions__sent_at__lt=cutoff,
-            ).values_list("pk", flat=True)
+            )
+            & window_over
         )
-    return ids
+        .order_by("pk")
+        .values_list("pk", flat=True)
+        .distinct()
+    )
 
 
 def quiet_conversation_ids(now: dt.datetime | None = None) -> list[int]:

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db import IntegrityError, transaction
-from django.db.models import Count, Exists, F, OuterRef, Q
+from django.db import transaction
+from django.db.models import Count, Exists, OuterRef, Q
 from django.db.models.functions import TruncDate
 
+from monitoring import counters
 from outreach.models import Case, CaseDay, CaseEvent, Stage
 
 OPENED = "opened"
@@ -40,14 +41,7 @@ def blocking_note() -> Q:
 
 
 def _add(day: dt.date, brand_id: int, kind: str, step: str) -> None:
-    rows = CaseDay.objects.filter(day=day, brand_id=brand_id, kind=kind, step=step)
-    if rows.update(count=F("count") + 1):
-        return
-    try:
-        with transaction.atomic():
-            CaseDay.objects.create(day=day, brand_id=brand_id, kind=kind, step=step, count=1)
-    except IntegrityError:  # another worker created the row first
-        rows.update(count=F("count") + 1)
+    counters.add(CaseDay, {"day": day, "brand": brand_id, "kind": kind, "step": step}, {"count": 1})
 
 
 def count_step(event: CaseEvent, case: Case | None = None) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import factory
 from django.utils import timezone
@@ -115,3 +116,19 @@ class DetectionFactory(factory.django.DjangoModelFactory):
     score = 0.9
     topic = "outage"
     model_version = "test"
+
+
+def old_post(apps: Any, platform: str = "sandbox") -> Any:
+    """A post written with the historical models of a migration test (``apps``): today's
+    Post may have columns that the tables did not have then."""
+    n = apps.get_model("monitoring", "Post").objects.count()
+    author = apps.get_model("monitoring", "Person").objects.create(
+        platform=platform, external_id=f"old-{n}", handle=f"old_{n}"
+    )
+    return apps.get_model("monitoring", "Post").objects.create(
+        platform=platform,
+        external_id=f"old-{n}",
+        author_id=author.pk,
+        text="telvana is down again",
+        posted_at=timezone.now(),
+    )

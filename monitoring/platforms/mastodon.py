@@ -1,4 +1,4 @@
-"""Mastodon (any instance) through Mastodon.py.
+"""Mastodon (any instance): listening with plain HTTP, the rest through Mastodon.py.
 
 Options: ``api_base_url`` (the instance, required), ``handle`` (our account,
 shown in ``check``), ``mode`` ("search" for full-text search, the default, or
@@ -7,9 +7,13 @@ shown in ``check``), ``mode`` ("search" for full-text search, the default, or
 library's version probe), ``reply_visibility``, ``mention_author``.
 Credentials: ``access_token`` (scopes ``read write:statuses write:follows``).
 
-Mastodon.py runs with ``ratelimit_method="throw"`` and a plain requests
-session without retries: waiting and retrying are the caller's job, so a 429
-becomes a ``TransientError`` carrying the wait the server asked for.
+Listening (search and hashtag timelines) reads the instance's JSON itself and
+maps it straight into ``PostData`` (``_get_json``): converting every status into
+Mastodon.py's objects was most of a poll's time (issue #15). Threads, replies,
+follows and notifications go through Mastodon.py, which runs with
+``ratelimit_method="throw"`` and the same requests session, without retries:
+waiting and retrying are the caller's job, so a 429 becomes a ``TransientError``
+carrying the wait the server asked for, on either path.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import datetime as dt
 import logging
 from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any, ClassVar, TypeVar
-from urllib.parse import urlparse
+from urllib.parse import quote, urlparse
 
 import requests
 from mastodon import Mastodon
@@ -36,9 +40,15 @@ from mastodon.errors import (
 from . import base, text
 from .base import Limits, Page, PermanentError, PostData, SearchQuery, TransientError
 from .cursor import dump_cursor, load_cursor
-from .http import error_for_status, network_error, rate_limit_of, unreadable_answer
+from .http import (
+    error_for_status,
+    json_error_message,
+    network_error,
+    rate_limit_of,
+    unreadable_answer,
+)
 from .options import NO_API_ROOT, AdapterOptions, ApiRoot, check_choice
-from .outbound import policy_session, refusal_in
+from .outbound import OutboundRefused, policy_session, refusal_in
 
 log = logging.getLogger(__name__)
 
@@ -146,8 +156,7 @@ class MastodonPlatform(base.Platform[MastodonOptions], platform="mastodon"):
         if self._client is None:
             # The outbound policy on every request and redirect, and no retries inside
             # the client: the poller backs off with jitter instead.
-            session = policy_session(self.opts.timeout)
-            session.hooks["response"].append(self._remember)
+            session = self._session()
             self._client = Mastodon(
                 access_token=self.credentials.get("access_token") or None,
                 api_base_url=self.base_url,
@@ -160,6 +169,56 @@ class MastodonPlatform(base.Platform[MastodonOptions], platform="mastodon"):
                 mastodon_version=self.opts.mastodon_version,
             )
         return self._client
+
+    def _session(self) -> requests.Session:
+        """One session under the outbound policy for the client and our own requests."""
+        session = self.__dict__.get("_http_session")
+        if session is None:
+            session = self.__dict__["_http_session"] = policy_session(self.opts.timeout)
+            session.hooks["response"].append(self._remember)
+        return session
+
+    def _get_json(self, path: str, params: Mapping[str, Any]) -> Any:
+        """GET one listening endpoint; its JSON exactly as the instance sent it.
+
+        Listening maps the instance's JSON straight into ``PostData`` (``post``):
+        Mastodon.py's conversion of every status into objects of its own was most
+        of a poll's time (issue #15), and the raw payload we keep is that JSON
+        anyway. Failures map to our errors as ``_call`` maps the library's.
+        """
+        token = self.credentials.get("access_token")
+        self._last_response = None
+        try:
+            response = self._session().get(
+                self.base_url.rstrip("/") + path,
+                params={k: v for k, v in params.items() if v is not None},
+                headers={"Authorization": f"Bearer {token}"} if token else {},
+                timeout=self.opts.timeout,
+            )
+        except OutboundRefused:
+            raise
+        except requests.RequestException as exc:
+            refused = refusal_in(exc)
+            if refused is not None:
+                raise refused from None
+            raise network_error("Mastodon", exc) from None
+        if not 200 <= response.status_code < 300:
+            try:
+                said = json_error_message(response.json())
+            except ValueError:
+                said = ""
+            raise error_for_status(
+                response.status_code,
+                what="Mastodon",
+                said=said,
+                reason=response.reason or "",
+                headers=response.headers,
+            )
+        try:
+            return response.json()
+        except ValueError:
+            # A page cut short or garbled: transient, its raw answer kept for the admin.
+            raise unreadable_answer("Mastodon", response.content) from None
 
     def _call(self, fn: Callable[..., T], *args: Any, write: bool = False, **kwargs: Any) -> T:
         """Run one client call, turning Mastodon.py's errors into ours.
@@ -258,12 +317,19 @@ class MastodonPlatform(base.Platform[MastodonOptions], platform="mastodon"):
         )
 
     def _posts(
-        self, statuses: Iterable[Mapping[str, Any]], raws: list[Any] | None
+        self,
+        statuses: Iterable[Mapping[str, Any]],
+        raws: list[Any] | None,
+        *,
+        keep_json: bool = False,
     ) -> tuple[list[PostData], int]:
+        """Map statuses; ``keep_json``: they are the instance's JSON, kept as the raw payload."""
         posts: list[PostData] = []
         skipped = 0
         for index, status in enumerate(statuses):
             raw = raws[index] if raws is not None and index < len(raws) else None
+            if keep_json:
+                raw = status
             try:
                 posts.append(self.post(status, raw if isinstance(raw, Mapping) else None))
             except (KeyError, TypeError, ValueError, AttributeError) as exc:
@@ -315,32 +381,24 @@ class MastodonPlatform(base.Platform[MastodonOptions], platform="mastodon"):
         has_more = False
         rate_limit: base.RateLimit | None = None
         new_states: dict[str, dict[str, str]] = {}
-        client = self.client()
         for term in terms:
             state = states.get(term, {})
             low, high, top = state.get("min"), state.get("max"), state.get("top")
+            bounds = {"min_id": low, "max_id": high, "limit": size}
             if mode == "search":
-                result = self._call(
-                    client.search_v2,
-                    term,
-                    resolve=False,
-                    result_type="statuses",
-                    min_id=low,
-                    max_id=high,
-                    limit=size,
+                doc = self._get_json(
+                    "/api/v2/search",
+                    {"q": term, "resolve": "false", "type": "statuses", **bounds},
                 )
-                raw_doc = self._raw_json()
-                statuses = list(result.get("statuses") or [])
-                raws = raw_doc.get("statuses") if isinstance(raw_doc, dict) else None
+                found = doc.get("statuses") if isinstance(doc, Mapping) else None
             else:
-                result = self._call(
-                    client.timeline_hashtag, term, min_id=low, max_id=high, limit=size
-                )
-                statuses = list(result or [])
-                raw_doc = self._raw_json()
-                raws = raw_doc if isinstance(raw_doc, list) else None
+                found = self._get_json(f"/api/v1/timelines/tag/{quote(term, safe='')}", bounds)
+            if not isinstance(found, list):
+                raise TransientError("Mastodon: the answer has no list of statuses")
+            statuses = [s for s in found if isinstance(s, Mapping)]
             rate_limit = self._rate_limit() or rate_limit
-            posts, bad = self._posts(statuses, raws)
+            posts, bad = self._posts(statuses, None, keep_json=True)
+            bad += len(found) - len(statuses)
             skipped += bad
             ids = sorted(
                 (str(s["id"]) for s in statuses if isinstance(s, Mapping) and s.get("id")),
@@ -450,7 +508,8 @@ class MastodonPlatform(base.Platform[MastodonOptions], platform="mastodon"):
                 in_reply_to_id=in_reply_to or None,
                 idempotency_key=idempotency_key,
                 visibility="direct",
-            )
+            ),
+            write=True,
         )
         if str(status.get("visibility") or "direct") != "direct":
             # Never take a public status for a private one: the team must know.

@@ -9,6 +9,7 @@ implementation of X's weighted length). Rate-limit headers live in ``http``.
 from __future__ import annotations
 
 import html
+import json
 import re
 import unicodedata
 from html.parser import HTMLParser
@@ -146,11 +147,28 @@ def storable(value: Any) -> Any:
     """``value`` (text, or lists and dicts of it) with lone surrogates and NUL replaced."""
     if isinstance(value, str):
         return _UNSTORABLE.sub("\ufffd", value)
+    if isinstance(value, dict | list) and _all_storable(value):
+        return value
     if isinstance(value, dict):
         return {storable(k): storable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [storable(v) for v in value]
     return value
+
+
+def _all_storable(value: dict[Any, Any] | list[Any]) -> bool:
+    """True when no string in ``value`` (keys included) needs replacing.
+
+    One dump at C speed and one search, instead of a walk through every string of
+    a payload (most of mapping a Mastodon status, which we keep whole). The dump
+    keeps a lone surrogate as it is and writes NUL as the escape ``\\u0000``; a
+    false alarm (that escape typed as text) only takes the walk.
+    """
+    try:
+        dumped = json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):
+        return False  # not plain JSON (a datetime...): walk it
+    return _UNSTORABLE.search(dumped) is None and "\\u0000" not in dumped
 
 
 def clean_text(text: str) -> str:

@@ -21,7 +21,7 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Max, Min
+from django.db.models import Count, Max, Min, Q
 
 from monitoring.models import Account, Brand
 from outreach.models import TEXT_KINDS, Case, OutboundAction, Playbook, PlaybookKind
@@ -126,18 +126,20 @@ def opening(
     """Rule 7 at the door (automatic competitor cases): counted under a lock on the brand
     row, so two triage workers cannot both open the last allowed case."""
     Brand.objects.select_for_update().filter(pk=brand.pk).first()
-    opened = Case.objects.filter(
-        brand=brand, kind=PlaybookKind.COMPETITOR, opened_at__gte=now - dt.timedelta(days=1)
+    since = now - DAY
+    # Both counts in one query: the brand's cases since yesterday (case_brand_opened)
+    # and the incident's (its foreign-key index); neither walks the brand's history.
+    in_day = Q(kind=PlaybookKind.COMPETITOR, opened_at__gte=since)
+    in_incident = Q(incident_id=incident_id) if incident_id else Q(pk__in=[])
+    counts = Case.objects.filter(Q(brand=brand) & (in_day | in_incident)).aggregate(
+        day=Count("pk", filter=in_day), incident=Count("pk", filter=in_incident)
     )
-    if opened.count() >= playbook.max_replies_per_brand_per_day:
+    if counts["day"] >= playbook.max_replies_per_brand_per_day:
         return Cap(
             "cap_reached",
             f"already {playbook.max_replies_per_brand_per_day} cases about {brand} today",
         )
-    if incident_id and (
-        Case.objects.filter(brand=brand, incident_id=incident_id).count()
-        >= playbook.max_replies_per_incident
-    ):
+    if incident_id and counts["incident"] >= playbook.max_replies_per_incident:
         return Cap(
             "cap_reached",
             f"already {playbook.max_replies_per_incident} cases in incident #{incident_id}",
@@ -197,13 +199,20 @@ def send_slot(case: Case, account: Account, now: dt.datetime) -> dt.datetime:
     return slot + dt.timedelta(seconds=random.uniform(0, spacing.total_seconds() / 4))
 
 
-def _strictest(case: Case, field: str) -> int:
+def _strictest(case: Case, field: str, active: dict[str, int] | None) -> int:
     """A cap from the case's playbook version or the active one, whichever is lower: a
     reviewer who lowers a cap after a backlash wants it to apply to queued replies too."""
     values = [getattr(case.playbook, field)]
-    active = Playbook.objects.filter(kind=case.kind, is_active=True).values_list(field, flat=True)
-    values.extend(active)
+    if active is not None:
+        values.append(active[field])
     return min(values)
+
+
+_SEND_CAPS = (
+    "max_replies_per_incident",
+    "max_replies_per_account_per_hour",
+    "max_replies_per_brand_per_day",
+)
 
 
 def sending(action: OutboundAction, case: Case, now: dt.datetime) -> Cap | None:
@@ -229,33 +238,36 @@ def sending(action: OutboundAction, case: Case, now: dt.datetime) -> Cap | None:
     if action.kind != OutboundAction.Kind.REPLY:
         return None
     sent = OutboundAction.objects.sent_replies()
+    # The active version's caps, read once for the three comparisons below.
+    active = Playbook.objects.filter(kind=case.kind, is_active=True).values(*_SEND_CAPS).first()
     if case.incident_id:
-        cap = _strictest(case, "max_replies_per_incident")
+        cap = _strictest(case, "max_replies_per_incident", active)
         if sent.filter(case__incident_id=case.incident_id).count() >= cap:
             return Cap(
                 "incident", f"{cap} replies already went out in incident #{case.incident_id}"
             )
-    per_account = per_hour(_strictest(case, "max_replies_per_account_per_hour"), account)
-    per_brand = _strictest(case, "max_replies_per_brand_per_day")
+    per_account = per_hour(_strictest(case, "max_replies_per_account_per_hour", active), account)
+    per_brand = _strictest(case, "max_replies_per_brand_per_day", active)
     windows = (
         (
             "account_per_hour",
             sent.filter(account_id=account.pk),
             per_account,
             HOUR,
-            f"{account} sent {per_account} replies this hour",
+            lambda: f"{account} sent {per_account} replies this hour",
         ),
         (
             "brand_per_day",
             sent.filter(case__brand_id=case.brand_id),
             per_brand,
             DAY,
-            f"{per_brand} replies about {case.brand} today",
+            # Named only when reached: reading the brand is a query of its own.
+            lambda: f"{per_brand} replies about {case.brand} today",
         ),
     )
     for code, replies, cap, window, message in windows:
         in_window = replies.filter(sent_at__gte=now - window)
         if in_window.count() >= cap:
             oldest = in_window.aggregate(t=Min("sent_at"))["t"]
-            return Cap(code, message, oldest + window)
+            return Cap(code, message(), oldest + window)
     return None

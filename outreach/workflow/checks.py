@@ -82,13 +82,22 @@ def dnc_entry(platform: str, external_id: str, handle: str) -> DoNotContact | No
     id_hash, handle_hash = subject_hashes(platform, external_id, handle)
     # The stable id first: a person who changes their handle is still the person who
     # asked us to stop. The handle second (case-insensitively), for entries added by hand.
+    # One query for both (each arm on its own unique index), the id's entry preferred.
+    if not (external_id or handle):
+        return None
+    match = Q(pk__in=[])
     if external_id:
-        entry = entries.filter(Q(person_external_id=external_id) | Q(id_hash=id_hash)).first()
-        if entry is not None:
-            return entry
+        match |= Q(person_external_id=external_id) | Q(id_hash=id_hash)
     if handle:
-        return entries.filter(Q(handle__iexact=handle) | Q(handle_hash=handle_hash)).first()
-    return None
+        match |= Q(handle__iexact=handle) | Q(handle_hash=handle_hash)
+    # At most one entry in force per id and per handle, plain or hashed.
+    found = list(entries.filter(match)[:4])
+    by_id = [
+        e
+        for e in found
+        if external_id and (e.person_external_id == external_id or e.id_hash == id_hash)
+    ]
+    return (by_id or found or [None])[0]
 
 
 # Kinds of engagement that open a conversation (rule 5). A favourite or a boost

@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
+from django.db.models import Count, Max, Q
 
 from monitoring.models import Account, Brand, Incident, Post
+from outreach.erasure import salt as erasure_salt
 from outreach.models import (
     OPEN_STAGES,
     Case,
+    DoNotContact,
     Playbook,
     PlaybookKind,
     Severity,
     Stage,
+    normalise_handle,
+    subject_hash,
 )
 from outreach.workflow import caps, events, holds
-from outreach.workflow.checks import dnc_entry
 from outreach.workflow.rules import (
     FRESHNESS,
     ONE_CONVERSATION,
@@ -42,6 +48,123 @@ def kind_for_brand(brand: Brand) -> str:
     return KIND_FOR_BRAND[brand.kind]
 
 
+@dataclass
+class Batch:
+    """What opening cases for a batch of posts needs to know, read once for the whole batch.
+
+    Triage opens cases for up to a detection batch of posts at a time: reading the
+    people's cases, the do-not-contact list, our accounts and the playbooks once
+    for all of them keeps ``open_case`` at a fixed number of queries per post
+    (the cap count under its lock, the case and its audit row), whatever the
+    history. ``open_case`` keeps the sets up to date as it opens cases, so a later
+    post of the same person in the batch is refused as it would be one by one.
+    """
+
+    posts: dict[int, Post]
+    brands: dict[int, Brand]
+    playbooks: dict[str, Playbook]
+    incident_brands: dict[int, int]
+    our_handles: set[tuple[str, str]]
+    blocked_ids: set[tuple[str, str]]
+    blocked_handles: set[tuple[str, str]]
+    open_people: set[int]
+    open_own_brand: set[int] = field(default_factory=set)
+    last_closed: dict[int, dt.datetime] = field(default_factory=dict)
+
+    @classmethod
+    def read(cls, posts: Sequence[Post], incident_ids: Iterable[int | None] = ()) -> Batch:
+        """Read everything for ``posts`` (with their authors loaded): seven queries at most."""
+        people = {p.author_id: p.author for p in posts}
+        external = {(p.platform, p.author.external_id) for p in posts if p.author.external_id}
+        handles = {(p.platform, normalise_handle(p.author.handle)) for p in posts}
+        blocked_ids: set[tuple[str, str]] = set()
+        blocked_handles: set[tuple[str, str]] = set()
+        if posts:
+            entries = DoNotContact.objects.in_force().filter(
+                platform__in={p.platform for p in posts}
+            )
+            # An erased person's entry holds only salted hashes of their id and handle.
+            salt = erasure_salt()
+            id_hashes = {
+                subject_hash(platform, "id", e, salt=salt): (platform, e)
+                for platform, e in external
+            }
+            handle_hashes = {
+                subject_hash(platform, "handle", h, salt=salt): (platform, h)
+                for platform, h in handles
+                if h
+            }
+            match = (
+                Q(person_external_id__in={e for _, e in external if e})
+                | Q(handle__in={h for _, h in handles if h})
+                | Q(id_hash__in=[h for h in id_hashes if h])
+                | Q(handle_hash__in=[h for h in handle_hashes if h])
+            )
+            for platform, external_id, handle, id_hash, handle_hash in entries.filter(
+                match
+            ).values_list("platform", "person_external_id", "handle", "id_hash", "handle_hash"):
+                if external_id:
+                    blocked_ids.add((platform, external_id))
+                if handle:
+                    blocked_handles.add((platform, normalise_handle(handle)))
+                if id_hash in id_hashes:
+                    blocked_ids.add(id_hashes[id_hash])
+                if handle_hash in handle_hashes:
+                    blocked_handles.add(handle_hashes[handle_hash])
+        open_people: set[int] = set()
+        open_own_brand: set[int] = set()
+        last_closed: dict[int, dt.datetime] = {}
+        if people:
+            # One pass over the people's own cases (the case_person_closed index).
+            rows = (
+                Case.objects.filter(person_id__in=list(people))
+                .filter(Q(stage__in=OPEN_STAGES) | Q(closed_at__isnull=False))
+                .values("person_id")
+                .annotate(
+                    open=Count("pk", filter=Q(stage__in=OPEN_STAGES)),
+                    open_own_brand=Count(
+                        "pk", filter=Q(stage__in=OPEN_STAGES, kind=PlaybookKind.OWN_BRAND)
+                    ),
+                    closed=Max("closed_at"),
+                )
+                .order_by()
+            )
+            for row in rows:
+                if row["open"]:
+                    open_people.add(row["person_id"])
+                if row["open_own_brand"]:
+                    open_own_brand.add(row["person_id"])
+                if row["closed"] is not None:
+                    last_closed[row["person_id"]] = row["closed"]
+        wanted_incidents = {pk for pk in incident_ids if pk is not None}
+        return cls(
+            posts={p.pk: p for p in posts},
+            brands={b.pk: b for b in Brand.objects.all()},
+            playbooks={p.kind: p for p in Playbook.objects.filter(is_active=True)},
+            incident_brands=dict(
+                Incident.objects.filter(pk__in=wanted_incidents).values_list("pk", "brand_id")
+            )
+            if wanted_incidents
+            else {},
+            our_handles={
+                (platform, handle.lstrip("@").lower())
+                for platform, handle in Account.objects.values_list("platform", "handle")
+            },
+            blocked_ids=blocked_ids,
+            blocked_handles=blocked_handles,
+            open_people=open_people,
+            open_own_brand=open_own_brand,
+            last_closed=last_closed,
+        )
+
+    def on_do_not_contact(self, post: Post) -> bool:
+        person = post.author
+        if person.external_id and (post.platform, person.external_id) in self.blocked_ids:
+            return True
+        handle = normalise_handle(person.handle)
+        return bool(handle) and (post.platform, handle) in self.blocked_handles
+
+
 def open_case(
     post_id: int,
     brand_id: int,
@@ -52,6 +175,7 @@ def open_case(
     incident_id: int | None = None,
     automatic: bool = False,
     now: dt.datetime | None = None,
+    batch: Batch | None = None,
 ) -> Case:
     """Open a case for the author of a post under the active playbook of ``kind``.
 
@@ -60,14 +184,22 @@ def open_case(
     so a burst never floods the queue. Own-brand service cases have no cap:
     every customer is answered, and a customer with an open competitor case is
     served all the same: that case is put on hold (outreach/workflow/holds.py).
+
+    ``batch`` (triage) holds what was read for every post of a batch at once
+    (``Batch.read``); without it, the same is read for this one post.
     """
     now = now_or(now)
     if kind not in PlaybookKind.values:
         raise WorkflowError(f"unknown case kind {kind!r}")
     if severity not in Severity.values:
         raise WorkflowError(f"unknown severity {severity!r}")
-    post = Post.objects.select_related("author").get(pk=post_id)
-    brand = Brand.objects.get(pk=brand_id)
+    if batch is None or post_id not in batch.posts:
+        post = Post.objects.select_related("author").get(pk=post_id)
+        batch = Batch.read([post], [incident_id])
+    post = batch.posts[post_id]
+    brand = batch.brands.get(brand_id)
+    if brand is None:
+        raise Brand.DoesNotExist(f"no brand #{brand_id}")
     expected_brand_kind = (
         Brand.Kind.COMPETITOR if kind == PlaybookKind.COMPETITOR else Brand.Kind.OWN
     )
@@ -75,24 +207,19 @@ def open_case(
         raise WorkflowError(
             f"a {PlaybookKind(kind).label} case needs a {expected_brand_kind} brand"
         )
-    playbook = Playbook.objects.filter(kind=kind, is_active=True).first()
+    playbook = batch.playbooks.get(kind)
     if playbook is None:
         raise RuleViolation(
             ONE_PLAYBOOK,
             f"there is no active {PlaybookKind(kind).label} playbook",
             reason="no_playbook",
         )
-    if (
-        incident_id is not None
-        and not Incident.objects.filter(pk=incident_id, brand_id=brand.pk).exists()
-    ):
+    if incident_id is not None and batch.incident_brands.get(incident_id) != brand.pk:
         raise WorkflowError(f"incident #{incident_id} is not an incident about {brand}")
     person = post.author
-    if Account.objects.filter(
-        platform=post.platform, handle__iexact=person.handle.lstrip("@")
-    ).exists():
+    if (post.platform, person.handle.lstrip("@").lower()) in batch.our_handles:
         raise WorkflowError(f"{person} is one of our own accounts")
-    if dnc_entry(post.platform, person.external_id, person.handle) is not None:
+    if batch.on_do_not_contact(post):
         raise RuleViolation(
             ONE_CONVERSATION, f"{person} is on the do-not-contact list", reason="do_not_contact"
         )
@@ -103,16 +230,16 @@ def open_case(
             f"the post is older than the playbook's {playbook.freshness_hours} h limit",
             reason="too_old",
         )
-    open_cases = Case.objects.filter(person=person, stage__in=OPEN_STAGES)
-    if kind == PlaybookKind.OWN_BRAND:
-        # Service first: only another own-brand case stands in the way.
-        open_cases = open_cases.filter(kind=PlaybookKind.OWN_BRAND)
-    if open_cases.exists():
+    # Service first: for an own-brand case only another own-brand case stands in the way
+    # (an open competitor case is put on hold below).
+    busy = batch.open_own_brand if kind == PlaybookKind.OWN_BRAND else batch.open_people
+    if person.pk in busy:
         raise RuleViolation(
             ONE_CONVERSATION, f"{person} already has an open case", reason="in_conversation"
         )
     cooldown_start = now - dt.timedelta(days=playbook.cooldown_days)
-    if Case.objects.filter(person=person, closed_at__gte=cooldown_start).exists():
+    last_closed = batch.last_closed.get(person.pk)
+    if last_closed is not None and last_closed >= cooldown_start:
         raise RuleViolation(
             ONE_CONVERSATION,
             f"{person}'s last case closed less than {playbook.cooldown_days} days ago",
@@ -147,6 +274,9 @@ def open_case(
                 ONE_CONVERSATION, f"{person} already has an open case", reason="in_conversation"
             ) from None
         raise
+    batch.open_people.add(person.pk)
+    if kind == PlaybookKind.OWN_BRAND:
+        batch.open_own_brand.add(person.pk)
     case.post, case.person, case.brand, case.playbook = post, person, brand, playbook
     return case
 

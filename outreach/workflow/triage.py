@@ -12,29 +12,35 @@ one step with ``open_for_detection``: the same rules, the kind from the brand.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+
+from django.db import transaction
 
 from monitoring.models import Account, Brand, Detection
 from outreach.models import Case, Severity
-from outreach.workflow.opening import kind_for_brand, open_case
+from outreach.workflow.opening import Batch, kind_for_brand, open_case
 from outreach.workflow.rules import User, WorkflowError
 
 Triage = Detection.Triage
 
 
-def _handles() -> tuple[set[tuple[str, str]], dict[str, Brand]]:
-    """Our accounts' (platform, handle) and the brands' official handles, lowercased."""
-    our_handles = {
-        (platform, handle.lower())
-        for platform, handle in Account.objects.values_list("platform", "handle")
-    }
-    official = {
+def _official(brands: Iterable[Brand]) -> dict[str, Brand]:
+    """The brands' official handles, without "@" and lowercased."""
+    return {
         handle.lstrip("@").lower(): brand
-        for brand in Brand.objects.all()
+        for brand in brands
         for handles in brand.handles.values()
         for handle in handles
     }
-    return our_handles, official
+
+
+def _handles() -> tuple[set[tuple[str, str]], dict[str, Brand]]:
+    """Our accounts' (platform, handle) and the brands' official handles, lowercased."""
+    our_handles = {
+        (platform, handle.lstrip("@").lower())
+        for platform, handle in Account.objects.values_list("platform", "handle")
+    }
+    return our_handles, _official(Brand.objects.all())
 
 
 def _author_outcome(
@@ -53,38 +59,59 @@ def _author_outcome(
 
 
 def triage(detection_ids: Sequence[int]) -> dict[str, int]:
-    """Open cases for the detections that deserve one; record why for the others."""
+    """Open cases for the detections that deserve one; record why for the others.
+
+    Everything the decisions read is read once for the batch (``Batch.read``), so
+    a post costs ``open_case``'s few writes whatever the size of the history; the
+    outcomes are written grouped, one UPDATE per outcome and note, in the batch's
+    one transaction.
+    """
     counts: dict[str, int] = {}
-    our_handles, official = _handles()
-    detections = Detection.objects.filter(
-        pk__in=list(detection_ids), triage=Triage.PENDING
-    ).select_related("post__author", "brand")
-    for detection in detections:
-        note = ""
-        outcome: str
-        if detection.brand is None:
-            outcome = Triage.NO_BRAND
-        elif not detection.complaint:
-            outcome = Triage.NOT_COMPLAINT
-        elif author := _author_outcome(detection, our_handles, official):
-            outcome = author
-        else:
-            try:
-                open_case(
-                    detection.post_id,
-                    detection.brand.pk,
-                    kind_for_brand(detection.brand),
-                    incident_id=detection.incident_id,
-                    automatic=True,
-                )
-            except WorkflowError as exc:
-                outcome, note = refusal_reason(exc), str(exc)
+    detections = list(
+        Detection.objects.filter(pk__in=list(detection_ids), triage=Triage.PENDING)
+        .select_related("post__author")
+        .order_by("pk")
+    )
+    if not detections:
+        return counts
+    batch = Batch.read([d.post for d in detections], [d.incident_id for d in detections])
+    official = _official(batch.brands.values())
+    outcomes: dict[tuple[str, str], list[int]] = {}
+    # One transaction for the batch: one commit instead of one per case, and the
+    # outcomes land with the cases they describe (each case still in a savepoint
+    # of its own, so one refusal by the database does not undo the others).
+    with transaction.atomic():
+        for detection in detections:
+            post = detection.post
+            brand = batch.brands.get(detection.brand_id) if detection.brand_id else None
+            note = ""
+            outcome: str
+            if brand is None:
+                outcome = Triage.NO_BRAND
+            elif not detection.complaint:
+                outcome = Triage.NOT_COMPLAINT
+            elif author := _author_outcome(detection, batch.our_handles, official):
+                outcome = author
             else:
-                outcome = Triage.OPENED
-        Detection.objects.filter(pk=detection.pk, triage=Triage.PENDING).update(
-            triage=outcome, triage_note=note[:300]
-        )
-        counts[str(outcome)] = counts.get(str(outcome), 0) + 1
+                try:
+                    open_case(
+                        post.pk,
+                        brand.pk,
+                        kind_for_brand(brand),
+                        incident_id=detection.incident_id,
+                        automatic=True,
+                        batch=batch,
+                    )
+                except WorkflowError as exc:
+                    outcome, note = refusal_reason(exc), str(exc)
+                else:
+                    outcome = Triage.OPENED
+            outcomes.setdefault((str(outcome), note[:300]), []).append(detection.pk)
+            counts[str(outcome)] = counts.get(str(outcome), 0) + 1
+        for (outcome, note), ids in outcomes.items():
+            Detection.objects.filter(pk__in=ids, triage=Triage.PENDING).update(
+                triage=outcome, triage_note=note
+            )
     return counts
 
 

@@ -330,3 +330,16 @@ def test_a_young_incident_without_five_minute_counts_is_charted_per_hour():
     incident.slots.all().delete()  # as for an incident opened before the upgrade
     bucket, series = incidents.volume(incident)
     assert bucket == dt.timedelta(hours=1) and series == [(NOW, 3)]
+
+
+def test_a_gap_inside_one_batch_starts_a_new_incident():
+    brand = BrandFactory(name="Orbitel")
+    early = burst(brand, 3, start=NOW - dt.timedelta(hours=12))
+    late = burst(brand, 2, start=NOW - dt.timedelta(hours=1))
+    touched = incidents.assign([d.pk for d in early + late])
+    assert len(touched) == 2
+    first, second = Incident.objects.order_by("first_seen_at")
+    assert (first.volume, second.volume) == (3, 2)
+    assert set(Detection.objects.filter(incident=second).values_list("pk", flat=True)) == {
+        d.pk for d in late
+    }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from monitoring.platforms import text
@@ -114,3 +116,25 @@ def test_mastodon_counts_each_url_as_reserved_length() -> None:
 def test_unknown_length_unit_is_refused() -> None:
     with pytest.raises(ValueError):
         text.text_length("x", "bytes")
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"content": "broken \x00 here"},
+        {"account": {"note": "half an emoji \ud83d"}},
+        {"tags": ["fine", {"name\udc00": "key too"}]},
+        ["\x00"],
+    ],
+)
+def test_a_payload_with_a_nul_or_lone_surrogate_anywhere_is_made_storable(payload: object) -> None:
+    made = text.storable(payload)
+    dumped = json.dumps(made, ensure_ascii=False)
+    assert "\x00" not in dumped and "\\u0000" not in dumped
+    assert all(not 0xD800 <= ord(c) <= 0xDFFF for c in dumped)
+    assert "\ufffd" in dumped
+
+
+def test_a_clean_payload_is_kept_as_it_is() -> None:
+    payload = {"content": "café 😀 \\u0000 typed as text", "n": 3, "tags": [{"name": "x"}]}
+    assert text.storable(payload) == payload
