@@ -265,8 +265,13 @@ def view(request: HttpRequest, extra_context: dict[str, Any] | None = None) -> H
         return export(panel, period)
     funnel = dashboard.funnel(period)
     peak = max((r["count"] for r in funnel), default=0) or 1
+    # A figure links to the list behind it only for someone who may open that list.
+    sees_detections = request.user.has_perm("monitoring.view_detection")
     for row in funnel:
-        row["url"] = detections_url(row["link"]) if row["detected"] else queue_url(row["link"])
+        if row["detected"]:
+            row["url"] = detections_url(row["link"]) if sees_detections else ""
+        else:
+            row["url"] = queue_url(row["link"])
         row["bar"] = max(1, round(200 * row["count"] / peak))
     complaints = dashboard.complaints(period)
     service = dashboard.service(period)

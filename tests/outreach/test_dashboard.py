@@ -369,3 +369,22 @@ def test_detected_complaints_link_to_exactly_the_detections_counted(
     response = client_for(admin_user).get(detections_url(row["link"]))
     assert response.status_code == 200
     assert {d.pk for d in response.context["cl"].result_list} == {d.pk for d in counted}
+
+
+def test_a_figure_links_to_a_list_only_for_someone_who_may_open_it(
+    world, competitor, analyst, client_for
+):
+    from django.contrib.auth.models import Permission
+
+    from tests.factories import DetectionFactory
+
+    DetectionFactory(brand=competitor)
+    detection_list = reverse("admin:monitoring_detection_changelist")
+    page = client_for(analyst).get(reverse("admin:dashboard")).content.decode()
+    assert detection_list + "?" in page
+    # Without the right to see detections, the count stays and its link goes.
+    for group in analyst.groups.all():
+        group.permissions.remove(Permission.objects.get(codename="view_detection"))
+    analyst = type(analyst).objects.get(pk=analyst.pk)  # no cached permissions
+    page = client_for(analyst).get(reverse("admin:dashboard")).content.decode()
+    assert detection_list + "?" not in page
