@@ -299,7 +299,7 @@ def load(plan: Plan, cursor: object) -> dict[str, int]:
     copy(
         "monitoring_post",
         "id, platform, external_id, author_id, source_id, text, url, lang, posted_at,"
-        " in_reply_to, raw, fetched_at",
+        " in_reply_to, raw, fetched_at, awaiting_detection",
         (
             (
                 j + 1,
@@ -315,6 +315,7 @@ def load(plan: Plan, cursor: object) -> dict[str, int]:
                 "",
                 "{}",
                 plan.posted_at(j),
+                not plan.has_detection(j),
             )
             for j in range(size)
         ),
@@ -468,7 +469,7 @@ def load(plan: Plan, cursor: object) -> dict[str, int]:
         "outreach_replydraft",
         "id, case_id, is_first_reply, text, author_id, editor_ids, tone_findings, updated_at,"
         " submitted_at, approved_by_id, approved_at, approved_text_hash, rejected_by_id,"
-        " rejection_note",
+        " rejection_note, later",
         (
             (
                 n,
@@ -485,6 +486,7 @@ def load(plan: Plan, cursor: object) -> dict[str, int]:
                 REPLY_HASH,
                 None,
                 "",
+                False,
             )
             for n, (c, j, _s) in enumerate(replied, start=1)
         ),
