@@ -9,9 +9,6 @@ file runs on the test settings' PostgreSQL and once more on SQLite in a subproce
 from __future__ import annotations
 
 import datetime as dt
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -39,9 +36,8 @@ from outreach.workflow import dbrules
 from outreach.workflow.triage import triage
 from tests.factories import DetectionFactory
 from tests.outreach.factories import COMPLAINT, PersonFactory, PostFactory
+from tests.sqlite_rerun import on_sqlite, rerun_on_sqlite
 
-ON_SQLITE = "NOJACKAL_ERASURE_ON_SQLITE"
-ROOT = Path(__file__).resolve().parents[2]
 HANDLE = "angry_ann"
 
 
@@ -350,39 +346,10 @@ def test_erasure_records_and_the_salt_are_never_edited_or_deleted(ann: Person) -
 # --- the same on SQLite ------------------------------------------------------------------
 
 
-@pytest.mark.skipif(bool(os.environ.get(ON_SQLITE)), reason="this is the SQLite run")
 def test_erasure_holds_on_sqlite_too(tmp_path: Path) -> None:
-    env = {
-        **os.environ,
-        ON_SQLITE: "1",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'erasure.sqlite3'}",
-        "DJANGO_SETTINGS_MODULE": "tests.settings",
-    }
-    run = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "no:xdist",
-            "-p",
-            "no:randomly",
-            "-p",
-            "no:cacheprovider",
-            __file__,
-        ],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
-    assert "failed" not in run.stdout and " passed" in run.stdout
-    assert "1 skipped" in run.stdout  # only this test: the others ran on SQLite
+    rerun_on_sqlite(__file__, "test_erasure_holds_on_sqlite_too", tmp_path)
 
 
 @pytest.mark.django_db
 def test_each_run_is_on_its_database() -> None:
-    assert connection.vendor == ("sqlite" if os.environ.get(ON_SQLITE) else "postgresql")
+    assert connection.vendor == ("sqlite" if on_sqlite() else "postgresql")

@@ -9,9 +9,6 @@ test settings' PostgreSQL, and once more on SQLite in a subprocess (the laptops'
 from __future__ import annotations
 
 import importlib
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,10 +21,9 @@ from django.utils import timezone
 
 from outreach.models import Case, CaseEvent, EngagementEvent, OutboundAction, Stage, text_hash
 from outreach.workflow import dbrules
+from tests.sqlite_rerun import on_sqlite, rerun_on_sqlite
 
 SELLING = "Switch to our brand, code SAVE20"
-ON_SQLITE = "NOJACKAL_RULES_ON_SQLITE"
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @contextmanager
@@ -282,39 +278,10 @@ def test_the_installed_triggers_are_the_generated_ones() -> None:
             assert set(expected) <= installed_sql
 
 
-@pytest.mark.skipif(bool(os.environ.get(ON_SQLITE)), reason="this is the SQLite run")
 def test_the_rules_hold_on_sqlite_too(tmp_path: Path) -> None:
-    env = {
-        **os.environ,
-        ON_SQLITE: "1",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'rules.sqlite3'}",
-        "DJANGO_SETTINGS_MODULE": "tests.settings",
-    }
-    run = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "no:xdist",
-            "-p",
-            "no:randomly",
-            "-p",
-            "no:cacheprovider",
-            __file__,
-        ],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
-    assert "failed" not in run.stdout and " passed" in run.stdout
-    assert "1 skipped" in run.stdout  # only this test: the others ran on SQLite
+    rerun_on_sqlite(__file__, "test_the_rules_hold_on_sqlite_too", tmp_path)
 
 
 @pytest.mark.django_db
 def test_each_run_is_on_its_database() -> None:
-    assert connection.vendor == ("sqlite" if os.environ.get(ON_SQLITE) else "postgresql")
+    assert connection.vendor == ("sqlite" if on_sqlite() else "postgresql")
