@@ -571,3 +571,54 @@ class BrandDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.brand_id} on {self.day}: {self.complaints}/{self.mentions}"
+
+
+class Label(models.Model):
+    """One text the team has judged complaint or not: the team's own domain, for training.
+
+    Fed by reviewers' corrections in the detection admin, by ``import_labels`` and by the
+    label queue; ``train_classifier`` weighs these above the shipped examples. A text is
+    stored once (``text_key`` is the hash of its normalised form): a second label of the
+    same text replaces the first rather than counting twice.
+    """
+
+    class Source(models.TextChoices):
+        CORRECTION = "correction", "Reviewer correction"
+        IMPORT = "import", "Bulk import"
+        QUEUE = "queue", "Label queue"
+
+    text = models.TextField()
+    text_key = models.CharField(
+        max_length=64, unique=True, editable=False, help_text="SHA-256 of the normalised text."
+    )
+    complaint = models.BooleanField()
+    brand = models.ForeignKey(
+        Brand, on_delete=models.SET_NULL, null=True, blank=True, related_name="labels"
+    )
+    platform = models.CharField(max_length=20, blank=True)
+    source = models.CharField(max_length=20, choices=Source.choices)
+    external_id = models.CharField(
+        max_length=200, blank=True, help_text="The id the imported file gave the row, if any."
+    )
+    post = models.ForeignKey(
+        Post,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="labels",
+        help_text="The post the label was given on (corrections and the label queue).",
+    )
+    labelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    labelled_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-labelled_at"]
+        indexes = [
+            models.Index(fields=["labelled_at"], name="label_labelled_at"),
+            models.Index(fields=["brand", "complaint"], name="label_brand_complaint"),
+        ]
+
+    def __str__(self) -> str:
+        return ("complaint" if self.complaint else "not a complaint") + f": {self.text[:60]}"
