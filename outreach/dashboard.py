@@ -4,22 +4,22 @@ Each panel is a list of rows (dicts) with the cases behind every figure selectab
 ``CohortFilter`` in the queue (``cohort_query`` builds that link). Nothing here reads
 the posts: complaints and mentions come from ``monitoring.BrandDay`` (kept as posts
 are judged), the funnel and the jackal check from ``outreach.CaseDay`` (kept by the
-workflow's audit trail), incidents from their own small table. Time to first reply
-(own brand only), workload medians and replies per incident read the period's cases
-by the case table's indexes and their events by (case, created_at): they grow with
-the period's cases, never with the history before it.
+workflow's audit trail), time to first reply and time in each working stage from the
+same trail's bins of hours (``CaseDay`` ``first_reply:<bin>``, ``outreach.StaffDay``),
+incidents from their own small table. Only replies per incident and the open cases read
+the case table, by its indexes: the period's cases that belong to an incident, and the
+open ones.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import statistics
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
 from monitoring.models import Brand, BrandDay, Incident
@@ -31,6 +31,7 @@ from outreach.models import (
     CaseEvent,
     Playbook,
     PlaybookKind,
+    StaffDay,
     Stage,
 )
 
@@ -298,26 +299,24 @@ def service(period: Period, now: dt.datetime | None = None) -> dict[str, Any]:
     now = now or timezone.now()
     playbook = active_playbook(PlaybookKind.OWN_BRAND)
     sla = playbook.due_hours if playbook else None
-    first_reply: dict[int, tuple[dt.datetime, dt.datetime]] = {}
-    events = CaseEvent.objects.filter(
-        case__in=cohort(period, PlaybookKind.OWN_BRAND),
-        target=Stage.AWAITING_ENGAGEMENT,
-    ).exclude(origin=Stage.AWAITING_ENGAGEMENT)
-    for case_id, opened, at in events.values_list("case_id", "case__opened_at", "created_at"):
-        if case_id not in first_reply or at < first_reply[case_id][1]:
-            first_reply[case_id] = (opened, at)
-    hours: dict[dt.date, list[float]] = defaultdict(list)
-    for opened, at in first_reply.values():
-        hours[_week_of(opened)].append((at - opened).total_seconds() / 3600)
+    bins: dict[dt.date, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    rows = (
+        _case_days(period)
+        .filter(kind=PlaybookKind.OWN_BRAND, step__startswith=rollups.FIRST_REPLY)
+        .values_list("day", "step", "count")
+    )
+    for day, step, n in rows:
+        week = day - dt.timedelta(days=day.weekday())
+        bins[week][int(step.removeprefix(rollups.FIRST_REPLY))] += n
     weeks = []
     for week in _weeks(period):
-        values = hours.get(week, [])
-        median = statistics.median(values) if values else None
-        p90 = _percentile(values, 0.9)
+        counted = bins.get(week, {})
+        median = rollups.binned_percentile(counted, 0.5)
+        p90 = rollups.binned_percentile(counted, 0.9)
         weeks.append(
             {
                 "week": week,
-                "replies": len(values),
+                "replies": sum(counted.values()),
                 "median_hours": None if median is None else round(median, 1),
                 "p90_hours": None if p90 is None else round(p90, 1),
                 "over_sla": sla is not None and p90 is not None and p90 > sla,
@@ -438,8 +437,9 @@ def _week_query(period: Period, week: dt.date, key: str) -> dict[str, str]:
 
 
 def workload(period: Period) -> list[dict[str, Any]]:
-    """Per member of staff: open cases, drafts awaiting approval (as author), approvals given in
-    the period, and the median hours their cases of the period spent in each stage."""
+    """Per member of staff: open cases, drafts awaiting approval (as author), approvals given on
+    the period's cases, and the median hours their cases of the period spent in each stage
+    (from ``StaffDay``)."""
     from django.contrib.auth import get_user_model
 
     users = {u.pk: u for u in get_user_model().objects.filter(is_staff=True, is_active=True)}
@@ -452,27 +452,25 @@ def workload(period: Period) -> list[dict[str, Any]]:
         .values("assignee_id")
         .annotate(open=Count("pk"), awaiting=Count("pk", filter=Q(stage=Stage.AWAITING_APPROVAL)))
     }
-    approvals = dict(
-        CaseEvent.objects.filter(
-            created_at__gte=period.since,
-            created_at__lt=period.until,
-            case__in=cohort(period),
-            target=Stage.APPROVED,
-        )
-        .exclude(origin=Stage.APPROVED)
-        .order_by()
-        .values("actor_id")
-        .annotate(n=Count("pk"))
-        .values_list("actor_id", "n")
+    approvals: dict[int, int] = defaultdict(int)
+    stage_bins: dict[int, dict[str, dict[int, int]]] = defaultdict(
+        lambda: defaultdict(lambda: defaultdict(int))
     )
-    stage_hours = _stage_hours(period)
+    staff_days = StaffDay.objects.filter(day__gte=period.start, day__lte=period.end)
+    if period.brand_ids:
+        staff_days = staff_days.filter(brand_id__in=period.brand_ids)
+    for user_id, measure, bin, n in staff_days.values_list("user_id", "measure", "bin", "count"):
+        if measure == rollups.APPROVED:
+            approvals[user_id] += n
+        else:
+            stage_bins[user_id][measure][bin] += n
     rows = []
     for pk, user in sorted(users.items(), key=lambda item: item[1].get_username()):
         row = counts.get(pk, {})
         medians = {
-            stage: round(statistics.median(values), 1)
-            for stage, values in stage_hours.get(pk, {}).items()
-            if values
+            stage: round(median, 1)
+            for stage, bins in stage_bins.get(pk, {}).items()
+            if (median := rollups.binned_percentile(bins, 0.5)) is not None
         }
         if not row and not approvals.get(pk) and not medians:
             continue
@@ -490,25 +488,7 @@ def workload(period: Period) -> list[dict[str, Any]]:
     return rows
 
 
-WORK_STAGES = (Stage.NEW, Stage.RESEARCHING, Stage.DRAFTING, Stage.AWAITING_APPROVAL)
-
-
-def _stage_hours(period: Period) -> dict[int, dict[str, list[float]]]:
-    """Hours each case of the period spent in each working stage, by the case's assignee."""
-    events = (
-        CaseEvent.objects.filter(case__in=cohort(period).filter(assignee__isnull=False))
-        .exclude(origin=F("target"))
-        .order_by("case_id", "created_at", "pk")
-        .values_list("case_id", "case__assignee_id", "origin", "created_at", "case__opened_at")
-    )
-    out: dict[int, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
-    entered: dict[int, dt.datetime] = {}
-    for case_id, assignee, origin, at, opened in events:
-        since = entered.get(case_id, opened)
-        if origin in WORK_STAGES:
-            out[assignee][origin].append(max(0.0, (at - since).total_seconds() / 3600))
-        entered[case_id] = at
-    return out
+WORK_STAGES = rollups.WORK_STAGES
 
 
 def stage_labels() -> Iterable[tuple[str, str]]:

@@ -300,6 +300,18 @@ class Case(models.Model):
             models.Index(
                 fields=["incident", "due_at", "-severity", "id"], name="case_incident_queue"
             ),
+            # The dashboard: open cases per member of staff, and a period's cases that belong
+            # to an incident, without walking everything anyone was ever assigned or grouped.
+            models.Index(
+                fields=["assignee", "stage"],
+                name="case_open_assignee",
+                condition=Q(stage__in=OPEN_STAGES),
+            ),
+            models.Index(
+                fields=["opened_at"],
+                name="case_in_incident_opened",
+                condition=Q(incident__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -643,3 +655,30 @@ class CaseDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.brand_id} {self.kind} {self.step}: {self.count}"
+
+
+class StaffDay(models.Model):
+    """Per member of staff, brand and day the cases were opened (UTC): the approvals they gave
+    and how long their cases spent in each working stage, as counts per bin of hours
+    (``outreach/rollups.py``, from ``workflow/events.py``): the dashboard's workload panel
+    reads these instead of the case events."""
+
+    day = models.DateField(help_text="The day the cases were opened (UTC).")
+    user = team_member(on_delete=models.CASCADE, optional=False)
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="+")
+    measure = models.CharField(max_length=30, help_text='"approved" or a working stage.')
+    bin = models.PositiveSmallIntegerField(
+        default=0, help_text="The bin of hours spent in the stage (outreach.rollups.HOUR_EDGES)."
+    )
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["day", "user", "brand", "measure", "bin"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "user", "brand", "measure", "bin"], name="staff_day_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.user_id} {self.measure}[{self.bin}]: {self.count}"

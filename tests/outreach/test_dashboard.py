@@ -193,6 +193,68 @@ def test_own_brand_service_counts_cases_past_and_near_due_and_links_to_them(
     assert selected(client, queue_url(data["soon_link"])) == {near.pk}
 
 
+def test_hours_are_binned_by_the_quarter_hour_then_the_hour_and_read_back_within_a_bin():
+    from outreach import rollups
+
+    assert rollups.hour_bin(0) == 0 and rollups.hour_bin(-1) == 0
+    assert rollups.hour_bin(0.25) == 0 and rollups.hour_bin(0.26) == 1
+    assert rollups.HOUR_EDGES[rollups.hour_bin(30.5)] == 31
+    assert rollups.hour_bin(10_000) == len(rollups.HOUR_EDGES)
+    hours = [0.1, 0.3, 0.6, 1.1, 1.9, 2.2, 3.7, 6.5, 20.0, 47.0]
+    bins: dict[int, int] = {}
+    for h in hours:
+        bins[rollups.hour_bin(h)] = bins.get(rollups.hour_bin(h), 0) + 1
+    median = rollups.binned_percentile(bins, 0.5)
+    assert median is not None and abs(median - 2.05) <= 0.25
+    p90 = rollups.binned_percentile(bins, 0.9)
+    assert p90 is not None and 19 <= p90 <= 20
+    assert rollups.binned_percentile({}, 0.5) is None
+    assert rollups.binned_percentile({len(rollups.HOUR_EDGES): 3}, 0.5) == rollups.HOUR_EDGES[-1]
+
+
+def test_time_to_first_reply_is_read_from_the_bins_the_workflow_counts(
+    own_brand, own_playbook, admin_user
+):
+    from outreach import rollups
+    from outreach.models import CaseDay
+
+    case = workflow.open_case(PostFactory(text=COMPLAINT).pk, own_brand.pk, PlaybookKind.OWN_BRAND)
+    day = case.opened_at.astimezone(dt.UTC).date()
+    # Four own-brand cases answered in 30 min, 1 h 10, 3 h and 9 h (counted as the workflow
+    # would have: one first reply each, in its bin of hours).
+    for hours in (0.5, 1.1, 3.0, 9.0):
+        CaseDay.objects.create(
+            day=day,
+            brand=own_brand,
+            kind=PlaybookKind.OWN_BRAND,
+            step=rollups.FIRST_REPLY + str(rollups.hour_bin(hours)),
+            count=1,
+        )
+    (week,) = [w for w in dashboard.service(PERIOD)["weeks"] if w["replies"]]
+    assert week["replies"] == 4
+    assert 1.0 <= week["median_hours"] <= 3.0
+    assert 8.0 <= week["p90_hours"] <= 9.0
+    assert week["over_sla"]  # the playbook answers within 2 h
+
+
+def test_time_in_each_stage_and_approvals_are_counted_for_the_member_of_staff(
+    advance, analyst, reviewer
+):
+    from outreach import rollups
+    from outreach.models import StaffDay
+
+    advance(Stage.AWAITING_ENGAGEMENT)
+    counted = {
+        (user, measure): n
+        for user, measure, n in StaffDay.objects.values_list("user_id", "measure", "count")
+    }
+    assert counted[(reviewer.pk, rollups.APPROVED)] == 1
+    for stage in (Stage.NEW, Stage.RESEARCHING, Stage.DRAFTING, Stage.AWAITING_APPROVAL):
+        assert counted[(analyst.pk, stage)] == 1, stage
+    (row,) = [r for r in dashboard.workload(PERIOD) if r["user"] == reviewer]
+    assert row["approvals"] == 1
+
+
 def test_percentiles_and_weeks():
     assert dashboard._percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 0.9) == 9
     assert dashboard._percentile([], 0.9) is None
@@ -324,11 +386,20 @@ def test_the_query_count_does_not_grow_with_the_data(advance, admin_user, client
 
 def test_the_per_day_rollup_matches_a_recount_from_the_events(known):
     from outreach import rollups
-    from outreach.models import CaseDay
+    from outreach.models import CaseDay, StaffDay
 
     kept = set(CaseDay.objects.values_list("day", "brand_id", "kind", "step", "count"))
+    staff = set(
+        StaffDay.objects.values_list("day", "user_id", "brand_id", "measure", "bin", "count")
+    )
     rollups.rebuild()
     assert set(CaseDay.objects.values_list("day", "brand_id", "kind", "step", "count")) == kept
+    assert (
+        set(StaffDay.objects.values_list("day", "user_id", "brand_id", "measure", "bin", "count"))
+        == staff
+    )
+    assert any(step.startswith(rollups.FIRST_REPLY) for _, _, _, step, _ in kept)
+    assert {measure for _, _, _, measure, _, _ in staff} >= {"approved", Stage.NEW}
     steps = {step: n for _, _, _, step, n in kept}
     assert steps["opened"] == 7 and steps["blocked"] == 1 and steps["stopped"] == 1
 
