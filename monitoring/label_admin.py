@@ -51,7 +51,7 @@ class LabelAdmin(admin.ModelAdmin[Label]):
     show_full_result_count = False
     paginator = HistoryPaginator
     change_list_template = "admin/monitoring/label/change_list.html"
-    readonly_fields = [
+    fields = (
         "label_text",
         "complaint",
         "brand",
@@ -61,8 +61,8 @@ class LabelAdmin(admin.ModelAdmin[Label]):
         "post",
         "labelled_by",
         "labelled_at",
-    ]
-    fields = readonly_fields
+    )
+    readonly_fields = fields
 
     @admin.display(description="Text")
     def label_text(self, obj: Label) -> SafeString:

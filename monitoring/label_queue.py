@@ -9,12 +9,14 @@ noisy brand cannot fill the page, drops near-duplicates (retweets, the same text
 links or mentions) and texts the team already labelled.
 
 Cost does not depend on the table's size: each brand costs two index range scans of at most
-``_CHUNK`` rows per round and at most ``_ROUNDS`` rounds, whatever the number of posts.
+``_CHUNK`` rows (more, up to ``_ROUNDS`` each, only when its nearest posts are all labelled or
+duplicates), and a page looks at no more than ``MAX_EXAMINED`` candidates.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
@@ -31,6 +33,10 @@ DEFAULT_THRESHOLD = 0.5
 # (when nearly everything near its threshold is labelled or a duplicate already).
 _CHUNK = 25
 _ROUNDS = 4
+# Candidates looked at per page at most (when nearly all are labelled or duplicates), and
+# per look-up of their texts among the labels at least.
+MAX_EXAMINED = 400
+_MIN_BATCH = 20
 # Two texts sharing this much of their word 3-shingles are near-duplicates.
 NEAR_DUPLICATE_JACCARD = 0.8
 # Labels the running disagreement estimate looks back over.
@@ -103,7 +109,7 @@ class _Dedup:
 
 
 def _side(
-    base: Any, threshold: float, *, above: bool, skipped: Collection[int]
+    base: Any, brand: Brand | None, threshold: float, *, above: bool, skipped: Collection[int]
 ) -> Iterator[Detection]:
     """Verdicts walking away from the threshold on one side, keyset-paged by (score, id)."""
     last: tuple[float, int] | None = None
@@ -122,6 +128,7 @@ def _side(
         chunk = list(qs[:_CHUNK])
         for detection in chunk:
             if detection.pk not in skipped:
+                detection.brand = brand
                 yield detection
         if len(chunk) < _CHUNK:
             return
@@ -139,10 +146,12 @@ def _brand_stream(
         # Posts labelled in the queue or by a correction; texts labelled by an import are
         # caught by their key below.
         .exclude(Exists(Label.objects.filter(post_id=OuterRef("post_id"))))
-        .select_related("post", "brand")
+        # Not the brand: a join to it (an outer one for "no brand") can turn the ordered
+        # index scan into a sort of the whole bucket. The brand is known here already.
+        .select_related("post")
     )
-    up = _side(base, threshold, above=True, skipped=skipped)
-    down = _side(base, threshold, above=False, skipped=skipped)
+    up = _side(base, brand, threshold, above=True, skipped=skipped)
+    down = _side(base, brand, threshold, above=False, skipped=skipped)
     a, b = next(up, None), next(down, None)
     while a is not None or b is not None:
         if b is None or (a is not None and a.score - threshold <= threshold - b.score):
@@ -160,30 +169,44 @@ def queue(size: int = 20, *, skipped: Collection[int] = ()) -> list[Candidate]:
     detection ids too."""
     version = active_version()
     brands: list[Brand | None] = [*Brand.objects.order_by("pk"), None]
-    streams = [_brand_stream(version, brand, skipped) for brand in brands]
-    heads: list[Candidate | None] = [next(stream, None) for stream in streams]
+    dealt = _round_robin([_brand_stream(version, brand, skipped) for brand in brands])
     dedup = _Dedup()
     chosen: list[Candidate] = []
-    while len(chosen) < size and any(head is not None for head in heads):
-        # One round: every brand's best remaining candidate, the least sure first.
+    examined = 0
+    while len(chosen) < size and examined < MAX_EXAMINED:
+        # Several candidates per look-up of their texts among the labels: one query for
+        # a page in the usual case, a bounded number when most are labelled or duplicates.
+        batch = list(itertools.islice(dealt, max(2 * (size - len(chosen)), _MIN_BATCH)))
+        if not batch:
+            break
+        examined += len(batch)
+        chosen.extend(_admit(batch, dedup)[: size - len(chosen)])
+    return chosen
+
+
+def _round_robin(streams: list[Iterator[Candidate]]) -> Iterator[Candidate]:
+    """Deal the brands' candidates in rounds: each round every brand's next best, the least
+    sure first."""
+    heads: list[Candidate | None] = [next(stream, None) for stream in streams]
+    while True:
         order = sorted(
             (i for i, head in enumerate(heads) if head is not None),
             key=lambda i: heads[i].distance,  # type: ignore[union-attr]
         )
-        batch = [heads[i] for i in order]
+        if not order:
+            return
         for i in order:
+            head = heads[i]
+            assert head is not None
+            yield head
             heads[i] = next(streams[i], None)
-        admitted = _admit(batch, dedup)
-        chosen.extend(admitted[: size - len(chosen)])
-    return chosen
 
 
-def _admit(batch: list[Candidate | None], dedup: _Dedup) -> list[Candidate]:
-    present = [c for c in batch if c is not None]
-    keys = {text_key(c.detection.post.text) for c in present}
+def _admit(batch: list[Candidate], dedup: _Dedup) -> list[Candidate]:
+    keys = {text_key(c.detection.post.text) for c in batch}
     labelled = set(Label.objects.filter(text_key__in=keys).values_list("text_key", flat=True))
     out = []
-    for candidate in present:
+    for candidate in batch:
         text = candidate.detection.post.text
         if not text.strip() or text_key(text) in labelled or not dedup.admit(text):
             continue

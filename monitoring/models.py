@@ -515,6 +515,13 @@ class Detection(models.Model):
                 name="detection_label_queue",
                 condition=Q(correction=""),
             ),
+            # Its bucket of posts naming no brand: PostgreSQL does not walk an index in
+            # order past an IS NULL column (it would sort the whole bucket instead).
+            models.Index(
+                fields=["model_version", "score"],
+                name="detection_label_queue_nobrand",
+                condition=Q(correction="", brand__isnull=True),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -1,5 +1,6 @@
-"""The label queue's index (issue #17): one brand's uncorrected verdicts of one model version
-by score, so the queue walks outwards from the threshold instead of scanning the table. Built
+"""The label queue's indexes (issue #17): one brand's uncorrected verdicts of one model version
+by score (and the same for the posts naming no brand: PostgreSQL walks no index in order past
+an IS NULL column), so the queue walks outwards from the threshold instead of sorting. Built
 CONCURRENTLY on PostgreSQL (no write lock on the detections; hence ``atomic = False``)."""
 
 from django.db import migrations, models
@@ -21,6 +22,14 @@ class Migration(migrations.Migration):
                 condition=models.Q(("correction", "")),
                 fields=["model_version", "brand", "score"],
                 name="detection_label_queue",
+            ),
+        ),
+        AddIndexConcurrently(
+            model_name="detection",
+            index=models.Index(
+                condition=models.Q(("brand__isnull", True), ("correction", "")),
+                fields=["model_version", "score"],
+                name="detection_label_queue_nobrand",
             ),
         ),
     ]

@@ -135,20 +135,29 @@ def test_the_queue_costs_the_same_number_of_queries_for_few_and_many_posts():
     assert cost() == few
 
 
-def test_the_queue_reads_the_detections_through_its_index():
+def test_the_queue_reads_the_detections_through_its_indexes_in_score_order():
     # The plan on a table too small to prefer an index says nothing: forbid the sequential
-    # scan and check the planner can answer from detection_label_queue.
+    # and bitmap scans and check the planner walks the queue's indexes in order (no sort of
+    # the whole bucket), for a brand and for the posts naming none.
     brand = BrandFactory()
     verdict(brand, 0.5, "x")
+    verdict(None, 0.5, "y")
+    plans = {}
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute(
-            "EXPLAIN SELECT id FROM monitoring_detection WHERE model_version = %s AND "
-            "brand_id = %s AND correction = '' AND score >= 0.5 ORDER BY score, id LIMIT 25",
-            ["v-active", brand.pk],
-        )
-        plan = "\n".join(row[0] for row in cursor.fetchall())
-    assert "detection_label_queue" in plan
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+        cursor.execute("SET LOCAL enable_sort = off")
+        head = "EXPLAIN SELECT id FROM monitoring_detection WHERE model_version = 'v-active' AND "
+        tail = " AND correction = '' AND score >= 0.5 ORDER BY score LIMIT 25"
+        for name, sql, params in [
+            ("brand", head + "brand_id = %s" + tail, [brand.pk]),
+            ("none", head + "brand_id IS NULL" + tail, []),
+        ]:
+            cursor.execute(sql, params)
+            plans[name] = "\n".join(row[0] for row in cursor.fetchall())
+    assert "Index Scan using detection_label_queue on" in plans["brand"]
+    assert "Index Scan using detection_label_queue_nobrand" in plans["none"]
+    assert all(" Sort " not in plan and "Sort Key" not in plan for plan in plans.values())
 
 
 # --- the page ------------------------------------------------------------------------
