@@ -100,9 +100,10 @@ def test_duplicates_in_the_file_are_merged_later_wins_and_existing_labels_counte
     assert verdicts == {"WIFI  down": True, "still no refund": True, "router fine": False}
 
 
-def test_a_csv_without_a_complaint_column_imports_nothing(tmp_path):
+@pytest.mark.parametrize("skip_bad", [[], ["--skip-bad"]])
+def test_a_csv_without_a_complaint_column_imports_nothing_and_fails(tmp_path, skip_bad):
     path = write(tmp_path, "labels.csv", "text,verdict", "hello,yes")
-    _, err, error = run(path)
+    _, err, error = run(path, *skip_bad)
     assert error is not None
     assert "line 1: bad CSV header: no 'complaint' column" in err
     assert not Label.objects.exists()

@@ -43,6 +43,8 @@ class Command(BaseCommand):
             self.stderr.write(f"line {dropped}: same text as line {kept}, which wins")
         if verbosity <= 1 and len(found.merged) > SHOWN_MERGES:
             self.stderr.write(f"... and {len(found.merged) - SHOWN_MERGES} more merged (-v 2)")
+        if found.errors and not found.rows:
+            raise CommandError(f"{len(found.errors)} bad line(s), no good one; nothing imported.")
         if found.errors and not skip_bad:
             raise CommandError(
                 f"{len(found.errors)} bad line(s); nothing imported. Fix them, or pass "
