@@ -108,9 +108,7 @@ class _Dedup:
         return True
 
 
-def _side(
-    base: Any, brand: Brand | None, threshold: float, *, above: bool, skipped: Collection[int]
-) -> Iterator[Detection]:
+def _side(base: Any, brand: Brand | None, threshold: float, *, above: bool) -> Iterator[Detection]:
     """Verdicts walking away from the threshold on one side, keyset-paged by (score, id)."""
     last: tuple[float, int] | None = None
     for _ in range(_ROUNDS):
@@ -127,9 +125,8 @@ def _side(
             qs = qs.order_by("-score", "-pk")
         chunk = list(qs[:_CHUNK])
         for detection in chunk:
-            if detection.pk not in skipped:
-                detection.brand = brand
-                yield detection
+            detection.brand = brand
+            yield detection
         if len(chunk) < _CHUNK:
             return
         last = (chunk[-1].score, chunk[-1].pk)
@@ -146,12 +143,14 @@ def _brand_stream(
         # Posts labelled in the queue or by a correction; texts labelled by an import are
         # caught by their key below.
         .exclude(Exists(Label.objects.filter(post_id=OuterRef("post_id"))))
+        # Skipped in this session: a filter on the rows scanned (the admin keeps 500 at most).
+        .exclude(pk__in=list(skipped))
         # Not the brand: a join to it (an outer one for "no brand") can turn the ordered
         # index scan into a sort of the whole bucket. The brand is known here already.
         .select_related("post")
     )
-    up = _side(base, brand, threshold, above=True, skipped=skipped)
-    down = _side(base, brand, threshold, above=False, skipped=skipped)
+    up = _side(base, brand, threshold, above=True)
+    down = _side(base, brand, threshold, above=False)
     a, b = next(up, None), next(down, None)
     while a is not None or b is not None:
         if b is None or (a is not None and a.score - threshold <= threshold - b.score):
