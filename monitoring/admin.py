@@ -1,6 +1,7 @@
 """Admin pages for listening: brands, sources, people, posts and the sandbox network.
 
-Our accounts' page is in ``account_admin`` (imported here, so the admin finds it).
+Our accounts' page is in ``account_admin``, the team labels' and the label queue in
+``label_admin`` (both imported here, so the admin finds them).
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from django.utils.safestring import SafeString
 from monitoring import (
     account_admin,  # noqa: F401 (registers AccountAdmin)
     incidents,
+    label_admin,  # noqa: F401 (registers LabelAdmin and the label queue)
+    labels,
 )
 from monitoring.credentials import CredentialsError
 from monitoring.display import mark_title, platform_link, shown
@@ -511,11 +514,9 @@ class DetectionAdmin(admin.ModelAdmin[Detection]):
         return False
 
     def _correct(self, request: HttpRequest, queryset: QuerySet[Detection], label: str) -> None:
-        # Corrections are training labels for the next classifier version; the
-        # verdict itself stays as the model gave it, so evaluation stays honest.
-        count = queryset.update(
-            correction=label, corrected_by=request.user, corrected_at=timezone.now()
-        )
+        # Corrections are training labels for the next classifier version (stored as team
+        # labels too); the verdict itself stays as the model gave it, so evaluation stays honest.
+        count = labels.record_corrections(queryset, label, request.user)
         self.message_user(
             request,
             f"Marked {count} post(s) as “{Detection.Correction(label).label}”. "

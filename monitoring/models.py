@@ -508,6 +508,20 @@ class Detection(models.Model):
                 name="detection_corrected",
                 condition=~Q(correction=""),
             ),
+            # The label queue (monitoring/label_queue.py): one brand's uncorrected verdicts of
+            # the active model, walked outwards from the threshold by score.
+            models.Index(
+                fields=["model_version", "brand", "score"],
+                name="detection_label_queue",
+                condition=Q(correction=""),
+            ),
+            # Its bucket of posts naming no brand: PostgreSQL does not walk an index in
+            # order past an IS NULL column (it would sort the whole bucket instead).
+            models.Index(
+                fields=["model_version", "score"],
+                name="detection_label_queue_nobrand",
+                condition=Q(correction="", brand__isnull=True),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -579,7 +593,15 @@ class Label(models.Model):
     Fed by reviewers' corrections in the detection admin, by ``import_labels`` and by the
     label queue; ``train_classifier`` weighs these above the shipped examples. A text is
     stored once (``text_key`` is the hash of its normalised form): a second label of the
-    same text replaces the first rather than counting twice.
+    same text replaces the first rather than counting twice. ``monitoring/labels.py`` is the
+    only writer.
+
+    Retention: a label keeps its own copy of the text, so it outlives the post it was given
+    on: the retention purge (``outreach/retention.py``) deletes or empties old posts and the
+    label stays, unlinked (``post`` set null), because the team's judgements are the model's
+    training data and cost the team's time. A person erased on request (``forget_person``)
+    takes their labels with them: every label given on their posts, or carrying one of their
+    posts' texts, is deleted.
     """
 
     class Source(models.TextChoices):

@@ -1,7 +1,8 @@
 """Erasing a person on request (``python manage.py forget_person``), for data protection.
 
 What goes: the person's posts (deleted; those a case points at are kept as empty
-rows), their names (handle, display name, profile link, the platform's id), and
+rows), the team labels given on those posts or on their texts (``monitoring.labels.forget``),
+their names (handle, display name, profile link, the platform's id), and
 the texts of their cases: research notes, reply drafts, the outbox's texts, case
 event notes, dismissal reasons, their answers to us. What stays is the audit
 skeleton: the cases (stage, dates, brand, playbook, who did what), their events
@@ -26,7 +27,8 @@ from django.db.models import CharField, Q, Value
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
-from monitoring.models import Detection, Person, Post
+from monitoring import labels
+from monitoring.models import Detection, Label, Person, Post
 from monitoring.platforms import PLATFORM_CHOICES
 from outreach.models import (
     ERASED,
@@ -144,6 +146,7 @@ def _plan_one(platform: str, external_id: str, handle: str, person_ids: list[int
         "people_kept_without_names": len(person_ids) - len(p.people_deleted),
         "posts_deleted": len(p.posts_deleted),
         "posts_kept_empty": len(p.posts_kept_empty),
+        "labels_deleted": _labels_of(p).count(),
         "cases": len(p.case_ids),
         "open_cases_dismissed": len(p.open_case_ids),
         "research_notes": ResearchNote.objects.filter(in_cases).count(),
@@ -156,6 +159,20 @@ def _plan_one(platform: str, external_id: str, handle: str, person_ids: list[int
         "do_not_contact_entries_hashed": len(p.dnc_ids),
     }
     return p
+
+
+def _post_ids(p: Plan) -> list[int]:
+    return [*p.posts_deleted, *p.posts_kept_empty]
+
+
+def _post_texts(p: Plan) -> list[str]:
+    return list(Post.objects.filter(pk__in=_post_ids(p)).values_list("text", flat=True))
+
+
+def _labels_of(p: Plan) -> Any:
+    """The labels ``labels.forget`` deletes for this plan (for the dry run's count)."""
+    keys = {labels.text_key(t) for t in _post_texts(p) if t.strip()}
+    return Label.objects.filter(Q(post_id__in=_post_ids(p)) | Q(text_key__in=keys))
 
 
 def _erased_id(erasure: Erasure) -> Concat:
@@ -193,6 +210,8 @@ def forget(p: Plan, *, actor: User | None = None, operator: str = "", note: str 
             )
         _erase_case_texts(p.case_ids, erasure)
         _hash_dnc(p, erasure, actor)
+        # Before the posts go: their deletion would only unlink the labels (SET_NULL).
+        labels.forget(_post_ids(p), _post_texts(p))
         Post.objects.filter(pk__in=p.posts_deleted).delete()
         Post.objects.filter(pk__in=p.posts_kept_empty).update(
             text="",

@@ -17,8 +17,9 @@ After ``NOJACKAL_RETENTION_DAYS`` (default 90):
 
 Posts and people of an open case are never touched. Nothing here touches the
 do-not-contact list, the cases, their events, drafts or outbox rows (the audit
-skeleton and the team's work); a person's texts go only on request, with
-``forget_person`` (``outreach/forgetting.py``).
+skeleton and the team's work), nor the team's labels (``monitoring.models.Label``: they
+keep their own copy of the text and lose only the link to the post); a person's texts go
+only on request, with ``forget_person`` (``outreach/forgetting.py``).
 """
 
 from __future__ import annotations

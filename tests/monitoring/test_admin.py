@@ -41,6 +41,7 @@ def detection(post, brand, **kwargs):
         "detection",
         "incident",
         "classifierversion",
+        "label",
         "sandboxpost",
         "sandboxpersona",
         "sandboxnotification",

@@ -353,3 +353,27 @@ def test_erasure_holds_on_sqlite_too(tmp_path: Path) -> None:
 @pytest.mark.django_db
 def test_each_run_is_on_its_database() -> None:
     assert connection.vendor == ("sqlite" if on_sqlite() else "postgresql")
+
+
+def test_forget_person_deletes_the_labels_given_on_their_posts_or_their_texts(
+    advance: Any, ann: Person, analyst: Any
+) -> None:
+    from monitoring import labels
+    from monitoring.models import Label
+
+    # given labels on Ann's loose post (the queue), on her case's post (a correction), an
+    # import of the same text as another of her posts (no link), and someone else's label
+    case = advance(Stage.DRAFTING, post=_post(ann, text=f"{COMPLAINT} (case)"))
+    loose = _post(ann, text="telvana billing charged me twice, @angry_ann here")
+    imported = _post(ann, text="telvana support hung up on me again")
+    labels.record(loose.text, True, Label.Source.QUEUE, post=loose, user=analyst)
+    labels.record(case.post.text, True, Label.Source.CORRECTION, post=case.post)
+    labels.record("Telvana support hung up on me  again", True, Label.Source.IMPORT)
+    other = labels.record("someone else's words about telvana", False, Label.Source.IMPORT)
+    assert imported.text
+    # when Ann is forgotten (the dry run counts them first)
+    assert "labels deleted: 3" in _forget("sandbox", HANDLE, "--dry-run")
+    _forget("sandbox", HANDLE)
+    # then only the other person's label is left
+    assert list(Label.objects.values_list("pk", flat=True)) == [other.pk]
+    assert Erasure.objects.get().counts["labels_deleted"] == 3
