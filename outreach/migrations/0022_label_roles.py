@@ -32,7 +32,7 @@ def revoke(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("outreach", "0019_outbox_scale_indexes"),
+        ("outreach", "0021_dashboard_indexes"),
         ("monitoring", "0016_team_labels"),
     ]
 
