@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.output import run_folder
+from tests.browser.output import dashboard_folder, run_folder
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_DIR = Path(os.environ.get("NOJACKAL_SHARED_DIR", REPO.parent / "shared"))
@@ -62,6 +62,11 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         shots = len(list(folder.glob("**/*.png")))
         terminalreporter.write_sep("-", "browser tests")
         terminalreporter.write_line(f"{shots} screenshot(s) in {folder}")
+        panels = sorted(dashboard_folder().glob("*.png"))
+        if panels:
+            terminalreporter.write_line("dashboard panels:")
+            for panel in panels:
+                terminalreporter.write_line(f"  {panel}")
 
 
 @pytest.fixture

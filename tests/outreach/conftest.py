@@ -72,8 +72,12 @@ def roles(db: None) -> None:
         return
     # Replayed as the migrations ran: 0002 names permissions as they were then
     # (accounts still in outreach), and monitoring 0005 moves them where they are now.
-    then = MigrationLoader(connection).project_state(("outreach", "0002_groups")).apps
+    loader = MigrationLoader(connection)
+    then = loader.project_state(("outreach", "0002_groups")).apps
     importlib.import_module("outreach.migrations.0002_groups").create_groups(then, None)
+    # Verdicts and incidents for analysts and reviewers, classifier versions for reviewers (0003).
+    then = loader.project_state(("outreach", "0003_detection_roles")).apps
+    importlib.import_module("outreach.migrations.0003_detection_roles").grant(then, None)
     importlib.import_module("monitoring.migrations.0005_account_table").to_monitoring(apps, None)
     # Reviewers may add to the do-not-contact list but no longer change it (0009).
     optout = importlib.import_module("outreach.migrations.0009_opt_out_append_only")
