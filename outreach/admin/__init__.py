@@ -390,6 +390,8 @@ class CaseAdmin(admin.ModelAdmin[Case]):
             **_text_context("answer", page.answer),
             **_starting_point(start, page),
             "findings": _findings(draft),
+            "sender": workflow.sending_account(case),
+            "overrules": list(case.overrules.select_related("actor").order_by("created_at")),
             "answer_findings": _findings(page.answer),
             "answer_shown": page.answer_shown,
             "answer_editable": page.answer_editable,
