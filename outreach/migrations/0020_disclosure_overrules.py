@@ -5,6 +5,24 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+def reviewers_see_overrules(apps, schema_editor):
+    """Reviewers and admins read the overrules and their counts per code (the admin)."""
+    from django.contrib.auth.management import create_permissions
+
+    app_config = apps.get_app_config("outreach")
+    if getattr(app_config, "models_module", None) is None:
+        app_config.models_module = True
+    create_permissions(app_config, apps=apps, verbosity=0)
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    perm = Permission.objects.filter(
+        content_type__app_label="outreach", codename="view_findingoverrule"
+    ).first()
+    for group in Group.objects.filter(name__in=["Reviewer", "Admin"]):
+        if perm is not None:
+            group.permissions.add(perm)
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -36,4 +54,5 @@ class Migration(migrations.Migration):
                 'indexes': [models.Index(fields=['code', 'source'], name='overrule_code_source')],
             },
         ),
-    ]
+        migrations.RunPython(reviewers_see_overrules, migrations.RunPython.noop),
+]
