@@ -54,6 +54,8 @@ from outreach.workflow.endings import dismiss, expire, mark_failed, opt_out
 from outreach.workflow.lexicon import looks_like_opt_out
 from outreach.workflow.opening import assign, claim, kind_for_brand, open_case
 from outreach.workflow.overrules import overrule_finding
+from outreach.workflow.overrules import refusal as overrule_refusal
+from outreach.workflow.overrules import source_of as finding_source
 from outreach.workflow.playbooks import PLAYBOOK_EDITABLE_FIELDS, create_playbook, edit_playbook
 from outreach.workflow.rules import (
     APPROVE_PERMISSION,
@@ -132,6 +134,7 @@ __all__ = [
     "dnc_entry",
     "edit_playbook",
     "expire",
+    "finding_source",
     "is_complaint",
     "kind_for_brand",
     "last_heard",
@@ -145,6 +148,7 @@ __all__ = [
     "open_for_detection",
     "opt_out",
     "overrule_finding",
+    "overrule_refusal",
     "platform_limits",
     "private_consent",
     "private_target",

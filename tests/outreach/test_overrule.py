@@ -172,3 +172,26 @@ def test_a_reply_from_a_personal_account_must_disclose_and_the_case_page_says_so
 
     workflow.save_draft(case, actor=analyst, text="I work at Northwind. " + text)
     assert "no_disclosure" not in {f["code"] for f in _draft(case).tone_findings}
+
+
+def test_a_reviewer_overrules_from_the_case_page_and_a_link_is_refused_there_too(
+    advance: Any, reviewer: Any
+) -> None:
+    client = Client()
+    client.force_login(reviewer)
+    case = advance(Stage.AWAITING_APPROVAL, reply=GOOD_REPLY + " Hope it's back soon!!!")
+    draft = _draft(case)
+    page = client.get(reverse("admin:outreach_case_change", args=[case.pk])).content.decode()
+    assert 'value="exclamation_run:pattern"' in page
+
+    url = reverse("admin:outreach_case_overrule", args=[case.pk])
+    form = {"draft": draft.pk, "finding": "exclamation_run:pattern", "reason": "matches theirs"}
+    client.post(url, form)
+    assert FindingOverrule.objects.filter(case=case, code="exclamation_run").count() == 1
+
+    linked = advance(Stage.DRAFTING, reply=LINK_REPLY)
+    page = client.get(reverse("admin:outreach_case_change", args=[linked.pk])).content.decode()
+    assert 'value="link:pattern"' not in page
+    form = {"draft": _draft(linked).pk, "finding": "link:pattern", "reason": "forged"}
+    client.post(reverse("admin:outreach_case_overrule", args=[linked.pk]), form)
+    assert not FindingOverrule.objects.filter(case=linked).exists()
