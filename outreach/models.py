@@ -94,9 +94,11 @@ class Playbook(models.Model):
     )
     disclosure = models.CharField(
         max_length=200,
+        blank=True,
         default="I work at {brand}",
         help_text="How a reply from a staff member's personal account says who they work "
-        "for; {brand} stands for our brand. The tone guard blocks such a reply without it.",
+        'for; {brand} stands for our brand (blank: "I work at {brand}"). The tone guard '
+        "blocks such a reply without it.",
     )
     previous = models.OneToOneField(
         "self",

@@ -34,7 +34,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='playbook',
             name='disclosure',
-            field=models.CharField(default='I work at {brand}', help_text="How a reply from a staff member's personal account says who they work for; {brand} stands for our brand. The tone guard blocks such a reply without it.", max_length=200),
+            field=models.CharField(blank=True, default='I work at {brand}', help_text='How a reply from a staff member\'s personal account says who they work for; {brand} stands for our brand (blank: "I work at {brand}"). The tone guard blocks such a reply without it.', max_length=200),
         ),
         migrations.CreateModel(
             name='FindingOverrule',

@@ -12,6 +12,7 @@ from monitoring.models import Account, Brand
 from monitoring.platforms import Limits, PlatformError, platform_class
 from outreach.models import ActionKind, ActionState, Case, OutboundAction, PlaybookKind
 from outreach.tone import ReplyContext, check_reply
+from outreach.tone.reply import DEFAULT_DISCLOSURE
 from outreach.workflow.rules import WorkflowError
 
 
@@ -84,7 +85,7 @@ def reply_context(case: Case, *, first_reply: bool = True) -> ReplyContext:
         templates=tuple(str(t) for t in case.playbook.reply_templates or ()),
         own_hashtags=_hashtags(own),
         personal_account=sender is not None and sender.personal_account,
-        disclosure=case.playbook.disclosure,
+        disclosure=case.playbook.disclosure or DEFAULT_DISCLOSURE,
     )
 
 
