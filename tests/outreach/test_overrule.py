@@ -4,14 +4,16 @@ pattern findings never; replies from a staff member's personal account must disc
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import pytest
+from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
 from outreach import workflow
-from outreach.models import CaseEvent, FindingOverrule, ReplyDraft, Stage, text_hash
+from outreach.models import ERASED, CaseEvent, FindingOverrule, ReplyDraft, Stage, text_hash
 from outreach.workflow.checks import Attempt, tone_clean
 from outreach.workflow.rules import RuleViolation, WorkflowError
 from tests.outreach.factories import GOOD_REPLY
@@ -195,3 +197,19 @@ def test_a_reviewer_overrules_from_the_case_page_and_a_link_is_refused_there_too
     form = {"draft": _draft(linked).pk, "finding": "link:pattern", "reason": "forged"}
     client.post(reverse("admin:outreach_case_overrule", args=[linked.pk]), form)
     assert not FindingOverrule.objects.filter(case=linked).exists()
+
+
+def test_forgetting_the_person_erases_the_overrule_reasons_and_keeps_the_counts(
+    advance: Any, reviewer: Any, admin_user: Any
+) -> None:
+    case = advance(Stage.AWAITING_APPROVAL, reply=GOOD_REPLY + " Hope it's back soon!!!")
+    workflow.overrule_finding(
+        case, actor=reviewer, draft=_draft(case), code="exclamation_run", reason="as @ann wrote"
+    )
+    person = case.person
+    call_command(
+        "forget_person", person.platform, person.handle, "--by", admin_user.username,
+        stdout=io.StringIO(),
+    )  # fmt: skip
+    row = FindingOverrule.objects.get(case=case)
+    assert (row.code, row.reason) == ("exclamation_run", ERASED)
