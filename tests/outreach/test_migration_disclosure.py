@@ -8,7 +8,7 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
 BEFORE = [("monitoring", "0016_team_labels"), ("outreach", "0019_outbox_scale_indexes")]
-AFTER = [("monitoring", "0017_account_personal_account"), ("outreach", "0020_disclosure_overrules")]
+AFTER = [("monitoring", "0018_account_personal_account"), ("outreach", "0023_disclosure_overrules")]
 
 
 @pytest.mark.django_db(transaction=True)

@@ -26,7 +26,7 @@ def reviewers_see_overrules(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('outreach', '0019_outbox_scale_indexes'),
+        ('outreach', '0022_label_roles'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

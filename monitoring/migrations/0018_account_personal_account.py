@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('monitoring', '0016_team_labels'),
+        ('monitoring', '0017_detection_label_queue'),
     ]
 
     operations = [
