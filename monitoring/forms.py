@@ -70,6 +70,7 @@ class AccountForm(forms.ModelForm):
             "max_sends_per_hour",
             "enabled",
             "is_service",
+            "personal_account",
         ]
 
     def clean_credentials(self) -> dict[str, str]:

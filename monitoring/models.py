@@ -79,6 +79,13 @@ class Account(models.Model):
         help_text="Own-brand replies on this platform are sent from this account "
         "(at most one per platform).",
     )
+    # A staff member's own account: its replies must disclose the affiliation (the
+    # playbook's disclosure wording), or the tone guard blocks them (no_disclosure).
+    personal_account = models.BooleanField(
+        default=False,
+        verbose_name="staff member's personal account",
+        help_text="Replies from this account must say the sender works for us.",
+    )
     notifications_cursor = models.TextField(blank=True, editable=False)
     rate_limited_until = models.DateTimeField(null=True, blank=True, editable=False)
     # The platform's Limits as last read (monitoring/limits.py: a beat tick and

@@ -38,6 +38,7 @@ from outreach.models import (
     DoNotContact,
     EngagementEvent,
     Erasure,
+    FindingOverrule,
     OutboundAction,
     ReplyDraft,
     ResearchNote,
@@ -237,6 +238,8 @@ def _erase_case_texts(case_ids: Iterable[int], erasure: Erasure) -> None:
     in_cases = Q(case_id__in=list(case_ids))
     ResearchNote.objects.filter(in_cases).update(summary="")
     ReplyDraft.objects.filter(in_cases).update(text=ERASED, tone_findings=[], rejection_note="")
+    # A reviewer's reason for overruling a finding may quote the person; the code stays.
+    FindingOverrule.objects.filter(in_cases).exclude(reason="").update(reason=ERASED)
     EngagementEvent.objects.filter(in_cases).update(
         text="", payload={}, external_id=_erased_id(erasure)
     )

@@ -92,6 +92,14 @@ class Playbook(models.Model):
     auto_follow = models.BooleanField(
         default=False, help_text="Queue a follow automatically once the person engages."
     )
+    disclosure = models.CharField(
+        max_length=200,
+        blank=True,
+        default="I work at {brand}",
+        help_text="How a reply from a staff member's personal account says who they work "
+        'for; {brand} stands for our brand (blank: "I work at {brand}"). The tone guard '
+        "blocks such a reply without it.",
+    )
     previous = models.OneToOneField(
         "self",
         on_delete=models.PROTECT,
@@ -634,6 +642,40 @@ class CaseEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise ValueError("case events are append-only")
+
+
+class FindingOverrule(models.Model):
+    """A reviewer's written decision that one tone finding does not apply to a draft.
+
+    Written by ``workflow.overrule_finding`` only (beside a ``CaseEvent`` in the audit
+    trail); only warnings and model findings can be overruled, never the firm codes
+    (links, prices, codes, our brand named). Counted per code in the admin so that
+    patterns that are often overruled surface. Append-only."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="overrules")
+    draft = models.ForeignKey("ReplyDraft", on_delete=models.PROTECT, related_name="overrules")
+    code = models.CharField(max_length=40)
+    source = models.CharField(max_length=20, default="pattern")
+    reason = models.TextField()
+    # The text the finding was overruled on: an edit brings the finding back.
+    text_hash = models.CharField(max_length=64)
+    actor = team_member()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["code", "source"], name="overrule_code_source")]
+
+    def __str__(self) -> str:
+        return f"{self.code} ({self.source}) overruled on case {self.case_id}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise ValueError("overrules are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise ValueError("overrules are append-only")
 
 
 class CaseDay(models.Model):

@@ -303,6 +303,7 @@ class CaseAdmin(admin.ModelAdmin[Case]):
             path("<int:pk>/draft/", wrap(self.draft_view), name="outreach_case_draft"),
             path("<int:pk>/amend/", wrap(self.amend_view), name="outreach_case_amend"),
             path("<int:pk>/answer/", wrap(self.answer_view), name="outreach_case_answer"),
+            path("<int:pk>/overrule/", wrap(self.overrule_view), name="outreach_case_overrule"),
             path(
                 "<int:pk>/tone-check/", wrap(self.tone_check_view), name="outreach_case_tone_check"
             ),
@@ -390,6 +391,11 @@ class CaseAdmin(admin.ModelAdmin[Case]):
             **_text_context("answer", page.answer),
             **_starting_point(start, page),
             "findings": _findings(draft),
+            "sender": workflow.sending_account(case),
+            "overrules": list(case.overrules.select_related("actor").order_by("created_at")),
+            "overrulable": _overrulable(draft)
+            if request.user.has_perm(queries.APPROVE_PERMISSION)
+            else [],
             "answer_findings": _findings(page.answer),
             "answer_shown": page.answer_shown,
             "answer_editable": page.answer_editable,
@@ -573,6 +579,26 @@ class CaseAdmin(admin.ModelAdmin[Case]):
         saved = "Answer saved; a reviewer approves it before it goes."
         return self._save_text(request, pk, "Answer", save, saved)
 
+    def overrule_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """A reviewer overrules one of the draft's findings with a reason (the workflow
+        decides which findings may be overruled: never a firm or blocking pattern one)."""
+        case = self._case_for_post(request, pk)
+        code, _, source = str(request.POST.get("finding", "")).partition(":")
+        try:
+            workflow.overrule_finding(
+                case,
+                actor=request.user,
+                draft=int(request.POST.get("draft", 0) or 0),
+                code=code,
+                source=source or "pattern",
+                reason=str(request.POST.get("reason", "")),
+            )
+        except workflow.WorkflowError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, f"{CODES.get(code, code)} ({code}) overruled.")
+        return self._back(case)
+
     def amend_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         def save(case: Case, text: str) -> ReplyDraft:
             return workflow.save_amend_request(case, actor=request.user, text=text)
@@ -716,3 +742,22 @@ class CaseAdmin(admin.ModelAdmin[Case]):
                 "openable": any(r["complaint"] and r["brand"] for r in rows),
             },
         )
+
+
+def _overrulable(draft: ReplyDraft | None) -> list[dict[str, str]]:
+    """The draft's findings a reviewer may overrule, once per (code, source)."""
+    if draft is None:
+        return []
+    seen: dict[str, dict[str, str]] = {}
+    for f in draft.tone_findings:
+        source = workflow.finding_source(f)
+        if not workflow.overrule_refusal(f):
+            key = f"{f['code']}:{source}"
+            seen.setdefault(
+                key,
+                {
+                    "value": key,
+                    "label": f"{CODES.get(f['code'], f['code'])} ({f['code']}, {source})",
+                },
+            )
+    return list(seen.values())

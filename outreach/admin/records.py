@@ -6,7 +6,7 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponse
 
@@ -21,6 +21,7 @@ from outreach.models import (
     DoNotContact,
     EngagementEvent,
     Erasure,
+    FindingOverrule,
     OutboundAction,
     Playbook,
 )
@@ -232,3 +233,29 @@ class ErasureAdmin(ReadOnlyAdmin):
         "handle_hash",
     ]
     ordering = ["-created_at", "-id"]
+
+
+@admin.register(FindingOverrule)
+class FindingOverruleAdmin(ReadOnlyAdmin):
+    """Tone findings reviewers overruled, with their reasons, and how often per code and
+    source (above the list): a pattern overruled often is one to fix."""
+
+    change_list_template = "admin/outreach/findingoverrule/change_list.html"
+    list_display = ["id", "case", "code", "source", "actor", "created_at", "reason"]
+    list_filter = ["code", "source"]
+    list_select_related = ["case", "case__person", "actor"]
+    ordering = ["-created_at"]
+    show_full_result_count = False
+    paginator = HistoryPaginator
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        counts = (
+            FindingOverrule.objects.values("code", "source")
+            .annotate(overruled=Count("id"))
+            .order_by("-overruled", "code", "source")
+        )
+        return super().changelist_view(
+            request, {**(extra_context or {}), "overrule_counts": list(counts)}
+        )

@@ -15,6 +15,7 @@ from outreach.tone.reply import (
 from outreach.tone.rules import (
     ALWAYS_BLOCKING,
     CODES,
+    FIRM_CODES,
     RULES,
     SALES_CODES,
     WARNING_CODES,
@@ -45,7 +46,12 @@ On a competitor's customer's first reply every sales signal blocks; later in an
 engaged conversation they are reported as warnings. Hostility towards the person
 (threats, arguing, blame, "delete this"), legal threats, disparaging a
 competitor, placeholders, empty text and excess length block on every reply of
-both playbooks.
+both playbooks. A reply from a staff member's personal account must say who they
+work for (``no_disclosure``). Patterns cover English, Spanish, French, German and
+Portuguese (``language``); a reply in another language gets ``language_unchecked``
+and what it lacks only warns. Words quoted from the post are not held against the
+reply, except the firm codes (``FIRM_CODES``: links, prices, codes, our name),
+which no reviewer can overrule either.
 
 This is a lexicon guard: precise, but a phrasing it has never seen can slip
 through (bench/tone_eval.py measures both). It backs up human approval; it does
@@ -55,6 +61,7 @@ not replace it.
 __all__ = [
     "ALWAYS_BLOCKING",
     "CODES",
+    "FIRM_CODES",
     "LENGTH_UNITS",
     "MAX_CHECKED",
     "PLAYBOOKS",
@@ -80,10 +87,12 @@ def check_reply(text: str, context: ReplyContext) -> list[Finding]:
     reply = Reply(text, context)
     findings: list[Finding] = []
     for rule in RULES:
-        severity = rule.severity(context)
+        severity = rule.weigh(reply)
         if severity is Severity.UNCHECKED or (reply.blank and not rule.on_blank):
             continue
         for hit in rule.find(reply):
+            if not rule.firm and reply.in_quote(hit.start, hit.end):
+                continue  # the person's own words, quoted back
             message = rule.message + (f": {hit.detail}" if hit.detail else "")
             findings.append(
                 Finding(rule.code, severity is Severity.BLOCKS, message, hit.start, hit.end)

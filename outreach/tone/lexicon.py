@@ -28,7 +28,9 @@ URL_FOR_LENGTH = regex.compile(
 )
 HASHTAG = regex.compile(r"#\s?([\w@$]+(?:[-_][\w@$]+)*)")
 
-FLAGS = regex.IGNORECASE | regex.VERSION1
+# The normalised view is casefolded, so its patterns are matched case-sensitively:
+# IGNORECASE would only cost time (about half of it on the long alternations).
+FLAGS = regex.VERSION1
 
 
 def _rx(*alternatives: str) -> regex.Pattern[str]:
@@ -196,7 +198,11 @@ SELF_PROMOTION = _rx(
 # is a call to action even when the sentence is otherwise harmless.
 CTA_BEFORE_BRAND = regex.compile(
     r"\b(?:try|trying|come\s+(?:over\s+)?to|switch\s+to|move\s+to|go\s+(?:with|for)|look\s+at|"
-    r"check|join|choose|pick|get|consider|ask|message|dm|call|visit|with)\s+(?:out\s+)?(?:the\s+)?$",
+    r"check|join|choose|pick|get|consider|ask|message|dm|call|visit|with|"
+    # es, fr, de, pt: "pásate a", "passez chez", "wechsle zu", "vem pra"
+    r"(?:cambiate|pasate|vente|prueba|contrata)\s+(?:a|con)|(?:passez|venez|essayez)\s+(?:chez|a)|"
+    r"(?:wechsle|wechseln\s+sie|komm|probier)\s+(?:doch\s+)?(?:zu|mal)|"
+    r"(?:vem|venha|muda|mude|passa|experimente)\s+(?:pra|para|a))\s+(?:out\s+)?(?:the\s+)?$",
     FLAGS,
 )
 FOLLOW = _rx(
@@ -416,6 +422,219 @@ STOPWORDS = frozenset(
     want wanted know people time times make made still back well good great hope sorry thanks
     thank hear heard sounds sound right since last next first second never always yeah
     yes""".split()  # noqa: SIM905
+)
+
+
+# --------------------------------------------------------------------------- other languages
+# Spanish, French, German and Portuguese, on the same normalised view: lower case,
+# accents stripped ("escríbenos" is matched as "escribenos", "löschen" as "loschen").
+# Every language's patterns run on every reply: their words barely overlap, and a
+# reply that mixes languages is still read whole.
+
+
+def _also(pattern: regex.Pattern[str], *alternatives: str) -> regex.Pattern[str]:
+    """``pattern`` with ``alternatives`` added."""
+    return _rx(pattern.pattern, *alternatives)
+
+
+_DM = (
+    r"(?:d\s?m|md|mp|pn|privado|inbox|mensaje\s+privado|message\s+prive|privatnachricht|"
+    r"private\s+nachricht|mensagem\s+privada)"
+)
+
+CTA = _also(
+    CTA,
+    # es
+    r"\b(?:cambiate|pasate|vente|unete|apuntate|date\s+de\s+alta|hazte\s+cliente|contrata(?:nos)?|"
+    r"pruebanos|prueba\s+(?:nuestr|con\s+nosotros|otra|otro)|escribenos|llamanos|contactanos|"
+    r"mandanos|envianos|visitanos|echa\s+un\s+vistazo|descubre|no\s+te\s+lo\s+pierdas)\b",
+    r"\b(?:cambiarte|pasarte|cambiar|pasar)\s+(?:a|de)\s+(?:nosotros|otra\s+compania|otro\s+"
+    r"(?:operador|proveedor))\b|\b(?:ya\s+)?es\s+hora\s+de\s+cambiar\b|\bcon\s+nosotros\s+"
+    r"(?:no|nunca|tendrias|tendras)\b",
+    # fr
+    r"\b(?:passez|venez|rejoignez|contactez|ecrivez|envoyez|appelez|essayez|testez|decouvrez|"
+    r"abonnez|inscrivez)(?:-|\s)?(?:nous|vous|chez)\b|\b(?:passe|viens|rejoins|contacte|ecris|"
+    r"envoie|appelle|essaie|essaye|decouvre)(?:-|\s)?(?:nous|chez\s+nous)\b",
+    r"\bchangez\s+(?:d'|de\s+)(?:operateur|fournisseur|banque|crem|assureur)\b|\bil\s+est\s+temps\s+"
+    r"de\s+changer\b|\bchez\s+nous,?\s+(?:pas|jamais|vous|c'est)\b",
+    # de
+    r"\b(?:wechsle|wechselt|wechseln\s+sie|komm|kommt|kommen\s+sie|probier|probiert|probieren\s+"
+    r"sie|schreib|schreibt|schreiben\s+sie|ruf|ruft|rufen\s+sie|kontaktiere|kontaktieren\s+sie|"
+    r"melde\s+dich|meldet\s+euch|melden\s+sie\s+sich)\s+(?:doch\s+|gern\w*\s+|einfach\s+|mal\s+)*"
+    r"(?:zu\s+uns|bei\s+uns|uns|zu|an)\b",
+    r"\bjetzt\s+(?:wechseln|bestellen|buchen|abonnieren|testen)\b|\bschau\w*\s+(?:dir|euch|sie\s+"
+    r"sich)\s+(?:mal\s+)?(?:unser|uns)\w*|\bzeit\s+(?:fur|zu)\s+(?:einen\s+)?wechsel\w*\b|"
+    r"\bbei\s+uns\s+(?:gibt|hast|haben|wurde|ware|passiert)\b",
+    # pt
+    r"\b(?:mude|muda|venha|vem|experimente|experimenta|assine|confira|conheca|escreva|chama|"
+    r"chame|manda|mande|fale|liga|ligue|contrate)(?:-nos|\s+(?:pra|para)\s+(?:a\s+gente|nos|o\s+"
+    r"nosso|a\s+nossa)|\s+(?:com\s+a\s+gente|conosco)|\s+(?:a\s+gente|uma\s+(?:dm|mensagem)|na\s+"
+    r"(?:dm|inbox)|no\s+(?:privado|inbox)))\b",
+    r"\bta\s+na\s+hora\s+de\s+mudar\b|\bhora\s+de\s+trocar\b|\bcom\s+a\s+gente\s+(?:nao|isso|voce)\b",
+)
+SELF_PROMOTION = _also(
+    SELF_PROMOTION,
+    r"\b(?:nosotros|nuestr[oa]s?)\b(?!\s+(?:condolencias|disculpas|mas\s+sinceras))",
+    r"\b(?:notre|nos)\s+(?!(?:condoleances|excuses|pensees)\b)\w+|\bchez\s+nous\b|"
+    r"\bnous\b(?!\s+(?:sommes|somme)\s+(?:vraiment\s+|tellement\s+|tres\s+)?(?:desoles|navres))",
+    r"\b(?:unser\w*|bei\s+uns|zu\s+uns)\b(?!\s+(?:beileid|mitgefuhl))|\bwir\b(?!\s+(?:hoffen|"
+    r"drucken|wunschen|bedauern|verstehen|fuhlen|sind\s+(?:sehr\s+|wirklich\s+)?traurig))",
+    r"\b(?:nosso|nossa|nossos|nossas|conosco|a\s+gente\s+(?:tem|oferece|nunca|faz))\b",
+)
+FOLLOW = _also(
+    FOLLOW,
+    r"\b(?:siguenos|siganos|seguinos|sigue(?:nos)?\s+(?:en|a\s+@|nuestr)|suivez(?:-|\s)nous|"
+    r"abonnez(?:-|\s)vous\s+a\s+(?:notre|nos)|folg(?:e|t|en\s+sie)\s+uns|folg\s+uns|"
+    r"siga(?:-nos|\s+a\s+gente|\s+(?:o|a)\s+@)|segue\s+a\s+gente|nos\s+siga)\b",
+)
+INSULTS = _also(
+    INSULTS,
+    r"\b(?:estafa(?:dores)?|ladrones|payasos|chapuza|chapuceros|sinverguenzas|incompetentes|"
+    r"una\s+verguenza|un\s+desastre|de\s+pena|arnaque(?:urs)?|escrocs?|voleurs|guignols|"
+    r"bras\s+casses|minables|une\s+honte|une\s+blague|abzock\w*|betruger\w*|saftladen|"
+    r"versager|inkompetent\w*|unfahig\w*|eine\s+frechheit|ein\s+witz|golpistas?|ladroes|"
+    r"palhacos|picaretas?|uma\s+piada|uma\s+vergonha|um\s+lixo|incompetentes)\b",
+    r"\b(?:como\s+siempre|tipico\s+de|comme\s+d'habitude|typique\s+de|wie\s+immer|typisch\s+"
+    r"fur|como\s+sempre|tipico\s+da|tipico\s+do)\b",
+)
+LEGAL = _also(
+    LEGAL,
+    r"\b(?:abogad[oa]s?|demanda(?:r|remos|ra|mos)?|acciones\s+legales|medidas\s+legales|"
+    r"difamacion|tribunal(?:es)?|juzgado|denuncia(?:r|remos)?)\b",
+    r"\b(?:avocats?|poursuites?|action\s+en\s+justice|tribunal|diffamation|mise\s+en\s+demeure|"
+    r"porter\s+plainte|plainte|juridique)\b",
+    r"\b(?:anwalt|anwalte|anwaltin|rechtsanwalt\w*|verklagen|klage|rechtliche\s+schritte|"
+    r"gericht\w*|verleumdung|abmahnung|unterlassungs\w*|strafanzeige)\b",
+    r"\b(?:advogad[oa]s?|processar(?:emos)?|processo|medidas\s+(?:legais|judiciais)|"
+    r"acao\s+judicial|difamacao|justica|juridic[oa])\b",
+)
+THREAT = _also(
+    THREAT,
+    r"\b(?:te\s+vas\s+a\s+arrepentir|se\s+va\s+a\s+arrepentir|ultima\s+advertencia|atente\s+a|"
+    r"consecuencias|cuidado\s+con\s+lo\s+que\s+(?:dices|publicas|escribes)|(?:vamos\s+a|"
+    r"podemos)\s+(?:bloquear|suspender|denunciar|reportar|cortar)(?:te|le)?\b)",
+    r"\b(?:vous\s+allez\s+le\s+regretter|tu\s+vas\s+le\s+regretter|dernier\s+avertissement|"
+    r"consequences|attention\s+a\s+ce\s+que\s+(?:vous|tu)|(?:nous\s+allons|on\s+va)\s+(?:signaler|"
+    r"bloquer|suspendre|couper|resilier)\s+(?:votre|ton|vous|te))\b",
+    r"\b(?:bereuen|letzte\s+warnung|konsequenzen|pass\s+auf,?\s+was\s+du|passen\s+sie\s+auf,?\s+"
+    r"was|wir\s+werden\s+(?:ihr|dein|sie|dich)\s+(?:\w+\s+)?(?:sperren|melden|kundigen))\b",
+    r"\b(?:vai\s+se\s+arrepender|ultim[oa]\s+(?:aviso|advertencia)|consequencias|cuidado\s+com\s+"
+    r"o\s+que\s+(?:voce\s+)?(?:diz|posta|escreve|fala)|vamos\s+(?:denunciar|bloquear|suspender|"
+    r"cortar)\s+(?:sua|seu|voce|a\s+sua))\b",
+)
+ARGUING = _also(
+    ARGUING,
+    r"\b(?:eso\s+no\s+es\s+(?:verdad|cierto)|es\s+(?:mentira|falso)|(?:estas|esta)\s+"
+    r"(?:equivocad[oa]|mintiendo|exagerando)|te\s+equivocas|se\s+equivoca|exageras|calmate|"
+    r"no\s+hubo\s+(?:ninguna\s+)?(?:caida|averia|incidencia|corte)|no\s+es\s+(?:nuestra|mi)\s+"
+    r"culpa|funciona\s+(?:bien\s+)?para\s+todos)\b",
+    r"(?:\bc'est\s+faux\b|\bce\s+n'est\s+pas\s+vrai\b|\bvous\s+(?:vous\s+trompez|mentez|"
+    r"exagerez)\b|\btu\s+(?:te\s+trompes|mens|exageres)\b|\bcalmez(?:-|\s)vous\b|\bil\s+n'y\s+a\s+"
+    r"(?:eu\s+)?aucune\s+(?:panne|coupure)\b|\bce\s+n'est\s+pas\s+(?:notre|ma)\s+faute\b)",
+    r"\b(?:das\s+stimmt\s+(?:so\s+)?nicht|das\s+ist\s+(?:falsch|gelogen|unsinn|quatsch)|"
+    r"sie\s+irren\s+sich|du\s+irrst\s+dich|sie\s+lugen|du\s+lugst|ubertreib\w*|"
+    r"beruhigen\s+sie\s+sich|beruhig\s+dich|es\s+gab\s+keine\s+(?:storung|ausfall)|nicht\s+"
+    r"unsere\s+schuld)\b",
+    r"\b(?:isso\s+nao\s+e\s+verdade|e\s+mentira|voce\s+esta\s+(?:errad[oa]|exagerando|mentindo)|"
+    r"se\s+acalme|calma\s+ai|nao\s+houve\s+(?:nenhuma\s+)?(?:falha|queda)|nao\s+e\s+(?:nossa|"
+    r"minha)\s+culpa)\b",
+)
+BLAMES = _also(
+    BLAMES,
+    r"\b(?:es\s+(?:tu|su)\s+culpa|culpa\s+(?:tuya|suya)|deberias\s+haber|debiste|no\s+leiste|"
+    r"error\s+del\s+usuario|(?:es|sera)\s+(?:tu|su)\s+(?:router|configuracion|equipo|movil))\b",
+    r"\b(?:c'est\s+(?:de\s+)?(?:votre|ta)\s+faute|vous\s+auriez\s+du|tu\s+aurais\s+du|vous\s+"
+    r"n'avez\s+pas\s+(?:lu|suivi|paye|verifie)|erreur\s+de\s+l'utilisateur)\b",
+    r"\b(?:ihre\s+schuld|deine\s+schuld|selbst\s+schuld|hatten\s+sie|hattest\s+du|bedienfehler|"
+    r"liegt\s+an\s+(?:ihrem|deinem|ihrer|deiner)\s+\w+|sie\s+haben\s+(?:die|das|den)\s+\w+\s+"
+    r"nicht\s+gelesen)\b",
+    r"\b(?:a\s+culpa\s+e\s+(?:sua|tua)|culpa\s+(?:sua|tua)|voce\s+deveria\s+ter|devia\s+ter|"
+    r"voce\s+nao\s+leu|erro\s+do\s+usuario)\b",
+)
+_POSTS_OTHER = (
+    r"(?:tuit|post|publicacion|comentario|mensaje|resena|hilo|message|publication|commentaire|"
+    r"avis|tweet|beitrag|kommentar|bewertung|tweet|publicacao|comentario|mensagem|avaliacao)s?"
+)
+DELETE = _also(
+    DELETE,
+    r"\b(?:borr(?:a|ar|e|es|en)|elimin(?:a|ar|e|es|en)|retir(?:a|ar|ez|er|en)|supprim(?:e|er|ez)|"
+    r"effac(?:e|er|ez)|losch(?:e|en|t|st)?|entfern(?:e|en|t|st)?|apag(?:a|ar|ue|uem)|"
+    r"exclu(?:a|ir|am)|remov(?:a|er|am)|tir(?:a|ar|em))\s+"
+    r"(?:(?:el|la|tu|su|este|esta|ese|esa|ce|cet|cette|le|la|votre|ton|ta|den|die|das|deinen|"
+    r"ihren|deine|ihre|diesen|diese|o|a|seu|sua|esse|essa|este|esta|teu|tua)\s+)?(?:\w+\s+)?"
+    + _POSTS_OTHER
+    + r"\b",
+    r"\b(?:borralo|eliminalo|quitalo|supprimez-le|supprime-le|retirez-le|losch\s+(?:das|ihn|es)|"
+    r"nimm\s+(?:das|ihn|es)\s+(?:runter|raus)|apaga\s+isso|apague\s+(?:isso|o\s+post))\b",
+)
+# "Delete it" after "no need to" or "you don't have to" is the opposite of a request.
+NOT_ASKING = regex.compile(
+    r"(?:no\s+need\s+to|don't\s+(?:need|have)\s+to|do\s+not\s+(?:need|have)\s+to|not\s+asking\s+"
+    r"(?:you\s+)?to|never\s+ask\s+(?:you\s+)?to|won't\s+ask\s+(?:you\s+)?to|no\s+hace\s+falta|"
+    r"pas\s+besoin\s+de|sans\s+(?:le\s+)?|nicht\s+(?:notig|nötig)|nao\s+precisa)\s+(?:\w+\s+){0,2}$",
+    FLAGS,
+)
+# The post going away as a condition or a wish: "once the thread is gone".
+GONE = _rx(
+    r"\b(?:once|when|after|if|until)\s+(?:the|your|this|that)\s+(?:\w+\s+)?"
+    + POST_NOUN
+    + r"\s+(?:is|has|was|goes|gets)\s+(?:been\s+)?(?:gone|down|removed|deleted|taken\s+down)\b",
+    r"\b" + POST_NOUN + r"\s+(?:quietly\s+|just\s+|simply\s+)?(?:disappear\w*|vanish\w*|went\s+"
+    r"away|go\s+away)\b",
+)
+AMEND = _also(
+    AMEND,
+    r"\b(?:actualiz|modific|edit|corrig|mett\w*\s+a\s+jour|aktualisier|bearbeit|anpass|atualiz|"
+    r"edit)\w*\s+(?:\w+\s+)?" + _POSTS_OTHER + r"\b",
+)
+CONTACT_ROUTE = _also(
+    CONTACT_ROUTE,
+    r"\b" + _DM + r"\b",
+    r"\b(?:escribenos|llamanos|contactanos|mandanos|envianos|correo|telefono|"
+    r"ecrivez(?:-|\s)nous|contactez(?:-|\s)nous|appelez(?:-|\s)nous|envoyez(?:-|\s)nous|ecris(?:-|\s)"
+    r"nous|courriel|telephone|schreib\w*\s+(?:\w+\s+)?uns|ruf\w*\s+uns|melde\s+dich|melden\s+sie\s+"
+    r"sich|telefon\w*|per\s+mail|chama\s+(?:a\s+gente\s+)?(?:na|no)|manda\s+(?:uma\s+)?|fala\s+com"
+    r"\s+a\s+gente|nos\s+chame|telefone|fale\s+conosco)\b",
+)
+EMPATHY = _also(
+    EMPATHY,
+    r"\b(?:lo\s+siento|lo\s+sentimos|siento\s+mucho|sentimos\s+mucho|lamento|lamentamos|"
+    r"que\s+(?:rabia|faena|fastidio|horror|pena|frustrante|mal|lata|rollo)|vaya|frustrante|"
+    r"molest\w*|ojala|espero\s+que|entiendo|comprendo|disculpa\w*)\b",
+    r"\b(?:desole\w*|navre\w*|quelle\s+galere|galere|penible|frustrant\w*|rageant|agacant|"
+    r"j'espere|on\s+espere|nous\s+esperons|courage|excus\w*|je\s+comprends|nous\s+comprenons)\b",
+    r"\b(?:tut\s+(?:mir|uns)\s+leid|leid\s+tun|argerlich\w*|frustrierend\w*|nervig\w*|mist|"
+    r"hoffentlich|ich\s+hoffe|wir\s+hoffen|entschuldig\w*|verstandlich|wie\s+blod|"
+    r"wie\s+doof|so\s+ein\s+(?:mist|arger))\b",
+    r"\b(?:sinto\s+muito|sentimos\s+muito|lamento|lamentamos|que\s+(?:chato|droga|saco|"
+    r"pena|situacao|raiva)|frustrante|espero\s+que|esperamos\s+que|poxa|desculp\w*|entendo|"
+    r"imagino)\b",
+)
+PROBLEM_WORDS = _also(
+    PROBLEM_WORDS,
+    r"\b(?:averia|caida|corte|sin\s+(?:internet|conexion|senal|servicio|luz)|factura\w*|cobro\w*|"
+    r"reembolso|devolucion|retraso\w*|cancelad\w*|problema\w*|incidencia|tecnico|pedido|"
+    r"panne|coupure|sans\s+(?:internet|connexion|reseau)|facture\w*|prelevement|remboursement|"
+    r"retard\w*|annul\w*|probleme\w*|commande|storung\w*|ausfall|kein\s+(?:internet|netz|"
+    r"empfang|strom)|rechnung\w*|erstattung|verspatung\w*|storniert|problem\w*|bestellung|"
+    r"falha|queda|sem\s+(?:internet|sinal|conexao|luz)|fatura\w*|cobranca\w*|reembolso|atraso\w*|"
+    r"cancelad\w*|problema\w*|pedido|entrega)\b",
+)
+# A staff member's personal account says who they work for: "I work at ...".
+DISCLOSURE = _rx(
+    r"\bi\s+work\s+(?:at|for|with|on)\b|\bi'm\s+(?:on|part\s+of|with)\s+(?:the\s+)?\b|"
+    r"\bi\s+am\s+(?:on|part\s+of)\s+the\b|\b(?:i'm|i\s+am)\s+(?:an?\s+)?(?:employee|engineer|"
+    r"dev|developer|staff|member\s+of\s+staff|product\s+manager|support\s+agent)\b|"
+    r"\b(?:employee|staff|dev|developer|engineer|team\s+member)\s+(?:at|of|for)\b|"
+    r"\b(?:full\s+)?disclosure\b|\bdisclaimer\b|\b(?:i'm|i\s+am)\s+(?:employed|paid)\s+by\b",
+    r"\btrabajo\s+(?:en|para)\b|\bsoy\s+(?:emplead[oa]|parte\s+del\s+equipo|del\s+equipo|"
+    r"ingenier[oa]|de)\b|\btransparencia\b|\baviso\b",
+    r"\bje\s+travaille\s+(?:chez|pour|a|dans)\b|\bje\s+suis\s+(?:employe|salarie|dans\s+"
+    r"l'equipe|ingenieur|chez)\w*|\btransparence\b|\bdivulgation\b",
+    r"\bich\s+arbeite\s+(?:bei|fur|im)\b|\bich\s+bin\s+(?:mitarbeiter\w*|bei|im\s+team|"
+    r"entwickler\w*)\b|\btransparenzhinweis\b|\boffenlegung\b|\bhinweis\b",
+    r"\btrabalho\s+(?:na|no|em|para)\b|\bsou\s+(?:funcionari[oa]|do\s+time|da\s+equipe|"
+    r"engenheir[oa]|d[oa])\b|\btransparencia\b",
 )
 
 

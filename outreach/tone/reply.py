@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import regex
 
 from monitoring.platforms.text import grapheme_count, text_length
+from outreach.tone import language
 from outreach.tone.lexicon import URL_FOR_LENGTH
 from outreach.tone.normalise import View, leet, normalise, prepare
 from outreach.tone.terms import find_terms
@@ -18,6 +19,13 @@ PLAYBOOKS = ("competitor", "own_brand")
 MAX_CHECKED = 20_000  # characters analysed; longer texts are blocked as too long anyway
 LENGTH_UNITS = ("characters", "graphemes", "weighted")
 X_URL_WEIGHT = 23  # X wraps every URL in a t.co link of this weight
+DEFAULT_DISCLOSURE = "I work at {brand}"
+# Quotation marks, opening -> closing, for text quoted from the post.
+QUOTES = regex.compile(
+    r'"([^"\n]{2,200})"|\u201c([^\u201d\n]{2,200})\u201d|\u00ab\s?([^\u00bb\n]{2,200}?)\s?\u00bb|'
+    r"\u201e([^\u201c\u201d\n]{2,200})[\u201c\u201d]|\u2018([^\u2019\n]{2,200})\u2019|"
+    r"(?<![\w])'([^'\n]{2,200}?)'(?![\w])"
+)
 
 
 @dataclass(frozen=True)
@@ -33,6 +41,10 @@ class ReplyContext:
     first_reply: bool = True
     templates: Sequence[str] = ()
     own_hashtags: Sequence[str] = ()
+    # Sent from a staff member's personal account: the reply must say who they work for.
+    personal_account: bool = False
+    # The playbook's wording of that disclosure; {brand} stands for any of our terms.
+    disclosure: str = DEFAULT_DISCLOSURE
 
     def __post_init__(self) -> None:
         if self.playbook not in PLAYBOOKS:
@@ -124,6 +136,38 @@ class Reply:
         """The person's post, normalised ("" when there is none)."""
         post_text = self.context.post_text
         return normalise(post_text[:MAX_CHECKED]).text if post_text else ""
+
+    @functools.cached_property
+    def language(self) -> str:
+        """The reply's language (``language.detect``)."""
+        return language.detect(self.head)
+
+    @functools.cached_property
+    def covered(self) -> bool:
+        """Whether the lexicon reads the reply's language."""
+        return language.covered(self.language)
+
+    @functools.cached_property
+    def quoted(self) -> list[tuple[int, int]]:
+        """Spans of the original text in quotation marks whose words all occur in the post.
+
+        Quoting the person back ("'your call is important to us'") is acknowledgement:
+        what is inside is their text, not ours.
+        """
+        if not self.post:
+            return []
+        post_words = set(regex.findall(r"\w+", self.post))
+        spans = []
+        for m in QUOTES.finditer(self.head):
+            inner = next(g for g in m.groups() if g is not None)
+            words = regex.findall(r"\w+", normalise(inner).text)
+            if words and all(w in post_words for w in words):
+                spans.append((m.start(), m.end()))
+        return spans
+
+    def in_quote(self, start: int, end: int) -> bool:
+        """Whether the span ``start:end`` of the original text lies inside a quotation."""
+        return any(q_start <= start and end <= q_end for q_start, q_end in self.quoted)
 
     def terms(self, terms: Sequence[str]) -> list[tuple[int, int, str]]:
         """Spans of the view where any of ``terms`` occurs."""

@@ -49,11 +49,24 @@ class Rule:
     weight: Weight
     find: Callable[[Reply], Iterable[Hit]]
     on_blank: bool = False  # also looked for when there is nothing to send
+    # Rules 2 and 3's hard signals (links, prices, codes, our name): a reviewer can
+    # never overrule them, and quoting them from the post does not excuse them.
+    firm: bool = False
+    # A finding for something missing ("no reference to the problem"): it can only
+    # block where the lexicon reads the reply's language; elsewhere it warns.
+    reads_language: bool = False
 
     def severity(self, context: ReplyContext) -> Severity:
         """How findings of this rule weigh on a reply under ``context``."""
         pair = self.weight.competitor if context.playbook == "competitor" else self.weight.own_brand
         return pair[0] if context.first_reply else pair[1]
+
+    def weigh(self, reply: Reply) -> Severity:
+        """``severity`` for this reply: a missing thing only warns in an unread language."""
+        severity = self.severity(reply.context)
+        if severity is Severity.BLOCKS and self.reads_language and not reply.covered:
+            return Severity.WARNS
+        return severity
 
 
 # --------------------------------------------------------------------------- finders
@@ -170,9 +183,40 @@ def _blames_customer(reply: Reply) -> Iterator[Hit]:
 
 
 def _delete_request(reply: Reply) -> Iterator[Hit]:
-    # Asking to amend the post is only acceptable once the person has engaged.
-    patterns = (lx.DELETE, lx.AMEND) if reply.context.first_reply else (lx.DELETE,)
-    return _spans(reply, *patterns)
+    # Asking to amend the post is only acceptable once the person has engaged; asking
+    # to delete it never is, nor wishing it gone. "No need to delete it" asks nothing.
+    def not_asking(m: regex.Match[str]) -> bool:
+        return lx.NOT_ASKING.search(reply.norm[max(0, m.start() - 40) : m.start()]) is not None
+
+    patterns = (lx.DELETE, lx.GONE, lx.AMEND) if reply.context.first_reply else (lx.DELETE, lx.GONE)
+    return _spans(reply, *patterns, skip=not_asking)
+
+
+def _no_disclosure(reply: Reply) -> Iterator[Hit]:
+    # From a staff member's personal account the reply says who they work for: the
+    # playbook's wording with any of our terms, or "I work at ..." near one of them.
+    context = reply.context
+    if not context.personal_account or reply.blank:
+        return
+    own = [t for t in context.own_terms if t.strip()]
+    norm = reply.norm
+    for term in own or [""]:
+        wording = normalise(context.disclosure.replace("{brand}", term)).text.strip()
+        if wording and " ".join(wording.split()) in " ".join(norm.split()):
+            return
+    terms = reply.terms(own)
+    for m in lx.DISCLOSURE.finditer(norm):
+        if not own or any(
+            abs(start - m.end()) < 80 or abs(m.start() - end) < 80 for start, end, _t in terms
+        ):
+            return
+    wording = context.disclosure.replace("{brand}", own[0] if own else "...")
+    yield Hit(0, len(reply.text), f"say who you work for, e.g. {wording!r}")
+
+
+def _language_unchecked(reply: Reply) -> Iterator[Hit]:
+    if not reply.blank and not reply.covered:
+        yield Hit(0, len(reply.text), f"detected {reply.language!r}; read it yourself")
 
 
 def _placeholder(reply: Reply) -> Iterator[Hit]:
@@ -293,12 +337,13 @@ WARNING = Weight(competitor=(W, W), own_brand=(W, W))
 
 RULES: tuple[Rule, ...] = (
     Rule("own_brand_named", "our brand or one of our products is named",
-         SALES, _own_brand_named),
-    Rule("link", "a link, bare domain or URL shortener", SALES, _matching(lx.LINK)),
-    Rule("price", "a price", SALES, _price),
+         SALES, _own_brand_named, firm=True),
+    Rule("link", "a link, bare domain or URL shortener", SALES, _matching(lx.LINK),
+         firm=True),
+    Rule("price", "a price", SALES, _price, firm=True),
     Rule("discount", "a discount or price reduction", SALES, _discount),
     Rule("offer", "a commercial offer", SALES, _matching(lx.OFFER)),
-    Rule("promo_code", "a promo code, coupon or voucher", SALES, _promo_code),
+    Rule("promo_code", "a promo code, coupon or voucher", SALES, _promo_code, firm=True),
     Rule("call_to_action", "a call to action (switch, try, buy, sign up, DM us, check out...)",
          SALES, _call_to_action),
     Rule("self_promotion", "talks about us (we, our, us) to a competitor's customer",
@@ -320,10 +365,15 @@ RULES: tuple[Rule, ...] = (
     # Blocks only where the reply is all about their problem: a competitor's
     # customer's first reply.
     Rule("no_reference_to_problem", "does not acknowledge the person's problem",
-         Weight(competitor=(B, W), own_brand=(W, W)), _no_reference_to_problem),
+         Weight(competitor=(B, W), own_brand=(W, W)), _no_reference_to_problem,
+         reads_language=True),
     # The own-brand first reply moves the conversation to a private channel.
     Rule("no_contact_route", "a contact route is expected (DM, email, phone, support link)",
-         Weight(competitor=(U, U), own_brand=(B, W)), _no_contact_route),
+         Weight(competitor=(U, U), own_brand=(B, W)), _no_contact_route, reads_language=True),
+    # Only from an account marked as a staff member's personal one (the finder checks).
+    Rule("no_disclosure", "sent from a staff member's personal account without saying so",
+         ALWAYS, _no_disclosure, reads_language=True),
+    Rule("language_unchecked", "not checked in this language", WARNING, _language_unchecked),
     Rule("shouting", "several words in capitals", WARNING, _shouting),
     Rule("exclamation_run", "runs of exclamation marks", WARNING, _exclamation_run),
     Rule("emoji_run", "a run of emoji", WARNING, _emoji_run),
@@ -340,6 +390,8 @@ SALES_CODES = frozenset(r.code for r in RULES if r.weight == SALES)
 ALWAYS_BLOCKING = frozenset(r.code for r in RULES if r.weight == ALWAYS)
 # Never block.
 WARNING_CODES = frozenset(r.code for r in RULES if r.weight == WARNING)
+# Never overruled, never excused by a quotation.
+FIRM_CODES = frozenset(r.code for r in RULES if r.firm)
 
 
 def code_table() -> str:

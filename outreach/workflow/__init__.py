@@ -32,7 +32,12 @@ from outreach.workflow.checks import (
     private_consent,
     research_problems,
 )
-from outreach.workflow.context import platform_limits, reply_context, tone_findings
+from outreach.workflow.context import (
+    platform_limits,
+    reply_context,
+    sending_account,
+    tone_findings,
+)
 from outreach.workflow.conversation import (
     last_heard,
     mark_followed,
@@ -48,6 +53,9 @@ from outreach.workflow.drafting import save_draft, save_research, submit_draft
 from outreach.workflow.endings import dismiss, expire, mark_failed, opt_out
 from outreach.workflow.lexicon import looks_like_opt_out
 from outreach.workflow.opening import assign, claim, kind_for_brand, open_case
+from outreach.workflow.overrules import overrule_finding
+from outreach.workflow.overrules import refusal as overrule_refusal
+from outreach.workflow.overrules import source_of as finding_source
 from outreach.workflow.playbooks import PLAYBOOK_EDITABLE_FIELDS, create_playbook, edit_playbook
 from outreach.workflow.rules import (
     APPROVE_PERMISSION,
@@ -126,6 +134,7 @@ __all__ = [
     "dnc_entry",
     "edit_playbook",
     "expire",
+    "finding_source",
     "is_complaint",
     "kind_for_brand",
     "last_heard",
@@ -138,6 +147,8 @@ __all__ = [
     "open_case",
     "open_for_detection",
     "opt_out",
+    "overrule_finding",
+    "overrule_refusal",
     "platform_limits",
     "private_consent",
     "private_target",
@@ -154,6 +165,7 @@ __all__ = [
     "save_later_reply",
     "save_research",
     "send_forecast",
+    "sending_account",
     "submit_draft",
     "tone_findings",
 ]

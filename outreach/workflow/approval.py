@@ -18,6 +18,7 @@ from outreach.models import (
     text_hash,
 )
 from outreach.workflow import caps
+from outreach.workflow.context import sender_candidates
 from outreach.workflow.rules import (
     MAX_NOTE_CHARS,
     ONE_UNSOLICITED,
@@ -63,16 +64,9 @@ def approve_reply(case: Case | int, *, actor: User, text_hash_seen: str) -> Outb
 
 
 def pick_account(case: Case) -> Account:
-    """The account a case's replies go from, locked: for an own-brand case the platform's
-    service account when one is marked (and enabled), else the first enabled account;
-    competitor outreach keeps off the service account while another one is enabled."""
-    service_first = not caps.paced(case.kind)
-    account = (
-        Account.objects.select_for_update()
-        .filter(platform=case.platform, enabled=True)
-        .order_by("-is_service" if service_first else "is_service", "pk")
-        .first()
-    )
+    """The account a case's replies go from, locked: the first of ``sender_candidates``
+    (the same choice the tone guard's context makes to know whether it is personal)."""
+    account = sender_candidates(case).select_for_update().first()
     if account is None:
         raise WorkflowError(f"no enabled {case.platform} account to reply from")
     return account

@@ -33,6 +33,7 @@ from outreach.models import (
     text_hash,
 )
 from outreach.tone import CODES
+from outreach.workflow import overrules
 from outreach.workflow.context import tone_findings
 from outreach.workflow.rules import (
     FOLLOW_AFTER_ENGAGEMENT,
@@ -202,6 +203,8 @@ def tone_clean(a: Attempt) -> Refusal:
     if a.fresh_tone:
         a.findings = tone_findings(a.case, a.draft.text, first_reply=not (a.amend or a.later))
     findings = a.findings if a.findings is not None else a.draft.tone_findings
+    # A reviewer may have overruled a warning or model finding (never a firm one).
+    findings = overrules.standing(findings, overrules.overruled_keys(a.draft))
     blocking = [f for f in findings if f["blocking"]]
     if blocking:
         # In words, the code beside for reference (and for the people who know them by heart).

@@ -6,10 +6,13 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from django.db.models import QuerySet
+
 from monitoring.models import Account, Brand
 from monitoring.platforms import Limits, PlatformError, platform_class
-from outreach.models import Case
+from outreach.models import ActionKind, ActionState, Case, OutboundAction, PlaybookKind
 from outreach.tone import ReplyContext, check_reply
+from outreach.tone.reply import DEFAULT_DISCLOSURE
 from outreach.workflow.rules import WorkflowError
 
 
@@ -40,10 +43,37 @@ def _hashtags(terms: Iterable[str]) -> list[str]:
     return ["#" + re.sub(r"\W+", "", t) for t in terms if re.sub(r"\W+", "", t)]
 
 
+def sender_candidates(case: Case) -> QuerySet[Account]:
+    """The accounts a case's first reply may go from, best first: for an own-brand case
+    the platform's service account when one is marked, else the first enabled account;
+    competitor outreach keeps off the service account while another one is enabled."""
+    service_first = case.kind == PlaybookKind.OWN_BRAND
+    return Account.objects.filter(platform=case.platform, enabled=True).order_by(
+        "-is_service" if service_first else "is_service", "pk"
+    )
+
+
+def sending_account(case: Case, *, first_reply: bool = True) -> Account | None:
+    """The account a reply on ``case`` goes from: a later reply from the one that sent
+    (or will send) the first reply, a first reply from the best candidate."""
+    if not first_reply:
+        first = (
+            OutboundAction.objects.filter(case_id=case.pk, kind=ActionKind.REPLY)
+            .exclude(state__in=[ActionState.CANCELLED, ActionState.FAILED])
+            .select_related("account")
+            .order_by("pk")
+            .first()
+        )
+        if first is not None:
+            return first.account
+    return sender_candidates(case).first()
+
+
 def reply_context(case: Case, *, first_reply: bool = True) -> ReplyContext:
     """What the tone guard needs to judge a reply on ``case`` (the first one, or a later one)."""
     limits = platform_limits(case.platform)
     own = _terms(Brand.Kind.OWN)
+    sender = sending_account(case, first_reply=first_reply)
     return ReplyContext(
         playbook=case.kind,
         own_terms=own,
@@ -54,6 +84,8 @@ def reply_context(case: Case, *, first_reply: bool = True) -> ReplyContext:
         first_reply=first_reply,
         templates=tuple(str(t) for t in case.playbook.reply_templates or ()),
         own_hashtags=_hashtags(own),
+        personal_account=sender is not None and sender.personal_account,
+        disclosure=case.playbook.disclosure or DEFAULT_DISCLOSURE,
     )
 
 

@@ -38,6 +38,7 @@ PLAYBOOK_EDITABLE_FIELDS = (
     "max_replies_per_account_per_hour",
     "four_eyes",
     "auto_follow",
+    "disclosure",
     "alert_opt_out_percent",
     "alert_stop_percent",
     "alert_block_percent",

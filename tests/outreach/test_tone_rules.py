@@ -57,6 +57,8 @@ too_long                | Sorry the outage hit you. Hope it is back soon.
 empty                   | \u200b
 no_reference_to_problem | Have a lovely day.
 no_contact_route        | Sorry the outage hit you. Hope it is back soon.
+no_disclosure           | Sorry the outage hit you. Hope it is back soon.
+language_unchecked      | Ci dispiace molto per il disservizio, speriamo che si risolva presto.
 shouting                | Sorry the outage hit you. THIS IS NOT GOOD ENOUGH AT ALL.
 exclamation_run         | Sorry the outage hit you. Hope it is back soon!!!
 emoji_run               | Sorry the outage hit you. Hope it is back soon 🙏🙏🙏
@@ -67,6 +69,7 @@ unchanged_template      | Sorry the outage hit you. Hope it is back soon.
 CHANGES: dict[str, dict[str, Any]] = {
     "own_hashtag": {"own_hashtags": ("#NorthwindCares",)},
     "too_long": {"max_length": 10},
+    "no_disclosure": {"personal_account": True},
     "unchanged_template": {"templates": (EXAMPLES["unchanged_template"],)},
 }
 
@@ -152,7 +155,7 @@ def test_the_check_reply_command_reports_the_tables_codes_by_weight(tmp_path: Pa
             "own_terms": list(OWN),
             "competitor_terms": list(COMPETITORS),
             "post_text": POST,
-            **{k: list(v) for k, v in changes.items()},
+            **{k: v if isinstance(v, bool) else list(v) for k, v in changes.items()},
         }
         rows.append(json.dumps(row))
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")

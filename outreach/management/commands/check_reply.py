@@ -5,7 +5,11 @@ Each input line is a JSON object::
     {"id": ..., "text": ..., "platform": "mastodon", "playbook": "competitor" | "own_brand",
      "own_terms": [...], "competitor_terms": [...], "post_text": "..."}
 
-(``post_text``, ``first_reply`` and ``templates`` are optional). Each output line is
+(``post_text``, ``first_reply`` (default true: false checks a later reply in the
+conversation), ``personal_account`` (default false: true when a staff member sends
+it from their own account, which must then disclose the affiliation), ``disclosure``
+(the playbook's wording, default "I work at {brand}") and ``templates`` are optional).
+Each output line is
 ``{"id": ..., "blocking": [codes], "warnings": [codes]}``, or ``{"id": ..., "error": "..."}``
 for a line that could not be checked; the command goes on with the next line and
 exits non-zero at the end if any line failed. The length limit comes from the
@@ -23,6 +27,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from monitoring.platforms import Limits, get_platform
 from outreach.tone import PLAYBOOKS, ReplyContext, check_reply
+from outreach.tone.reply import DEFAULT_DISCLOSURE
 
 
 class LineError(ValueError):
@@ -91,6 +96,8 @@ class Command(BaseCommand):
             length_unit=limits.length_unit,
             first_reply=_boolean(row, "first_reply", default=True),
             templates=_strings(row, "templates", required=False),
+            personal_account=_boolean(row, "personal_account", default=False),
+            disclosure=_string(row, "disclosure") or DEFAULT_DISCLOSURE,
         )
         findings = check_reply(text, context)
         return {
