@@ -84,7 +84,9 @@ def roles(db: None) -> None:
     optout.revoke_reviewer_dnc_change(apps, None)
     # Admins see the erasure records (0010).
     importlib.import_module("outreach.migrations.0012_erasure").admins_see_erasures(apps, None)
-    # Reviewers and admins see the overrules (0020).
+    # Analysts and reviewers label posts (0022).
+    importlib.import_module("outreach.migrations.0022_label_roles").grant(apps, None)
+    # Reviewers and admins see the overrules (0023).
     overrules = importlib.import_module("outreach.migrations.0023_disclosure_overrules")
     overrules.reviewers_see_overrules(apps, None)
 
