@@ -168,8 +168,9 @@ _NO_PROBLEM = re.compile(
     r"(?:didn'?t|did not|never) (?:lose|miss|skip|drop|crash|fail|buffer|wait)|"
     r"not (?:once|even once)|nothing (?:went|has gone) wrong|faultless|flawless)\b"
     # French, Spanish, German, Portuguese
-    r"|\b(?:aucune? (?:coupure|panne|souci|problème|bug)|pas (?:une? )?seule? (?:fois|panne|coupure)|"
-    r"(?:n'a|n'ai) (?:jamais|pas) (?:eu|planté|coupé)|jamais eu (?:de|le moindre) (?:problème|souci)|"
+    r"|\b(?:aucune? (?:coupure|panne|souci|problème|bug)|"
+    r"pas (?:une? )?seule? (?:fois|panne|coupure)|(?:n'a|n'ai) (?:jamais|pas) (?:eu|planté|coupé)|"
+    r"jamais eu (?:de|le moindre) (?:problème|souci)|"
     r"sans (?:aucun )?(?:problème|souci)|rien à (?:redire|signaler)|"
     r"ni una vez|ni un solo (?:corte|problema|fallo)|ningún (?:problema|corte|fallo)|"
     r"sin (?:ningún )?(?:problema|corte)|nada que (?:objetar|reprochar)|no se ha (?:caído|colgado)|"
