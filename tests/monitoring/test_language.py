@@ -125,3 +125,37 @@ def test_a_batch_pairs_each_text_with_its_platform_code() -> None:
         ["", "it"],
     )
     assert found == [Language("de", "detected"), Language("it", "platform")]
+
+
+def test_plain_english_is_taken_as_english_without_running_the_detector(monkeypatch) -> None:
+    # Given a detector that must not be asked (it costs about half a classifier per post)
+    def refuse() -> None:
+        raise AssertionError("the detector was asked")
+
+    monkeypatch.setattr(language, "_identifier", refuse)
+    # Then plain ASCII with two English function words is English at once
+    assert language_of("my broadband has been down all day, thanks for nothing") == Language(
+        "en", "detected"
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Accents, or too few English function words: the detector decides.
+        "Le wifi ne marche plus depuis the update, c'est nul",
+        "Il router non funziona ancora, nessuno risponde",
+    ],
+)
+def test_anything_but_plain_english_goes_to_the_detector(monkeypatch, text: str) -> None:
+    asked: list[str] = []
+    real = language._identifier()
+
+    class Spy:
+        def classify(self, cleaned: str) -> tuple[str, float]:
+            asked.append(cleaned)
+            return real.classify(cleaned)
+
+    monkeypatch.setattr(language, "_identifier", Spy)
+    language_of(text)
+    assert asked
