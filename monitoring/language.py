@@ -115,52 +115,12 @@ def detect(text: object) -> str:
 
 # English function words that are not words of the other languages py3langid is likely to
 # name for a short ASCII post (no "is", "de", "en", "on", "in", "a", "die", "me" ...).
-_ENGLISH = frozenset(
-    [
-        "the",
-        "and",
-        "my",
-        "you",
-        "your",
-        "with",
-        "for",
-        "this",
-        "that",
-        "was",
-        "have",
-        "has",
-        "not",
-        "but",
-        "just",
-        "been",
-        "they",
-        "what",
-        "about",
-        "would",
-        "could",
-        "should",
-        "there",
-        "their",
-        "from",
-        "because",
-        "when",
-        "after",
-        "still",
-        "again",
-        "it's",
-        "i'm",
-        "can't",
-        "don't",
-        "why",
-        "how",
-        "who",
-        "get",
-        "got",
-        "are",
-        "our",
-        "any",
-    ]
+_ENGLISH_WORDS = (
+    "the and my you your with for this that was have has not but just been they what "
+    "about would could should there their from because when after still again it's i'm "
+    "can't don't why how who get got are our any"
 )
+_ENGLISH = frozenset(_ENGLISH_WORDS.split())
 _WORD = re.compile(r"[a-z']+")
 
 
