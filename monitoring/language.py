@@ -92,7 +92,7 @@ def platform_code(raw: object) -> str:
 
 @functools.lru_cache(maxsize=1)
 def _identifier() -> Any:
-    """py3langid's identifier, loaded once per process (about two seconds, ~60 MB)."""
+    """py3langid's identifier, loaded once per process (about two seconds, 70-90 MB)."""
     from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
     return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
