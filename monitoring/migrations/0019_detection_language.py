@@ -10,7 +10,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("monitoring", "0016_team_labels"),
+        ("monitoring", "0018_account_personal_account"),
     ]
 
     operations = [
