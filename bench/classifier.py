@@ -7,8 +7,9 @@
    Every candidate is trained on monitoring/training/examples.jsonl only; thresholds and
    hyper-parameters are never chosen on the airline set.
 2. Speed on ONE core (CPU affinity and BLAS threads pinned to 1): posts/second through the
-   brand matcher, through the shipped classifier and through VADER alone on the same posts,
-   with the ratio, plus peak memory (tracemalloc peak of the stage, and process max RSS).
+   brand matcher, through the shipped classifier, through the language step
+   (monitoring/language.py) and through VADER alone on the same posts, with the ratios, plus
+   peak memory (tracemalloc peak of the stage, and process max RSS).
 
 The MiniLM candidate (all-MiniLM-L6-v2 sentence embeddings + logistic regression) needs the
 model files (config.json, model.safetensors, tokenizer.json) in --minilm-dir and the
@@ -47,7 +48,7 @@ from sklearn.metrics import f1_score  # noqa: E402
 from sklearn.pipeline import make_pipeline, make_union  # noqa: E402
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer  # noqa: E402
 
-from monitoring import classifier  # noqa: E402
+from monitoring import classifier, language  # noqa: E402
 from monitoring.detection import BrandMatcher, BrandTerms  # noqa: E402
 
 SHARED = Path(os.environ.get("NOJACKAL_SHARED_DIR", REPO.parent / "shared"))
@@ -383,10 +384,24 @@ def main() -> None:
         lambda: [model.predict(posts[i : i + 256]) for i in range(0, len(posts), 256)],
         len(posts),
     )
+    language.detect("warm up")  # loads py3langid's model (about 2 s), outside the timing
+    detect = timed(
+        "language, detected (no platform code)",
+        lambda: [language.language_of(p) for p in posts],
+        len(posts),
+    )
+    given = timed(
+        "language, platform code given",
+        lambda: [language.language_of(p, "en") for p in posts],
+        len(posts),
+    )
     if encoder is not None:
         timed("  MiniLM embeddings alone (batches of 64)", lambda: encoder.embed(posts), len(posts))
     print(f"\n  ratio matcher / VADER    = {match / vader:5.2f}x")
     print(f"  ratio classifier / VADER = {clf / vader:5.2f}x")
+    # Detection runs the classifier and the language step on every post: the share of time
+    # the language step adds, with and without a code from the platform.
+    print(f"  language step adds {clf / detect:5.1%} (detected), {clf / given:5.1%} (code given)")
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"  process peak RSS (ru_maxrss, whole run incl. all candidates) = {rss:.0f} MiB")
 

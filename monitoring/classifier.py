@@ -42,7 +42,7 @@ HELDOUT_PATH = TRAINING_DIR / "heldout.jsonl"
 
 MODEL_FAMILY = "lr-ngrams"
 # Bump when the feature code changes: the version string must change with the features.
-FEATURES_REVISION = 1
+FEATURES_REVISION = 2
 BLOB_MAGIC = "nojackal-complaint-model"
 BLOB_FORMAT = 1
 # Posts longer than this are cut before featurising: tweets are short, and a hostile
@@ -124,25 +124,74 @@ def _prepare(text: str) -> str:
 
 # --- lexicon features ---------------------------------------------------------------------
 
+# The word lists cover English, French, Spanish, German and Portuguese (COVERED_LANGUAGES in
+# monitoring/language.py): VADER reads English only, so in the other four these lists and the
+# n-grams carry the sentiment.
 _PROBLEM = re.compile(
     r"\b(?:broke|broken|down|outage|delay\w*|cancel\w*|refund\w*|lost|missing|charged|"
     r"overcharg\w*|fees?|still|waiting|waited|never|worst|again|hold|stuck|stranded|rude|"
     r"useless|crash\w*|error|fail\w*|wrong|late|damaged|terrible|awful|horrible|ridiculous|"
     r"unacceptable|disappoint\w*|frustrat\w*|annoy\w*|issues?|problems?|complain\w*|nobody|"
     r"no one|can'?t|cannot|won'?t|doesn'?t|didn'?t|isn'?t|not working|fix)\b"
+    # A promise not kept: "it was not fixed", "never turned up", "still not sorted".
+    r"|\b(?:(?:not|n't|never) (?:been )?(?:fixed|sorted|resolved|repaired|solved)|"
+    r"never (?:arrived|came|turned up|showed up|called back|rang back)|no[- ]show)\b"
+    # French
+    r"|\b(?:panne|coupure|coupé\w*|plant\w*|bug\w*|rembours\w*|attend\w*|toujours pas|"
+    r"jamais|encore|personne|prélev\w*|factur\w*|annul\w*|retard\w*|cassé\w*|impossible|"
+    r"inadmissible|honteu\w*|nul(?:le)?|marre|arnaque|aucune? (?:réponse|nouvelle|info\w*)|"
+    r"ne (?:marche|fonctionne) (?:pas|plus))\b"
+    # Spanish
+    r"|\b(?:caíd\w*|se cae|sin (?:internet|servicio|cobertura|señal|luz|datos)|reembols\w*|"
+    r"devoluci\w+|esperando|cobr\w*|cancel\w*|retras\w*|rot[oa]s?|nadie|nunca|sigue|"
+    r"otra vez|no funciona|fatal|vergüenza|vergonzoso|estafa|queja\w*|colgad[oa]|bloque\w*)\b"
+    # German
+    r"|\b(?:ausfall|ausgefallen|abgestürzt|stürzt|hängt|erstattung|warte\w*|immer noch|"
+    r"schon wieder|nie|niemand|kaputt|abgebucht|gekündigt|verspät\w*|funktioniert nicht|"
+    r"kein (?:netz|internet|empfang)|störung|frechheit|unverschämt|beschwerde|gesperrt)\b"
+    # Portuguese
+    r"|\b(?:caiu|queda|trava\w*|reembolso|esperando|ainda|de novo|ninguém|cobr\w*|"
+    r"cancel\w*|atras\w*|quebrad[oa]|não funciona|sem (?:sinal|internet|rede|luz)|"
+    r"vergonha|absurdo|golpe|reclama\w*|bloque\w*|fora do ar)\b"
 )
-# Phrases that look like problems to the word lists but say the opposite ("can't wait").
+# Phrases that look like problems to the word lists but say the opposite ("can't wait",
+# "hasn't dropped once", "not a single outage"): each cancels one problem word.
 _NO_PROBLEM = re.compile(
-    r"\b(?:can'?t wait|cannot wait|no (?:issues?|problems?|complaints?|delays?|hassle|fuss)|"
-    r"not (?:a single|one|any) (?:issue|problem|fault|buffer|crash)|"
+    r"\b(?:can'?t wait|cannot wait|no (?:issues?|problems?|complaints?|delays?|hassle|fuss|"
+    r"drama|downtime)|zero (?:issues|problems|complaints|downtime)|"
+    r"not (?:a single|one|any) (?:issue|problem|fault|buffer|crash|dropout|outage|drop)|"
     r"never (?:had|been) (?:an? |any )?(?:issues?|problems?)|"
-    r"without (?:any )?(?:issues?|problems?|questions?|fuss|hassle))\b"
+    r"without (?:any )?(?:issues?|problems?|questions?|fuss|hassle)|"
+    r"(?:has|have|did|does|is)(?:n'?t| not) (?:\w+ ){0,2}?(?:dropped|dropped out|failed|"
+    r"crashed|gone down|been down|missed|skipped|lost|broken|let (?:me|us) down|died|"
+    r"cut out|buffered)|"
+    r"(?:didn'?t|did not|never) (?:lose|miss|skip|drop|crash|fail|buffer|wait)|"
+    r"not (?:once|even once)|nothing (?:went|has gone) wrong|faultless|flawless)\b"
+    # French, Spanish, German, Portuguese
+    r"|\b(?:aucune? (?:coupure|panne|souci|problème|bug)|"
+    r"pas (?:une? )?seule? (?:fois|panne|coupure)|(?:n'a|n'ai) (?:jamais|pas) (?:eu|planté|coupé)|"
+    r"jamais eu (?:de|le moindre) (?:problème|souci)|"
+    r"sans (?:aucun )?(?:problème|souci)|rien à (?:redire|signaler)|"
+    r"ni una vez|ni un solo (?:corte|problema|fallo)|ningún (?:problema|corte|fallo)|"
+    r"sin (?:ningún )?(?:problema|corte)|nada que (?:objetar|reprochar)|no se ha (?:caído|colgado)|"
+    r"nicht einmal|kein einziger|keine probleme|nie (?:ein )?problem|ohne (?:jedes |ein )?problem|"
+    r"nichts zu (?:meckern|beanstanden)|"
+    r"nenhuma (?:queda|vez)|nenhum problema|sem (?:nenhum )?problema|nada a reclamar|"
+    r"não (?:caiu|travou) nenhuma vez)\b"
 )
-_DURATION = re.compile(r"\b\d+\s*(?:\+\s*)?(?:min\w*|hrs?|hours?|days?|weeks?|months?)\b")
+_DURATION = re.compile(
+    r"\b\d+\s*(?:\+\s*)?(?:min\w*|hrs?|hours?|days?|weeks?|months?|heures?|jours?|semaines?|"
+    r"mois|horas?|días|dias|semanas?|meses|stunden|tagen?|wochen|monaten?)\b"
+)
 _POLITE = re.compile(
     r"\b(?:thanks?|thank you|thx|love|great|amazing|awesome|best|appreciate\w*|kudos|"
     r"shout ?out|excellent|wonderful|lovely)\b"
+    r"|\b(?:merci|génial|parfait\w*|top|ravi\w*|contente?|gracias|encantad[oa]|perfect[oa]|"
+    r"genial|estupendo|danke|klasse|zufrieden|begeistert|perfekt|empfehl\w*|obrigad[oa]|"
+    r"ótimo|perfeit[oa]|recomendo|recommande|recomiendo|excelente|incrível)\b"
 )
+
+_WHY = re.compile(r"(?<!\w)(?:why|pourquoi|por ?qu[eé]|warum|wieso)(?!\w)")
 
 
 @functools.lru_cache(maxsize=1)
@@ -171,7 +220,7 @@ def _lexicon_row(text: str, scores: dict[str, float]) -> list[float]:
         min(len(_POLITE.findall(lower)), 3) / 3,
         float("?" in lower),
         float("!" in lower),
-        float("why" in lower.split()),
+        float(bool(_WHY.search(lower))),
     ]
 
 

@@ -458,6 +458,8 @@ class Detection(models.Model):
         OPENED = "opened", "Case opened"
         NO_BRAND = "no_brand", "No brand mentioned"
         NOT_COMPLAINT = "not_complaint", "Not a complaint"
+        # The classifier cannot read the post's language: a person judges it (never dropped).
+        LANGUAGE_NOT_COVERED = "language_not_covered", "Language not covered: judge it"
         TOO_OLD = "too_old", "Too old"
         OUR_ACCOUNT = "our_account", "One of our accounts"
         BRAND_ACCOUNT = "brand_account", "The brand's own account"
@@ -489,6 +491,14 @@ class Detection(models.Model):
     sentiment = models.FloatField(default=0)
     topic = models.CharField(max_length=40, blank=True)
     model_version = models.CharField(max_length=64)
+    language = models.CharField(
+        max_length=10,
+        blank=True,
+        default="",
+        db_default="",
+        help_text="The post's language (ISO 639-1): the platform's code, else detected; "
+        "empty when the post has too few words to tell (monitoring/language.py).",
+    )
     incident = models.ForeignKey(
         Incident, on_delete=models.SET_NULL, null=True, blank=True, related_name="detections"
     )

@@ -1,7 +1,8 @@
 """Detection: judge new posts in batches, group complaints, hand them on for triage.
 
 For each batch of posts without a verdict: match brands (one pass for all
-brands), classify (one call for the batch), store Detections, attach
+brands), classify (one call for the batch), tell the language (the platform's code, else
+detected: monitoring/language.py), store Detections, attach
 complaints to incidents, then hand the new detections to the triage named by
 ``NOJACKAL_AFTER_DETECTION`` (outreach's, which opens cases and records on each
 detection why it did not, ``Detection.triage``).
@@ -17,7 +18,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from monitoring import classifier, incidents, rollups
+from monitoring import classifier, incidents, language, rollups
 from monitoring.detection import BrandMatcher, BrandTerms
 from monitoring.models import Brand, ClassifierVersion, Detection, Post
 
@@ -77,9 +78,10 @@ def detect_pending(limit: int = BATCH_SIZE) -> list[int]:
         if not posts:
             return []
         verdicts = model.predict([p.text for p in posts])
+        languages = language.languages_of([p.text for p in posts], [p.lang for p in posts])
         detections = []
         mentioned: list[list[int]] = []
-        for post, verdict in zip(posts, verdicts, strict=True):
+        for post, verdict, lang in zip(posts, verdicts, languages, strict=True):
             matches = matcher.find(post.text)
             brand_ids = list(dict.fromkeys(m.brand_id for m in matches))
             mentioned.append(brand_ids)
@@ -93,6 +95,7 @@ def detect_pending(limit: int = BATCH_SIZE) -> list[int]:
                     sentiment=verdict.sentiment,
                     topic=verdict.topic,
                     model_version=verdict.model,
+                    language=lang.code,
                 )
             )
         Detection.objects.bulk_create(detections)
@@ -128,7 +131,7 @@ def _take_waiting(limit: int) -> list[Post]:
         waiting = Post.objects.filter(awaiting_detection=True).order_by("pk")
         if connection.features.has_select_for_update_skip_locked:
             waiting = waiting.select_for_update(skip_locked=True, of=("self",))
-        posts = list(waiting.only("pk", "text", "posted_at")[:limit])
+        posts = list(waiting.only("pk", "text", "lang", "posted_at")[:limit])
         if not posts:
             return []
         ids = [p.pk for p in posts]

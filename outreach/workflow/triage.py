@@ -3,8 +3,9 @@
 Monitoring calls ``triage`` with the ids of new detections (config wires it
 through ``NOJACKAL_AFTER_DETECTION``). A complaint about a brand, not written by
 one of our accounts or a brand's official one, opens a case through
-``open_case``; every detection records its outcome (``Detection.triage``),
-filterable in the admin, with the workflow's refusal as a reason code.
+``open_case``; one in a language the classifier does not cover goes to a person
+("language not covered") whatever its score. Every detection records its outcome
+(``Detection.triage``), filterable in the admin, with the workflow's refusal as a reason code.
 
 A reviewer who corrects a missed post ("this is a complaint") opens its case in
 one step with ``open_for_detection``: the same rules, the kind from the brand.
@@ -16,6 +17,7 @@ from collections.abc import Iterable, Sequence
 
 from django.db import transaction
 
+from monitoring.language import is_covered
 from monitoring.models import Account, Brand, Detection
 from outreach.models import Case, Severity
 from outreach.workflow.opening import Batch, kind_for_brand, open_case
@@ -88,6 +90,13 @@ def triage(detection_ids: Sequence[int]) -> dict[str, int]:
             outcome: str
             if brand is None:
                 outcome = Triage.NO_BRAND
+            elif not is_covered(detection.language):
+                # The verdict came from a model that cannot read the post: a person judges it
+                # (the detection list's "Language not covered"), whatever the score said.
+                outcome = (
+                    _author_outcome(detection, batch.our_handles, official)
+                    or Triage.LANGUAGE_NOT_COVERED
+                )
             elif not detection.complaint:
                 outcome = Triage.NOT_COMPLAINT
             elif author := _author_outcome(detection, batch.our_handles, official):

@@ -89,6 +89,29 @@ def test_the_detection_list_keeps_a_constant_query_count(staff):
     assert len(many) == len(few)
 
 
+def test_the_detection_list_shows_the_posts_waiting_for_a_person_because_of_their_language(
+    staff,
+):
+    # Given a post in a language the classifier does not cover, and one it judged
+    brand = BrandFactory()
+    flagged = detection(
+        PostFactory(text="Telvana mi ha addebitato due volte", lang="it"),
+        brand,
+        complaint=False,
+        language="it",
+        triage=Detection.Triage.LANGUAGE_NOT_COVERED,
+    )
+    detection(PostFactory(text="telvana is down"), brand, language="en", triage="opened")
+    url = reverse("admin:monitoring_detection_changelist")
+    # When the list is filtered to "Language not covered" (a choice of the triage filter)
+    page = staff.get(url).content.decode()
+    body = staff.get(url, {"triage__exact": "language_not_covered"}).content.decode()
+    # Then the filter is offered, and it lists that post with its language, and only it
+    assert "Language not covered: judge it" in page
+    assert flagged.post.text in body and "telvana is down" not in body
+    assert '<td class="field-language">it</td>' in body
+
+
 def test_the_incident_page_shows_its_posts_and_a_volume_chart(staff):
     brand = BrandFactory(name="Zephyrline")
     now = timezone.now()

@@ -13,8 +13,9 @@ import pytest
 from monitoring import classifier
 from monitoring.classifier import Example, TrainedModel, Verdict
 
-# Measured on monitoring/training/heldout.jsonl (455 posts) with the shipped examples:
-# macro-F1 0.903. The floor is that minus about 0.05: a change that loses more fails here.
+# Measured on monitoring/training/heldout.jsonl with the shipped examples: macro-F1 0.903 on
+# 455 posts; 0.894 on 501 after issue #17's rows (the first 455: still 0.903). The floor is about
+# 0.05 below: a change that loses more fails here.
 HELDOUT_MACRO_F1_FLOOR = 0.85
 
 
@@ -32,7 +33,7 @@ def test_quality_on_the_held_back_slice_stays_above_the_floor(
     model: TrainedModel, heldout: list[Example]
 ) -> None:
     # given the held-back examples, never used for training
-    assert len(heldout) == 455
+    assert len(heldout) == 501
     # when the default model is evaluated on them
     report = classifier.evaluate(model, heldout)
     # then macro-F1 stays above the floor, and neither class collapses

@@ -58,6 +58,8 @@ POST_FIELDS: dict[str, tuple[type, ...]] = {
     "text": (str,),
     "lang": (str,),
     "kind": (str,),
+    # The label the classifier is checked against (tests/monitoring/test_sandbox_labels.py).
+    "complaint": (bool,),
     "brand": (str, type(None)),
     "topic": (str, type(None)),
     "reply_to": (str, type(None)),
@@ -89,7 +91,9 @@ def _field_problems(item: Any, fields: dict[str, tuple[type, ...]], where: str) 
         if name not in item:
             problems.append(f"{where} has no {name!r}")
         # bool is an int in Python; a minute of True is still wrong.
-        elif not isinstance(item[name], types) or isinstance(item[name], bool):
+        elif not isinstance(item[name], types) or (
+            isinstance(item[name], bool) and bool not in types
+        ):
             problems.append(f"{where} {name!r} has type {type(item[name]).__name__}")
     return problems
 
@@ -158,6 +162,10 @@ def structural_problems(corpus: Any) -> list[str]:
             problems.append(f"{pid} has brand {post['brand']!r}")
         if post["topic"] is not None and post["topic"] not in TOPICS:
             problems.append(f"{pid} has topic {post['topic']!r}")
+        if post["kind"] == "complaint" and not post["complaint"]:
+            problems.append(f"{pid} is a complaint labelled as not one")
+        if post["kind"] in {"praise", "question", "news"} and post["complaint"]:
+            problems.append(f"{pid} is {post['kind']} labelled as a complaint")
         if post["kind"] in {"complaint", "sarcasm"} and post["topic"] is None:
             problems.append(f"{pid} is a {post['kind']} without a topic")
         parent = post["reply_to"]
@@ -263,6 +271,18 @@ def _minutes_out_of_order(c: dict[str, Any]) -> None:
     c["posts"][0]["minute"], c["posts"][-1]["minute"] = c["posts"][-1]["minute"], 0
 
 
+def _label_as_text(c: dict[str, Any]) -> None:
+    c["posts"][0]["complaint"] = "yes"
+
+
+def _praise_labelled_a_complaint(c: dict[str, Any]) -> None:
+    next(p for p in c["posts"] if p["kind"] == "praise")["complaint"] = True
+
+
+def _complaint_labelled_not_one(c: dict[str, Any]) -> None:
+    next(p for p in c["posts"] if p["kind"] == "complaint")["complaint"] = False
+
+
 def _unknown_kind(c: dict[str, Any]) -> None:
     c["posts"][0]["kind"] = "rant"
 
@@ -316,6 +336,9 @@ def _brand_missing(c: dict[str, Any]) -> None:
         _minute_as_bool,
         _minute_out_of_range,
         _minutes_out_of_order,
+        _label_as_text,
+        _praise_labelled_a_complaint,
+        _complaint_labelled_not_one,
         _unknown_kind,
         _unknown_topic,
         _complaint_without_topic,

@@ -245,3 +245,71 @@ def test_the_monitoring_pipeline_does_not_import_outreach(module):
         elif isinstance(node, ast.Import):
             imported.update(alias.name for alias in node.names)
     assert not {name for name in imported if name.split(".")[0] == "outreach"}
+
+
+# --- Languages the classifier does not cover reach a person ---------------------------------
+
+
+def test_a_complaint_in_an_uncovered_language_goes_to_a_person_not_to_a_case(brands, playbooks):
+    # Given a post about a brand that its platform says is Italian (the fake model calls
+    # it a complaint; the real one cannot read Italian either way)
+    post = PostFactory(text="Telvana mi ha addebitato due volte, nessun rimborso", lang="it")
+    # When it is judged
+    outcome = judge(post)
+    # Then no case opens on a verdict the model cannot give, and it waits for a person
+    assert outcome == {post.text: Triage.LANGUAGE_NOT_COVERED}
+    assert Detection.objects.get().language == "it"
+    assert not Case.objects.exists()
+
+
+def test_a_non_complaint_verdict_in_an_uncovered_language_is_not_dismissed(brands, playbooks):
+    # Given an uncovered-language post the model scores as "not a complaint"
+    post = PostFactory(
+        text="Telvana: internet nie działa od wczoraj i nikt nie odbiera telefonu #fine"
+    )
+    # Then it is flagged for a person instead of being recorded as "not a complaint"
+    assert judge(post) == {post.text: Triage.LANGUAGE_NOT_COVERED}
+    assert Detection.objects.get().language == "pl"
+
+
+def test_covered_languages_are_triaged_as_before_and_record_their_language(brands, playbooks):
+    posts = {
+        "fr": PostFactory(text="Telvana en panne depuis ce matin, personne ne répond au téléphone"),
+        "pt": PostFactory(text="a Telvana cobrou duas vezes e ninguém atende", lang="pt-BR"),
+        "en": PostFactory(text="telvana home has been down all day and nobody answers"),
+        "": PostFactory(text="ugh @telvana"),
+    }
+    outcomes = judge(*posts.values())
+    assert set(outcomes.values()) == {Triage.OPENED}
+    languages = dict(Detection.objects.values_list("post__text", "language"))
+    assert {code: languages[post.text] for code, post in posts.items()} == {c: c for c in posts}
+
+
+def test_an_uncovered_post_without_a_brand_or_from_a_brand_account_keeps_that_reason(
+    brands, playbooks
+):
+    unbranded = PostFactory(text="La connessione non funziona da ieri", lang="it")
+    official = PostFactory(
+        text="Telvana: stiamo lavorando al guasto",
+        lang="it",
+        author=PersonFactory(handle="telvana"),
+    )
+    assert judge(unbranded, official) == {
+        unbranded.text: Triage.NO_BRAND,
+        official.text: Triage.BRAND_ACCOUNT,
+    }
+
+
+def test_a_person_can_open_the_case_of_a_post_in_an_uncovered_language(
+    brands, playbooks, admin_user
+):
+    # Given an Italian complaint flagged for a person
+    post = PostFactory(text="Telvana mi ha addebitato due volte, nessun rimborso", lang="it")
+    judge(post)
+    detection = Detection.objects.get()
+    # When a reviewer marks it a complaint and opens its case (the detection list's flow)
+    Detection.objects.filter(pk=detection.pk).update(correction=Detection.Correction.COMPLAINT)
+    case = workflow.open_for_detection(detection.pk, actor=admin_user)
+    # Then the case opens like any other
+    assert case.post_id == post.pk
+    assert Detection.objects.get().triage == Triage.OPENED

@@ -53,3 +53,42 @@ def test_the_demo_command_belongs_to_outreach_and_seeds_both_sides_once(
     reviewer = users.get(username="reviewer")
     assert reviewer.has_perm("monitoring.view_account")
     assert not reviewer.has_perm("monitoring.change_account")
+
+
+def test_in_the_demos_first_ten_minutes_our_brands_complaints_open_cases_and_praise_does_not(
+    roles: None,
+) -> None:
+    # Given the demo as `make run` loads it, judged by the default model (no version active)
+    import datetime as dt
+
+    import time_machine
+    from django.utils import timezone
+
+    from monitoring import ingest, sandbox_server, triage
+    from monitoring.models import Detection
+    from outreach.models import Case, PlaybookKind
+
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        _demo()
+    corpus = {p["text"]: p for p in sandbox_server.load_corpus()["posts"]}
+    # When ten minutes have passed, every source has been polled and every post judged
+    with time_machine.travel(start + dt.timedelta(minutes=10, seconds=30), tick=False):
+        for source_id in Source.objects.values_list("pk", flat=True):
+            ingest.poll(source_id)
+        while triage.run():
+            pass
+    ours = [
+        (corpus[d.post.text], d)
+        for d in Detection.objects.select_related("post", "brand")
+        if d.brand is not None and d.brand.kind == Brand.Kind.OWN
+    ]
+    # Then each complaint about our brand opened an own-brand case, and no praise did
+    complaints = [d for post, d in ours if post["complaint"]]
+    praise = [d for post, d in ours if post["kind"] == "praise"]
+    assert len(complaints) >= 4 and len(praise) >= 3
+    assert {d.triage for d in complaints} == {Detection.Triage.OPENED}
+    opened = set(Case.objects.filter(kind=PlaybookKind.OWN_BRAND).values_list("post_id", flat=True))
+    assert {d.post_id for d in complaints} <= opened
+    assert {d.triage for d in praise} == {Detection.Triage.NOT_COMPLAINT}
+    assert not {d.post_id for d in praise} & set(Case.objects.values_list("post_id", flat=True))
