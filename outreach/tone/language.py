@@ -1,11 +1,11 @@
 """The language a reply is written in, and whether the lexicon covers it.
 
-Detected with ``lingua`` (the ``lingua-language-detector`` package, which carries
-its n-gram models in the wheel: nothing is downloaded), restricted to the
-languages the lexicon covers and the neighbours most easily taken for them, so
-that the models stay few and an Italian or Dutch reply is named as such rather
-than read as Spanish or German. Text in a script other than Latin is named by its
-script without asking the detector.
+Detected with py3langid, the detector detection already uses for posts
+(``monitoring/language.py``: its model ships in the wheel, nothing is downloaded),
+restricted here to the languages the lexicon covers and the neighbours most easily
+taken for them, so that an Italian or Dutch reply is named as such rather than read
+as Spanish or German. Text in a script other than Latin is named by its script
+without asking the detector.
 
 A reply too short to tell (a few words) counts as covered: the patterns of every
 covered language run on every reply anyway, so the language only decides whether
@@ -44,11 +44,13 @@ ENGLISH_WORDS = frozenset(
 
 @functools.cache
 def detector() -> Any:
-    """The lingua detector, built once per process (its models load on first use)."""
-    from lingua import IsoCode639_1, LanguageDetectorBuilder
+    """py3langid's identifier over the covered and neighbouring languages, built once per
+    process (its model loads in a second or two)."""
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
-    codes = [getattr(IsoCode639_1, code.upper()) for code in (*COVERED, *NEIGHBOURS)]
-    return LanguageDetectorBuilder.from_iso_codes_639_1(*codes).build()
+    identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    identifier.set_languages([*COVERED, *NEIGHBOURS])
+    return identifier
 
 
 def _script(char: str) -> str:
@@ -74,18 +76,15 @@ def detect(text: str) -> str:
     words = regex.findall(r"[\w']+", text.casefold().replace("\u2019", "'"))
     if len(words) >= 4 and sum(w in ENGLISH_WORDS for w in words) >= ENGLISH_SHARE * len(words):
         return "en"
-    values = detector().compute_language_confidence_values(text)
-    if not values:
+    ranked = detector().rank(text)  # [(code, probability)], most likely first
+    if not ranked:
         return UNDETERMINED
-    best = values[0]
-    code = best.language.iso_code_639_1.name.lower()
-    if code in COVERED:
-        return code
-    if best.value >= MIN_CONFIDENCE:
+    code, confidence = str(ranked[0][0]), float(ranked[0][1])
+    if code in COVERED or confidence >= MIN_CONFIDENCE:
         return code
     # Unsure between an uncovered language and others: the best covered one.
-    covered = [v for v in values if v.language.iso_code_639_1.name.lower() in COVERED]
-    return covered[0].language.iso_code_639_1.name.lower() if covered else UNDETERMINED
+    covered = [str(c) for c, _ in ranked if c in COVERED]
+    return covered[0] if covered else UNDETERMINED
 
 
 def covered(language: str) -> bool:
