@@ -600,13 +600,24 @@ def cross_validate(
     active_scores = active.scores(texts)[0] if texts else np.zeros(0)
     if n_folds < 2:
         return CrossValidation(truth, found, new_scores, active_scores, 0, seed)
-    splitter = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=seed)
-    for fold, (train_index, test_index) in enumerate(splitter.split(np.zeros(len(truth)), truth)):
+    found = fold_of(truth, n_folds, seed)
+    for fold in range(n_folds):
+        train_index = np.flatnonzero(found != fold)
+        test_index = np.flatnonzero(found == fold)
         model = train(shipped, params, team=[team[i] for i in train_index], team_weight=team_weight)
         new_scores[test_index] = model.scores([texts[i] for i in test_index])[0]
-        found[test_index] = fold
     threshold = float({**DEFAULT_PARAMS, **(params or {})}["threshold"])
     return CrossValidation(truth, found, new_scores, active_scores, n_folds, seed, threshold)
+
+
+def fold_of(truth: np.ndarray, folds: int, seed: int = CV_SEED) -> np.ndarray:
+    """The fold each label is tested in: stratified (each fold keeps the complaint share),
+    shuffled with ``seed``, so the same labels in the same order always give the same folds."""
+    found = np.full(len(truth), -1, dtype=int)
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    for fold, (_, test_index) in enumerate(splitter.split(np.zeros(len(truth)), truth)):
+        found[test_index] = fold
+    return found
 
 
 def choose_threshold(

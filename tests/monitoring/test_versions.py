@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from monitoring import classifier, tasks, triage, versions
 from monitoring.classifier import Example
+from monitoring.label_files import text_key
 from monitoring.models import Brand, ClassifierVersion, Label
 from outreach.models import PlaybookKind
 from tests.factories import BrandFactory
@@ -28,11 +29,9 @@ def small_shipped(monkeypatch: pytest.MonkeyPatch) -> list[Example]:
 
 
 def label(text: str, complaint: bool, source: str = Label.Source.IMPORT, brand=None) -> Label:
-    import hashlib
-
     return Label.objects.create(
         text=text,
-        text_key=hashlib.sha256(text.encode()).hexdigest(),
+        text_key=text_key(text),
         complaint=complaint,
         source=source,
         brand=brand,
@@ -52,8 +51,8 @@ def test_team_labels_weigh_more_than_shipped_examples() -> None:
     # then the weighted model (weight 3, the shipped default) moves further towards them
     assert classifier.TEAM_WEIGHT == 3.0
     assert weighted.scores(probe)[0][0] > plain.scores(probe)[0][0]
-    # and the version says what it was trained on: weight and labels change it
-    assert weighted.version != plain.version != classifier.train(SHIPPED).version
+    # and the version says what it was trained on: the weight changes it
+    assert weighted.version != plain.version
     assert weighted.trained_on == len(SHIPPED) + len(team)
 
 
@@ -67,21 +66,29 @@ def test_kfold_scores_every_team_label_once_with_models_that_never_saw_it() -> N
     # given 40 team labels (held-back rows) and an active model
     team = classifier.heldout_examples()[:40]
     active = classifier.train(SHIPPED)
-    # when cross-validated twice with the same seed
+    # when cross-validated
     first = classifier.cross_validate(SHIPPED, team, active)
-    again = classifier.cross_validate(SHIPPED, team, active)
-    # then 5 stratified folds cover every label once, the same both times
+    # then 5 stratified folds cover every label once, the same for the same labels
     assert first.n_folds == 5
     assert sorted(np.bincount(first.folds).tolist()) == [8, 8, 8, 8, 8]
-    assert first.folds.tolist() == again.folds.tolist()
+    assert first.folds.tolist() == classifier.fold_of(first.truth, 5).tolist()
+    for fold in range(5):  # each fold keeps the complaint share
+        share = first.truth[first.folds == fold].mean()
+        assert abs(share - first.truth.mean()) <= 0.125
     assert not np.isnan(first.new_scores).any()
     # and the active model scored the same texts, as it is
     assert np.allclose(first.active_scores, active.scores([e.text for e in team])[0])
     summary = first.summary()
     assert summary["folds"] == 5 and len(summary["per_fold"]) == 5
     assert 0 <= summary["macro_f1"] <= 1 and 0 <= summary["active_macro_f1"] <= 1
-    # a label scored by a model that saw it would be near certain; out-of-fold ones are not
-    # all pushed to 0/1, so the figure is honest
+
+
+def test_the_folds_are_seeded_and_stratified() -> None:
+    truth = np.array([1] * 30 + [0] * 70)
+    first, again = classifier.fold_of(truth, 5), classifier.fold_of(truth, 5)
+    assert first.tolist() == again.tolist()
+    assert first.tolist() != classifier.fold_of(truth, 5, seed=1).tolist()
+    assert [int(truth[first == f].sum()) for f in range(5)] == [6, 6, 6, 6, 6]
 
 
 def test_kfold_needs_two_labels_of_each_class() -> None:
@@ -153,20 +160,33 @@ def test_training_twice_on_the_same_labels_stores_one_version(small_shipped) -> 
 
 
 @pytest.mark.django_db
-def test_an_own_brand_recall_floor_from_the_playbook_lowers_its_threshold(small_shipped) -> None:
-    # given labels about our brand and an own-brand playbook that wants 100% recall
-    brand = BrandFactory(name="Northwind", kind=Brand.Kind.OWN)
-    for example in classifier.heldout_examples()[:60]:
-        label(example.text, example.complaint, brand=brand)
-    free, _, _ = versions.train_version()
+def test_an_own_brand_recall_floor_from_the_playbook_lowers_its_threshold() -> None:
+    # given out-of-fold scores of labels about our brand (one complaint scored low) and a
+    # competitor's, and an own-brand playbook that asks for every complaint to be found
+    own = BrandFactory(name="Northwind", kind=Brand.Kind.OWN)
+    rival = BrandFactory(name="Telvana")
     PlaybookFactory(kind=PlaybookKind.OWN_BRAND, min_recall_percent=100)
-    label("the app crashes at payment, third time", True, brand=brand)
-    floored, _, _ = versions.train_version()
-    # then the floor is met, at a threshold no higher than the free choice
-    chosen = floored.metrics["thresholds"][str(brand.pk)]
-    assert chosen["recall"] == 1.0 and chosen["min_recall"] == 1.0
-    assert free.metrics["thresholds"][str(brand.pk)]["min_recall"] is None
-    assert chosen["threshold"] <= free.metrics["thresholds"][str(brand.pk)]["threshold"] + 0.05
+    PlaybookFactory(kind=PlaybookKind.COMPETITOR)
+    floors = versions.recall_floors()
+    assert floors == {own.pk: 1.0}
+    ours = [0.9] * 10 + [0.2] + [0.3] * 9 + [0.1] * 10  # 11 complaints, 19 not
+    theirs = [0.9] * 10 + [0.6] * 5 + [0.55] * 3 + [0.1] * 12  # 15 complaints, 15 not
+    scores = np.array(ours + theirs)
+    truth = np.array([1] * 11 + [0] * 19 + [1] * 15 + [0] * 15)
+    folds = classifier.CrossValidation(
+        truth, np.zeros(60, dtype=int), scores, scores, n_folds=5, seed=17
+    )
+    brands = [own.pk] * 30 + [rival.pk] * 30
+    # when thresholds are chosen
+    chosen = versions.brand_thresholds(folds, brands, floors)
+    # then our brand's threshold goes below the low complaint; the rival's maximises macro-F1
+    assert chosen[str(own.pk)]["recall"] == 1.0 and chosen[str(own.pk)]["threshold"] <= 0.2
+    assert chosen[str(own.pk)]["min_recall"] == 1.0
+    assert chosen[str(rival.pk)]["min_recall"] is None
+    assert 0.55 < chosen[str(rival.pk)]["threshold"] < 0.6
+    assert chosen[str(rival.pk)]["macro_f1"] == 1.0
+    # and a brand with too few labels gets none
+    assert versions.brand_thresholds(folds, [own.pk] * 20 + [None] * 40, floors) == {}
 
 
 # --- train_classifier --labels FILE --save-to MODEL, classify_posts --model -------------------
@@ -203,19 +223,14 @@ def test_training_from_a_file_writes_the_model_and_leaves_the_database_alone(
 
 @pytest.mark.django_db
 def test_classify_posts_with_a_model_file_uses_that_model(
-    tmp_path, small_shipped, django_assert_num_queries
+    tmp_path, django_assert_num_queries
 ) -> None:
     import json
 
+    # given a model file as train_classifier --save-to writes it
     model_path = tmp_path / "model.bin"
-    call_command(
-        "train_classifier",
-        "--labels",
-        str(write_labels(tmp_path)),
-        "--save-to",
-        str(model_path),
-        stdout=StringIO(),
-    )
+    team = [Example("gate change again, third time today", True)] * 3
+    model_path.write_bytes(classifier.train(SHIPPED, team=team).to_bytes())
     expected = classifier.TrainedModel.from_bytes(model_path.read_bytes())
     posts = tmp_path / "posts.jsonl"
     posts.write_text(json.dumps({"id": 1, "text": "my parcel never arrived"}) + "\n")
@@ -246,22 +261,15 @@ def test_classify_posts_refuses_a_file_that_is_not_a_model(tmp_path, content: by
 
 
 @pytest.mark.django_db
-def test_classify_posts_without_a_model_uses_the_active_version() -> None:
+def test_classify_posts_without_a_model_uses_the_active_version(monkeypatch) -> None:
     import json
+    import sys
 
     model = classifier.train(SHIPPED)
     ClassifierVersion.objects.create(version=model.version, blob=model.to_bytes(), active=True)
-    posts = StringIO()
+    monkeypatch.setattr(sys, "stdin", StringIO('{"id": 1, "text": "late again"}\n'))
     out = StringIO()
-    import sys
-
-    saved = sys.stdin
-    sys.stdin = StringIO('{"id": 1, "text": "late again"}\n')
-    try:
-        call_command("classify_posts", "--jsonl", "-", stdout=out)
-    finally:
-        sys.stdin = saved
-    assert posts.getvalue() == ""
+    call_command("classify_posts", "--jsonl", "-", stdout=out)
     assert json.loads(out.getvalue())["model"] == model.version
 
 
@@ -389,6 +397,30 @@ def test_a_better_version_is_activated_at_once_with_its_brand_thresholds(admin_c
 # --- the nightly tick ----------------------------------------------------------------------
 
 
+@pytest.fixture
+def fake_training(monkeypatch) -> None:
+    """The tick is the subject here, not the training (tested above): a quick stand-in that
+    gives each set of labels its own version and a threshold for every labelled brand."""
+    import dataclasses
+
+    base = classifier.train(SHIPPED[::4])
+
+    def train_and_measure(shipped, team, active, *, brand_ids=(), recall_floors=None, **_):
+        model = dataclasses.replace(base, version=f"fake-{len(team)}")
+        chosen = {"threshold": 0.4, "macro_f1": 0.9, "recall": 0.9, "n": len(team)}
+        thresholds = {str(b): {**chosen, "min_recall": None} for b in set(brand_ids) if b}
+        metrics = {
+            "kfold": {"folds": 5, "n": len(team), "macro_f1": 0.9, "active_macro_f1": 0.8},
+            "heldout_macro_f1": 0.9,
+            "heldout_n": 455,
+            "active_heldout_macro_f1": 0.9,
+            "thresholds": thresholds,
+        }
+        return versions.Trained(model=model, metrics=metrics)
+
+    monkeypatch.setattr(versions, "train_and_measure", train_and_measure)
+
+
 @pytest.mark.django_db
 def test_the_nightly_tick_does_nothing_while_the_setting_is_zero(settings, small_shipped):
     settings.NOJACKAL_RETRAIN_MIN_NEW_LABELS = 0
@@ -398,7 +430,7 @@ def test_the_nightly_tick_does_nothing_while_the_setting_is_zero(settings, small
 
 
 @pytest.mark.django_db
-def test_the_nightly_tick_trains_when_enough_new_labels_arrived(settings, small_shipped):
+def test_the_nightly_tick_trains_when_enough_new_labels_arrived(settings, fake_training):
     settings.NOJACKAL_RETRAIN_MIN_NEW_LABELS = 3
     settings.NOJACKAL_RETRAIN_AUTO_ACTIVATE = False
     label("still no refund", True)
@@ -414,13 +446,12 @@ def test_the_nightly_tick_trains_when_enough_new_labels_arrived(settings, small_
 
 @pytest.mark.django_db
 def test_the_nightly_tick_activates_only_a_better_version_when_told(
-    settings, small_shipped, monkeypatch
+    settings, fake_training, monkeypatch
 ):
     settings.NOJACKAL_RETRAIN_MIN_NEW_LABELS = 1
     settings.NOJACKAL_RETRAIN_AUTO_ACTIVATE = True
     brand = BrandFactory(name="Northwind", kind=Brand.Kind.OWN)
-    for example in classifier.heldout_examples()[:60]:
-        label(example.text, example.complaint, brand=brand)
+    label("still no refund", True, brand=brand)
     figures = {"better": True}
     monkeypatch.setattr(versions.Comparison, "better", property(lambda self: figures["better"]))
     assert "activated" in tasks.retrain_classifier()

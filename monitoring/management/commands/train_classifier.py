@@ -21,6 +21,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from monitoring import classifier, versions
+from monitoring.label_files import read_label_file
 
 
 class Command(BaseCommand):
@@ -66,8 +67,6 @@ class Command(BaseCommand):
         )
 
     def _to_file(self, labels_path: Path, model_path: Path) -> None:
-        from monitoring.label_files import read_label_file
-
         try:
             parsed = read_label_file(labels_path)
         except OSError as error:
