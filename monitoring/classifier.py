@@ -604,7 +604,9 @@ def cross_validate(
     for fold in range(n_folds):
         train_index = np.flatnonzero(found != fold)
         test_index = np.flatnonzero(found == fold)
-        model = train(shipped, params, team=[team[i] for i in train_index], team_weight=team_weight)
+        model = train(
+            shipped, params, team=[team[int(i)] for i in train_index], team_weight=team_weight
+        )
         new_scores[test_index] = model.scores([texts[i] for i in test_index])[0]
     threshold = float({**DEFAULT_PARAMS, **(params or {})}["threshold"])
     return CrossValidation(truth, found, new_scores, active_scores, n_folds, seed, threshold)

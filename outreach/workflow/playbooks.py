@@ -53,13 +53,15 @@ def recall_floors() -> dict[str, float]:
     Named by ``NOJACKAL_RECALL_FLOORS``: training (monitoring/versions.py) chooses each
     brand's threshold to find at least this share of the complaints about it.
     """
-    kinds = {PlaybookKind.OWN_BRAND: Brand.Kind.OWN, PlaybookKind.COMPETITOR: Brand.Kind.COMPETITOR}
+    kinds: dict[str, str] = {
+        PlaybookKind.OWN_BRAND: Brand.Kind.OWN,
+        PlaybookKind.COMPETITOR: Brand.Kind.COMPETITOR,
+    }
+    rows = Playbook.objects.filter(is_active=True).values_list("kind", "min_recall_percent")
     return {
         kinds[kind]: percent / 100
-        for kind, percent in Playbook.objects.filter(
-            is_active=True, min_recall_percent__isnull=False
-        ).values_list("kind", "min_recall_percent")
-        if kind in kinds
+        for kind, percent in rows
+        if kind in kinds and percent is not None
     }
 
 
