@@ -86,7 +86,7 @@ class Command(BaseCommand):
             return triage.active_model()
         except DatabaseError as error:
             # No database (or not migrated): there is no active version, only the default.
-            first = str(error).strip().splitlines()[:1]
+            first = (str(error).strip().splitlines() or ["unreachable"])[0]
             self.stderr.write(f"no database ({first}); classifying with the shipped default model")
             return classifier.load_default()
 
