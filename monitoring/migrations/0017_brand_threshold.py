@@ -4,15 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('monitoring', '0016_team_labels'),
+        ("monitoring", "0016_team_labels"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='brand',
-            name='threshold',
-            field=models.FloatField(blank=True, editable=False, help_text="A post about this brand is a complaint when its score is at least this; chosen on the team's labels for the brand (blank: the model's 0.5).", null=True),
+            model_name="brand",
+            name="threshold",
+            field=models.FloatField(
+                blank=True,
+                editable=False,
+                help_text="A post about this brand is a complaint when its score is at least this; chosen on the team's labels for the brand (blank: the model's 0.5).",
+                null=True,
+            ),
         ),
     ]

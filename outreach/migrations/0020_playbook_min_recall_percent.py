@@ -5,15 +5,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('outreach', '0019_outbox_scale_indexes'),
+        ("outreach", "0019_outbox_scale_indexes"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='playbook',
-            name='min_recall_percent',
-            field=models.PositiveSmallIntegerField(blank=True, help_text="The threshold chosen for these brands' posts must find at least this % of the complaints among the team's labels (blank: the best macro-F1). Applied from the next classifier version trained.", null=True, validators=[django.core.validators.MaxValueValidator(100)]),
+            model_name="playbook",
+            name="min_recall_percent",
+            field=models.PositiveSmallIntegerField(
+                blank=True,
+                help_text="The threshold chosen for these brands' posts must find at least this % of the complaints among the team's labels (blank: the best macro-F1). Applied from the next classifier version trained.",
+                null=True,
+                validators=[django.core.validators.MaxValueValidator(100)],
+            ),
         ),
     ]
