@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("outreach", "0019_outbox_scale_indexes"),
+        ("outreach", "0023_disclosure_overrules"),
     ]
 
     operations = [

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("monitoring", "0016_team_labels"),
+        ("monitoring", "0019_detection_language"),
     ]
 
     operations = [
