@@ -20,11 +20,14 @@ label). The figure is the mean macro-F1 on the test half (and the spread over dr
 
 Candidates:
 
-- ``today``: the project's own ``classifier.train`` on shipped + team rows, threshold 0.5.
-- ``weight w``: the same features, team rows weighted w in the logistic regression.
+- ``today``: the project's own ``classifier.train(shipped, team=..., team_weight=1)``, threshold
+  0.5: the project before issue #17 (team rows counted like shipped ones).
+- ``weight w``: ``classifier.train(shipped, team=..., team_weight=w)``, what ships (w = 3,
+  ``classifier.TEAM_WEIGHT``, marked "(shipped)"), so the benchmark measures the shipped code.
 - ``augment``: Daume's "frustratingly easy" feature augmentation: every row becomes
   [x, x, 0] (shipped) or [x, 0, x] (team); test rows are team-domain rows [x, 0, x].
-- ``threshold``: the shipped model unchanged, its threshold chosen on the k team labels.
+- ``threshold``: the shipped model unchanged, its threshold chosen on the k team labels
+  (``classifier.choose_threshold``, which also chooses each brand's threshold in production).
 - ``prior shift``: the shipped model's intercept moved by the log-odds of the team labels'
   complaint share against the shipped one (Saerens et al.'s prior correction).
 - ``fine-tune``: start from the shipped model and fit the team labels with a Gaussian prior
@@ -287,30 +290,6 @@ def augment(features: sp.csr_matrix, team: np.ndarray) -> sp.csr_matrix:
     return sp.hstack([features, source, target], format="csr")
 
 
-def best_threshold(scores: np.ndarray, labels: np.ndarray) -> float:
-    """The threshold that maximises macro-F1 on the given scores (a cut between two scores)."""
-    if len(set(labels.tolist())) < 2:
-        return 0.5
-    order = np.argsort(-scores)
-    ranked, truth = scores[order], labels[order]
-    # Cutting after position i calls the first i + 1 rows complaints: cumulative counts give
-    # every cut's confusion matrix at once (a loop over f1_score is quadratic here).
-    tp = np.cumsum(truth)
-    fp = np.cumsum(1 - truth)
-    fn = truth.sum() - tp
-    tn = (1 - truth).sum() - fp
-    f1_pos = 2 * tp / np.maximum(2 * tp + fp + fn, 1)
-    f1_neg = 2 * tn / np.maximum(2 * tn + fn + fp, 1)
-    # The cut above every score (nothing is a complaint) comes first.
-    none = (0.0 + 2 * (1 - truth).sum() / (2 * (1 - truth).sum() + truth.sum())) / 2
-    macro = np.concatenate([[none], (f1_pos + f1_neg) / 2])
-    # Only cuts between two different scores are thresholds; ties go to the cut nearest 0.5.
-    cuts = np.concatenate([[(ranked[0] + 1) / 2], (ranked[:-1] + ranked[1:]) / 2, [ranked[-1] / 2]])
-    valid = np.concatenate([[True], ranked[:-1] > ranked[1:], [True]])
-    best = max(np.flatnonzero(valid), key=lambda i: (round(macro[i], 12), -abs(cuts[i] - 0.5)))
-    return float(cuts[best])
-
-
 def fine_tune(
     features: sp.csr_matrix, labels: np.ndarray, coef: np.ndarray, intercept: float
 ) -> tuple[np.ndarray, float]:
@@ -347,10 +326,17 @@ def predictions_for_draw(
     test_texts = [r.text for r in test]
     out: dict[str, np.ndarray] = {}
 
-    # (a) today's model: the project's own training and scoring, nothing changed.
-    model = classifier.train([*shipped, *(classifier.Example(r.text, bool(r.label)) for r in team)])
+    # (a) the project's own training and scoring, as shipped: ``classifier.train`` with the
+    # team's rows weighted (weight 1 is the project before issue #17: "today").
+    team_examples = [classifier.Example(r.text, bool(r.label)) for r in team]
+    model = classifier.train(shipped, team=team_examples, team_weight=1.0)
     scores, _ = model.scores(test_texts)
     out["today"] = (scores >= model.params["threshold"]).astype(int)
+    for weight in WEIGHTS:
+        weighted = classifier.train(shipped, team=team_examples, team_weight=weight)
+        scores, _ = weighted.scores(test_texts)
+        name = f"weight {weight:g}" + (" (shipped)" if weight == classifier.TEAM_WEIGHT else "")
+        out[name] = (scores >= weighted.params["threshold"]).astype(int)
 
     # (b) the same features, fitted differently.
     texts = [e.text for e in shipped] + [r.text for r in team]
@@ -366,12 +352,12 @@ def predictions_for_draw(
             sp.hstack([test_x, scale * cache.embedding(name, test_texts)], format="csr"),
         )
     for suffix, (x_train, x_test) in feature_sets.items():
-        weights = WEIGHTS if not suffix else (ENCODER_WEIGHT,)
-        if suffix:
+        if suffix:  # the encoders: the same regression on wider features
             out["today" + suffix] = fit_lr(x_train, labels).predict(x_test)
-        for weight in weights:
-            row_weights = np.where(is_team, weight, 1.0)
-            out[f"weight {weight:g}{suffix}"] = fit_lr(x_train, labels, row_weights).predict(x_test)
+            row_weights = np.where(is_team, ENCODER_WEIGHT, 1.0)
+            out[f"weight {ENCODER_WEIGHT:g}{suffix}"] = fit_lr(
+                x_train, labels, row_weights
+            ).predict(x_test)
         if team:
             width = x_test.shape[1]
             test_aug = sp.hstack([x_test, sp.csr_matrix(x_test.shape), x_test], format="csr")
@@ -386,7 +372,8 @@ def predictions_for_draw(
     team_labels = np.array([r.label for r in team])
     if team:
         team_scores, _ = source.scores([r.text for r in team])
-        threshold = best_threshold(team_scores, team_labels)
+        chosen = classifier.choose_threshold(team_scores, team_labels)
+        threshold = chosen["threshold"] if chosen else 0.5
         out["threshold"] = (source_scores >= threshold).astype(int)
         shipped_share = np.mean([e.complaint for e in shipped])
         team_share = np.clip(team_labels.mean(), 0.01, 0.99)

@@ -15,6 +15,7 @@ from typing import Any
 
 import dj_database_url
 import django_stubs_ext
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from outreach import limits
@@ -350,6 +351,13 @@ CELERY_BEAT_SCHEDULE = {
     "refresh-account-limits": _tick("monitoring.limits.refresh_limits_tick", 3600, expire=3000),
     # Retention: posts and people no open case needs, in bounded batches (outreach/retention.py).
     "purge-expired-data": _tick("outreach.tasks.purge_expired_data", 600, expire=540),
+    # Nightly, at 02:30 UTC: a new classifier version when enough new labels arrived
+    # (NOJACKAL_RETRAIN_MIN_NEW_LABELS; does nothing while it is 0).
+    "retrain-classifier": {
+        "task": "monitoring.tasks.retrain_classifier",
+        "schedule": crontab(minute="30", hour="2"),
+        "options": {"expire_seconds": 3 * 60 * 60},
+    },
 }
 # Days after which posts and people that no open case needs are purged (outreach/retention.py).
 NOJACKAL_RETENTION_DAYS = env_int("NOJACKAL_RETENTION_DAYS", 90)
@@ -438,6 +446,11 @@ NOJACKAL_APPROVAL_DIGEST_MINUTES = max(1, env_int("NOJACKAL_APPROVAL_DIGEST_MINU
 NOJACKAL_SITE_URL = env_str("NOJACKAL_SITE_URL", "http://localhost:8000").rstrip("/")
 # Complaints from fewer different people than this stay isolated, not an incident.
 NOJACKAL_INCIDENT_MIN_PEOPLE = max(1, env_int("NOJACKAL_INCIDENT_MIN_PEOPLE", 3))
+# The nightly retraining tick (monitoring/versions.py): a new classifier version when this many
+# labels arrived since the newest version (0: never), activated by itself only when the second
+# setting is on and it is better by the figures (else it waits, inactive, for an admin).
+NOJACKAL_RETRAIN_MIN_NEW_LABELS = max(0, env_int("NOJACKAL_RETRAIN_MIN_NEW_LABELS", 0))
+NOJACKAL_RETRAIN_AUTO_ACTIVATE = env_bool("NOJACKAL_RETRAIN_AUTO_ACTIVATE", False)
 
 # Rules 6 and 7: limits no playbook edit can cross (outreach/limits.py holds the
 # hard ones, which the database also checks). These settings may only tighten them:
@@ -467,6 +480,9 @@ NOJACKAL_MAX_REPLIES_PER_ACCOUNT_PER_HOUR = min(
 # What monitoring hands its new detections to (a dotted path, see monitoring/triage.py):
 # outreach decides which become cases. Named here so that monitoring never imports outreach.
 NOJACKAL_AFTER_DETECTION = "outreach.workflow.triage.triage"
+# Where training asks for the recall floor per brand kind that a brand's threshold must meet
+# (the playbooks' ``min_recall_percent``; monitoring/versions.py).
+NOJACKAL_RECALL_FLOORS = "outreach.workflow.playbooks.recall_floors"
 
 # --- Operations (config/health.py, config/metrics.py, manage.py doctor) -------------------
 # /health/ fails when beat's last tick, an enabled source's last successful poll (or three of

@@ -10,9 +10,10 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.db import transaction
+from django.contrib.admin import helpers
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponseRedirect
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -24,6 +25,7 @@ from monitoring import (
     incidents,
     label_admin,  # noqa: F401 (registers LabelAdmin and the label queue)
     labels,
+    versions,
 )
 from monitoring.credentials import CredentialsError
 from monitoring.display import mark_title, platform_link, shown
@@ -33,6 +35,7 @@ from monitoring.models import (
     ClassifierVersion,
     Detection,
     Incident,
+    Label,
     Person,
     Post,
     SandboxFollow,
@@ -48,9 +51,18 @@ from monitoring.search import column_in, each_term, external_id_is
 
 @admin.register(Brand)
 class BrandAdmin(admin.ModelAdmin[Brand]):
-    list_display = ["name", "kind", "aliases", "products"]
+    list_display = ["name", "kind", "aliases", "products", "complaint_threshold"]
     list_filter = ["kind"]
     search_fields = ["name"]
+    readonly_fields = ["complaint_threshold"]
+
+    @admin.display(description="Complaint threshold")
+    def complaint_threshold(self, obj: Brand) -> str:
+        """The brand's threshold, chosen on the team's labels for it when the active version
+        was trained (monitoring/versions.py); else the model's."""
+        if obj.threshold is None:
+            return "0.500 (the model's; too few team labels for this brand)"
+        return f"{obj.threshold:.3f} (chosen on the team's labels for this brand)"
 
 
 class SourceForm(forms.ModelForm):  # type: ignore[type-arg]
@@ -697,37 +709,148 @@ class IncidentAdmin(admin.ModelAdmin[Incident]):
 
 @admin.register(ClassifierVersion)
 class ClassifierVersionAdmin(admin.ModelAdmin[ClassifierVersion]):
-    list_display = ["version", "active", "examples", "corrections", "quality", "created_at"]
-    readonly_fields = [
+    """Versions from ``train_classifier`` (or the nightly tick), with their figures beside the
+    active version's before anyone activates one; a version that scores worse on the team's
+    labels (or was not measured against the active one) is activated only after a
+    confirmation page (monitoring/versions.py decides "worse")."""
+
+    list_display = [
         "version",
         "active",
         "examples",
+        "labels_count",
+        "team_quality",
+        "quality",
+        "created_at",
+    ]
+    readonly_fields = [
+        "version",
+        "active",
+        "figures",
+        "examples",
         "corrections",
-        "metrics",
         "created_at",
         "activated_at",
         "activated_by",
+        "metrics",
     ]
     fields = readonly_fields
     actions = ["activate"]
 
     @admin.display(description="Macro-F1 (held-back)")
     def quality(self, obj: ClassifierVersion) -> str:
-        value = obj.metrics.get("heldout_macro_f1")
-        return f"{value:.3f}" if isinstance(value, int | float) else "-"
+        return _figure(obj.metrics.get("heldout_macro_f1"))
+
+    @admin.display(description="Macro-F1 (team labels, k-fold)")
+    def team_quality(self, obj: ClassifierVersion) -> str:
+        return _figure((obj.metrics.get("kfold") or {}).get("macro_f1"))
+
+    @admin.display(description="Team labels")
+    def labels_count(self, obj: ClassifierVersion) -> str:
+        return str(obj.metrics.get("team_labels", obj.corrections))
+
+    @admin.display(description="Figures beside the active version")
+    def figures(self, obj: ClassifierVersion) -> SafeString:
+        return comparison_table(obj)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # versions come from `manage.py train_classifier`
 
     @admin.action(description="Activate this version", permissions=["change"])
-    def activate(self, request: HttpRequest, queryset: QuerySet[ClassifierVersion]) -> None:
+    def activate(
+        self, request: HttpRequest, queryset: QuerySet[ClassifierVersion]
+    ) -> TemplateResponse | None:
         if queryset.count() != 1:
             self.message_user(request, "Choose exactly one version.", level=messages.ERROR)
-            return
+            return None
         chosen = queryset.get()
-        with transaction.atomic():
-            ClassifierVersion.objects.filter(active=True).update(active=False)
-            ClassifierVersion.objects.filter(pk=chosen.pk).update(
-                active=True, activated_at=timezone.now(), activated_by=request.user
+        if chosen.active:
+            self.message_user(request, f"{chosen.version} is the active classifier already.")
+            return None
+        comparison = versions.compare(chosen)
+        if comparison.worse and request.POST.get("confirm") != "yes":
+            return TemplateResponse(
+                request,
+                "admin/monitoring/classifierversion/confirm_activate.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "title": f"Activate {chosen.version}?",
+                    "opts": self.model._meta,
+                    "version": chosen,
+                    "why": _why_confirm(comparison),
+                    "figures": comparison_table(chosen),
+                    "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+                },
             )
+        versions.activate(chosen, request.user)
         self.message_user(request, f"{chosen.version} is now the active classifier.")
+        return None
+
+
+def _figure(value: Any) -> str:
+    return f"{value:.3f}" if isinstance(value, int | float) else "-"
+
+
+def _why_confirm(comparison: versions.Comparison) -> str:
+    if not comparison.comparable:
+        return f"Its figures cannot be compared with the active version's: {comparison.reason}."
+    return (
+        f"It scores worse on the team's labels than the active version "
+        f"({_figure(comparison.team_new)} against {_figure(comparison.team_active)} k-fold "
+        "macro-F1): posts the team judged would be judged worse."
+    )
+
+
+def comparison_table(version: ClassifierVersion) -> SafeString:
+    """This version's figures and the active version's, measured on the same data when this
+    one was trained (team labels: the same k folds; held-back: the same rows)."""
+    metrics = version.metrics or {}
+    kfold = metrics.get("kfold") or {}
+    comparison = versions.compare(version)
+    labels = metrics.get("labels") or {}
+    by_source = ", ".join(
+        f"{labels[source]} {Label.Source(source).label.lower()}"
+        for source in Label.Source.values
+        if source in labels
+    )
+    folds = f"{kfold['folds']}-fold, n={kfold.get('n')}" if kfold.get("folds") else "too few labels"
+    rows = [
+        (
+            f"Team labels: macro-F1 ({folds})",
+            _figure(comparison.team_new),
+            _figure(comparison.team_active),
+        ),
+        (
+            f"Held-back rows: macro-F1 (n={metrics.get('heldout_n', '-')})",
+            _figure(comparison.heldout_new),
+            _figure(comparison.heldout_active),
+        ),
+        ("Team labels trained on", by_source or str(metrics.get("team_labels", "-")), ""),
+    ]
+    thresholds = metrics.get("thresholds") or {}
+    names = dict(
+        Brand.objects.filter(pk__in=[int(b) for b in thresholds]).values_list("pk", "name")
+    )
+    for brand_id, chosen in thresholds.items():
+        floor = chosen.get("min_recall")
+        rows.append(
+            (
+                f"Threshold for {names.get(int(brand_id), f'brand {brand_id}')}",
+                f"{chosen['threshold']:.3f} (recall {chosen['recall']:.2f}"
+                + (f", floor {floor:.2f}" if floor is not None else "")
+                + f", n={chosen['n']})",
+                "",
+            )
+        )
+    note = (
+        ""
+        if comparison.comparable
+        else f"Not comparable with the active version: {comparison.reason}."
+    )
+    return format_html(
+        "<table><thead><tr><th></th><th>this version</th><th>active when trained: {}</th>"
+        "</tr></thead><tbody>{}</tbody></table><p>{}</p>",
+        kfold.get("active_version", "-"),
+        format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td></tr>", rows),
+        note,
+    )

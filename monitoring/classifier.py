@@ -7,11 +7,13 @@ VADER threshold and MiniLM sentence embeddings; `bench/classifier.py` prints the
 ``monitoring/training/README.md`` records them with the reasons.
 
 Training is reproducible from the shipped, hand-written examples in ``monitoring/training/``
-and takes about a second, so ``load_default()`` trains at first use and caches the model in
-memory instead of shipping a binary artifact. ``TrainedModel.to_bytes()`` / ``from_bytes()``
-serialise a model for the database-backed "active version" switch in a safe format: a zip of
-a JSON header and ``.npy`` arrays (vocabularies, IDF weights, coefficients) read back with
-``allow_pickle=False``; never pickle.
+(plus, for a stored version, the team's own labels, weighted: ``train(shipped, team=...)``;
+``cross_validate`` gives the k-fold figures on them and ``choose_threshold`` a brand's
+threshold) and takes about a second, so ``load_default()`` trains at first use and caches the
+model in memory instead of shipping a binary artifact. ``TrainedModel.to_bytes()`` /
+``from_bytes()`` serialise a model for the database-backed "active version" switch (and for
+``train_classifier --save-to``) in a safe format: a zip of a JSON header and ``.npy`` arrays
+(vocabularies, IDF weights, coefficients) read back with ``allow_pickle=False``; never pickle.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score, precision_recall_fscore_support
+from sklearn.model_selection import StratifiedKFold
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 TRAINING_DIR = Path(__file__).resolve().parent / "training"
@@ -57,6 +60,11 @@ DEFAULT_PARAMS: dict[str, Any] = {
     "C": 10.0,
     "threshold": 0.5,
 }
+# How much one of the team's labels weighs against one shipped example (``train``).
+TEAM_WEIGHT = 3.0
+# The k-fold figures on the team's labels (``cross_validate``): fixed, so they repeat.
+CV_FOLDS = 5
+CV_SEED = 17
 
 TOPICS = (
     "outage",
@@ -444,8 +452,17 @@ def _features(
     )
 
 
-def model_version(examples: Sequence[Example], params: dict[str, Any]) -> str:
-    """Return "lr-ngrams-<8 hex>": a hash of the training data, the params and the features."""
+def model_version(
+    examples: Sequence[Example],
+    params: dict[str, Any],
+    team: Sequence[Example] = (),
+    team_weight: float = 1.0,
+) -> str:
+    """Return "lr-ngrams-<8 hex>": a hash of the training data, the params and the features.
+
+    The team's labels and their weight count only when there are some, so a model trained on
+    the shipped examples alone keeps the version it always had.
+    """
     digest = hashlib.sha256()
     digest.update(
         json.dumps({"features": FEATURES_REVISION, "params": params}, sort_keys=True).encode()
@@ -453,32 +470,60 @@ def model_version(examples: Sequence[Example], params: dict[str, Any]) -> str:
     for example in examples:
         digest.update(json.dumps([example.text, bool(example.complaint)]).encode())
         digest.update(b"\n")
+    if team:
+        digest.update(json.dumps({"team_weight": float(team_weight)}).encode())
+        for example in team:
+            digest.update(json.dumps(["team", example.text, bool(example.complaint)]).encode())
+            digest.update(b"\n")
     return f"{MODEL_FAMILY}-{digest.hexdigest()[:8]}"
 
 
-def train(examples: Iterable[Example], params: dict[str, Any] | None = None) -> TrainedModel:
-    """Fit a model on labelled examples (needs both classes); deterministic for the same input."""
+def train(
+    examples: Iterable[Example],
+    params: dict[str, Any] | None = None,
+    *,
+    team: Iterable[Example] = (),
+    team_weight: float = TEAM_WEIGHT,
+) -> TrainedModel:
+    """Fit a model on labelled examples (needs both classes); deterministic for the same input.
+
+    ``examples`` are the shipped ones; ``team`` the team's own labels, each weighing
+    ``team_weight`` shipped rows in the regression (a ``sample_weight``), so a few hundred of
+    them move the model. Weight 3 was chosen by ``bench/learning_curve.py``
+    (``bench/LEARNING_CURVE.md``): it helps on another domain's posts at every number of labels
+    and costs nothing when the team's posts look like ours, where 10 and 30 cost a little. The
+    vocabularies are fitted on both sets, unweighted.
+    """
     merged = {**DEFAULT_PARAMS, **(params or {})}
+    if not (
+        isinstance(team_weight, int | float) and math.isfinite(team_weight) and team_weight > 0
+    ):
+        raise ValueError(f"team_weight must be a positive number, not {team_weight!r}")
     rows = [e for e in examples if _coerce(e.text).strip()]
-    labels = np.array([int(bool(e.complaint)) for e in rows])
+    team_rows = [e for e in team if _coerce(e.text).strip()]
+    everything = [*rows, *team_rows]
+    labels = np.array([int(bool(e.complaint)) for e in everything])
     if len(set(labels.tolist())) < 2:
         raise ValueError("training needs examples of both complaints and non-complaints")
-    texts = [_coerce(e.text) for e in rows]
+    texts = [_coerce(e.text) for e in everything]
     word = _word_vectorizer(merged).fit(texts)
     char = _char_vectorizer(merged).fit(texts)
     sentiments = [_sentiment(t) for t in texts]
     features = _features(word, char, texts, sentiments, merged)
+    weights = None
+    if team_rows:
+        weights = np.array([1.0] * len(rows) + [float(team_weight)] * len(team_rows))
     # lbfgs is deterministic for the same data; no random_state-dependent solver is used.
     regression = LogisticRegression(C=float(merged["C"]), max_iter=5000, solver="lbfgs")
-    regression.fit(features, labels)
+    regression.fit(features, labels, sample_weight=weights)
     return TrainedModel(
-        version=model_version(rows, merged),
+        version=model_version(rows, merged, team_rows, team_weight),
         params=merged,
         word=word,
         char=char,
         coef=regression.coef_[0].astype(np.float64),
         intercept=float(regression.intercept_[0]),
-        trained_on=len(rows),
+        trained_on=len(everything),
     )
 
 
@@ -495,7 +540,7 @@ def evaluate(model: TrainedModel, examples: Sequence[Example]) -> dict[str, Any]
     return {
         "n": len(truth),
         "model": model.version,
-        "macro_f1": float(f1_score(truth, predicted, average="macro", labels=[0, 1])),
+        "macro_f1": macro_f1(truth, predicted),
         "accuracy": sum(t == p for t, p in pairs) / len(pairs),
         "complaint": {
             "precision": float(precision[1]),
@@ -515,6 +560,156 @@ def evaluate(model: TrainedModel, examples: Sequence[Example]) -> dict[str, Any]
             "true_negative": sum(t == 0 and p == 0 for t, p in pairs),
             "false_negative": sum(t == 1 and p == 0 for t, p in pairs),
         },
+    }
+
+
+def macro_f1(truth: Sequence[int], predicted: Sequence[int]) -> float:
+    """Macro-F1 over the two classes (0 for a class that never occurs, never a warning)."""
+    return float(f1_score(truth, predicted, average="macro", labels=[0, 1], zero_division=0))
+
+
+# --- the team's labels: k-fold figures and thresholds --------------------------------------
+
+
+@dataclass
+class CrossValidation:
+    """Out-of-fold scores of the team's labels, for a new model and for the active one.
+
+    ``folds[i]`` is the fold row ``i`` of ``team`` was tested in (-1: no k-fold was possible).
+    ``new_scores`` come from models trained on the shipped examples plus the OTHER folds'
+    labels (so each label is scored by a model that never saw it); ``active_scores`` from
+    the active model, unchanged, on the same texts.
+    """
+
+    truth: np.ndarray
+    folds: np.ndarray
+    new_scores: np.ndarray
+    active_scores: np.ndarray
+    n_folds: int
+    seed: int
+    threshold: float = 0.5
+
+    def summary(self) -> dict[str, Any]:
+        """The figures a version stores: pooled and per-fold macro-F1 of both models."""
+        if self.n_folds < 2:
+            return {"n": len(self.truth), "folds": 0, "seed": self.seed}
+        new = (self.new_scores >= self.threshold).astype(int)
+        active = (self.active_scores >= self.threshold).astype(int)
+        per_fold_new, per_fold_active = [], []
+        for fold in range(self.n_folds):
+            mask = self.folds == fold
+            per_fold_new.append(macro_f1(self.truth[mask].tolist(), new[mask].tolist()))
+            per_fold_active.append(macro_f1(self.truth[mask].tolist(), active[mask].tolist()))
+        truth = self.truth.tolist()
+        return {
+            "n": len(self.truth),
+            "complaints": int(self.truth.sum()),
+            "folds": self.n_folds,
+            "seed": self.seed,
+            "macro_f1": macro_f1(truth, new.tolist()),
+            "per_fold": per_fold_new,
+            "active_macro_f1": macro_f1(truth, active.tolist()),
+            "active_per_fold": per_fold_active,
+        }
+
+
+def cross_validate(
+    shipped: Sequence[Example],
+    team: Sequence[Example],
+    active: TrainedModel,
+    *,
+    team_weight: float = TEAM_WEIGHT,
+    params: dict[str, Any] | None = None,
+    folds: int = CV_FOLDS,
+    seed: int = CV_SEED,
+) -> CrossValidation:
+    """K-fold macro-F1 on the team's labels, for the new training and for the active model.
+
+    The exact comparison: the team's labels are split into ``folds`` stratified folds
+    (shuffled with ``seed``, so the same labels give the same folds). For each fold a model
+    is trained as ``train`` would (shipped examples + the other folds' labels, weighted
+    ``team_weight``) and scores that fold's texts; the ACTIVE model, as it is (not retrained),
+    scores the very same texts. Both are then cut at the model threshold (0.5; per-brand
+    thresholds are chosen afterwards and are not part of the comparison) and macro-F1 is taken
+    over every label once (pooled out-of-fold), plus per fold.
+
+    The comparison leans towards the active model: it may have been trained on some of these
+    labels (every label older than it), which it then scores in-sample, while the new model
+    never scores a label it saw. A new version that scores higher is better; one that scores
+    a little lower may not be worse, and the admin asks before activating it.
+
+    With fewer than 2 labels of either class there is no k-fold: ``n_folds`` is 0.
+    """
+    truth = np.array([int(bool(e.complaint)) for e in team], dtype=int)
+    texts = [e.text for e in team]
+    found = np.full(len(team), -1, dtype=int)
+    new_scores = np.full(len(team), np.nan)
+    smallest = min(int(truth.sum()), int(len(truth) - truth.sum())) if len(truth) else 0
+    n_folds = min(int(folds), smallest)
+    active_scores = active.scores(texts)[0] if texts else np.zeros(0)
+    if n_folds < 2:
+        return CrossValidation(truth, found, new_scores, active_scores, 0, seed)
+    found = fold_of(truth, n_folds, seed)
+    for fold in range(n_folds):
+        train_index = np.flatnonzero(found != fold)
+        test_index = np.flatnonzero(found == fold)
+        model = train(
+            shipped, params, team=[team[int(i)] for i in train_index], team_weight=team_weight
+        )
+        new_scores[test_index] = model.scores([texts[i] for i in test_index])[0]
+    threshold = float({**DEFAULT_PARAMS, **(params or {})}["threshold"])
+    return CrossValidation(truth, found, new_scores, active_scores, n_folds, seed, threshold)
+
+
+def fold_of(truth: np.ndarray, folds: int, seed: int = CV_SEED) -> np.ndarray:
+    """The fold each label is tested in: stratified (each fold keeps the complaint share),
+    shuffled with ``seed``, so the same labels in the same order always give the same folds."""
+    found = np.full(len(truth), -1, dtype=int)
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    for fold, (_, test_index) in enumerate(splitter.split(np.zeros(len(truth)), truth)):
+        found[test_index] = fold
+    return found
+
+
+def choose_threshold(
+    scores: Sequence[float] | np.ndarray,
+    truth: Sequence[int] | np.ndarray,
+    min_recall: float | None = None,
+) -> dict[str, float] | None:
+    """The threshold on ``scores`` that maximises macro-F1 (ties: the one nearest 0.5).
+
+    With ``min_recall``, only thresholds that call at least that share of the complaints
+    complaints are candidates (the lowest one, calling everything a complaint, always is).
+    Returns {"threshold", "macro_f1", "recall", "n"}, or None without both classes.
+    """
+    scores = np.asarray(scores, dtype=np.float64)
+    labels = np.asarray(truth, dtype=int)
+    positives = int(labels.sum())
+    if len(labels) == 0 or positives in (0, len(labels)):
+        return None
+    order = np.argsort(-scores, kind="stable")
+    ranked, ordered = scores[order], labels[order]
+    # Cutting after position i calls the first i + 1 rows complaints; cumulative counts give
+    # every cut's confusion matrix at once. Cut -1 (nothing is a complaint) comes first.
+    tp = np.concatenate([[0], np.cumsum(ordered)])
+    fp = np.concatenate([[0], np.cumsum(1 - ordered)])
+    fn = positives - tp
+    tn = (len(labels) - positives) - fp
+    f1_pos = 2 * tp / np.maximum(2 * tp + fp + fn, 1)
+    f1_neg = 2 * tn / np.maximum(2 * tn + fn + fp, 1)
+    macro = (f1_pos + f1_neg) / 2
+    recall = tp / positives
+    # A cut is a threshold halfway between two different scores (or past either end).
+    cuts = np.concatenate([[(ranked[0] + 1) / 2], (ranked[:-1] + ranked[1:]) / 2, [ranked[-1] / 2]])
+    valid = np.concatenate([[True], ranked[:-1] > ranked[1:], [True]])
+    if min_recall is not None:
+        valid &= recall >= float(min_recall) - 1e-12
+    best = max(np.flatnonzero(valid), key=lambda i: (round(macro[i], 12), -abs(cuts[i] - 0.5)))
+    return {
+        "threshold": round(float(cuts[best]), 6),
+        "macro_f1": float(macro[best]),
+        "recall": float(recall[best]),
+        "n": len(labels),
     }
 
 

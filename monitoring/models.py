@@ -39,6 +39,15 @@ class Brand(models.Model):
     exclusions = models.JSONField(
         default=list, blank=True, help_text="Known false friends that must not count as a mention."
     )
+    # Set when a classifier version is activated (monitoring/versions.py), from the threshold
+    # chosen for this brand on the team's labels when that version was trained.
+    threshold = models.FloatField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="A post about this brand is a complaint when its score is at least this; "
+        "chosen on the team's labels for the brand (blank: the model's 0.5).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

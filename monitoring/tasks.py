@@ -19,13 +19,16 @@ send_incident_alert     incident_id, state     tells the team only, and only whe
 refresh_limits_tick     (none)                 a tick (``monitoring/limits.py``)
 refresh_account_limits  account_id             reads the account's limits from the platform;
                                                an unknown account does nothing
+retrain_classifier      (none)                 a tick: trains from stored labels only when the
+                                               settings ask; activates only a better version,
+                                               and only when a setting says so
 ======================= ====================== ================================================
 """
 
 from celery import shared_task
 from django.utils import timezone
 
-from monitoring import incidents, ingest, triage
+from monitoring import incidents, ingest, triage, versions
 
 # Defined beside the incidents that queue it, so that incidents need not import this
 # module (which imports triage, which imports incidents); registered under this name.
@@ -68,3 +71,9 @@ def detect_posts(max_batches: int = 20) -> int:
 def refresh_incidents() -> int:
     """Beat tick: move quiet incidents to cooling and closed; alert on the changes."""
     return incidents.refresh_open(timezone.now())
+
+
+@shared_task(ignore_result=True)
+def retrain_classifier() -> str:
+    """Nightly tick: a new classifier version if enough new labels arrived (settings)."""
+    return versions.retrain_if_due()

@@ -85,12 +85,13 @@ def detect_pending(limit: int = BATCH_SIZE) -> list[int]:
             matches = matcher.find(post.text)
             brand_ids = list(dict.fromkeys(m.brand_id for m in matches))
             mentioned.append(brand_ids)
+            brand_id = primary_brand(brand_ids, by_id)
             detections.append(
                 Detection(
                     post=post,
-                    brand_id=primary_brand(brand_ids, by_id),
+                    brand_id=brand_id,
                     posted_at=post.posted_at,
-                    complaint=verdict.complaint,
+                    complaint=is_complaint(verdict, by_id.get(brand_id) if brand_id else None),
                     score=verdict.score,
                     sentiment=verdict.sentiment,
                     topic=verdict.topic,
@@ -140,6 +141,14 @@ def _take_waiting(limit: int) -> list[Post]:
         fresh = [p for p in posts if p.pk not in judged]
         if fresh:
             return fresh
+
+
+def is_complaint(verdict: classifier.Verdict, brand: Brand | None) -> bool:
+    """Complaint when the score reaches the brand's threshold (chosen on the team's labels for
+    that brand when the active version was trained, ``Brand.threshold``), else the model's."""
+    if brand is None or brand.threshold is None:
+        return verdict.complaint
+    return verdict.score >= brand.threshold
 
 
 def primary_brand(brand_ids: Sequence[int], brands: dict[int, Brand]) -> int | None:

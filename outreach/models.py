@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import F, Q
 
@@ -85,6 +86,17 @@ class Playbook(models.Model):
     )
     alert_no_response_percent = models.PositiveSmallIntegerField(
         default=80, help_text="Warn when more than this % never answer."
+    )
+    # Issue #17: a brand's complaint threshold is chosen on the team's labels to maximise
+    # macro-F1, or, with a floor, the best one that still finds this share of complaints
+    # (monitoring/versions.py). Own brand: a missed complaint costs more than an extra post.
+    min_recall_percent = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(100)],
+        help_text="The threshold chosen for these brands' posts must find at least this % of "
+        "the complaints among the team's labels (blank: the best macro-F1). Applied from the "
+        "next classifier version trained.",
     )
     four_eyes = models.BooleanField(
         default=True, help_text="The approver must not be the draft's author."

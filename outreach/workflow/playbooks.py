@@ -8,6 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 
+from monitoring.models import Brand
 from outreach.limits import CAP_CEILINGS, CAP_SETTINGS
 from outreach.models import (
     Playbook,
@@ -43,7 +44,26 @@ PLAYBOOK_EDITABLE_FIELDS = (
     "alert_stop_percent",
     "alert_block_percent",
     "alert_no_response_percent",
+    "min_recall_percent",
 )
+
+
+def recall_floors() -> dict[str, float]:
+    """{brand kind: recall floor 0-1} from the active playbooks that set one (issue #17).
+
+    Named by ``NOJACKAL_RECALL_FLOORS``: training (monitoring/versions.py) chooses each
+    brand's threshold to find at least this share of the complaints about it.
+    """
+    kinds: dict[str, str] = {
+        PlaybookKind.OWN_BRAND: Brand.Kind.OWN,
+        PlaybookKind.COMPETITOR: Brand.Kind.COMPETITOR,
+    }
+    rows = Playbook.objects.filter(is_active=True).values_list("kind", "min_recall_percent")
+    return {
+        kinds[kind]: percent / 100
+        for kind, percent in rows
+        if kind in kinds and percent is not None
+    }
 
 
 def limit_problems(kind: str, values: Mapping[str, Any]) -> dict[str, str]:

@@ -144,7 +144,9 @@ def test_a_reviewer_correction_is_recorded_with_who_and_when(staff, admin_user):
 
 def test_activating_a_classifier_version_deactivates_the_other(staff):
     old = ClassifierVersion.objects.create(version="v1", blob=b"x", active=True)
-    new = ClassifierVersion.objects.create(version="v2", blob=b"y")
+    # measured against v1 and better on the team's labels: no confirmation asked
+    kfold = {"folds": 5, "macro_f1": 0.8, "active_macro_f1": 0.7, "active_pk": old.pk}
+    new = ClassifierVersion.objects.create(version="v2", blob=b"y", metrics={"kfold": kfold})
     staff.post(
         reverse("admin:monitoring_classifierversion_changelist"),
         {"action": "activate", "_selected_action": [new.pk]},

@@ -16,6 +16,9 @@ from django.core.management.base import CommandError
 
 from monitoring import classifier
 
+# Without --model the command reads the active version from the database.
+pytestmark = pytest.mark.django_db
+
 
 def run(*args: str) -> tuple[list[dict[str, Any]], CommandError | None]:
     out = io.StringIO()

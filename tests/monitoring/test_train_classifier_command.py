@@ -1,4 +1,5 @@
-"""train_classifier: shipped examples plus reviewer corrections, stored inactive."""
+"""train_classifier: shipped examples plus the team's labels (corrections among them), stored
+inactive. More in test_versions.py."""
 
 from io import StringIO
 
@@ -6,7 +7,8 @@ import pytest
 from django.core.management import call_command
 
 from monitoring import classifier, triage
-from monitoring.models import ClassifierVersion, Detection
+from monitoring.label_files import text_key
+from monitoring.models import ClassifierVersion, Label
 from tests.factories import PostFactory
 
 pytestmark = pytest.mark.django_db
@@ -20,13 +22,12 @@ def run() -> str:
 
 def test_training_stores_an_inactive_version_that_learned_the_corrections():
     post = PostFactory(text="the new parcel lockers are painted a lovely shade of teal")
-    Detection.objects.create(
+    Label.objects.create(
+        text=post.text,
+        text_key=text_key(post.text),
+        complaint=False,
+        source=Label.Source.CORRECTION,
         post=post,
-        posted_at=post.posted_at,
-        complaint=True,
-        score=0.8,
-        model_version="x",
-        correction=Detection.Correction.NOT_COMPLAINT,
     )
     output = run()
     version = ClassifierVersion.objects.get()
@@ -35,7 +36,7 @@ def test_training_stores_an_inactive_version_that_learned_the_corrections():
     assert version.examples == len(classifier.shipped_examples()) + 1
     assert version.version != classifier.load_default().version
     assert 0 < version.metrics["heldout_macro_f1"] <= 1
-    assert "held-back set: macro-F1" in output and "inactive" in output
+    assert "held-back rows, macro-F1" in output and "inactive" in output
     # The stored blob is a working model.
     model = classifier.TrainedModel.from_bytes(bytes(version.blob))
     assert model.version == version.version

@@ -313,3 +313,25 @@ def test_a_person_can_open_the_case_of_a_post_in_an_uncovered_language(
     # Then the case opens like any other
     assert case.post_id == post.pk
     assert Detection.objects.get().triage == Triage.OPENED
+
+
+def test_each_brand_threshold_decides_what_is_a_complaint_about_it(brands, playbooks):
+    # given our own brand with a low threshold (chosen on the team's labels: miss nothing)
+    # and a competitor with a high one; the model scores "#fine" posts 0.1, others 0.9
+    own, telvana = brands
+    Brand.objects.filter(pk=own.pk).update(threshold=0.05)
+    Brand.objects.filter(pk=telvana.pk).update(threshold=0.95)
+    ours = PostFactory(text="@northwind the app logged me out again #fine")
+    theirs = PostFactory(text="telvana home has been down all day")
+    # when triage judges them
+    outcomes = judge(ours, theirs)
+    # then each score is cut at its brand's threshold, not at the model's 0.5
+    verdicts = dict(Detection.objects.values_list("post__text", "complaint"))
+    assert verdicts == {ours.text: True, theirs.text: False}
+    assert outcomes == {ours.text: Triage.OPENED, theirs.text: Triage.NOT_COMPLAINT}
+    assert Case.objects.get().kind == PlaybookKind.OWN_BRAND
+
+
+def test_a_brand_without_a_threshold_keeps_the_model_verdict(brands, playbooks):
+    post = PostFactory(text="telvana fixed it in ten minutes #fine")
+    assert judge(post) == {post.text: Triage.NOT_COMPLAINT}

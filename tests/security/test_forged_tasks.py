@@ -42,6 +42,7 @@ EVERY_TASK = {
     "monitoring.tasks.detect_posts": monitoring_tasks.detect_posts,
     "monitoring.tasks.refresh_incidents": monitoring_tasks.refresh_incidents,
     "monitoring.tasks.send_incident_alert": monitoring_tasks.send_incident_alert,
+    "monitoring.tasks.retrain_classifier": monitoring_tasks.retrain_classifier,
     "monitoring.limits.refresh_limits_tick": limits.refresh_limits_tick,
     "monitoring.limits.refresh_account_limits": limits.refresh_account_limits,
 }

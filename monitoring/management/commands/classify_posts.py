@@ -1,5 +1,9 @@
 """Classify posts from JSON Lines: `classify_posts --jsonl FILE` (FILE or "-" for stdin).
 
+With the active classifier version (the shipped default when none is active), or with
+``--model MODEL``: a model file ``train_classifier --labels FILE --save-to MODEL`` wrote (no
+database needed then). A file that is not such a model stops the command with its reason.
+
 Each input line is {"id": ..., "text": ...}; each output line is
 {"id": ..., "complaint": true|false, "score": 0.0-1.0, "model": "<version>"}, in input order.
 A bad line gives {"id": ..., "error": "..."} and the run goes on; the command exits non-zero
@@ -13,11 +17,13 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import IO, Any
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
 
-from monitoring import classifier
+from monitoring import classifier, triage
 
 BATCH_SIZE = 256
 
@@ -28,22 +34,29 @@ class Command(BaseCommand):
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--jsonl", required=True, help='Input file, or "-" for stdin.')
         parser.add_argument("--batch-size", type=int, default=BATCH_SIZE)
+        parser.add_argument(
+            "--model",
+            help="A model file written by train_classifier --save-to (default: "
+            "the active version).",
+        )
 
-    def handle(self, *args: Any, jsonl: str, batch_size: int, **options: Any) -> None:
-        model = classifier.load_default()
+    def handle(
+        self, *args: Any, jsonl: str, batch_size: int, model: str | None = None, **options: Any
+    ) -> None:
+        chosen = _load_model(model) if model else self._active_model()
         failed = 0
         handle: IO[bytes]
         if jsonl == "-":
             # Bytes, not sys.stdin's text: its decoder would stop the run at the first bad byte.
             handle = getattr(sys.stdin, "buffer", None) or _Encoded(sys.stdin)
-            failed = self._run(handle, model, max(1, batch_size))
+            failed = self._run(handle, chosen, max(1, batch_size))
         else:
             try:
                 handle = open(jsonl, "rb")  # noqa: SIM115
             except OSError as error:
                 raise CommandError(f"cannot read {jsonl}: {error}") from error
             with handle:
-                failed = self._run(handle, model, max(1, batch_size))
+                failed = self._run(handle, chosen, max(1, batch_size))
         if failed:
             raise CommandError(f"{failed} line(s) could not be classified")
 
@@ -67,6 +80,29 @@ class Command(BaseCommand):
                 self.stdout.write(_dump(row))
             self.stdout.flush()
         return failed
+
+    def _active_model(self) -> classifier.TrainedModel:
+        try:
+            return triage.active_model()
+        except DatabaseError as error:
+            # No database (or not migrated): there is no active version, only the default.
+            first = (str(error).strip().splitlines() or ["unreachable"])[0]
+            self.stderr.write(f"no database ({first}); classifying with the shipped default model")
+            return classifier.load_default()
+
+
+def _load_model(path: str) -> classifier.TrainedModel:
+    """The model in the file at ``path``, or a CommandError saying why it is not one."""
+    try:
+        blob = Path(path).read_bytes()
+    except OSError as error:
+        raise CommandError(f"cannot read model {path}: {error}") from error
+    try:
+        return classifier.TrainedModel.from_bytes(blob)
+    except ValueError as error:
+        raise CommandError(
+            f"{path} is not a model written by train_classifier --save-to ({error})"
+        ) from error
 
 
 class _Encoded:
