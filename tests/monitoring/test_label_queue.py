@@ -72,11 +72,11 @@ def test_brands_take_turns_so_one_brand_cannot_fill_the_queue():
     assert brands == ["Loud", "Quiet", "Loud", "Quiet", "Loud"]
 
 
-def test_a_brands_own_threshold_moves_its_centre(monkeypatch):
+def test_a_brands_own_threshold_moves_its_centre():
     brand = BrandFactory()
     verdict(brand, 0.5, "at the default threshold")
     verdict(brand, 0.81, "at the brand's threshold")
-    monkeypatch.setattr(Brand, "threshold", 0.8, raising=False)
+    Brand.objects.filter(pk=brand.pk).update(threshold=0.8)
     assert texts(label_queue.queue(2))[0] == "at the brand's threshold"
 
 

@@ -12,7 +12,6 @@ from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 from monitoring.models import Brand
-from tests.factories import BrandFactory, IncidentFactory
 from tests.outreach.factories import UserFactory
 
 BEFORE = [("outreach", "0004_amend_request")]
@@ -58,15 +57,23 @@ def test_free_incident_references_become_links_and_unknown_ones_are_kept_in_the_
     executor: MigrationExecutor,
 ) -> None:
     old = executor.loader.project_state(BEFORE).apps
-    brand = BrandFactory(name="Telvana", kind=Brand.Kind.COMPETITOR)
-    other_brand = BrandFactory(name="Orbix", kind=Brand.Kind.COMPETITOR)
+    # Brands and incidents as they were then (later migrations add columns factories write).
+    OldBrand = old.get_model("monitoring", "Brand")
+    brand = OldBrand.objects.create(name="Telvana", kind="competitor")
+    other_brand = OldBrand.objects.create(name="Orbix", kind="competitor")
     # The playbook as it was then (later migrations add columns the factory would write).
     playbook = old.get_model("outreach", "Playbook").objects.create(
         kind="competitor", version=1, name="competitor playbook", guidance="Nothing to sell."
     )
     author = UserFactory(username="analyst-m")
-    incident = IncidentFactory(brand=brand)
-    foreign = IncidentFactory(brand=other_brand)
+    OldIncident = old.get_model("monitoring", "Incident")
+    seen = timezone.now()
+    incident = OldIncident.objects.create(
+        brand=brand, topic="outage", first_seen_at=seen, last_seen_at=seen
+    )
+    foreign = OldIncident.objects.create(
+        brand=other_brand, topic="outage", first_seen_at=seen, last_seen_at=seen
+    )
     Note = old.get_model("outreach", "ResearchNote")
     # triage wrote the incident's id; an analyst typed a free name; one names another brand's
     by_triage = _old_case(old, brand, playbook, str(incident.pk))
