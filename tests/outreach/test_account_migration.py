@@ -16,7 +16,6 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
-from tests.factories import BrandFactory
 from tests.outreach.factories import UserFactory
 
 BEFORE = [("monitoring", "0003_source_account"), ("outreach", "0006_drop_incident_refs")]
@@ -81,7 +80,9 @@ def _old_rows(old: Any) -> dict[str, int]:
     case = old.get_model("outreach", "Case").objects.create(
         post_id=post.pk,
         person_id=post.author_id,
-        brand_id=BrandFactory(name="Telvana").pk,
+        brand_id=old.get_model("monitoring", "Brand")
+        .objects.create(name="Telvana", kind="competitor")
+        .pk,
         platform="mastodon",
         kind="competitor",
         stage="engaged",
