@@ -14,7 +14,9 @@ from, a stub platform) is made in that transaction before the clock starts.
 - triage batch: the outreach triage of those 50 (``Batch.read`` + ``open_case``);
 - incident refresh: ``incidents.refresh`` of the biggest incident, kept open;
 - caps: ``caps.opening``, ``caps.approval``, ``caps.send_slot`` and
-  ``caps.sending`` for a queued reply of the history;
+  ``caps.sending`` for a queued competitor reply of the history (own-brand replies
+  are not paced: the checks return before any count), from a fresh account under
+  caps too generous to be reached, so that every count of each check runs;
 - one send: ``dispatch.send_action`` of a queued own-brand reply, from a fresh
   account (the history's accounts are busy at its pace), to a stub platform that
   answers at once: the dispatcher's own cost, without a network;
@@ -201,58 +203,87 @@ def _queued_reply(kind: str) -> Any:
 def outbox_rows() -> list[Measured]:
     from django.utils import timezone
 
-    from monitoring.models import Account
+    from monitoring.models import Account, Brand
     from outreach import dispatch
-    from outreach.models import OutboundAction, Playbook
+    from outreach.models import Case, OutboundAction, Playbook
     from outreach.workflow import caps
 
     competitor = _queued_reply("competitor")
     own = _queued_reply("own_brand")
     stamp = iter(range(1_000_000))
 
-    def generous() -> Account:
-        # A fresh account and generous own-brand caps: every count of a check runs (a
-        # reached cap returns early) and a send goes out rather than waiting for the
-        # history's busy accounts. Rolled back with the run.
+    def fresh_account(platform: str) -> Account:
+        # A fresh account: a send goes out rather than waiting for the history's busy
+        # accounts, and its hourly caps are not reached. Rolled back with the run.
+        return Account.objects.create(
+            platform=platform,
+            handle=f"bench_{next(stamp)}_{time.monotonic_ns()}",
+            max_sends_per_hour=10_000,
+        )
+
+    def ready_to_send() -> int:
+        # Service replies are not paced, but the caps of their playbook are lifted all the
+        # same, so that nothing in the history holds this send back.
         Playbook.objects.filter(kind="own_brand").update(
             max_replies_per_brand_per_day=1_000_000,
             max_replies_per_account_per_hour=1_000_000,
             max_replies_per_incident=1_000_000,
         )
-        own.case.playbook.refresh_from_db()
-        return Account.objects.create(
-            platform=own.case.platform,
-            handle=f"bench_{next(stamp)}_{time.monotonic_ns()}",
-            max_sends_per_hour=10_000,
-        )
-
-    def on_fresh_account() -> Any:
-        account = generous()
+        account = fresh_account(own.case.platform)
         OutboundAction.objects.filter(pk=own.pk).update(
             account=account, not_before=timezone.now() - dt.timedelta(seconds=1)
         )
-        own.account_id = account.pk
-        return account
-
-    def ready_to_send() -> int:
-        on_fresh_account()
         return own.pk
 
-    case = own.case
+    paced = competitor.case
+
+    def unpaced_competitor() -> Account:
+        # The competitor caps cannot be raised past their ceilings (and the history,
+        # loaded without them, is over them): the reply is moved to a competitor brand
+        # of its own and a fresh account, so that no cap is reached and every count of
+        # each check runs against the whole history's outbox and cases.
+        brand = Brand.objects.create(
+            name=f"Bench{next(stamp)}x{time.monotonic_ns()}", kind=Brand.Kind.COMPETITOR
+        )
+        Case.objects.filter(pk=paced.pk).update(brand=brand)
+        paced.brand, paced.brand_id = brand, brand.pk
+        account = fresh_account(paced.platform)
+        OutboundAction.objects.filter(pk=competitor.pk).update(account=account)
+        competitor.account_id = account.pk
+        return account
+
+    def unreached(cap: object) -> None:
+        # A reached cap returns before its last counts: the row would measure less.
+        assert cap is None, cap
+
+    # The caps pace competitor outreach only (an own-brand reply is service: every check
+    # returns at once, without a query), so they are measured on a competitor's reply.
+    # Opening counts the brand's day and the incident in one query, reached or not: it
+    # is measured on the history's own brand.
+    history_brand = paced.brand
     rows = [
         timed(
-            "cap opening",
+            "cap opening (brand per day)",
             lambda: None,
             lambda _: caps.opening(
-                competitor.case.brand,
-                competitor.case.playbook,
-                competitor.case.incident_id,
-                timezone.now(),
+                history_brand, paced.playbook, paced.incident_id, timezone.now()
             ),
         ),
-        timed("cap approval", on_fresh_account, lambda a: caps.approval(case, a, timezone.now())),
-        timed("cap send slot", on_fresh_account, lambda a: caps.send_slot(case, a, timezone.now())),
-        timed("cap sending", on_fresh_account, lambda _: caps.sending(own, case, timezone.now())),
+        timed(
+            "cap approval (brand per day, account per hour)",
+            unpaced_competitor,
+            lambda a: unreached(caps.approval(paced, a, timezone.now())),
+        ),
+        timed(
+            "cap send slot (account spacing)",
+            unpaced_competitor,
+            lambda a: caps.send_slot(paced, a, timezone.now()),
+        ),
+        timed(
+            "cap sending (account hour, brand day)",
+            unpaced_competitor,
+            lambda _: unreached(caps.sending(competitor, paced, timezone.now())),
+        ),
     ]
 
     def send(pk: int) -> None:

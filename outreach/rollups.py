@@ -2,13 +2,16 @@
 
 ``count_step`` is called by the audit trail (``workflow/events.py``) inside each move's
 transaction: a case is counted once per step (a second entry into a stage, after a
-rejected draft say, is not a second case). ``rebuild`` recounts everything from the
-case events, for an upgrade or a history loaded behind the workflow's back.
+rejected draft say, is not a second case). Triage counts a batch's new cases into a
+``Tally`` written in one statement at the end of the batch's transaction. ``rebuild``
+recounts everything from the case events, for an upgrade or a history loaded behind
+the workflow's back.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 
 from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Q
@@ -40,12 +43,40 @@ def blocking_note() -> Q:
     return q
 
 
+def _keys(day: dt.date, brand_id: int, kind: str, step: str) -> dict[str, object]:
+    return {"day": day, "brand": brand_id, "kind": kind, "step": step}
+
+
 def _add(day: dt.date, brand_id: int, kind: str, step: str) -> None:
-    counters.add(CaseDay, {"day": day, "brand": brand_id, "kind": kind, "step": step}, {"count": 1})
+    counters.add(CaseDay, _keys(day, brand_id, kind, step), {"count": 1})
 
 
-def count_step(event: CaseEvent, case: Case | None = None) -> None:
-    """Count the case once in the step ``event`` took it to, if the dashboard counts it."""
+class Tally:
+    """Steps counted for a batch of moves, written together by ``flush`` (one query).
+
+    Triage opens a batch of cases in one transaction: counting each in its own upsert
+    would cost a query per case. A move that may still be undone (its savepoint rolled
+    back) counts into a tally of its own, merged into the batch's once it stands.
+    """
+
+    def __init__(self) -> None:
+        self.counts: Counter[tuple[dt.date, int, str, str]] = Counter()
+
+    def add(self, day: dt.date, brand_id: int, kind: str, step: str) -> None:
+        self.counts[(day, brand_id, kind, step)] += 1
+
+    def merge(self, other: Tally) -> None:
+        self.counts.update(other.counts)
+
+    def flush(self) -> None:
+        """Write the counts (inside the batch's transaction) and start again from none."""
+        counters.add_all(CaseDay, ((_keys(*key), {"count": n}) for key, n in self.counts.items()))
+        self.counts.clear()
+
+
+def count_step(event: CaseEvent, case: Case | None = None, tally: Tally | None = None) -> None:
+    """Count the case once in the step ``event`` took it to, if the dashboard counts it;
+    into ``tally`` when given (its owner writes it), else at once."""
     if event.action == "open_case":
         steps = [OPENED]
     elif event.origin != event.target and event.target in STAGES:
@@ -64,7 +95,10 @@ def count_step(event: CaseEvent, case: Case | None = None) -> None:
         case = Case.objects.only("brand_id", "kind", "opened_at").get(pk=event.case_id)
     day = case.opened_at.astimezone(dt.UTC).date()
     for step in steps:
-        _add(day, case.brand_id, case.kind, step)
+        if tally is not None:
+            tally.add(day, case.brand_id, case.kind, step)
+        else:
+            _add(day, case.brand_id, case.kind, step)
 
 
 def rebuild() -> int:
