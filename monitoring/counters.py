@@ -35,11 +35,12 @@ def add_all(
     for keys, increments in rows:
         if not key_names:
             key_names, increment_names = tuple(keys), tuple(increments)
-        if tuple(keys) != key_names or tuple(increments) != increment_names:
+        if set(keys) != set(key_names) or set(increments) != set(increment_names):
             raise ValueError("every row must name the same keys and increments")
-        total = summed.setdefault(tuple(keys.values()), [0] * len(increment_names))
-        for i, n in enumerate(increments.values()):
-            total[i] += n
+        key = tuple(keys[name] for name in key_names)
+        total = summed.setdefault(key, [0] * len(increment_names))
+        for i, name in enumerate(increment_names):
+            total[i] += increments[name]
     if not summed:
         return
     meta = model._meta
