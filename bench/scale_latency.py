@@ -63,11 +63,13 @@ class Complaints:
     )
 
     def __init__(self) -> None:
-        from monitoring.models import Brand
+        from monitoring.models import Brand, Source
 
         brand = Brand.objects.filter(kind=Brand.Kind.OWN).order_by("pk").first()
         assert brand is not None, "the scale data has our own brand"
         self.brand = brand.name
+        # Stored by a poll of one of the sources, as a real post is.
+        self.source = Source.objects.filter(platform="mastodon", brand=brand).first()
         self.stamp = uuid.uuid4().hex[:10]
         self.made = 0
 
@@ -86,6 +88,7 @@ class Complaints:
                 platform="mastodon",
                 external_id=key,
                 author=person,
+                source=self.source,
                 text=self.TEXTS[self.made % len(self.TEXTS)].format(brand=self.brand),
                 posted_at=timezone.now(),
             )

@@ -32,7 +32,8 @@ def pages() -> list[tuple[str, str]]:
     case = cases.order_by("-pk").first()
     assert case is not None
     person = Person.objects.get(handle=HANDLE)
-    post = Post.objects.order_by("-pk").first()
+    # The newest post that came from a source (as every post of a poll does).
+    post = Post.objects.filter(source__isnull=False).order_by("-pk").first()
     detection = Detection.objects.filter(incident=biggest).order_by("-pk").first()
     action = OutboundAction.objects.order_by("-pk").first()
     engagement = EngagementEvent.objects.order_by("-pk").first()
