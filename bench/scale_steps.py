@@ -35,7 +35,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from bench.scale_data import Measured, runs
+from bench.scale_data import Measured, biggest_incident, runs
 
 BATCH = 50
 
@@ -91,11 +91,13 @@ class StubPlatform:
 class FakeModel:
     """The classifier's cost is bench/classifier.py's; here every post is a complaint."""
 
+    TOPIC = "outage"
+
     def predict(self, texts: list[str]) -> list[Any]:
         from types import SimpleNamespace
 
         return [
-            SimpleNamespace(complaint=True, score=0.9, sentiment=-0.6, topic="outage", model="b")
+            SimpleNamespace(complaint=True, score=0.9, sentiment=-0.6, topic=self.TOPIC, model="b")
             for _ in texts
         ]
 
@@ -148,6 +150,26 @@ def _detected(n: int = BATCH) -> list[int]:
     return triage.detect_pending(n)
 
 
+def _joining(n: int = BATCH) -> list[int]:
+    """``n`` fresh complaints and the open incident they join: our brand's outage, which
+    began an hour ago and was seen a minute ago (the same at every size: without it, the
+    first complaint would form an incident with whatever isolated ones the history holds
+    within the gap, a count that differs from one history to the next)."""
+    from django.utils import timezone
+
+    from monitoring.models import Brand, Incident
+
+    now = timezone.now()
+    Incident.objects.create(
+        brand=Brand.objects.filter(kind=Brand.Kind.OWN).order_by("pk").first(),
+        topic=FakeModel.TOPIC,
+        state=Incident.State.ACTIVE,
+        first_seen_at=now - dt.timedelta(hours=1),
+        last_seen_at=now - dt.timedelta(minutes=1),
+    )
+    return _detected(n)
+
+
 def listening_rows() -> list[Measured]:
     from django.utils import timezone
 
@@ -155,8 +177,7 @@ def listening_rows() -> list[Measured]:
     from monitoring.models import Incident
     from outreach.workflow.triage import triage as outreach_triage
 
-    biggest = Incident.objects.order_by("-volume", "pk").first()
-    assert biggest is not None
+    biggest = biggest_incident()
 
     def keep_open() -> int:
         # Seen a minute ago, so the refresh computes its rates instead of closing it.
@@ -173,7 +194,7 @@ def listening_rows() -> list[Measured]:
         timed(
             f"detect batch ({BATCH} posts)", _fresh_posts, lambda _: triage.detect_pending(BATCH)
         ),
-        timed(f"incident assign ({BATCH})", _detected, incidents.assign),
+        timed(f"incident assign ({BATCH}, joining an open incident)", _joining, incidents.assign),
         timed(f"triage batch ({BATCH})", _detected, triaged),
         timed("incident refresh (biggest)", keep_open, lambda pk: incidents.refresh(pk)),
     ]
