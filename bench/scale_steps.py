@@ -10,7 +10,8 @@ from, a stub platform) is made in that transaction before the clock starts.
 - detect batch: ``triage.detect_pending`` on 50 fresh posts at the head of the
   queue (the history's own posts are taken off the queue once, up front: a
   working pipeline has judged them);
-- incident assign: those 50 detections joined to incidents (``incidents.assign``);
+- incident assign: those 50 detections joining the open incident they belong to
+  (``incidents.assign``; made in the run, so the subject is the same at every size);
 - triage batch: the outreach triage of those 50 (``Batch.read`` + ``open_case``);
 - incident refresh: ``incidents.refresh`` of the biggest incident, kept open;
 - caps: ``caps.opening``, ``caps.approval``, ``caps.send_slot`` and
