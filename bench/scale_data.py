@@ -14,7 +14,8 @@ loads the history with psycopg 3 ``cursor.copy``:
   draft), and a research note per such case; engagement events for the resolved ones;
 - incidents of growing size in time order, the biggest (and newest) holding 0.75 % of
   the posts (7 / 750 / 7,500 detections at 1k / 100k / 1M);
-- the incidents' hourly counts (``monitoring.IncidentHour``, the chart's rollup);
+- the incidents' hourly counts (``monitoring.IncidentHour``, the chart's rollup) and
+  their 5-minute counts in each incident's first hours (``IncidentMinutes``);
 - brands (our own and six competitors), the demo playbooks, accounts and sources.
 
 The rows are written with ids of our own (the sequences are moved past them
@@ -43,6 +44,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
@@ -81,6 +83,16 @@ class Measured:
     name: str
     ms: float
     queries: int
+
+
+def biggest_incident() -> Any:
+    """The history's biggest incident (the loaded ones have ids 1 to INCIDENTS: posts a
+    latency run stores, ``bench/scale_latency.py``, may form an incident of their own)."""
+    from monitoring.models import Incident
+
+    biggest = Incident.objects.filter(pk__lte=INCIDENTS).order_by("-volume", "pk").first()
+    assert biggest is not None, "the scale data has incidents"
+    return biggest
 
 
 def runs() -> int:
@@ -267,6 +279,8 @@ def _mix(n: int) -> int:
 
 def load(plan: Plan, cursor: object) -> dict[str, int]:
     """COPY the history; return the number of rows per table."""
+    from monitoring.incidents import FINE_SPAN
+
     size = plan.size
     counts: dict[str, int] = {}
     member, incidents = incident_of_posts(plan)
@@ -352,6 +366,22 @@ def load(plan: Plan, cursor: object) -> dict[str, int]:
         "monitoring_incidenthour",
         "id, incident_id, hour, count",
         ((n, k, hour, c) for n, ((k, hour), c) in enumerate(sorted(hours.items()), start=1)),
+    )
+    # And the 5-minute counts of each incident's first hours (monitoring.IncidentMinutes,
+    # kept by incidents.assign while a complaint is within FINE_SPAN of the first): a
+    # young incident's chart reads them, an incident without them falls back to its hours
+    # (one query more).
+    firsts = {k: plan.posted_at(first) for k, first, _, _ in incidents}
+    slots: dict[tuple[int, dt.datetime], int] = {}
+    for j, k in member.items():
+        at = plan.posted_at(j)
+        if at - firsts[k] < FINE_SPAN:
+            key = (k, at.replace(minute=at.minute - at.minute % 5, second=0, microsecond=0))
+            slots[key] = slots.get(key, 0) + 1
+    copy(
+        "monitoring_incidentminutes",
+        "id, incident_id, start, count",
+        ((n, k, start, c) for n, ((k, start), c) in enumerate(sorted(slots.items()), start=1)),
     )
 
     def detections() -> Iterator[tuple[object, ...]]:
@@ -569,6 +599,7 @@ SEQUENCES = (
     "monitoring_post",
     "monitoring_incident",
     "monitoring_incidenthour",
+    "monitoring_incidentminutes",
     "monitoring_detection",
     "monitoring_detection_brands",
     "outreach_case",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from bench.scale_data import Measured, measured
+from bench.scale_data import Measured, biggest_incident, measured
 
 # Search terms that find as much at every size: one person's handle (their 3 posts), one
 # post's number, and a common word (more than a page).
@@ -21,18 +21,18 @@ COMMON_TEXT = "billing"
 
 def pages() -> list[tuple[str, str]]:
     """(row name, URL) for every page measured, with ids read from the database."""
-    from monitoring.models import Detection, Incident, Person, Post
+    from monitoring.models import Detection, Person, Post
     from outreach.models import Case, EngagementEvent, OutboundAction
 
-    biggest = Incident.objects.order_by("-volume", "pk").first()
-    assert biggest is not None, "the scale data has incidents"
+    biggest = biggest_incident()
     # A case in the same stage and of about the same age at every size (its page shows
     # draft, outbox and answers), on a platform whose thread needs no server of ours.
     cases = Case.objects.filter(stage="resolved", incident=None).exclude(platform="sandbox")
     case = cases.order_by("-pk").first()
     assert case is not None
     person = Person.objects.get(handle=HANDLE)
-    post = Post.objects.order_by("-pk").first()
+    # The newest post that came from a source (as every post of a poll does).
+    post = Post.objects.filter(source__isnull=False).order_by("-pk").first()
     detection = Detection.objects.filter(incident=biggest).order_by("-pk").first()
     action = OutboundAction.objects.order_by("-pk").first()
     engagement = EngagementEvent.objects.order_by("-pk").first()

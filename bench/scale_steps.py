@@ -10,11 +10,14 @@ from, a stub platform) is made in that transaction before the clock starts.
 - detect batch: ``triage.detect_pending`` on 50 fresh posts at the head of the
   queue (the history's own posts are taken off the queue once, up front: a
   working pipeline has judged them);
-- incident assign: those 50 detections joined to incidents (``incidents.assign``);
+- incident assign: those 50 detections joining the open incident they belong to
+  (``incidents.assign``; made in the run, so the subject is the same at every size);
 - triage batch: the outreach triage of those 50 (``Batch.read`` + ``open_case``);
 - incident refresh: ``incidents.refresh`` of the biggest incident, kept open;
 - caps: ``caps.opening``, ``caps.approval``, ``caps.send_slot`` and
-  ``caps.sending`` for a queued reply of the history;
+  ``caps.sending`` for a queued competitor reply of the history (own-brand replies
+  are not paced: the checks return before any count), from a fresh account under
+  caps too generous to be reached, so that every count of each check runs;
 - one send: ``dispatch.send_action`` of a queued own-brand reply, from a fresh
   account (the history's accounts are busy at its pace), to a stub platform that
   answers at once: the dispatcher's own cost, without a network;
@@ -33,7 +36,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from bench.scale_data import Measured, runs
+from bench.scale_data import Measured, biggest_incident, runs
 
 BATCH = 50
 
@@ -89,11 +92,13 @@ class StubPlatform:
 class FakeModel:
     """The classifier's cost is bench/classifier.py's; here every post is a complaint."""
 
+    TOPIC = "outage"
+
     def predict(self, texts: list[str]) -> list[Any]:
         from types import SimpleNamespace
 
         return [
-            SimpleNamespace(complaint=True, score=0.9, sentiment=-0.6, topic="outage", model="b")
+            SimpleNamespace(complaint=True, score=0.9, sentiment=-0.6, topic=self.TOPIC, model="b")
             for _ in texts
         ]
 
@@ -146,6 +151,26 @@ def _detected(n: int = BATCH) -> list[int]:
     return triage.detect_pending(n)
 
 
+def _joining(n: int = BATCH) -> list[int]:
+    """``n`` fresh complaints and the open incident they join: our brand's outage, which
+    began an hour ago and was seen a minute ago (the same at every size: without it, the
+    first complaint would form an incident with whatever isolated ones the history holds
+    within the gap, a count that differs from one history to the next)."""
+    from django.utils import timezone
+
+    from monitoring.models import Brand, Incident
+
+    now = timezone.now()
+    Incident.objects.create(
+        brand=Brand.objects.filter(kind=Brand.Kind.OWN).order_by("pk").first(),
+        topic=FakeModel.TOPIC,
+        state=Incident.State.ACTIVE,
+        first_seen_at=now - dt.timedelta(hours=1),
+        last_seen_at=now - dt.timedelta(minutes=1),
+    )
+    return _detected(n)
+
+
 def listening_rows() -> list[Measured]:
     from django.utils import timezone
 
@@ -153,8 +178,7 @@ def listening_rows() -> list[Measured]:
     from monitoring.models import Incident
     from outreach.workflow.triage import triage as outreach_triage
 
-    biggest = Incident.objects.order_by("-volume", "pk").first()
-    assert biggest is not None
+    biggest = biggest_incident()
 
     def keep_open() -> int:
         # Seen a minute ago, so the refresh computes its rates instead of closing it.
@@ -171,7 +195,7 @@ def listening_rows() -> list[Measured]:
         timed(
             f"detect batch ({BATCH} posts)", _fresh_posts, lambda _: triage.detect_pending(BATCH)
         ),
-        timed(f"incident assign ({BATCH})", _detected, incidents.assign),
+        timed(f"incident assign ({BATCH}, joining an open incident)", _joining, incidents.assign),
         timed(f"triage batch ({BATCH})", _detected, triaged),
         timed("incident refresh (biggest)", keep_open, lambda pk: incidents.refresh(pk)),
     ]
@@ -201,58 +225,87 @@ def _queued_reply(kind: str) -> Any:
 def outbox_rows() -> list[Measured]:
     from django.utils import timezone
 
-    from monitoring.models import Account
+    from monitoring.models import Account, Brand
     from outreach import dispatch
-    from outreach.models import OutboundAction, Playbook
+    from outreach.models import Case, OutboundAction, Playbook
     from outreach.workflow import caps
 
     competitor = _queued_reply("competitor")
     own = _queued_reply("own_brand")
     stamp = iter(range(1_000_000))
 
-    def generous() -> Account:
-        # A fresh account and generous own-brand caps: every count of a check runs (a
-        # reached cap returns early) and a send goes out rather than waiting for the
-        # history's busy accounts. Rolled back with the run.
+    def fresh_account(platform: str) -> Account:
+        # A fresh account: a send goes out rather than waiting for the history's busy
+        # accounts, and its hourly caps are not reached. Rolled back with the run.
+        return Account.objects.create(
+            platform=platform,
+            handle=f"bench_{next(stamp)}_{time.monotonic_ns()}",
+            max_sends_per_hour=10_000,
+        )
+
+    def ready_to_send() -> int:
+        # Service replies are not paced, but the caps of their playbook are lifted all the
+        # same, so that nothing in the history holds this send back.
         Playbook.objects.filter(kind="own_brand").update(
             max_replies_per_brand_per_day=1_000_000,
             max_replies_per_account_per_hour=1_000_000,
             max_replies_per_incident=1_000_000,
         )
-        own.case.playbook.refresh_from_db()
-        return Account.objects.create(
-            platform=own.case.platform,
-            handle=f"bench_{next(stamp)}_{time.monotonic_ns()}",
-            max_sends_per_hour=10_000,
-        )
-
-    def on_fresh_account() -> Any:
-        account = generous()
+        account = fresh_account(own.case.platform)
         OutboundAction.objects.filter(pk=own.pk).update(
             account=account, not_before=timezone.now() - dt.timedelta(seconds=1)
         )
-        own.account_id = account.pk
-        return account
-
-    def ready_to_send() -> int:
-        on_fresh_account()
         return own.pk
 
-    case = own.case
+    paced = competitor.case
+
+    def unpaced_competitor() -> Account:
+        # The competitor caps cannot be raised past their ceilings (and the history,
+        # loaded without them, is over them): the reply is moved to a competitor brand
+        # of its own and a fresh account, so that no cap is reached and every count of
+        # each check runs against the whole history's outbox and cases.
+        brand = Brand.objects.create(
+            name=f"Bench{next(stamp)}x{time.monotonic_ns()}", kind=Brand.Kind.COMPETITOR
+        )
+        Case.objects.filter(pk=paced.pk).update(brand=brand)
+        paced.brand, paced.brand_id = brand, brand.pk
+        account = fresh_account(paced.platform)
+        OutboundAction.objects.filter(pk=competitor.pk).update(account=account)
+        competitor.account_id = account.pk
+        return account
+
+    def unreached(cap: object) -> None:
+        # A reached cap returns before its last counts: the row would measure less.
+        assert cap is None, cap
+
+    # The caps pace competitor outreach only (an own-brand reply is service: every check
+    # returns at once, without a query), so they are measured on a competitor's reply.
+    # Opening counts the brand's day and the incident in one query, reached or not: it
+    # is measured on the history's own brand.
+    history_brand = paced.brand
     rows = [
         timed(
-            "cap opening",
+            "cap opening (brand per day)",
             lambda: None,
             lambda _: caps.opening(
-                competitor.case.brand,
-                competitor.case.playbook,
-                competitor.case.incident_id,
-                timezone.now(),
+                history_brand, paced.playbook, paced.incident_id, timezone.now()
             ),
         ),
-        timed("cap approval", on_fresh_account, lambda a: caps.approval(case, a, timezone.now())),
-        timed("cap send slot", on_fresh_account, lambda a: caps.send_slot(case, a, timezone.now())),
-        timed("cap sending", on_fresh_account, lambda _: caps.sending(own, case, timezone.now())),
+        timed(
+            "cap approval (brand per day, account per hour)",
+            unpaced_competitor,
+            lambda a: unreached(caps.approval(paced, a, timezone.now())),
+        ),
+        timed(
+            "cap send slot (account spacing)",
+            unpaced_competitor,
+            lambda a: caps.send_slot(paced, a, timezone.now()),
+        ),
+        timed(
+            "cap sending (account hour, brand day)",
+            unpaced_competitor,
+            lambda _: unreached(caps.sending(competitor, paced, timezone.now())),
+        ),
     ]
 
     def send(pk: int) -> None:

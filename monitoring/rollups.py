@@ -19,18 +19,11 @@ from monitoring import counters
 from monitoring.models import BrandDay, Detection
 
 
-def _add(brand_id: int, day: dt.date, mentions: int, complaints: int) -> None:
-    counters.add(
-        BrandDay,
-        {"brand": brand_id, "day": day},
-        {"mentions": mentions, "complaints": complaints},
-    )
-
-
 def count_detections(
     judged: Iterable[tuple[dt.datetime, int | None, bool, Iterable[int]]],
 ) -> None:
-    """Count (posted_at, main brand, complaint, brands named) of new detections."""
+    """Count (posted_at, main brand, complaint, brands named) of new detections (one
+    statement for the batch, whatever brands and days it touches)."""
     mentions: Counter[tuple[int, dt.date]] = Counter()
     complaints: Counter[tuple[int, dt.date]] = Counter()
     for posted_at, brand_id, complaint, named in judged:
@@ -39,8 +32,16 @@ def count_detections(
             mentions[(named_id, day)] += 1
         if complaint and brand_id is not None:
             complaints[(brand_id, day)] += 1
-    for key in sorted(set(mentions) | set(complaints)):
-        _add(key[0], key[1], mentions[key], complaints[key])
+    counters.add_all(
+        BrandDay,
+        (
+            (
+                {"brand": key[0], "day": key[1]},
+                {"mentions": mentions[key], "complaints": complaints[key]},
+            )
+            for key in set(mentions) | set(complaints)
+        ),
+    )
 
 
 def rebuild_brand_days() -> int:

@@ -3,11 +3,13 @@ the time they took (``CaseDay`` for the first reply, ``StaffDay`` per member of 
 
 ``count_step`` is called by the audit trail (``workflow/events.py``) inside each move's
 transaction: a case is counted once per step (a second entry into a stage, after a
-rejected draft say, is not a second case). Times are counted in bins of hours
-(``HOUR_EDGES``): the dashboard's medians and 90th percentiles are read from the bins,
-exact to the quarter hour under 4 hours and to the hour under two days, so that its cost
-does not grow with the number of cases. ``rebuild`` recounts everything from the case
-events, for an upgrade or a history loaded behind the workflow's back.
+rejected draft say, is not a second case). Triage counts a batch's new cases into a
+``Tally`` written in one statement at the end of the batch's transaction. Times are
+counted in bins of hours (``HOUR_EDGES``): the dashboard's medians and 90th percentiles
+are read from the bins, exact to the quarter hour under 4 hours and to the hour under two
+days, so that its cost does not grow with the number of cases. ``rebuild`` recounts
+everything from the case events, for an upgrade or a history loaded behind the
+workflow's back.
 """
 
 from __future__ import annotations
@@ -88,8 +90,35 @@ def blocking_note() -> Q:
     return q
 
 
+def _keys(day: dt.date, brand_id: int, kind: str, step: str) -> dict[str, object]:
+    return {"day": day, "brand": brand_id, "kind": kind, "step": step}
+
+
 def _add(day: dt.date, brand_id: int, kind: str, step: str) -> None:
-    counters.add(CaseDay, {"day": day, "brand": brand_id, "kind": kind, "step": step}, {"count": 1})
+    counters.add(CaseDay, _keys(day, brand_id, kind, step), {"count": 1})
+
+
+class Tally:
+    """Steps counted for a batch of moves, written together by ``flush`` (one query).
+
+    Triage opens a batch of cases in one transaction: counting each in its own upsert
+    would cost a query per case. A move that may still be undone (its savepoint rolled
+    back) counts into a tally of its own, merged into the batch's once it stands.
+    """
+
+    def __init__(self) -> None:
+        self.counts: Counter[tuple[dt.date, int, str, str]] = Counter()
+
+    def add(self, day: dt.date, brand_id: int, kind: str, step: str) -> None:
+        self.counts[(day, brand_id, kind, step)] += 1
+
+    def merge(self, other: Tally) -> None:
+        self.counts.update(other.counts)
+
+    def flush(self) -> None:
+        """Write the counts (inside the batch's transaction) and start again from none."""
+        counters.add_all(CaseDay, ((_keys(*key), {"count": n}) for key, n in self.counts.items()))
+        self.counts.clear()
 
 
 def _add_staff(day: dt.date, user_id: int, brand_id: int, measure: str, bin: int = 0) -> None:
@@ -110,9 +139,10 @@ def _entered(event: CaseEvent, case: Case) -> dt.datetime:
     return moved_in or case.opened_at
 
 
-def count_step(event: CaseEvent, case: Case | None = None) -> None:
+def count_step(event: CaseEvent, case: Case | None = None, tally: Tally | None = None) -> None:
     """Count the case once in the step ``event`` took it to, if the dashboard counts it, and
-    the time the case spent in the working stage it left, for the member of staff on it."""
+    the time the case spent in the working stage it left, for the member of staff on it.
+    An opening counts into ``tally`` when given (its owner writes it), else at once."""
     if event.action != "open_case" and event.origin == event.target:
         return
     if case is None:
@@ -121,7 +151,10 @@ def count_step(event: CaseEvent, case: Case | None = None) -> None:
         )
     day = case.opened_at.astimezone(dt.UTC).date()
     if event.action == "open_case":
-        _add(day, case.brand_id, case.kind, OPENED)
+        if tally is not None:
+            tally.add(day, case.brand_id, case.kind, OPENED)
+        else:
+            _add(day, case.brand_id, case.kind, OPENED)
         return
     # On a claim the case is not assigned yet: the one who claims it is who it waited for.
     staff = case.assignee_id or event.actor_id
@@ -144,7 +177,10 @@ def count_step(event: CaseEvent, case: Case | None = None) -> None:
     if event.target == Stage.AWAITING_ENGAGEMENT:
         steps.append(FIRST_REPLY + str(hour_bin(_hours(case.opened_at, event.created_at))))
     for step in steps:
-        _add(day, case.brand_id, case.kind, step)
+        if tally is not None:
+            tally.add(day, case.brand_id, case.kind, step)
+        else:
+            _add(day, case.brand_id, case.kind, step)
 
 
 def count_times(

@@ -21,9 +21,11 @@ def stage_change(
     actor: User | None,
     note: str = "",
     case: Case | None = None,
+    tally: rollups.Tally | None = None,
 ) -> CaseEvent:
     """Record a move from ``origin`` to ``target``; inside the move's transaction. The
-    dashboard's per-day counts (outreach/rollups.py) follow in the same transaction."""
+    dashboard's per-day counts (outreach/rollups.py) follow in the same transaction, or
+    go into ``tally`` for the caller to write with the rest of its batch."""
     event = CaseEvent.objects.create(
         case_id=case_id,
         action=action,
@@ -32,11 +34,18 @@ def stage_change(
         actor_id=actor_id(actor),
         note=note[:MAX_NOTE_CHARS],
     )
-    rollups.count_step(event, case)
+    rollups.count_step(event, case, tally)
     return event
 
 
-def happened(case: Case, *, action: str, actor: User | None = None, note: str = "") -> CaseEvent:
+def happened(
+    case: Case,
+    *,
+    action: str,
+    actor: User | None = None,
+    note: str = "",
+    tally: rollups.Tally | None = None,
+) -> CaseEvent:
     """Record something that happened to a case without a stage change."""
     return stage_change(
         case.pk,
@@ -46,6 +55,7 @@ def happened(case: Case, *, action: str, actor: User | None = None, note: str = 
         actor=actor,
         note=note,
         case=case,
+        tally=tally,
     )
 
 

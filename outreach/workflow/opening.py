@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Max, Q
 
 from monitoring.models import Account, Brand, Incident, Post
+from outreach import rollups
 from outreach.erasure import salt as erasure_salt
 from outreach.models import (
     OPEN_STAGES,
@@ -56,8 +57,9 @@ class Batch:
     people's cases, the do-not-contact list, our accounts and the playbooks once
     for all of them keeps ``open_case`` at a fixed number of queries per post
     (the cap count under its lock, the case and its audit row), whatever the
-    history. ``open_case`` keeps the sets up to date as it opens cases, so a later
-    post of the same person in the batch is refused as it would be one by one.
+    history; the dashboard's count of them is one statement for the batch
+    (``opened``). ``open_case`` keeps the sets up to date as it opens cases, so a
+    later post of the same person in the batch is refused as it would be one by one.
     """
 
     posts: dict[int, Post]
@@ -70,6 +72,9 @@ class Batch:
     open_people: set[int]
     open_own_brand: set[int] = field(default_factory=set)
     last_closed: dict[int, dt.datetime] = field(default_factory=dict)
+    # The dashboard's count of the cases opened, when the batch's owner writes it in one
+    # statement (triage: ``flush`` at the end of its transaction); None: each at once.
+    opened: rollups.Tally | None = None
 
     @classmethod
     def read(cls, posts: Sequence[Post], incident_ids: Iterable[int | None] = ()) -> Batch:
@@ -246,6 +251,8 @@ def open_case(
             reason="cooldown",
         )
     due_at = min(now + dt.timedelta(hours=playbook.due_hours), post.posted_at + freshness)
+    # Counted into the batch's tally only once the case stands (its savepoint released).
+    counted = rollups.Tally() if batch.opened is not None else None
     try:
         with transaction.atomic():
             if automatic and kind == PlaybookKind.COMPETITOR:
@@ -264,7 +271,9 @@ def open_case(
                 severity=severity,
                 incident_id=incident_id,
             )
-            events.happened(case, action="open_case", actor=actor, note=f"{playbook}")
+            events.happened(
+                case, action="open_case", actor=actor, note=f"{playbook}", tally=counted
+            )
             holds.link(held, case, actor=actor)
     except IntegrityError as exc:
         # Two openers raced past the check above; a partial unique index decided
@@ -274,6 +283,8 @@ def open_case(
                 ONE_CONVERSATION, f"{person} already has an open case", reason="in_conversation"
             ) from None
         raise
+    if batch.opened is not None and counted is not None:
+        batch.opened.merge(counted)
     batch.open_people.add(person.pk)
     if kind == PlaybookKind.OWN_BRAND:
         batch.open_own_brand.add(person.pk)

@@ -19,6 +19,7 @@ from django.db import transaction
 
 from monitoring.language import is_covered
 from monitoring.models import Account, Brand, Detection
+from outreach import rollups
 from outreach.models import Case, Severity
 from outreach.workflow.opening import Batch, kind_for_brand, open_case
 from outreach.workflow.rules import User, WorkflowError
@@ -65,8 +66,8 @@ def triage(detection_ids: Sequence[int]) -> dict[str, int]:
 
     Everything the decisions read is read once for the batch (``Batch.read``), so
     a post costs ``open_case``'s few writes whatever the size of the history; the
-    outcomes are written grouped, one UPDATE per outcome and note, in the batch's
-    one transaction.
+    outcomes are written grouped, one UPDATE per outcome and note, and the dashboard's
+    count of the cases opened in one statement, in the batch's one transaction.
     """
     counts: dict[str, int] = {}
     detections = list(
@@ -77,6 +78,7 @@ def triage(detection_ids: Sequence[int]) -> dict[str, int]:
     if not detections:
         return counts
     batch = Batch.read([d.post for d in detections], [d.incident_id for d in detections])
+    batch.opened = rollups.Tally()
     official = _official(batch.brands.values())
     outcomes: dict[tuple[str, str], list[int]] = {}
     # One transaction for the batch: one commit instead of one per case, and the
@@ -121,6 +123,8 @@ def triage(detection_ids: Sequence[int]) -> dict[str, int]:
             Detection.objects.filter(pk__in=ids, triage=Triage.PENDING).update(
                 triage=outcome, triage_note=note
             )
+        # The dashboard's count of the cases opened: one statement for the batch.
+        batch.opened.flush()
     return counts
 
 

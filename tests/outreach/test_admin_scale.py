@@ -1,6 +1,7 @@
 """Admin pages whose cost does not grow with history (issue #15).
 
-Every page of ``bench/scale_pages.py`` keeps its query count when the history
+Every page of ``bench/scale_pages.py`` and ``bench/scale_dashboard.py``, with each
+filter and search the benchmark times, keeps its query count when the history
 grows tenfold (the timings are the benchmark's business, never a test's); the
 incident page shows its latest complaints and links to the rest; searches find
 what they should with the lookups their indexes answer; the unfiltered lists are
@@ -99,12 +100,21 @@ def pages() -> list[tuple[str, str]]:
     def admin(path: str, **query: object) -> str:
         return f"/admin/{path}/" + (f"?{urlencode(query)}" if query else "")
 
+    today = timezone.now().date()
+    week = {"start": (today - dt.timedelta(days=6)).isoformat(), "end": today.isoformat()}
     return [
         ("queue", admin("outreach/case")),
         ("queue all", admin("outreach/case", queue="all")),
+        ("queue closed", admin("outreach/case", queue="closed")),
         ("queue stage", admin("outreach/case", stage__exact="engaged")),
+        ("queue stage closed", admin("outreach/case", stage__exact="resolved")),
         ("queue brand", admin("outreach/case", queue="all", brand__id__exact=case.brand_id)),
+        ("queue platform", admin("outreach/case", queue="all", platform__exact="mastodon")),
+        ("queue kind", admin("outreach/case", queue="all", kind__exact="own_brand")),
         ("queue assignee", admin("outreach/case", queue="all", assignee="me")),
+        ("queue assignee none", admin("outreach/case", queue="all", assignee="none")),
+        ("queue in incidents", admin("outreach/case", queue="all", incident="yes")),
+        ("queue isolated", admin("outreach/case", queue="all", incident="no")),
         ("queue one incident", admin("outreach/case", queue="all", incident=incident.pk)),
         ("queue amend", admin("outreach/case", amend="to_approve")),
         ("queue search handle", admin("outreach/case", queue="all", q=handle)),
@@ -112,30 +122,52 @@ def pages() -> list[tuple[str, str]]:
         ("case page", admin(f"outreach/case/{case.pk}/change")),
         ("detections", admin("monitoring/detection")),
         ("detections triage", admin("monitoring/detection", triage__exact="pending")),
+        ("detections triage error", admin("monitoring/detection", triage__exact="error")),
+        ("detections complaint", admin("monitoring/detection", complaint__exact=1)),
         ("detections corrected", admin("monitoring/detection", correction__exact="complaint")),
         ("detections brand", admin("monitoring/detection", brand__id__exact=case.brand_id)),
         ("detections topic", admin("monitoring/detection", topic="billing")),
         ("detections model", admin("monitoring/detection", model_version="test")),
         ("detections one incident", admin("monitoring/detection", incident__exact=incident.pk)),
         ("detections search", admin("monitoring/detection", q="billing")),
+        ("detections search phrase", admin("monitoring/detection", q="again, day 2")),
         ("detections search handle", admin("monitoring/detection", q=handle)),
         ("detection page", admin(f"monitoring/detection/{detection.pk}/change")),
         ("posts", admin("monitoring/post")),
+        ("posts platform", admin("monitoring/post", platform__exact="bluesky")),
         ("posts source", admin("monitoring/post", source__id__exact=post.source_id)),
         ("posts search", admin("monitoring/post", q="billing")),
+        ("posts search phrase", admin("monitoring/post", q="again, day 2")),
         ("posts search handle", admin("monitoring/post", q=handle)),
         ("post page", admin(f"monitoring/post/{post.pk}/change")),
         ("people", admin("monitoring/person")),
+        ("people platform", admin("monitoring/person", platform__exact="mastodon")),
         ("people search", admin("monitoring/person", q=handle)),
         ("person page", admin(f"monitoring/person/{post.author_id}/change")),
         ("incidents", admin("monitoring/incident")),
+        ("incidents state", admin("monitoring/incident", state__exact="active")),
+        ("incidents spike", admin("monitoring/incident", spike__exact=1)),
+        ("incidents brand", admin("monitoring/incident", brand__id__exact=incident.brand_id)),
         ("incidents topic", admin("monitoring/incident", topic="billing")),
         ("incident page", admin(f"monitoring/incident/{incident.pk}/change")),
         ("outbox", admin("outreach/outboundaction")),
         ("outbox state", admin("outreach/outboundaction", state__exact="sent")),
+        ("outbox kind", admin("outreach/outboundaction", kind__exact="reply")),
         ("outbox page", admin(f"outreach/outboundaction/{action.pk}/change")),
         ("engagements", admin("outreach/engagementevent")),
+        ("engagements kind", admin("outreach/engagementevent", kind__exact="reply")),
+        ("engagements platform", admin("outreach/engagementevent", platform__exact="bluesky")),
         ("engagement page", admin(f"outreach/engagementevent/{engagement.pk}/change")),
+        ("brands", admin("monitoring/brand")),
+        ("sources", admin("monitoring/source")),
+        ("accounts", admin("monitoring/account")),
+        ("playbooks", admin("outreach/playbook")),
+        ("do-not-contact", admin("outreach/donotcontact")),
+        # The dashboard rows of bench/scale_dashboard.py.
+        ("admin home", "/admin/"),
+        ("dashboard", "/admin/dashboard/"),
+        ("dashboard week", "/admin/dashboard/?" + urlencode(week)),
+        ("dashboard csv", "/admin/dashboard/?export=funnel"),
     ]
 
 
