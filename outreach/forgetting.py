@@ -217,7 +217,9 @@ def forget(p: Plan, *, actor: User | None = None, operator: str = "", note: str 
 def _erase_case_texts(case_ids: Iterable[int], erasure: Erasure) -> None:
     in_cases = Q(case_id__in=list(case_ids))
     ResearchNote.objects.filter(in_cases).update(summary="")
-    ReplyDraft.objects.filter(in_cases).update(text=ERASED, tone_findings=[], rejection_note="")
+    ReplyDraft.objects.filter(in_cases).update(
+        text=ERASED, tone_findings=[], rejection_note="", rejected_text=""
+    )
     EngagementEvent.objects.filter(in_cases).update(
         text="", payload={}, external_id=_erased_id(erasure)
     )

@@ -373,6 +373,9 @@ class ReplyDraft(models.Model):
     approved_text_hash = models.CharField(max_length=64, blank=True, editable=False)
     rejected_by = team_member(editable=False)
     rejection_note = models.TextField(blank=True, editable=False)
+    # The text as it was when last rejected: with the text approved later in its place, a
+    # labelled pair the tone guard's model learns from (outreach/tone_training.py).
+    rejected_text = models.TextField(blank=True, default="", db_default="", editable=False)
 
     class Meta:
         permissions = [("approve_replydraft", "Can approve a reply draft")]
