@@ -84,9 +84,9 @@ def summary(label: str, judged: list[tuple[dict, set[str]]]) -> None:
 
 def fold_models(
     train_examples: list[sem.Example],
-    train_vectors: np.ndarray,
+    train_vectors: sem.Embedded,
     held: list[sem.Example],
-    held_vectors: np.ndarray,
+    held_vectors: sem.Embedded,
 ) -> list[sem.Model]:
     """One model per fold of ``held``, trained on ``train_examples`` and the other folds."""
     folds = sem._folds(len(held))
@@ -94,8 +94,7 @@ def fold_models(
     for k in range(sem.FOLDS):
         keep = folds != k
         examples = train_examples + [e for e, kept in zip(held, keep, strict=True) if kept]
-        vectors = np.vstack([train_vectors, held_vectors[keep]])
-        models.append(sem.train(examples, vectors))
+        models.append(sem.train(examples, train_vectors + held_vectors.subset(keep)))
     return models
 
 
@@ -155,11 +154,14 @@ def compare_encoders() -> None:
         for text in texts[:200]:
             enc.embed([text])
         per_second = 200 / (time.process_time() - start)
-        x = np.asarray(enc.embed(texts), dtype=np.float64)
+        # Whole replies only: the sentence split is the same for both encoders.
+        embedded = sem.Embedded(
+            np.asarray(enc.embed(texts)), tuple(np.zeros((0, 384)) for _ in texts)
+        )
         oof = np.zeros(labels.shape)
         for j, code in enumerate(sem.SEMANTIC_CODES):
             rows = np.array([i for i, e in enumerate(examples) if e.checked(code)])
-            oof[rows, j] = sem.out_of_fold(x, labels[rows, j], rows)
+            oof[rows, j] = sem.out_of_fold(embedded, labels[rows, j], rows, code)
         print(f"{name}: {per_second:.0f} replies/s one at a time (encoder only)")
         for t in (0.6, 0.7, 0.8, 0.9):
             flag = oof >= t
@@ -200,11 +202,10 @@ def main() -> None:
     summary("patterns alone", [(r, blocked(r, semantic=False)) for r in eval_rows])
     summary("patterns + shipped model (in sample)", [(r, blocked(r)) for r in eval_rows])
     if not args.quick:
-        enc = sem.encoder()
         train_ex = sem.read_jsonl(sem.REPLIES_FILE, "training")
         eval_ex = sem.read_jsonl(EVAL_FILE, "tone_eval")
-        train_vec = enc.embed([e.text for e in train_ex])
-        eval_vec = enc.embed([e.text for e in eval_ex])
+        train_vec = sem.embed_examples([e.text for e in train_ex])
+        eval_vec = sem.embed_examples([e.text for e in eval_ex])
         print()
         held_out(
             "tone_eval.jsonl, 5-fold",

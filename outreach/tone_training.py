@@ -38,12 +38,11 @@ NOTE_WORDS: dict[str, tuple[str, ...]] = {
 
 def note_codes(note: str) -> list[str]:
     """The codes a rejection note names, in ``SEMANTIC_CODES`` order."""
-    lowered = note.lower()
-    named = set(re.findall(r"\b[a-z_]+\b", lowered)) & set(CODES)
     # "legal threat" is legal language, not a threat against the person.
-    lowered_rest = lowered.replace("legal threat", "legal")
+    lowered = note.lower().replace("legal threat", "legal")
+    named = set(re.findall(r"\b[a-z_]+\b", lowered)) & set(CODES)
     for code, words in NOTE_WORDS.items():
-        if any(w in lowered_rest for w in words):
+        if any(w in lowered for w in words):
             named.add(code)
     return [c for c in SEMANTIC_CODES if c in named]
 

@@ -17,11 +17,12 @@ Its findings carry the rule's code, ``source="model"``, the model's
 ``confidence`` and, as ``evidence``, the closest labelled reply of that code, so
 a person sees why. A code a pattern already found is not reported again; a code
 the rule does not check under the context (sales codes on own-brand replies) is
-not reported at all. A finding at or above the code's ``block`` threshold weighs
-as the rule does (blocks where the rule blocks); between ``warn`` and ``block``
-it is a warning. Thresholds come from out-of-fold predictions at training time
-(``train``): the lowest that wrongly flags at most ``MAX_GOOD_FLAGGED`` of the
-good replies.
+not reported at all. The reply and each of its sentences are scored (a pitch
+after a sentence of sympathy is diluted in the whole); a score at or above the
+code's threshold is a finding that weighs as the rule does (blocks where the rule
+blocks, warns where it warns). Each threshold comes from out-of-fold scores at
+training time, computed the same way (``train``): the lowest, from
+``BLOCK_FLOOR``, that flags at most ``MAX_GOOD_FLAGGED`` of the good replies.
 
 The trained model is a small file (``training/model.npz``) built by
 ``manage.py train_tone_model``; loading it costs no training. Everything is
@@ -70,7 +71,6 @@ SEMANTIC_CODES: tuple[str, ...] = (
     "no_reference_to_problem",
 )
 MAX_GOOD_FLAGGED = 0.005  # out-of-fold share of good replies a block threshold may flag
-WARN_FLOOR = 0.6  # below this a model finding is not worth a reviewer's attention
 BLOCK_FLOOR = 0.8  # no code blocks on a weaker score, whatever the folds say
 MAX_TOKENS = 256  # word pieces embedded; a reply over that is judged by its start
 ENCODER_NAME = "all-MiniLM-L6-v2-int8"
@@ -206,7 +206,6 @@ class Model:
     codes: tuple[str, ...]
     coef: np.ndarray  # (codes, 384)
     intercept: np.ndarray  # (codes,)
-    warn: np.ndarray  # (codes,)
     block: np.ndarray  # (codes,)
     texts: tuple[str, ...]  # positive examples, for evidence
     vectors: np.ndarray  # (examples, 384), float16
@@ -233,7 +232,6 @@ class Model:
             codes=np.array(self.codes),
             coef=self.coef.astype(np.float32),
             intercept=self.intercept.astype(np.float32),
-            warn=self.warn.astype(np.float32),
             block=self.block.astype(np.float32),
             texts=np.array(self.texts),
             vectors=self.vectors.astype(np.float16),
@@ -253,7 +251,6 @@ class Model:
                 codes=tuple(str(c) for c in data["codes"]),
                 coef=data["coef"],
                 intercept=data["intercept"],
-                warn=data["warn"],
                 block=data["block"],
                 texts=tuple(str(t) for t in data["texts"]),
                 vectors=data["vectors"],
@@ -284,14 +281,55 @@ def _folds(n: int) -> np.ndarray:
     return np.arange(n) % FOLDS
 
 
-def out_of_fold(x: np.ndarray, y: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """Scores for ``rows`` of ``x``, each from a regression that did not see its fold."""
+@dataclass(frozen=True)
+class Embedded:
+    """Labelled replies embedded as the guard sees a reply: the whole text (``whole``, one
+    row each) and, for a reply of several sentences, each sentence (``parts[i]``)."""
+
+    whole: np.ndarray
+    parts: tuple[np.ndarray, ...]
+
+    def __add__(self, other: Embedded) -> Embedded:
+        return Embedded(np.vstack([self.whole, other.whole]), self.parts + other.parts)
+
+    def subset(self, keep: Sequence[bool] | np.ndarray) -> Embedded:
+        index = np.flatnonzero(np.asarray(keep))
+        return Embedded(self.whole[index], tuple(self.parts[i] for i in index))
+
+
+def embed_examples(texts: Sequence[str]) -> Embedded:
+    """``texts`` embedded whole and by sentence, in one pass of the encoder."""
+    split = [pieces(t) for t in texts]
+    flat = [p for ps in split for p in ps]
+    vectors = encoder().embed(flat) if flat else np.zeros((0, Encoder.dim), dtype=np.float32)
+    whole, parts, at = [], [], 0
+    for ps in split:
+        whole.append(vectors[at])
+        parts.append(vectors[at + 1 : at + len(ps)])
+        at += len(ps)
+    return Embedded(np.array(whole).reshape(len(texts), Encoder.dim), tuple(parts))
+
+
+def _score(embedded: Embedded, i: int, coef: np.ndarray, intercept: float, whole: bool) -> float:
+    """Reply ``i``'s score as ``model_findings`` computes it: the whole reply's, or the highest
+    of the whole reply's and its sentences'."""
+    rows = embedded.whole[i : i + 1]
+    if not whole and len(embedded.parts[i]):
+        rows = np.vstack([rows, embedded.parts[i]])
+    z = rows.astype(np.float64) @ coef + intercept
+    return float((1.0 / (1.0 + np.exp(-z))).max())
+
+
+def out_of_fold(embedded: Embedded, y: np.ndarray, rows: np.ndarray, code: str) -> np.ndarray:
+    """Scores for ``rows``, each from a regression that did not see its fold."""
+    x = embedded.whole.astype(np.float64)
     scores = np.zeros(len(rows))
     folds = _folds(len(rows))
     for k in range(FOLDS):
         test = folds == k
         coef, intercept = _fit(x[rows][~test], y[~test])
-        scores[test] = 1.0 / (1.0 + np.exp(-(x[rows][test] @ coef + intercept)))
+        for n in np.flatnonzero(test):
+            scores[n] = _score(embedded, int(rows[n]), coef, intercept, code in WHOLE_REPLY_CODES)
     return scores
 
 
@@ -304,13 +342,14 @@ def _block_threshold(scores: np.ndarray, good: np.ndarray) -> float:
     return 0.99
 
 
-def train(examples: Sequence[Example], vectors: np.ndarray | None = None) -> Model:
-    """A model trained on ``examples`` (embedded here unless ``vectors`` are given)."""
-    if vectors is None:
-        vectors = encoder().embed([e.text for e in examples])
-    x = vectors.astype(np.float64)
-    coef, intercept, warn, block = [], [], [], []
+def train(examples: Sequence[Example], embedded: Embedded | None = None) -> Model:
+    """A model trained on ``examples`` (embedded here unless ``embedded`` is given)."""
+    if embedded is None:
+        embedded = embed_examples([e.text for e in examples])
+    x = embedded.whole.astype(np.float64)
+    coef, intercept, block = [], [], []
     labels = np.array([[c in e.codes for c in SEMANTIC_CODES] for e in examples], dtype=bool)
+    labels = labels.reshape(len(examples), len(SEMANTIC_CODES))
     for j, code in enumerate(SEMANTIC_CODES):
         rows = np.array([i for i, e in enumerate(examples) if e.checked(code)], dtype=int)
         y = labels[rows, j]
@@ -318,18 +357,15 @@ def train(examples: Sequence[Example], vectors: np.ndarray | None = None) -> Mod
         coef.append(w)
         intercept.append(b)
         good = np.array([not examples[i].codes for i in rows], dtype=bool)
-        threshold = _block_threshold(out_of_fold(x, y, rows), good)
-        block.append(threshold)
-        warn.append(min(WARN_FLOOR, threshold))
+        block.append(_block_threshold(out_of_fold(embedded, y, rows, code), good))
     keep = labels.any(axis=1)
     return Model(
         codes=SEMANTIC_CODES,
         coef=np.array(coef),
         intercept=np.array(intercept),
-        warn=np.array(warn),
         block=np.array(block),
         texts=tuple(e.text for e, k in zip(examples, keep, strict=True) if k),
-        vectors=vectors[keep].astype(np.float16),
+        vectors=embedded.whole[keep].astype(np.float16),
         labels=labels[keep],
         digest=digest(examples),
     )
@@ -388,12 +424,12 @@ def model_findings(
     for j, code in enumerate(model.codes):
         row = 0 if code in WHOLE_REPLY_CODES else int(np.argmax(scores[:, j]))
         p = float(scores[row, j])
-        if code in already or p < model.warn[j]:
+        if code in already or p < model.block[j]:
             continue
         severity = RULE_BY_CODE[code].severity(context)
         if severity is Severity.UNCHECKED:
             continue
-        blocks = severity is Severity.BLOCKS and p >= model.block[j]
+        blocks = severity is Severity.BLOCKS
         evidence, _similarity = model.nearest(vectors[row], code)
         message = (
             f"{RULE_BY_CODE[code].message}: the model is {p:.0%} sure, like {_quote(evidence)}"

@@ -75,7 +75,7 @@ def test_the_model_does_not_repeat_a_code_a_pattern_found() -> None:
     findings = check_reply(
         "Switch to Northwind, it's time for a provider that cares.", competitor()
     )
-    assert [f.source for f in findings if f.code == "call_to_action"] == ["pattern"]
+    assert {f.source for f in findings if f.code == "call_to_action"} == {"pattern"}
 
 
 def test_sales_codes_are_not_reported_by_the_model_on_own_brand_replies() -> None:
@@ -115,8 +115,8 @@ def test_patterns_still_block_links_prices_codes_and_our_brand(text: str, code: 
         ("Honestly, their standards have slipped a long way in recent years.", competitor(),
          "disparages_competitor"),
         # a call to action without a listed verb, after a sentence of sympathy
-        ("Sorry about the outage. Next time, get something built to last.", competitor(),
-         "call_to_action"),
+        ("Sorry about the outage. When your contract is up, you know where we are.",
+         competitor(), "call_to_action"),
         # a link spelled out with symbols
         ("All the details \u27a1 northwind dot ws slash offers", competitor(), "link"),
         # a content-free reply that does not refer to the problem
@@ -223,7 +223,8 @@ def test_a_rejection_note_names_codes(note: str, codes: list[str]) -> None:
 def test_a_rejected_draft_and_its_approved_successor_are_a_labelled_pair(
     advance: Any, analyst: Any, reviewer: Any
 ) -> None:
-    rejected = GOOD_REPLY + " You know where to find us."
+    # What the guard let through and the reviewer did not.
+    rejected = GOOD_REPLY.replace("I hope support gets back to you", "Hopefully they call you")
     case = advance(Stage.AWAITING_APPROVAL, reply=rejected)
     workflow.reject_draft(case, actor=reviewer, note="Pushy ending, that's a call to action.")
     workflow.save_draft(case, actor=analyst, text=GOOD_REPLY)
@@ -277,7 +278,7 @@ def test_train_tone_model_includes_the_reviewers_pairs(
 
 
 def test_the_case_page_marks_model_findings() -> None:
-    text = "Perhaps it's time for a provider that actually values its customers."
+    text = "Sorry about the outage. When your contract is up, you know where we are."
     findings = [
         {"code": f.code, "blocking": f.blocking, "message": f.message, "start": f.start,
          "end": f.end, "source": f.source, "confidence": f.confidence, "evidence": f.evidence}
