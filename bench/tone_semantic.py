@@ -61,10 +61,15 @@ def expected(row: dict) -> set[str]:
     return set(row["codes"] if "codes" in row else row["expect_blocking"])
 
 
+WARNED: dict[int, set[str]] = {}  # id(blocking set) -> the codes of every finding
+
+
 def blocked(row: dict, **kwargs: object) -> set[str]:
     """The codes that block ``row``'s reply (model codes marked with a star)."""
     findings = check_reply(row["text"], context(row), **kwargs)
-    return {f.code + ("*" if f.source == "model" else "") for f in findings if f.blocking}
+    codes = {f.code + ("*" if f.source == "model" else "") for f in findings if f.blocking}
+    WARNED[id(codes)] = {f.code for f in findings}
+    return codes
 
 
 def summary(label: str, judged: list[tuple[dict, set[str]]]) -> None:
@@ -72,10 +77,13 @@ def summary(label: str, judged: list[tuple[dict, set[str]]]) -> None:
     bad = [(r, b) for r, b in judged if is_bad(r)]
     good = [b for r, b in judged if not is_bad(r)]
     own = [bool(expected(r) & {c.rstrip("*") for c in b}) for r, b in bad]
+    found = [bool(expected(r) & WARNED.get(id(b), set())) for r, b in bad]
+    good_warned = [bool(WARNED.get(id(b))) and not b for r, b in judged if not is_bad(r)]
     share = lambda xs: f"{sum(map(bool, xs)) / len(xs):6.1%}" if xs else "     -"  # noqa: E731
     print(
-        f"  {label:44} bad blocked {share([b for _, b in bad])}, for its code {share(own)}"
-        f" ({len(bad):3})   good blocked {share(good)} ({len(good):3})"
+        f"  {label:44} bad blocked {share([b for _, b in bad])}, for its code {share(own)},"
+        f" its code found (block or warning) {share(found)} ({len(bad):3})"
+        f"   good blocked {share(good)}, only warned {share(good_warned)} ({len(good):3})"
     )
     wrong = [f"{r.get('id')} {sorted(b)}" for r, b in judged if not is_bad(r) and b]
     if wrong:
@@ -194,8 +202,8 @@ def main() -> None:
         f" digest {model.digest}"
     )
     print(
-        "block thresholds:",
-        ", ".join(f"{c} {b:.2f}" for c, b in zip(model.codes, model.block, strict=True)),
+        "thresholds:",
+        ", ".join(f"{c} {b:.2f}" for c, b in zip(model.codes, model.threshold, strict=True)),
     )
     print()
     print("tone_eval.jsonl:")

@@ -43,10 +43,6 @@ def model_found(text: str, context: ReplyContext) -> list[Finding]:
     return [f for f in check_reply(text, context) if f.source == "model"]
 
 
-def blocking_codes(text: str, context: ReplyContext) -> set[str]:
-    return {f.code for f in check_reply(text, context) if f.blocking}
-
-
 # --- what a model finding carries ------------------------------------------------------
 
 
@@ -111,9 +107,8 @@ def test_patterns_still_block_links_prices_codes_and_our_brand(text: str, code: 
 @pytest.mark.parametrize(
     ("text", "context", "code"),
     [
-        # disparaging the competitor without an insult word
-        ("Honestly, their standards have slipped a long way in recent years.", competitor(),
-         "disparages_competitor"),
+        # disparaging the competitor without an insult word: a pun on a product's name
+        ("Orbix Flex? More like Orbix Flop.", competitor(), "disparages_competitor"),
         # a call to action without a listed verb, after a sentence of sympathy
         ("Sorry about the outage. When your contract is up, you know where we are.",
          competitor(), "call_to_action"),
@@ -128,14 +123,32 @@ def test_patterns_still_block_links_prices_codes_and_our_brand(text: str, code: 
         ("Had the setup guide been followed, this would not have happened. Please DM us.",
          own_brand(), "blames_customer"),
         # a threat without a threat word
-        ("We keep a note of customers who post like this about our staff. DM us.", own_brand(),
-         "threat"),
+        ("Posts like that about our staff will not go unnoticed. DM us.", own_brand(), "threat"),
     ],
 )  # fmt: skip
-def test_a_paraphrase_of_each_kind_is_blocked_with_its_code(
+def test_a_paraphrase_of_each_kind_is_caught_with_its_code(
     text: str, context: ReplyContext, code: str
 ) -> None:
-    assert code in blocking_codes(text, context)
+    # Caught: found with its code, by a pattern or by the model (blocking or a warning).
+    assert code in {f.code for f in check_reply(text, context)}
+
+
+def test_a_model_finding_blocks_only_from_the_block_confidence(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    text = "Orbix Flex? More like Orbix Flop."
+    (finding,) = [f for f in model_found(text, competitor()) if f.code == "disparages_competitor"]
+    monkeypatch.setattr(semantic, "BLOCK_CONFIDENCE", finding.confidence + 0.001)
+    mocking = lambda: [  # noqa: E731
+        f.blocking for f in model_found(text, competitor()) if f.code == "disparages_competitor"
+    ]
+    assert mocking() == [False]
+    monkeypatch.setattr(semantic, "BLOCK_CONFIDENCE", finding.confidence - 0.001)
+    assert mocking() == [True]
+    # Where the rule only warns (a later reply, sales codes), the model only warns too.
+    later = "Sorry about the outage. When your contract is up, you know where we are."
+    monkeypatch.setattr(semantic, "BLOCK_CONFIDENCE", 0.0)
+    assert not [f for f in model_found(later, competitor(first_reply=False)) if f.blocking]
 
 
 @pytest.mark.parametrize(
@@ -172,7 +185,7 @@ def test_training_twice_gives_the_same_model() -> None:
     first, second = semantic.train(small_set()), semantic.train(small_set())
     assert first.digest == second.digest
     assert np.array_equal(first.coef, second.coef)
-    assert np.array_equal(first.block, second.block)
+    assert np.array_equal(first.threshold, second.threshold)
 
 
 def test_the_same_reply_gets_the_same_findings() -> None:

@@ -38,5 +38,7 @@ class Command(BaseCommand):
             f"{len(examples)} labelled replies ({len(extra)} from {len(pairs)} rejected drafts;"
             f" {unnamed} notes named no code), model {model.digest} -> {options['out']}"
         )
-        for code, block in zip(model.codes, model.block, strict=True):
-            self.stdout.write(f"  {code:26} {per_code[code]:4} examples, blocks from {block:.2f}")
+        for code, threshold in zip(model.codes, model.threshold, strict=True):
+            self.stdout.write(
+                f"  {code:26} {per_code[code]:4} examples, reported from {threshold:.2f}"
+            )
