@@ -52,7 +52,7 @@ def reviewer_pairs() -> list[dict[str, Any]]:
     names, the approved text when an edit was approved since (else ""), and its playbook."""
     pairs = []
     drafts = (
-        ReplyDraft.objects.exclude(rejected_text="")
+        ReplyDraft.objects.filter(rejected_text__gt="")
         .select_related("case")
         .order_by("pk")
         .only("text", "rejected_text", "rejection_note", "approved_text_hash", "is_first_reply",
