@@ -13,7 +13,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('outreach', '0019_outbox_scale_indexes'),
+        ('outreach', '0024_playbook_min_recall_percent'),
     ]
 
     operations = [
