@@ -237,7 +237,9 @@ def forget(p: Plan, *, actor: User | None = None, operator: str = "", note: str 
 def _erase_case_texts(case_ids: Iterable[int], erasure: Erasure) -> None:
     in_cases = Q(case_id__in=list(case_ids))
     ResearchNote.objects.filter(in_cases).update(summary="")
-    ReplyDraft.objects.filter(in_cases).update(text=ERASED, tone_findings=[], rejection_note="")
+    ReplyDraft.objects.filter(in_cases).update(
+        text=ERASED, tone_findings=[], rejection_note="", rejected_text=""
+    )
     # A reviewer's reason for overruling a finding may quote the person; the code stays.
     FindingOverrule.objects.filter(in_cases).exclude(reason="").update(reason=ERASED)
     EngagementEvent.objects.filter(in_cases).update(

@@ -405,6 +405,11 @@ class ReplyDraft(models.Model):
     approved_text_hash = models.CharField(max_length=64, blank=True, editable=False)
     rejected_by = team_member(editable=False)
     rejection_note = models.TextField(blank=True, editable=False)
+    # The text as it was when last rejected: with the text approved later in its place, a
+    # labelled pair the tone guard's model learns from (outreach/tone_training.py). NULL
+    # until a rejection: a nullable column is added without rebuilding the table on SQLite
+    # (whose rebuild would break the outbox's triggers) and raw inserts need not name it.
+    rejected_text = models.TextField(null=True, blank=True, editable=False)  # noqa: DJ001
 
     class Meta:
         permissions = [("approve_replydraft", "Can approve a reply draft")]

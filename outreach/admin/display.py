@@ -178,7 +178,11 @@ def grouped_findings(text: str, findings: Iterable[dict[str, Any]]) -> list[dict
                 "details": [],
                 "spans": [],
                 "excerpts": [],
+                # Found by the semantic layer only (its details say how sure and why).
+                "model": True,
             }
+        if f.get("source", "pattern") != "model":
+            group["model"] = False
         # What the finder saw, without the rule's words repeated ("a price: '5 EUR'" -> "'5 EUR'").
         detail = f["message"].removeprefix(group["words"]).removeprefix(":").strip()
         if detail and detail not in group["details"]:

@@ -23,6 +23,7 @@ from outreach.tone.rules import (
     Severity,
     code_table,
 )
+from outreach.tone.semantic import SEMANTIC_CODES, Model, model_findings
 
 __doc__ = f"""The tone guard: a reply draft in, findings with stable codes out.
 
@@ -53,9 +54,12 @@ and what it lacks only warns. Words quoted from the post are not held against th
 reply, except the firm codes (``FIRM_CODES``: links, prices, codes, our name),
 which no reviewer can overrule either.
 
-This is a lexicon guard: precise, but a phrasing it has never seen can slip
-through (bench/tone_eval.py measures both). It backs up human approval; it does
-not replace it.
+Beside the lexicon, a semantic layer (``semantic``: a small model over sentence
+embeddings, trained on labelled replies) looks for paraphrases no pattern lists
+and adds findings with the same codes, marked ``source="model"`` with their
+``confidence`` and the closest labelled reply as ``evidence``. A phrasing neither
+has seen can still slip through (bench/tone_eval.py and bench/tone_semantic.py
+measure both). The guard backs up human approval; it does not replace it.
 """
 
 __all__ = [
@@ -67,8 +71,10 @@ __all__ = [
     "PLAYBOOKS",
     "RULES",
     "SALES_CODES",
+    "SEMANTIC_CODES",
     "WARNING_CODES",
     "Finding",
+    "Model",
     "ReplyContext",
     "Rule",
     "Severity",
@@ -78,8 +84,13 @@ __all__ = [
 ]
 
 
-def check_reply(text: str, context: ReplyContext) -> list[Finding]:
-    """Findings for ``text`` as a reply under ``context``; spans index the original text."""
+def check_reply(
+    text: str, context: ReplyContext, *, semantic: bool = True, model: Model | None = None
+) -> list[Finding]:
+    """Findings for ``text`` as a reply under ``context``; spans index the original text.
+
+    ``semantic=False`` leaves the model out (the patterns alone); ``model`` replaces the
+    shipped one (benchmarks, tests)."""
     if not isinstance(text, str):
         raise TypeError("text must be a string")
     if context.playbook not in PLAYBOOKS:  # guards contexts built around __post_init__
@@ -97,6 +108,9 @@ def check_reply(text: str, context: ReplyContext) -> list[Finding]:
             findings.append(
                 Finding(rule.code, severity is Severity.BLOCKS, message, hit.start, hit.end)
             )
+    if semantic and not reply.blank:
+        found = {f.code for f in findings}
+        findings += model_findings(text, context, found=found, model=model, limit=reply.limit)
     return _tidy(findings)
 
 

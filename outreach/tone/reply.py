@@ -61,13 +61,19 @@ class ReplyContext:
 
 @dataclass(frozen=True)
 class Finding:
-    """One thing the guard noticed; ``start:end`` is a span of the original text."""
+    """One thing the guard noticed; ``start:end`` is a span of the original text.
+
+    ``source`` is "pattern" (a rule's finder) or "model" (the semantic layer, with its
+    ``confidence`` and, as ``evidence``, the closest labelled reply of that code)."""
 
     code: str
     blocking: bool
     message: str
     start: int
     end: int
+    source: str = "pattern"
+    confidence: float | None = None
+    evidence: str = ""
 
 
 def blocking(findings: Iterable[Finding]) -> list[Finding]:

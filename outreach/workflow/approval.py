@@ -121,7 +121,10 @@ def reject_draft(case: Case | int, *, actor: User, note: str) -> ReplyDraft:
     with transaction.atomic():
         _move(case, to=Stage.DRAFTING, actor=actor, action="reject_draft", note=note)
         ReplyDraft.objects.filter(pk=draft.pk).update(
-            rejected_by_id=actor.pk, rejection_note=note[:MAX_NOTE_CHARS], submitted_at=None
+            rejected_by_id=actor.pk,
+            rejection_note=note[:MAX_NOTE_CHARS],
+            rejected_text=draft.text,
+            submitted_at=None,
         )
     draft.refresh_from_db()
     return draft

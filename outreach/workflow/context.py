@@ -98,6 +98,10 @@ def tone_findings(case: Case, text: str, *, first_reply: bool = True) -> list[di
             "message": f.message,
             "start": f.start,
             "end": f.end,
+            # "pattern" or "model"; a model finding says how sure it is and what it resembles.
+            "source": f.source,
+            "confidence": f.confidence,
+            "evidence": f.evidence,
         }
         for f in check_reply(text, reply_context(case, first_reply=first_reply))
     ]

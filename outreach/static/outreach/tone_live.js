@@ -22,6 +22,7 @@
       item.appendChild(el("b", "", (f.blocking ? "Blocks: " : "Warning: ") + f.words));
       item.appendChild(document.createTextNode(" "));
       item.appendChild(el("code", "nj-code", f.code));
+      if (f.model) { item.appendChild(document.createTextNode(" ")); item.appendChild(el("i", "", "(model)")); }
       if (f.details.length) {
         item.appendChild(document.createTextNode(" — " + f.details.join("; ")));
       } else {
