@@ -208,27 +208,34 @@ class _Claim:
 
 def _claim(action_id: int, now: dt.datetime) -> _Claim | Outcome:
     """Compare-and-set the row to sending under the account lock, or say why not."""
-    row = (
-        OutboundAction.objects.filter(pk=action_id)
-        .values("state", "not_before", "account_id", "attempts", "kind", "case__kind")
-        .first()
-    )
-    if row is None:
-        return Outcome(action_id, "skipped", "no such action")
-    if row["state"] not in (State.PENDING, State.SENDING) or row["not_before"] > now:
-        return Outcome(action_id, "skipped", f"{row['state']}, not due")
     with transaction.atomic():
         # One send per account at a time, spaced out: the account row lock makes
         # the look at its other rows and our claim one step for every dispatcher.
         # A dispatcher that finds the lock taken moves on rather than queueing
         # behind it: the other one is claiming for this account right now anyway.
-        account = (
-            Account.objects.select_for_update(skip_locked=True).filter(pk=row["account_id"]).first()
+        # One statement reads the due row and takes its account's lock (only that row:
+        # the action itself is claimed by the compare-and-set below).
+        found = (
+            OutboundAction.objects.filter(
+                pk=action_id, state__in=(State.PENDING, State.SENDING), not_before__lte=now
+            )
+            .select_related("account", "case")
+            .only(*_CLAIM_FIELDS)
+            .select_for_update(of=("account",), skip_locked=True)
+            .first()
         )
-        if account is None:
-            return Outcome(action_id, "skipped", "another dispatcher is claiming for the account")
+        if found is None:
+            return _not_claimable(action_id, now)
+        account = found.account
+        row = {
+            "state": found.state,
+            "not_before": found.not_before,
+            "kind": found.kind,
+            "case__kind": found.case.kind,
+        }
         # The platform's limits, one send in flight, and for competitor outreach the
         # spacing: outreach.workflow.caps decides (the case page's forecast asks it too).
+        # A statement of its own after the lock: it sees every claim committed before.
         wait = caps.claim_wait(
             account,
             row["case__kind"],
@@ -269,6 +276,28 @@ def _claim(action_id: int, now: dt.datetime) -> _Claim | Outcome:
     # attempts counts claims: more than one means an earlier claim may have posted.
     reclaimed = action.attempts > 1 or action.outcome_unknown_since is not None
     return _Claim(action, token, reclaimed=reclaimed)
+
+
+# What the claim reads of the row, its case and its account (the caps read every field
+# of the account).
+_CLAIM_FIELDS = (
+    "state",
+    "not_before",
+    "kind",
+    "account",
+    "case__kind",
+    *(f"account__{f.name}" for f in Account._meta.concrete_fields),
+)
+
+
+def _not_claimable(action_id: int, now: dt.datetime) -> Outcome:
+    """Why the claim's read found nothing: no such row, not due, or the account is locked."""
+    row = OutboundAction.objects.filter(pk=action_id).values("state", "not_before").first()
+    if row is None:
+        return Outcome(action_id, "skipped", "no such action")
+    if row["state"] not in (State.PENDING, State.SENDING) or row["not_before"] > now:
+        return Outcome(action_id, "skipped", f"{row['state']}, not due")
+    return Outcome(action_id, "skipped", "another dispatcher is claiming for the account")
 
 
 def _load(action_id: int) -> OutboundAction:
@@ -566,9 +595,12 @@ def _check(claim: _Claim, now: dt.datetime) -> Outcome | None:
     than deferred by a cap and refused later.
     """
     action = claim.action
+    # The case as loaded with the claimed row, unless the platform was asked first
+    # (find_reply): a network call is time enough for the case to move on.
+    case = None if claim.reclaimed else action.case
     try:
         # Do-not-contact, stage, approved text, freshness, follow after engagement, caps.
-        workflow.check_sendable(action, now=now)
+        workflow.check_sendable(action, now=now, case=case)
     except workflow.RuleViolation as exc:
         if exc.until is not None:
             # A cap that frees up later (rule 7): wait for it rather than refuse.

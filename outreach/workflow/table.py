@@ -367,7 +367,7 @@ def _move(
         # The event first: the database accepts a stage change only when the case's
         # latest stage-changing event is this move's (outreach.workflow.dbrules).
         events.stage_change(
-            case.pk, action=action, origin=origin, target=to, actor=actor, note=note
+            case.pk, action=action, origin=origin, target=to, actor=actor, note=note, case=case
         )
         if Case.objects.filter(pk=case.pk, stage=origin).update(stage=to, **updates) != 1:
             raise TransitionNotAllowed(
