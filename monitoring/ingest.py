@@ -67,19 +67,15 @@ def store_page(source: Source, page: Page) -> int:
     lease = dt.timedelta(seconds=settings.NOJACKAL_POLL_LEASE_SECONDS)
     with transaction.atomic():
         if connection.vendor == "postgresql":
-            # The page and its cursor commit together or not at all, so a commit lost in
-            # a crash only takes the cursor back with its posts: they are fetched again.
-            # Not waiting for the disk on every page is then safe (and a commit that
-            # depends on these posts, a detection, flushes them with it).
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL synchronous_commit TO OFF")
-        created = _store_posts(source, page.posts)
-        Source.objects.filter(pk=source.pk).update(
-            cursor=page.cursor,
-            posts_ingested=F("posts_ingested") + created,
-            # The poll is alive: hold the source another lease (a heartbeat per page).
-            next_poll_at=timezone.now() + lease,
-        )
+            created = _store_page_postgresql(source, page, lease)
+        else:
+            created = _store_posts(source, page.posts)
+            Source.objects.filter(pk=source.pk).update(
+                cursor=page.cursor,
+                posts_ingested=F("posts_ingested") + created,
+                # The poll is alive: hold the source another lease (a heartbeat per page).
+                next_poll_at=timezone.now() + lease,
+            )
     source.cursor = page.cursor
     return created
 
@@ -91,11 +87,10 @@ INSERT_CHUNK = 500
 
 
 def _store_posts(source: Source, posts: Iterable[PostData]) -> int:
+    """The page's people and posts through the ORM (SQLite); the count of new posts."""
     posts = list({p.external_id: p for p in posts}.values())
     if not posts:
         return 0
-    if connection.vendor == "postgresql":
-        return _store_posts_postgresql(source, posts)
     platform = source.platform
     authors = {p.author.external_id: p.author for p in posts}
     Person.objects.bulk_create(
@@ -161,49 +156,78 @@ def _columns(model: type[Model], names: Iterable[str]) -> str:
 
 def _people_sql(rows: int) -> str:
     """INSERT of ``rows`` people (platform, id, handle, name, profile, first seen), known
-    ones left as they are. Built from the models' names only, never from input (S608)."""
+    ones left as they are. Built from the models' names only, never from input (S608).
+
+    It also turns off waiting for the disk at this transaction's commit (``quiet``; see
+    ``_store_page_postgresql``), which saves the page a round trip of its own."""
     table = connection.ops.quote_name(Person._meta.db_table)
     names = ("platform", "external_id", "handle", "display_name", "profile_url", "first_seen_at")
     return (
-        f"INSERT INTO {table} ({_columns(Person, names)})"  # noqa: S608
-        f" VALUES {', '.join(['(%s, %s, %s, %s, %s, %s)'] * rows)}"
+        "WITH quiet AS (SELECT set_config('synchronous_commit', 'off', true))"  # noqa: S608
+        f" INSERT INTO {table} ({_columns(Person, names)})"
+        f" SELECT {', '.join(f'incoming.{n}' for n in names)}"
+        f" FROM (VALUES {', '.join(['(%s, %s, %s, %s, %s, %s::timestamptz)'] * rows)})"
+        f" AS incoming ({', '.join(names)}) CROSS JOIN quiet"
         " ON CONFLICT (platform, external_id) DO NOTHING"
     )
 
 
-def _posts_sql(rows: int) -> str:
+def _posts_sql(rows: int, *, move_source: bool) -> str:
     """INSERT of ``rows`` posts (id, author's id, text, url, lang, time, parent, raw), then
     platform, source, fetched at and platform again; each author's row is joined in by the
-    database, known posts are left as they are. From the models' names only (S608)."""
+    database, known posts are left as they are. ``move_source``: the same statement
+    then moves the source's cursor (cursor, posts counted before, next poll, source id).
+    Selects the count of posts inserted. From the models' names only (S608)."""
     post = connection.ops.quote_name(Post._meta.db_table)
     person = connection.ops.quote_name(Person._meta.db_table)
+    source = connection.ops.quote_name(Source._meta.db_table)
     own = ("external_id", "text", "url", "lang", "posted_at", "in_reply_to", "raw")
     names = ("platform", "author", "source", "fetched_at", *own)
     values = ", ".join(["(%s, %s, %s, %s, %s, %s::timestamptz, %s, %s::jsonb)"] * rows)
+    moved = (
+        f", moved AS (UPDATE {source} SET {_columns(Source, ('cursor',))} = %s,"  # noqa: S608
+        f" {_columns(Source, ('posts_ingested',))} ="
+        f" {_columns(Source, ('posts_ingested',))} + %s + (SELECT count(*) FROM stored),"
+        f" {_columns(Source, ('next_poll_at',))} = %s WHERE id = %s)"
+        if move_source
+        else ""
+    )
     return (
         "WITH incoming (external_id, author, text, url, lang, posted_at, in_reply_to, raw)"  # noqa: S608
-        f" AS (VALUES {values})"
-        f" INSERT INTO {post} ({_columns(Post, names)})"
+        f" AS (VALUES {values}),"
+        f" stored AS (INSERT INTO {post} ({_columns(Post, names)})"
         f" SELECT %s, person.id, %s, %s, {', '.join(f'incoming.{n}' for n in own)}"
         f" FROM incoming JOIN {person} person"
         " ON person.platform = %s AND person.external_id = incoming.author"
-        " ON CONFLICT (platform, external_id) DO NOTHING"
+        " ON CONFLICT (platform, external_id) DO NOTHING RETURNING 1)"
+        f"{moved} SELECT count(*) FROM stored"
     )
 
 
-def _store_posts_postgresql(source: Source, posts: list[PostData]) -> int:
-    """The page in two statements whatever its size: its people (ON CONFLICT DO NOTHING),
-    then its posts with their authors' ids joined in by the database; the count of posts
-    the second one inserted is the count of new ones.
+def _store_page_postgresql(source: Source, page: Page, lease: dt.timedelta) -> int:
+    """The page in two statements whatever its size (up to ``INSERT_CHUNK`` posts): its
+    people (ON CONFLICT DO NOTHING), then its posts, their authors' ids joined in by the
+    database, with the source's cursor moved in the same statement; it counts the posts
+    it inserted, the new ones.
 
     Plain multi-row VALUES with parameters: Django's bulk_create sends arrays through
     UNNEST, whose text escaping of every raw payload was most of a page's time. The
     people go first in a statement of their own, so that the posts' statement sees
     every author, those a concurrent poll committed meanwhile too. People are written
     in id order, so two polls sharing authors lock them in the same order.
+
+    The page and its cursor commit together or not at all, so a commit lost in a crash
+    only takes the cursor back with its posts, which are fetched again: the commit does
+    not wait for the disk (a later commit that depends on these posts, a detection,
+    flushes them with it).
     """
     platform = source.platform
     now = timezone.now()
+    next_poll = now + lease
+    posts = list({p.external_id: p for p in page.posts}.values())
+    if not posts:
+        Source.objects.filter(pk=source.pk).update(cursor=page.cursor, next_poll_at=next_poll)
+        return 0
     raw_field = Post._meta.get_field("raw")
     authors = sorted({p.author.external_id: p.author for p in posts}.items())
     created = 0
@@ -216,6 +240,7 @@ def _store_posts_postgresql(source: Source, posts: list[PostData]) -> int:
             cursor.execute(_people_sql(len(chunk)), params)
         for lo in range(0, len(posts), INSERT_CHUNK):
             chunk = posts[lo : lo + INSERT_CHUNK]
+            last = lo + INSERT_CHUNK >= len(posts)
             params = []
             for p in chunk:
                 fields = _post_fields(p)
@@ -231,8 +256,11 @@ def _store_posts_postgresql(source: Source, posts: list[PostData]) -> int:
                         raw_field.get_db_prep_save(dict(p.raw), connection),
                     )
                 )
-            cursor.execute(_posts_sql(len(chunk)), [*params, platform, source.pk, now, platform])
-            created += cursor.rowcount
+            params.extend((platform, source.pk, now, platform))
+            if last:
+                params.extend((page.cursor, created, next_poll, source.pk))
+            cursor.execute(_posts_sql(len(chunk), move_source=last), params)
+            created += cursor.fetchone()[0]
     return created
 
 
