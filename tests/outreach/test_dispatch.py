@@ -266,6 +266,39 @@ def test_when_the_platform_cannot_be_asked_nothing_is_sent_blind(
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_claim_moves_on_while_another_dispatcher_holds_the_account(approved: Any) -> None:
+    action = approved()
+    locked, release = threading.Event(), threading.Event()
+
+    def other_dispatcher() -> None:
+        # Another dispatcher claiming for the same account: its row lock held.
+        try:
+            with transaction.atomic():
+                Account.objects.select_for_update().get(pk=action.account_id)
+                locked.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=other_dispatcher)
+    holder.start()
+    try:
+        assert locked.wait(10)
+        outcome = dispatch.send_action(action.pk)
+    finally:
+        release.set()
+        holder.join()
+    # Skipped at once, not queued behind the lock; the row untouched, nothing posted.
+    assert outcome.result == "skipped"
+    assert "another dispatcher" in outcome.detail
+    assert reloaded(action).state == OutboundAction.State.PENDING
+    assert reloaded(action).attempts == 0
+    assert our_replies(action) == 0
+    # Once the lock is free, the next tick sends it.
+    assert dispatch.send_action(action.pk).result == "sent"
+
+
+@pytest.mark.django_db(transaction=True)
 def test_dispatchers_racing_for_one_action_post_it_once(approved: Any) -> None:
     action = approved()
     results: list[str] = []
