@@ -53,7 +53,7 @@ from typing import Any
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.db.models import Case as DbCase
-from django.db.models import F, Q, Value, When
+from django.db.models import Exists, F, OuterRef, Q, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -135,11 +135,18 @@ def due_action_ids(*, now: dt.datetime | None = None, limit: int = BATCH_SIZE) -
     """Ids of pending actions whose time has come and of sending ones whose lease ran out:
     service (own-brand) rows first, then by due time."""
     now = now or timezone.now()
+    # An account with a send in flight sends nothing else until it ends: its rows are
+    # left for a later look rather than claimed only to be deferred (the claim still
+    # decides, under the account's lock). A probe of action_account_slot per row.
+    in_flight = OutboundAction.objects.filter(
+        account_id=OuterRef("account_id"), state=State.SENDING, not_before__gt=now
+    )
     # Both halves walk the (state, not_before) index; the due rows are few.
     return list(
         OutboundAction.objects.filter(
             Q(state=State.PENDING) | Q(state=State.SENDING), not_before__lte=now
         )
+        .filter(~Exists(in_flight))
         .annotate(
             lane=DbCase(When(case__kind=PlaybookKind.OWN_BRAND, then=Value(0)), default=Value(1))
         )
@@ -470,16 +477,31 @@ def _transient(claim: _Claim, exc: TransientError, now: dt.datetime) -> Outcome:
     return Outcome(action.pk, "retry", message)
 
 
+def _commit_without_waiting() -> None:
+    """Let this transaction's commit return before the disk has it (PostgreSQL).
+
+    Only for recording a send: the claim before it is committed durably, so a
+    record lost in a database crash leaves the row claimed; its lease runs out and
+    the reclaim asks the platform (``find_reply``) and records what it finds, never
+    posting again. Never for the claim itself: a claim lost after the post went out
+    would send it twice."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+
+
 def _record(claim: _Claim, sent: Sent, result: str) -> Outcome:
     """The platform has it: record sent. This must not be lost, whatever the case did meanwhile."""
     action = claim.action
     if action.kind in TEXT_KINDS or action.kind == Kind.FOLLOW:
         try:
-            if action.kind == Kind.FOLLOW:
-                # The platform confirmed it: only now does the case say "followed".
-                workflow.mark_followed(action.pk, external_id=sent.external_id)
-            else:
-                workflow.mark_reply_sent(action.pk, external_id=sent.external_id, url=sent.url)
+            with transaction.atomic():
+                _commit_without_waiting()
+                if action.kind == Kind.FOLLOW:
+                    # The platform confirmed it: only now does the case say "followed".
+                    workflow.mark_followed(action.pk, external_id=sent.external_id)
+                else:
+                    workflow.mark_reply_sent(action.pk, external_id=sent.external_id, url=sent.url)
             return Outcome(action.pk, result, sent.external_id)
         except workflow.WorkflowError as exc:
             # The case moved on (dismissed, opted out...) while the reply was on its
@@ -533,6 +555,10 @@ def _unresolved(claim: _Claim, message: str, now: dt.datetime) -> Outcome:
     return _unknown(claim, message, now, delay=backoff_delay(action.attempts))
 
 
+class LostClaim(Exception):
+    """The claim's lease ran out before the platform call: another dispatcher has the row."""
+
+
 class Heartbeat:
     """Renews a claim's lease while the adapter call runs (a thread, its own connection).
 
@@ -551,6 +577,11 @@ class Heartbeat:
         self.renewals = 0
 
     def __enter__(self) -> Heartbeat:
+        # Renewed once before the call, here: a worker that stalled past its lease
+        # (starved, paused) between the claim and the call has lost the row to a
+        # reclaim, and must not post it as well.
+        if not self._renew():
+            raise LostClaim(f"outbound action {self.claim.action.pk}: the claim's lease ran out")
         if self.interval > 0 and not connection.in_atomic_block:
             # Inside a transaction (the unit tests) another connection cannot see the
             # claimed row; nothing there runs long enough to need a renewal.
@@ -562,6 +593,17 @@ class Heartbeat:
         self._stop.set()
         if self._thread is not None:
             self._thread.join()
+
+    def _renew(self) -> bool:
+        """Extend the lease by compare-and-set on the fencing token; False: it was lost."""
+        token = timezone.now() + dt.timedelta(seconds=lease_seconds())
+        renewed = OutboundAction.objects.filter(
+            pk=self.claim.action.pk, state=State.SENDING, not_before=self.claim.token
+        ).update(not_before=token)
+        if renewed != 1:
+            return False
+        self.claim.token = token
+        return True
 
     def _run(self) -> None:
         from django.db import connections
@@ -664,6 +706,8 @@ def send_action(action_id: int, *, now: dt.datetime | None = None) -> Outcome:
                     idempotency_key=action.idempotency_key,
                     exclude=_other_sent_ids(action),
                 )
+        except LostClaim as exc:
+            return Outcome(action.pk, "skipped", str(exc))
         except TransientError as exc:
             return _transient(claim, exc, now)
         except PermanentError as exc:
@@ -723,6 +767,8 @@ def send_action(action_id: int, *, now: dt.datetime | None = None) -> Outcome:
             else:
                 # Following twice is a no-op on every platform: no reconciliation needed.
                 sent = adapter.follow(case.person.external_id)
+    except LostClaim as exc:
+        return Outcome(action.pk, "skipped", str(exc))
     except TransientError as exc:
         return _transient(claim, exc, now)
     except NotSupported as exc:
