@@ -18,8 +18,13 @@ T = TypeVar("T")
 
 
 def setup_django(db_name: str = "nojackal_bench") -> None:
-    """Recreate ``db_name`` on the local PostgreSQL, point Django at it and migrate."""
+    """Recreate ``db_name`` on the local PostgreSQL, point Django at it and migrate.
+
+    ``BENCH_DB_SUFFIX`` is appended to the name, so that two people benchmarking on one
+    server do not drop each other's database."""
     import psycopg
+
+    db_name += os.environ.get("BENCH_DB_SUFFIX", "")
 
     host = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
     with psycopg.connect(f"{host}/postgres", autocommit=True) as conn:

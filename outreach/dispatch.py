@@ -53,7 +53,7 @@ from typing import Any
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.db.models import Case as DbCase
-from django.db.models import F, Q, Value, When
+from django.db.models import Exists, F, OuterRef, Q, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -135,11 +135,18 @@ def due_action_ids(*, now: dt.datetime | None = None, limit: int = BATCH_SIZE) -
     """Ids of pending actions whose time has come and of sending ones whose lease ran out:
     service (own-brand) rows first, then by due time."""
     now = now or timezone.now()
+    # An account with a send in flight sends nothing else until it ends: its rows are
+    # left for a later look rather than claimed only to be deferred (the claim still
+    # decides, under the account's lock). A probe of action_account_slot per row.
+    in_flight = OutboundAction.objects.filter(
+        account_id=OuterRef("account_id"), state=State.SENDING, not_before__gt=now
+    )
     # Both halves walk the (state, not_before) index; the due rows are few.
     return list(
         OutboundAction.objects.filter(
             Q(state=State.PENDING) | Q(state=State.SENDING), not_before__lte=now
         )
+        .filter(~Exists(in_flight))
         .annotate(
             lane=DbCase(When(case__kind=PlaybookKind.OWN_BRAND, then=Value(0)), default=Value(1))
         )
@@ -208,27 +215,34 @@ class _Claim:
 
 def _claim(action_id: int, now: dt.datetime) -> _Claim | Outcome:
     """Compare-and-set the row to sending under the account lock, or say why not."""
-    row = (
-        OutboundAction.objects.filter(pk=action_id)
-        .values("state", "not_before", "account_id", "attempts", "kind", "case__kind")
-        .first()
-    )
-    if row is None:
-        return Outcome(action_id, "skipped", "no such action")
-    if row["state"] not in (State.PENDING, State.SENDING) or row["not_before"] > now:
-        return Outcome(action_id, "skipped", f"{row['state']}, not due")
     with transaction.atomic():
         # One send per account at a time, spaced out: the account row lock makes
         # the look at its other rows and our claim one step for every dispatcher.
         # A dispatcher that finds the lock taken moves on rather than queueing
         # behind it: the other one is claiming for this account right now anyway.
-        account = (
-            Account.objects.select_for_update(skip_locked=True).filter(pk=row["account_id"]).first()
+        # One statement reads the due row and takes its account's lock (only that row:
+        # the action itself is claimed by the compare-and-set below).
+        found = (
+            OutboundAction.objects.filter(
+                pk=action_id, state__in=(State.PENDING, State.SENDING), not_before__lte=now
+            )
+            .select_related("account", "case")
+            .only(*_CLAIM_FIELDS)
+            .select_for_update(of=("account",), skip_locked=True)
+            .first()
         )
-        if account is None:
-            return Outcome(action_id, "skipped", "another dispatcher is claiming for the account")
+        if found is None:
+            return _not_claimable(action_id, now)
+        account = found.account
+        row = {
+            "state": found.state,
+            "not_before": found.not_before,
+            "kind": found.kind,
+            "case__kind": found.case.kind,
+        }
         # The platform's limits, one send in flight, and for competitor outreach the
         # spacing: outreach.workflow.caps decides (the case page's forecast asks it too).
+        # A statement of its own after the lock: it sees every claim committed before.
         wait = caps.claim_wait(
             account,
             row["case__kind"],
@@ -269,6 +283,28 @@ def _claim(action_id: int, now: dt.datetime) -> _Claim | Outcome:
     # attempts counts claims: more than one means an earlier claim may have posted.
     reclaimed = action.attempts > 1 or action.outcome_unknown_since is not None
     return _Claim(action, token, reclaimed=reclaimed)
+
+
+# What the claim reads of the row, its case and its account (the caps read every field
+# of the account).
+_CLAIM_FIELDS = (
+    "state",
+    "not_before",
+    "kind",
+    "account",
+    "case__kind",
+    *(f"account__{f.name}" for f in Account._meta.concrete_fields),
+)
+
+
+def _not_claimable(action_id: int, now: dt.datetime) -> Outcome:
+    """Why the claim's read found nothing: no such row, not due, or the account is locked."""
+    row = OutboundAction.objects.filter(pk=action_id).values("state", "not_before").first()
+    if row is None:
+        return Outcome(action_id, "skipped", "no such action")
+    if row["state"] not in (State.PENDING, State.SENDING) or row["not_before"] > now:
+        return Outcome(action_id, "skipped", f"{row['state']}, not due")
+    return Outcome(action_id, "skipped", "another dispatcher is claiming for the account")
 
 
 def _load(action_id: int) -> OutboundAction:
@@ -441,16 +477,31 @@ def _transient(claim: _Claim, exc: TransientError, now: dt.datetime) -> Outcome:
     return Outcome(action.pk, "retry", message)
 
 
+def _commit_without_waiting() -> None:
+    """Let this transaction's commit return before the disk has it (PostgreSQL).
+
+    Only for recording a send: the claim before it is committed durably, so a
+    record lost in a database crash leaves the row claimed; its lease runs out and
+    the reclaim asks the platform (``find_reply``) and records what it finds, never
+    posting again. Never for the claim itself: a claim lost after the post went out
+    would send it twice."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+
+
 def _record(claim: _Claim, sent: Sent, result: str) -> Outcome:
     """The platform has it: record sent. This must not be lost, whatever the case did meanwhile."""
     action = claim.action
     if action.kind in TEXT_KINDS or action.kind == Kind.FOLLOW:
         try:
-            if action.kind == Kind.FOLLOW:
-                # The platform confirmed it: only now does the case say "followed".
-                workflow.mark_followed(action.pk, external_id=sent.external_id)
-            else:
-                workflow.mark_reply_sent(action.pk, external_id=sent.external_id, url=sent.url)
+            with transaction.atomic():
+                _commit_without_waiting()
+                if action.kind == Kind.FOLLOW:
+                    # The platform confirmed it: only now does the case say "followed".
+                    workflow.mark_followed(action.pk, external_id=sent.external_id)
+                else:
+                    workflow.mark_reply_sent(action.pk, external_id=sent.external_id, url=sent.url)
             return Outcome(action.pk, result, sent.external_id)
         except workflow.WorkflowError as exc:
             # The case moved on (dismissed, opted out...) while the reply was on its
@@ -504,6 +555,10 @@ def _unresolved(claim: _Claim, message: str, now: dt.datetime) -> Outcome:
     return _unknown(claim, message, now, delay=backoff_delay(action.attempts))
 
 
+class LostClaim(Exception):
+    """The claim's lease ran out before the platform call: another dispatcher has the row."""
+
+
 class Heartbeat:
     """Renews a claim's lease while the adapter call runs (a thread, its own connection).
 
@@ -522,6 +577,11 @@ class Heartbeat:
         self.renewals = 0
 
     def __enter__(self) -> Heartbeat:
+        # Renewed once before the call, here: a worker that stalled past its lease
+        # (starved, paused) between the claim and the call has lost the row to a
+        # reclaim, and must not post it as well.
+        if not self._renew():
+            raise LostClaim(f"outbound action {self.claim.action.pk}: the claim's lease ran out")
         if self.interval > 0 and not connection.in_atomic_block:
             # Inside a transaction (the unit tests) another connection cannot see the
             # claimed row; nothing there runs long enough to need a renewal.
@@ -533,6 +593,17 @@ class Heartbeat:
         self._stop.set()
         if self._thread is not None:
             self._thread.join()
+
+    def _renew(self) -> bool:
+        """Extend the lease by compare-and-set on the fencing token; False: it was lost."""
+        token = timezone.now() + dt.timedelta(seconds=lease_seconds())
+        renewed = OutboundAction.objects.filter(
+            pk=self.claim.action.pk, state=State.SENDING, not_before=self.claim.token
+        ).update(not_before=token)
+        if renewed != 1:
+            return False
+        self.claim.token = token
+        return True
 
     def _run(self) -> None:
         from django.db import connections
@@ -566,9 +637,12 @@ def _check(claim: _Claim, now: dt.datetime) -> Outcome | None:
     than deferred by a cap and refused later.
     """
     action = claim.action
+    # The case as loaded with the claimed row, unless the platform was asked first
+    # (find_reply): a network call is time enough for the case to move on.
+    case = None if claim.reclaimed else action.case
     try:
         # Do-not-contact, stage, approved text, freshness, follow after engagement, caps.
-        workflow.check_sendable(action, now=now)
+        workflow.check_sendable(action, now=now, case=case)
     except workflow.RuleViolation as exc:
         if exc.until is not None:
             # A cap that frees up later (rule 7): wait for it rather than refuse.
@@ -632,6 +706,8 @@ def send_action(action_id: int, *, now: dt.datetime | None = None) -> Outcome:
                     idempotency_key=action.idempotency_key,
                     exclude=_other_sent_ids(action),
                 )
+        except LostClaim as exc:
+            return Outcome(action.pk, "skipped", str(exc))
         except TransientError as exc:
             return _transient(claim, exc, now)
         except PermanentError as exc:
@@ -691,6 +767,8 @@ def send_action(action_id: int, *, now: dt.datetime | None = None) -> Outcome:
             else:
                 # Following twice is a no-op on every platform: no reconciliation needed.
                 sent = adapter.follow(case.person.external_id)
+    except LostClaim as exc:
+        return Outcome(action.pk, "skipped", str(exc))
     except TransientError as exc:
         return _transient(claim, exc, now)
     except NotSupported as exc:

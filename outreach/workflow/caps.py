@@ -21,7 +21,7 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Max, Min, Q
+from django.db.models import Count, Max, Min, Q, Subquery
 
 from monitoring.models import Account, Brand
 from outreach.models import TEXT_KINDS, Case, OutboundAction, Playbook, PlaybookKind
@@ -95,7 +95,22 @@ def claim_wait(
     )
     if exclude is not None:
         in_flight = in_flight.exclude(pk=exclude)
-    busy_until = in_flight.aggregate(until=Max("not_before"))["until"]
+    last_sent = OutboundAction.objects.filter(
+        account_id=account.pk, state=OutboundAction.State.SENT
+    ).order_by("-sent_at")
+    # Both in one statement, each on its own index: the latest lease of a send in
+    # flight, and the account's last send (the top of action_account_sent).
+    facts = (
+        Account.objects.filter(pk=account.pk)
+        .values(
+            busy_until=Subquery(
+                in_flight.order_by().values("account_id").annotate(m=Max("not_before")).values("m")
+            ),
+            last_sent=Subquery(last_sent.values("sent_at")[:1]),
+        )
+        .first()
+    ) or {"busy_until": None, "last_sent": None}
+    busy_until = facts["busy_until"]
     if busy_until is not None:
         # Look again soon, and at the latest when that claim's (short, renewed) lease
         # ends: a send that finishes frees the account at the next look, and a dead
@@ -104,14 +119,9 @@ def claim_wait(
         return Cap("busy", f"{account} is sending another action", again)
     if not paced(kind):
         return None
-    last_sent = (
-        OutboundAction.objects.filter(account_id=account.pk, state=OutboundAction.State.SENT)
-        .order_by("-sent_at")
-        .values_list("sent_at", flat=True)
-        .first()
-    )
-    if last_sent is not None and last_sent + gap > now:
-        return Cap("spacing", "spacing sends from one account", last_sent + gap)
+    last_sent_at = facts["last_sent"]
+    if last_sent_at is not None and last_sent_at + gap > now:
+        return Cap("spacing", "spacing sends from one account", last_sent_at + gap)
     return None
 
 
@@ -226,12 +236,20 @@ def sending(action: OutboundAction, case: Case, now: dt.datetime) -> Cap | None:
     """
     if action.kind not in TEXT_KINDS or not paced(case.kind):
         return None
-    account = Account.objects.get(pk=action.account_id)
+    # The dispatcher's action carries its account (loaded with it after the claim).
+    account = action.account
     hour_ago = now - HOUR
-    sent_last_hour = OutboundAction.objects.filter(
+    # The account's sends this hour, and its replies among them (the per-account cap
+    # below): one range of action_account_sent.
+    reply = Q(kind=OutboundAction.Kind.REPLY)
+    this_hour = OutboundAction.objects.filter(
         account_id=account.pk, state=OutboundAction.State.SENT, sent_at__gte=hour_ago
-    ).count()
-    if sent_last_hour >= account.max_sends_per_hour:
+    ).aggregate(
+        sends=Count("pk"),
+        replies=Count("pk", filter=reply),
+        oldest_reply=Min("sent_at", filter=reply),
+    )
+    if this_hour["sends"] >= account.max_sends_per_hour:
         return Cap(
             "account_sends_per_hour", f"{account} reached its hourly cap", now + HOURLY_RETRY
         )
@@ -247,27 +265,16 @@ def sending(action: OutboundAction, case: Case, now: dt.datetime) -> Cap | None:
                 "incident", f"{cap} replies already went out in incident #{case.incident_id}"
             )
     per_account = per_hour(_strictest(case, "max_replies_per_account_per_hour", active), account)
-    per_brand = _strictest(case, "max_replies_per_brand_per_day", active)
-    windows = (
-        (
+    if this_hour["replies"] >= per_account:
+        return Cap(
             "account_per_hour",
-            sent.filter(account_id=account.pk),
-            per_account,
-            HOUR,
-            lambda: f"{account} sent {per_account} replies this hour",
-        ),
-        (
-            "brand_per_day",
-            sent.filter(case__brand_id=case.brand_id),
-            per_brand,
-            DAY,
-            # Named only when reached: reading the brand is a query of its own.
-            lambda: f"{per_brand} replies about {case.brand} today",
-        ),
-    )
-    for code, replies, cap, window, message in windows:
-        in_window = replies.filter(sent_at__gte=now - window)
-        if in_window.count() >= cap:
-            oldest = in_window.aggregate(t=Min("sent_at"))["t"]
-            return Cap(code, message(), oldest + window)
+            f"{account} sent {per_account} replies this hour",
+            this_hour["oldest_reply"] + HOUR,
+        )
+    per_brand = _strictest(case, "max_replies_per_brand_per_day", active)
+    today = sent.filter(case__brand_id=case.brand_id, sent_at__gte=now - DAY)
+    if today.count() >= per_brand:
+        oldest = today.aggregate(t=Min("sent_at"))["t"]
+        # Named only when reached: reading the brand is a query of its own.
+        return Cap("brand_per_day", f"{per_brand} replies about {case.brand} today", oldest + DAY)
     return None

@@ -43,13 +43,17 @@ def _case_of(action: OutboundAction) -> Case:
     return Case.objects.select_related("post", "person", "playbook").get(pk=action.case_id)
 
 
-def check_sendable(action: OutboundAction, *, now: dt.datetime | None = None) -> None:
+def check_sendable(
+    action: OutboundAction, *, now: dt.datetime | None = None, case: Case | None = None
+) -> None:
     """Raise RuleViolation if ``action`` must not be sent now (the dispatcher calls this).
 
     A cap that frees up later raises with ``until`` set: the send waits, not refused.
+    ``case``: the action's case with its post, person and playbook, when the caller has
+    just read it (the dispatcher, with the claimed row); else it is read here.
     """
     now = now_or(now)
-    refusals = _refusals(action, _case_of(action), now)
+    refusals = _refusals(action, case if case is not None else _case_of(action), now)
     if refusals:
         raise refusals[0]
 

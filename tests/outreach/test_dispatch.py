@@ -151,6 +151,44 @@ def test_an_action_not_yet_due_is_left_alone(approved: Any) -> None:
     assert action.pk not in dispatch.due_action_ids()
 
 
+def test_rows_of_an_account_with_a_send_in_flight_are_not_due_until_it_ends(
+    approved: Any,
+) -> None:
+    first, second = approved(), approved()
+    assert first.account_id == second.account_id
+    # The first is being sent (its lease runs); the second waits, untouched.
+    OutboundAction.objects.filter(pk=first.pk).update(
+        state=OutboundAction.State.SENDING, not_before=timezone.now() + dt.timedelta(seconds=30)
+    )
+    assert second.pk not in dispatch.due_action_ids()
+    assert reloaded(second).not_before <= timezone.now()
+    # When that send ends (here: its lease runs out), both are due again.
+    OutboundAction.objects.filter(pk=first.pk).update(not_before=timezone.now())
+    assert {first.pk, second.pk} <= set(dispatch.due_action_ids())
+
+
+def test_a_worker_that_stalled_past_its_lease_posts_nothing(
+    approved: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    action = approved()
+    platform_for = dispatch.platform_for
+
+    def stalled(account: Account) -> Any:
+        # While this worker stalls after its claim, the lease runs out and another
+        # dispatcher reclaims the row (a claim of its own: a new fencing token).
+        OutboundAction.objects.filter(pk=action.pk).update(
+            not_before=timezone.now() + dt.timedelta(seconds=60)
+        )
+        return platform_for(account)
+
+    monkeypatch.setattr(dispatch, "platform_for", stalled)
+    outcome = dispatch.send_action(action.pk)
+    assert outcome.result == "skipped"
+    assert "lease ran out" in outcome.detail
+    assert our_replies(action) == 0
+    assert reloaded(action).state == OutboundAction.State.SENDING
+
+
 def test_sending_the_same_action_again_posts_nothing(approved: Any) -> None:
     action = approved()
     assert dispatch.send_action(action.pk).result == "sent"
@@ -263,6 +301,39 @@ def test_when_the_platform_cannot_be_asked_nothing_is_sent_blind(
     assert action.outcome_unknown_since is not None
     assert action.case.stage == Stage.APPROVED
     assert len(alerts) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_claim_moves_on_while_another_dispatcher_holds_the_account(approved: Any) -> None:
+    action = approved()
+    locked, release = threading.Event(), threading.Event()
+
+    def other_dispatcher() -> None:
+        # Another dispatcher claiming for the same account: its row lock held.
+        try:
+            with transaction.atomic():
+                Account.objects.select_for_update().get(pk=action.account_id)
+                locked.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=other_dispatcher)
+    holder.start()
+    try:
+        assert locked.wait(10)
+        outcome = dispatch.send_action(action.pk)
+    finally:
+        release.set()
+        holder.join()
+    # Skipped at once, not queued behind the lock; the row untouched, nothing posted.
+    assert outcome.result == "skipped"
+    assert "another dispatcher" in outcome.detail
+    assert reloaded(action).state == OutboundAction.State.PENDING
+    assert reloaded(action).attempts == 0
+    assert our_replies(action) == 0
+    # Once the lock is free, the next tick sends it.
+    assert dispatch.send_action(action.pk).result == "sent"
 
 
 @pytest.mark.django_db(transaction=True)

@@ -835,3 +835,59 @@ def test_a_search_page_cut_short_is_transient_with_the_raw_answer(
         platform.search(QUERY, "")
     assert not isinstance(caught.value, UnknownOutcome)
     assert caught.value.raw == faults.cut(body("search_v2")).decode()
+
+
+@pytest.mark.django_db
+def test_hostile_oversize_and_broken_statuses_are_stored_safely_or_skipped_not_the_page(
+    httpserver: HTTPServer, make: Callable[..., MastodonPlatform]
+) -> None:
+    from monitoring.ingest import store_page
+    from monitoring.models import Post
+    from tests.factories import SourceFactory
+
+    # given a recorded search page with hostile HTML, oversize fields and broken statuses
+    statuses = pool()
+    script, huge, long_fields, no_account, bad_account, no_date = statuses[:6]
+    statuses[0] = {
+        **script,
+        "content": '<p>down again <script>alert("x")</script><style>p{}</style>'
+        '<a href="javascript:alert(1)">here</a> &lt;b&gt;&amp;</p><iframe src="x">i</iframe>',
+    }
+    statuses[1] = {**huge, "content": "<p>" + "outage " * 20_000 + "</p>"}
+    statuses[2] = {
+        **long_fields,
+        "url": "https://example.org/" + "u" * 2_000,
+        "language": "x" * 40,
+        "in_reply_to_id": "9" * 300,
+        "account": {
+            **long_fields["account"],
+            "id": "424242",  # an author of its own
+            "display_name": "n" * 400,
+            "url": "https://example.org/@" + "p" * 600,
+        },
+    }
+    statuses[3] = {k: v for k, v in no_account.items() if k != "account"}
+    statuses[4] = {**bad_account, "account": ["not", "an", "account"]}
+    statuses[5] = {k: v for k, v in no_date.items() if k != "created_at"}
+    httpserver.expect_request("/api/v2/search").respond_with_handler(search_server(statuses))
+    source = SourceFactory(platform="mastodon")
+    # when the page is read and stored
+    page = make().search(QUERY, "")
+    stored = store_page(source, page)
+    # then the three broken statuses are skipped, every other one is stored
+    assert page.skipped == 3
+    assert stored == len(statuses) - 3
+    # the hostile HTML is text: no script, no style, no frame, entities decoded once
+    text = Post.objects.get(platform="mastodon", external_id=script["id"]).text
+    assert text == "down again here <b>&"
+    # the oversize text is kept whole; the fields with a length are cut to it
+    assert len(Post.objects.get(platform="mastodon", external_id=huge["id"]).text) > 100_000
+    long_post = Post.objects.select_related("author").get(
+        platform="mastodon", external_id=long_fields["id"]
+    )
+    assert len(long_post.url) == 1000 and len(long_post.lang) == 10
+    assert long_post.in_reply_to == ""
+    assert len(long_post.author.display_name) == 255
+    assert len(long_post.author.profile_url) == 500
+    source.refresh_from_db()
+    assert source.cursor == page.cursor
