@@ -6,9 +6,8 @@ the posts: complaints and mentions come from ``monitoring.BrandDay`` (kept as po
 are judged), the funnel and the jackal check from ``outreach.CaseDay`` (kept by the
 workflow's audit trail), time to first reply and time in each working stage from the
 same trail's bins of hours (``CaseDay`` ``first_reply:<bin>``, ``outreach.StaffDay``),
-incidents from their own small table. Only replies per incident and the open cases read
-the case table, by its indexes: the period's cases that belong to an incident, and the
-open ones.
+incidents from their own small table, replies per incident from ``CaseDay``
+``in_incident:<id>``. Only the open cases are read from the case table, by its indexes.
 """
 
 from __future__ import annotations
@@ -277,11 +276,6 @@ def _weeks(period: Period) -> list[dt.date]:
     return [first + dt.timedelta(weeks=i) for i in range((period.end - first).days // 7 + 1)]
 
 
-def _week_of(moment: dt.datetime) -> dt.date:
-    day = moment.astimezone(dt.UTC).date()
-    return day - dt.timedelta(days=day.weekday())
-
-
 def _percentile(values: list[float], q: float) -> float | None:
     if not values:
         return None
@@ -366,24 +360,20 @@ def jackals(period: Period) -> dict[str, Any]:
         )
     )
     steps = {Stage.AWAITING_ENGAGEMENT: "replied", **{key: key for key, _, _ in JACKAL_MEASURES}}
+    # Replies per incident: the replied cases counted per incident they belonged to.
+    in_incident = Q(step__startswith=rollups.IN_INCIDENT)
     rows = (
         _case_days(period)
-        .filter(kind=PlaybookKind.COMPETITOR, step__in=list(steps))
+        .filter(Q(step__in=list(steps)) | in_incident, kind=PlaybookKind.COMPETITOR)
         .values_list("day", "step", "count")
     )
     for day, step, n in rows:
-        per_week[day - dt.timedelta(days=day.weekday())][steps[step]] += n
-    # Replies per incident: the period's replied cases that belong to an incident (few).
-    in_incidents = (
-        cohort(period, PlaybookKind.COMPETITOR)
-        .filter(incident__isnull=False)
-        .filter(reached(Stage.AWAITING_ENGAGEMENT))
-        .values_list("opened_at", "incident_id")
-    )
-    for opened, incident_id in in_incidents:
-        week = per_week[_week_of(opened)]
-        week["incidents"].add(incident_id)
-        week["in_incidents"] += 1
+        week = per_week[day - dt.timedelta(days=day.weekday())]
+        if step.startswith(rollups.IN_INCIDENT):
+            week["incidents"].add(step)
+            week["in_incidents"] += n
+        else:
+            week[steps[step]] += n
     limit = playbook.max_replies_per_incident if playbook else None
     weeks = []
     for start in _weeks(period):

@@ -44,6 +44,7 @@ BLOCKING = ("block", "mute")
 WORK_STAGES = (Stage.NEW, Stage.RESEARCHING, Stage.DRAFTING, Stage.AWAITING_APPROVAL)
 APPROVED = "approved"
 FIRST_REPLY = "first_reply:"  # + the bin of hours from opening to the first reply
+IN_INCIDENT = "in_incident:"  # + the incident's id: the replied cases that belong to it
 # Upper edges of the bins of hours: quarter hours to 4 h, hours to 2 days, half days to a
 # week; one more bin holds everything longer.
 HOUR_EDGES: tuple[float, ...] = (
@@ -146,7 +147,7 @@ def count_step(event: CaseEvent, case: Case | None = None, tally: Tally | None =
     if event.action != "open_case" and event.origin == event.target:
         return
     if case is None:
-        case = Case.objects.only("brand_id", "kind", "opened_at", "assignee_id").get(
+        case = Case.objects.only("brand_id", "kind", "opened_at", "assignee_id", "incident_id").get(
             pk=event.case_id
         )
     day = case.opened_at.astimezone(dt.UTC).date()
@@ -176,6 +177,8 @@ def count_step(event: CaseEvent, case: Case | None = None, tally: Tally | None =
         steps.append(BLOCKED if blocked else STOPPED)
     if event.target == Stage.AWAITING_ENGAGEMENT:
         steps.append(FIRST_REPLY + str(hour_bin(_hours(case.opened_at, event.created_at))))
+        if case.incident_id:
+            steps.append(IN_INCIDENT + str(case.incident_id))
     for step in steps:
         if tally is not None:
             tally.add(day, case.brand_id, case.kind, step)
@@ -188,15 +191,16 @@ def count_times(
         tuple[int, dt.datetime, int, str, int | None, str, str, int | None, dt.datetime]
     ],
 ) -> tuple[Counter[tuple[dt.date, int, str, str]], Counter[tuple[dt.date, int, int, str, int]]]:
-    """The first-reply bins (CaseDay keys) and the staff counts (StaffDay keys) of stage
-    changes ``(case, opened_at, brand, kind, assignee, origin, target, actor, at)`` given in
-    order of case and time: what ``count_step`` counts one event at a time."""
+    """The first-reply bins and replies per incident (CaseDay keys) and the staff counts
+    (StaffDay keys) of stage changes ``(case, opened_at, brand, kind, assignee, incident,
+    origin, target, actor, at)`` given in order of case and time: what ``count_step``
+    counts one event at a time."""
     case_days: Counter[tuple[dt.date, int, str, str]] = Counter()
     staff_days: Counter[tuple[dt.date, int, int, str, int]] = Counter()
     current = None
     entered: dict[str, dt.datetime] = {}
     replied = False
-    for case_id, opened, brand, kind, assignee, origin, target, actor, at in events:
+    for case_id, opened, brand, kind, assignee, incident, origin, target, actor, at in events:
         if case_id != current:
             current, entered, replied = case_id, {}, False
         day = opened.astimezone(dt.UTC).date()
@@ -209,6 +213,8 @@ def count_times(
         if target == Stage.AWAITING_ENGAGEMENT and not replied:
             replied = True
             case_days[(day, brand, kind, FIRST_REPLY + str(hour_bin(_hours(opened, at))))] += 1
+            if incident:
+                case_days[(day, brand, kind, IN_INCIDENT + str(incident))] += 1
         entered[target] = at
     return case_days, staff_days
 
@@ -249,6 +255,7 @@ def rebuild() -> int:
                 "case__brand_id",
                 "case__kind",
                 "case__assignee_id",
+                "case__incident_id",
                 "origin",
                 "target",
                 "actor_id",

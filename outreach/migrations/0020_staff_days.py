@@ -1,4 +1,5 @@
-"""Time to first reply and time in each working stage, in bins of hours (issue #16).
+"""Time to first reply and time in each working stage, in bins of hours, and replied cases per
+incident (issue #16).
 
 The dashboard read these from the case events of the period, a cost that grew with the
 period's cases; the audit trail now counts them as cases move (``outreach/rollups.py``).
@@ -40,13 +41,14 @@ def count_history(apps, schema_editor):
             "case__brand_id",
             "case__kind",
             "case__assignee_id",
+            "case__incident_id",
             "origin",
             "target",
             "actor_id",
             "created_at",
         )
     )
-    for case_id, opened, brand, kind, assignee, origin, target, actor, at in changes.iterator(
+    for case_id, opened, brand, kind, assignee, incident, origin, target, actor, at in changes.iterator(
         chunk_size=5000
     ):
         if case_id != current:
@@ -61,6 +63,8 @@ def count_history(apps, schema_editor):
         if target == "awaiting_engagement" and not replied:
             replied = True
             replies[(day, brand, kind, f"first_reply:{hour_bin(opened, at)}")] += 1
+            if incident:
+                replies[(day, brand, kind, f"in_incident:{incident}")] += 1
         entered[target] = at
     CaseDay.objects.bulk_create(
         [

@@ -146,6 +146,26 @@ def test_the_jackal_panel_counts_blocks_and_stops_and_warns_over_the_threshold(
     assert "over the playbook&#x27;s limit" in page or "over the playbook's limit" in page
 
 
+def test_replies_per_incident_count_the_replied_cases_of_each_incident(
+    advance, competitor, playbook
+):
+    from tests.factories import IncidentFactory
+    from tests.outreach.conftest import send_reply
+
+    first, second = IncidentFactory(brand=competitor), IncidentFactory(brand=competitor)
+    # Three replied cases in two incidents, one case of an incident not replied to yet.
+    for incident in (first, first, second, second):
+        case = advance(Stage.APPROVED)
+        Case.objects.filter(pk=case.pk).update(incident=incident)
+        if not (incident == second and Case.objects.filter(incident=second).count() == 2):
+            send_reply(case)
+    type(playbook).objects.filter(pk=playbook.pk).update(max_replies_per_incident=1)
+    (week,) = [w for w in dashboard.jackals(PERIOD)["weeks"] if w["replied"]]
+    assert week["replied"] == 3
+    assert week["per_incident"] == 1.5
+    assert week["per_incident_threshold"] == 1 and week["per_incident_crossed"]
+
+
 def test_complaints_per_brand_share_rate_and_incidents(admin_user, client_for):
     ours = BrandFactory(name="Northwind", kind=Brand.Kind.OWN)
     theirs = BrandFactory(name="Telvana", kind=Brand.Kind.COMPETITOR)
