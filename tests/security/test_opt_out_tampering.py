@@ -70,7 +70,7 @@ def _playbook_form_data(playbook: Playbook, **changes: Any) -> dict[str, Any]:
     data["auto_follow"] = "on" if playbook.auto_follow else ""
     data["edit_note"] = "tamper"
     data.update(changes)
-    return {k: v for k, v in data.items() if v != ""}
+    return {k: v for k, v in data.items() if v not in ("", None)}
 
 
 # --- renaming a do-not-contact entry ---------------------------------------------------------
