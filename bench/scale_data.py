@@ -119,8 +119,10 @@ def measured(name: str, fn: Callable[[], object], times: int | None = None) -> M
 
 
 def setup_django() -> None:
-    """Configure Django (test settings: fast password hashing, no SSL redirect) once."""
+    """Configure Django (test settings: fast password hashing, no SSL redirect) once, with
+    tasks sent to the broker as in production, never run in place (``NOJACKAL_TEST_EAGER``)."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
+    os.environ["NOJACKAL_TEST_EAGER"] = "0"
     os.environ.setdefault("DATABASE_URL", f"{PG_SERVER}/postgres")
     os.environ.setdefault("CELERY_BROKER_URL", "memory://")
     import django

@@ -154,9 +154,7 @@ def measure(size: int) -> list[Measured]:
         NOJACKAL_TASK_QUEUE=queue,
     )
     args = celery("worker", "-c", "2", "-Q", queue, "-l", "INFO")
-    eager = app.conf.task_always_eager
     app.conf.broker_url = broker
-    app.conf.task_always_eager = False
     with tempfile.TemporaryDirectory() as tmp:
         log = Path(tmp) / "worker.log"
         try:
@@ -170,7 +168,6 @@ def measure(size: int) -> list[Measured]:
                     raise RuntimeError(f"the worker opened no case for the warm-up:\n{tail}")
                 latencies, missed = run(posts_to_send(), queue)
         finally:
-            app.conf.task_always_eager = eager
             try:
                 with app.connection_for_write() as conn:
                     conn.default_channel.queue_delete(queue)

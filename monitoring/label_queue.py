@@ -25,10 +25,10 @@ from typing import Any
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from monitoring import classifier
 from monitoring.label_files import normalise_text, text_key
 from monitoring.models import Brand, ClassifierVersion, Detection, Label
 
-DEFAULT_THRESHOLD = 0.5
 # Rows fetched per side per brand per round, and rounds before a brand's bucket gives up
 # (when nearly everything near its threshold is labelled or a duplicate already).
 _CHUNK = 25
@@ -59,9 +59,10 @@ class Candidate:
 
 def threshold_of(brand: Brand | None) -> float:
     """The decision threshold for ``brand``: its own if it has one (``Brand.threshold``,
-    chosen on the team's labels), else 0.5 (the classifier's)."""
-    value = getattr(brand, "threshold", None)
-    return DEFAULT_THRESHOLD if value is None else float(value)
+    chosen on the team's labels), else the classifier's own."""
+    if brand is None or brand.threshold is None:
+        return float(classifier.DEFAULT_PARAMS["threshold"])
+    return float(brand.threshold)
 
 
 def active_version() -> str:
@@ -69,9 +70,7 @@ def active_version() -> str:
     row = ClassifierVersion.objects.filter(active=True).values_list("version", flat=True).first()
     if row is not None:
         return row
-    from monitoring import classifier  # the default model is trained at first use: only then
-
-    return classifier.load_default().version
+    return classifier.load_default().version  # trained at first use: only then
 
 
 def skeleton(text: str) -> str:

@@ -276,13 +276,6 @@ def _weeks(period: Period) -> list[dt.date]:
     return [first + dt.timedelta(weeks=i) for i in range((period.end - first).days // 7 + 1)]
 
 
-def _percentile(values: list[float], q: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
-
-
 def active_playbook(kind: str) -> Playbook | None:
     return Playbook.objects.filter(kind=kind, is_active=True).order_by("-version").first()
 
