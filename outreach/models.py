@@ -28,6 +28,7 @@ from outreach.erasure import subject_hashes as subject_hashes
 # it is re-exported here so that every model is found in outreach.models.
 from outreach.fields import team_member
 from outreach.limits import CAP_CEILINGS, MIN_COOLDOWN_DAYS
+from outreach.tone.rules import FIRM_CODES
 
 
 def text_hash(text: str) -> str:
@@ -667,7 +668,9 @@ class FindingOverrule(models.Model):
     Written by ``workflow.overrule_finding`` only (beside a ``CaseEvent`` in the audit
     trail); only warnings and model findings can be overruled, never the firm codes
     (links, prices, codes, our brand named). Counted per code in the admin so that
-    patterns that are often overruled surface. Append-only."""
+    patterns that are often overruled surface. Append-only, in the database too: a firm
+    code is refused by a CHECK constraint and an edit or deletion by a trigger
+    (``dbrules.overrule_install_sql``), except ``forget_person`` erasing the reason."""
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="overrules")
     draft = models.ForeignKey("ReplyDraft", on_delete=models.PROTECT, related_name="overrules")
@@ -682,6 +685,13 @@ class FindingOverrule(models.Model):
     class Meta:
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["code", "source"], name="overrule_code_source")]
+        constraints = [
+            # Links, prices, codes and our brand named are never overruled (rules 2 and 3),
+            # also by a row written below the workflow. Append-only: migration 0026's triggers.
+            models.CheckConstraint(
+                condition=~Q(code__in=sorted(FIRM_CODES)), name="overrule_never_firm"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.code} ({self.source}) overruled on case {self.case_id}"

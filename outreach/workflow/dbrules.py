@@ -630,3 +630,80 @@ def hold_drop_sql(vendor: str) -> list[str]:
             "DROP TRIGGER IF EXISTS outreach_case_hold_rules_update",
         ],
     }.get(vendor, [])
+
+
+# --- Tone-finding overrules (migration 0026) ------------------------------------------------
+
+OVERRULE_FROZEN = (
+    "outreach_findingoverrule is append-only: an overrule is never edited or deleted "
+    "(forget_person may only erase its reason)"
+)
+OVERRULE_COLUMNS: tuple[str, ...] = (
+    "id",
+    "case_id",
+    "draft_id",
+    "code",
+    "source",
+    "text_hash",
+    "actor_id",
+    "created_at",
+)
+
+
+def _overrule_erasing(vendor: str) -> str:
+    """The one edit allowed: ``forget_person`` replacing the reason by ``[erased]``."""
+    return f"NEW.reason = '{ERASED}' AND " + _same(vendor, OVERRULE_COLUMNS)
+
+
+def overrule_install_sql(vendor: str) -> list[str]:
+    """Triggers keeping the overrules (the audit of what a reviewer let through) as written.
+
+    No DELETE; an UPDATE only erases the reason and changes nothing else. Which codes can
+    never be overruled is a CHECK constraint on the model, from ``FIRM_CODES``.
+    """
+    erasing = _overrule_erasing(vendor)
+    if vendor == "postgresql":
+        return [
+            f"""CREATE OR REPLACE FUNCTION outreach_findingoverrule_append_only()
+RETURNS trigger AS $$
+BEGIN
+    IF TG_OP = 'DELETE' OR NOT ({erasing}) THEN
+        RAISE EXCEPTION '{OVERRULE_FROZEN}';
+    END IF;
+    RETURN NEW;
+END;
+$$ LANGUAGE plpgsql""",
+            """CREATE TRIGGER outreach_findingoverrule_append_only
+    BEFORE UPDATE OR DELETE ON outreach_findingoverrule
+    FOR EACH ROW EXECUTE FUNCTION outreach_findingoverrule_append_only()""",
+        ]
+    if vendor == "sqlite":
+        return [
+            f"""CREATE TRIGGER outreach_findingoverrule_no_edit
+    BEFORE UPDATE ON outreach_findingoverrule FOR EACH ROW
+    WHEN NOT ({erasing})
+BEGIN
+    SELECT RAISE(ABORT, '{OVERRULE_FROZEN}');
+END""",
+            f"""CREATE TRIGGER outreach_findingoverrule_no_delete
+    BEFORE DELETE ON outreach_findingoverrule FOR EACH ROW
+BEGIN
+    SELECT RAISE(ABORT, '{OVERRULE_FROZEN}');
+END""",
+        ]
+    return []
+
+
+def overrule_drop_sql(vendor: str) -> list[str]:
+    """The statements removing them again."""
+    return {
+        "postgresql": [
+            "DROP TRIGGER IF EXISTS outreach_findingoverrule_append_only "
+            "ON outreach_findingoverrule",
+            "DROP FUNCTION IF EXISTS outreach_findingoverrule_append_only()",
+        ],
+        "sqlite": [
+            "DROP TRIGGER IF EXISTS outreach_findingoverrule_no_edit",
+            "DROP TRIGGER IF EXISTS outreach_findingoverrule_no_delete",
+        ],
+    }.get(vendor, [])
