@@ -9,26 +9,18 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
-from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.test import Client
 from django.urls import reverse
 
 from outreach import workflow
-from outreach.models import ERASED, CaseEvent, FindingOverrule, ReplyDraft, Stage, text_hash
-from outreach.tone import FIRM_CODES
+from outreach.models import ERASED, CaseEvent, FindingOverrule, ReplyDraft, Stage
 from outreach.workflow.checks import Attempt, tone_clean
 from outreach.workflow.rules import RuleViolation, WorkflowError
 from tests.outreach.factories import GOOD_REPLY
-from tests.sqlite_rerun import on_sqlite, rerun_on_sqlite
 
 pytestmark = pytest.mark.django_db
 
 LINK_REPLY = "Sorry the line keeps dropping, that is rough. See telvana-status.com for updates."
-
-
-def _sql(statement: str, *params: Any) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute(statement, params)
 
 
 def _draft(case: Any) -> ReplyDraft:
@@ -85,23 +77,6 @@ def test_a_link_finding_can_never_be_overruled_even_calling_the_workflow_directl
     assert not FindingOverrule.objects.exists()
     assert not CaseEvent.objects.filter(action="overrule_finding").exists()
     assert tone_clean(Attempt(case=case)) is not None
-
-
-def test_a_forged_overrule_of_a_firm_code_is_refused_by_the_database(
-    advance: Any, reviewer: Any
-) -> None:
-    case = advance(Stage.DRAFTING, reply=LINK_REPLY)
-    draft = _draft(case)
-    for code in sorted(FIRM_CODES):
-        with pytest.raises(IntegrityError, match="overrule_never_firm"), transaction.atomic():
-            _sql(
-                "INSERT INTO outreach_findingoverrule "
-                "(case_id, draft_id, code, source, reason, text_hash, created_at) "
-                "VALUES (%s, %s, %s, 'pattern', 'x', %s, CURRENT_TIMESTAMP)",
-                case.pk, draft.pk, code, text_hash(draft.text),
-            )  # fmt: skip
-    refusal = tone_clean(Attempt(case=case))
-    assert refusal is not None and "link" in str(refusal)
 
 
 def test_a_blocking_pattern_finding_is_refused_but_the_same_code_from_the_model_is_not(
@@ -228,34 +203,3 @@ def test_forgetting_the_person_erases_the_overrule_reasons_and_keeps_the_counts(
     )  # fmt: skip
     row = FindingOverrule.objects.get(case=case)
     assert (row.code, row.reason) == ("exclamation_run", ERASED)
-
-
-def test_an_overrule_is_never_edited_or_deleted_below_the_admin(
-    advance: Any, reviewer: Any
-) -> None:
-    case = advance(Stage.AWAITING_APPROVAL, reply=GOOD_REPLY + " Hope it's back soon!!!")
-    row = workflow.overrule_finding(
-        case, actor=reviewer, draft=_draft(case), code="exclamation_run", reason="their tone"
-    )
-    for statement in (
-        "UPDATE outreach_findingoverrule SET reason = 'nobody asked' WHERE id = %s",
-        "UPDATE outreach_findingoverrule SET code = 'shouting' WHERE id = %s",
-        "UPDATE outreach_findingoverrule SET reason = %s, code = 'arguing' WHERE id = %s",
-        "DELETE FROM outreach_findingoverrule WHERE id = %s",
-    ):
-        params = (ERASED, row.pk) if statement.count("%s") == 2 else (row.pk,)
-        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-            _sql(statement, *params)
-    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-        FindingOverrule.objects.filter(pk=row.pk).delete()
-
-    row.refresh_from_db()
-    assert (row.code, row.reason) == ("exclamation_run", "their tone")
-
-
-def test_overrules_hold_on_sqlite_too(tmp_path: Any) -> None:
-    rerun_on_sqlite(__file__, "test_overrules_hold_on_sqlite_too", tmp_path)
-
-
-def test_each_run_is_on_its_database() -> None:
-    assert connection.vendor == ("sqlite" if on_sqlite() else "postgresql")

@@ -19,8 +19,22 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from outreach.models import Case, CaseEvent, EngagementEvent, OutboundAction, Stage, text_hash
+from outreach import workflow
+from outreach.models import (
+    ERASED,
+    Case,
+    CaseEvent,
+    EngagementEvent,
+    FindingOverrule,
+    OutboundAction,
+    ReplyDraft,
+    Stage,
+    text_hash,
+)
+from outreach.tone import FIRM_CODES
 from outreach.workflow import dbrules
+from outreach.workflow.checks import Attempt, tone_clean
+from tests.outreach.factories import GOOD_REPLY
 from tests.sqlite_rerun import on_sqlite, rerun_on_sqlite
 
 SELLING = "Switch to our brand, code SAVE20"
@@ -252,6 +266,47 @@ def _migration() -> Any:
     return importlib.import_module("outreach.migrations.0015_conversation_rules")
 
 
+# --- tone-finding overrules (issue #18): never of a firm code, never edited -------------------
+
+LINK_REPLY = "Sorry the line keeps dropping, that is rough. See telvana-status.com for updates."
+
+
+def test_a_forged_overrule_of_a_firm_code_is_refused(advance: Any) -> None:
+    case = advance(Stage.DRAFTING, reply=LINK_REPLY)
+    draft = ReplyDraft.objects.filter(case_id=case.pk).latest("pk")
+    for code in sorted(FIRM_CODES):
+        with _refused("overrule_never_firm"):
+            _sql(
+                "INSERT INTO outreach_findingoverrule "
+                "(case_id, draft_id, code, source, reason, text_hash, created_at) "
+                "VALUES (%s, %s, %s, 'pattern', 'x', %s, CURRENT_TIMESTAMP)",
+                case.pk, draft.pk, code, text_hash(draft.text),
+            )  # fmt: skip
+    refusal = tone_clean(Attempt(case=case))
+    assert refusal is not None and "link" in str(refusal)
+
+
+def test_an_overrule_is_never_edited_or_deleted(advance: Any, reviewer: Any) -> None:
+    case = advance(Stage.AWAITING_APPROVAL, reply=GOOD_REPLY + " Hope it's back soon!!!")
+    draft = ReplyDraft.objects.filter(case_id=case.pk).latest("pk")
+    row = workflow.overrule_finding(
+        case, actor=reviewer, draft=draft, code="exclamation_run", reason="their tone"
+    )
+    for statement, *params in (
+        ("UPDATE outreach_findingoverrule SET reason = 'nobody asked' WHERE id = %s",),
+        ("UPDATE outreach_findingoverrule SET code = 'shouting' WHERE id = %s",),
+        ("UPDATE outreach_findingoverrule SET reason = %s, code = 'arguing' WHERE id = %s", ERASED),
+        ("DELETE FROM outreach_findingoverrule WHERE id = %s",),
+    ):
+        with pytest.raises(Exception, match="append-only"):
+            _sql(statement, *params, row.pk)
+    with pytest.raises(Exception, match="append-only"), transaction.atomic():
+        FindingOverrule.objects.filter(pk=row.pk).delete()
+
+    row.refresh_from_db()
+    assert (row.code, row.reason) == ("exclamation_run", "their tone")
+
+
 def test_the_migration_holds_todays_move_table() -> None:
     # Fails when MOVES changed: make a new rules migration (see outreach/workflow/dbrules.py).
     assert dbrules.table_rules() == _migration().RULES
@@ -261,6 +316,7 @@ def test_the_migration_holds_todays_move_table() -> None:
 def test_the_installed_triggers_are_the_generated_ones() -> None:
     expected = dbrules.install_sql(connection.vendor, _migration().RULES)
     expected += dbrules.privacy_install_sql(connection.vendor)
+    expected += dbrules.overrule_install_sql(connection.vendor)
     assert expected
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
@@ -268,7 +324,7 @@ def test_the_installed_triggers_are_the_generated_ones() -> None:
             names = [statement.split()[4].split("(")[0] for statement in functions]
             cursor.execute("SELECT proname, prosrc FROM pg_proc WHERE proname = ANY(%s)", [names])
             installed = dict(cursor.fetchall())
-            assert len(installed) == len(functions) == 5
+            assert len(installed) == len(functions) == 6
             for statement in functions:
                 name = statement.split()[4].split("(")[0]
                 assert installed[name] == statement.split("$$")[1]
