@@ -17,7 +17,7 @@ TLDS = (
     "com|net|org|io|co|ly|app|dev|ai|uk|de|fr|eu|ca|au|nl|es|ie|nz|za|info|biz|tv|gg|xyz|"
     "site|online|shop|store|link|page|tech|cloud|fibre|fiber|mobi|gl|gd|cc|ws|su|ru|to|help|"
     "support|services|network|digital|email|blog|club|website|space|media|pro|deals|"
-    "broadband|mobile|tel|guide|reviews|compare|money"
+    "broadband|mobile|tel|guide|reviews|compare|money|pt|br|mx|ch"
 )
 
 # X wraps every link it recognises, bare domains included, in a t.co link.
@@ -40,12 +40,17 @@ def _rx(*alternatives: str) -> regex.Pattern[str]:
 CURRENCY_WORDS = (
     r"dollars?|bucks|quid|euros?|pounds?|usd|eur|gbp|cents?|pence|yen|rupees?|francs?|"
     r"a\s+month|per\s+month|a\s+mo|per\s+mo|/\s*mo(?:nth)?|pcm|p/m|monthly|a\s+year|per\s+year|"
-    r"/\s*yr|/\s*year|a\s+week|per\s+week|/\s*wk"
+    r"/\s*yr|/\s*year|a\s+week|per\s+week|/\s*wk|"
+    # es, fr, de, pt periods and currencies; per-unit prices ("12 p/kWh", "0,25 €/kWh")
+    r"(?:por|al|ao|par|pro|im|cada)\s+(?:mes|mois|monat|ano|an|jahr|semana|semaine|woche)|"
+    r"/\s*(?:mes|mois|monat|ano|an|jahr)|mensuales?|mensuel\w*|monatlich|mensais?|reais|"
+    r"(?:p|c|ct|cts|cents?|pence)\s*/\s*(?:kwh|kw|gb|min|minute|mb|l|litre|liter)"
 )
 NUM = r"\d+(?:[.,]\d+)*"
 WORDNUM = (
     r"(?:one|two|three|four|five|six|seven|eight|nine|ten|twenty|thirty|forty|fifty|"
-    r"sixty|seventy|eighty|ninety|a\s+hundred|hundred|a\s+few|a\s+couple)"
+    r"sixty|seventy|eighty|ninety|a\s+hundred|hundred|a\s+few|a\s+couple|eleven|twelve|"
+    r"thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen)"
 )
 PRICE = _rx(
     r"[$\u20ac\u00a3\u00a5\u20b9\u20a9\u20bd\u00a2]\s*" + NUM,
@@ -67,7 +72,7 @@ DISCOUNT = _rx(
     NUM + r"\s*(?:%|percent|per\s*cent|pct)\s*(?:off|discount|less|cheaper|savings?)\b",
     r"\b(?:half|50%)\s*(?:-\s*)?(?:price|off)\b",
     r"\bdiscount(?:s|ed)?\b",
-    r"\bcheaper\b",
+    r"\bcheaper\b(?!\s+than\s+(?:compensation|a\s+refund|refunding|paying\s+out|fixing))",
     r"\bsave\s+(?:up\s+to\s+|over\s+|big|money|a\s+lot|loads|heaps|" + NUM + r"|"
     r"[$\u20ac\u00a3\u00a5])",
     r"\bprice\s*(?:match|beat|cut|drop|guarantee|lock)",
@@ -87,6 +92,20 @@ DISCOUNT = _rx(
     + r"\s*(?:%|percent|per\s*cent)",
     r"\b(?:beat|undercut|match)\s+(?:your|their|the|any)\s+(?:current\s+)?(?:bill|price|deal|"
     r"quote|offer|tariff)\b",
+    # "-30 %": a percentage with a minus sign is a reduction
+    r"(?<![\w.,])-\s?" + NUM + r"\s*%",
+    r"\bhalf\s+(?:off|price)\b|\b(?:a\s+)?(?:third|quarter)\s+off\b",
+    # es, fr, de, pt: a percentage next to a word of reduction, in either order
+    NUM + r"\s*(?:%|por\s+ciento|pour\s+cent|prozent|por\s+cento)\s*(?:de\s+)?(?:menos|"
+    r"descuento|de\s+descuento|rebaja|remise|de\s+remise|reduction|de\s+reduction|rabatt|"
+    r"gunstiger|billiger|weniger|desconto|de\s+desconto|mais\s+barato|sur\s+(?:le|la|les|votre|"
+    r"vos|ton|ta)|en\s+(?:tu|su|la|el)|auf\s+(?:den|die|das|deine|ihre)|na\s+(?:sua|tua|"
+    r"mensalidade|fatura)|da\s+(?:sua|tua|mensalidade|fatura))\b",
+    r"\b(?:descuento|rebaj\w*|ahorr\w*|quitamos|te\s+quitamos|remise|reduction|on\s+(?:retire|"
+    r"enleve)|economis\w*|rabatt\w*|spar\w*|nachlass|desconto|tira\w*|economiz\w*|reduz\w*|"
+    r"reduc\w*)\b[^.!?]{0,30}?" + NUM + r"\s*(?:%|por\s+ciento|pour\s+cent|prozent|por\s+cento)",
+    r"\b(?:a\s+(?:la\s+)?mitad|mitad\s+de\s+precio|moitie\s+prix|a\s+moitie|halbe[nr]?\s+"
+    r"preis|zum\s+halben|pela\s+metade|metade\s+do\s+preco|meio\s+preco)\b",
 )
 OFFER = _rx(
     r"\b(?:special|exclusive|limited|introductory|welcome|switching|switcher|loyalty|"
@@ -101,21 +120,50 @@ OFFER = _rx(
     r"\bwe\s+(?:do|offer|have|provide|sell|'ve\s+got)\s+(?:a|an|some|plans?|deals?|fixed|"
     r"cheap|great|genuine|unlimited|fibre|broadband|packages?|bundles?)\b",
     r"\bgot\s+a\s+deal\b|\bdeal\s+for\s+you\b|\bhave\s+(?:a|an)\s+(?:offer|deal)\b",
+    # es, fr, de, pt: free things, gifts, "on us", no-obligation quotes
+    r"\b(?:gratis|gratuit[oa]?s?|gratuites?|kostenlos\w*|umsonst|geschenkt|de\s+regalo|"
+    r"de\s+presente|cadeau\s+de\s+la\s+maison|c'est\s+cadeau|on\s+vous\s+offre|nous\s+vous\s+"
+    r"offrons|offert[es]?|te\s+regalamos|le\s+regalamos|os\s+regalamos|sin\s+compromiso|sans\s+"
+    r"engagement|unverbindlich\w*|sem\s+compromisso|(?:te|le)\s+(?:damos|ofrecemos)|"
+    r"(?:te|lhe)\s+(?:da|damos|oferecemos)|wir\s+schenken|schenken\s+(?:dir|ihnen))\b",
 )
 PROMO = _rx(
     r"\b(?:promo|promotional|discount|coupon|voucher|referral|offer|invite|gift|bonus)"
     r"\s*-?\s*codes?\b",
     r"\bpromo(?:code)?s?\b",
-    r"\bcoupons?\b",
-    r"\bvouchers?\b",
-    r"\b(?:use|enter|apply|try|with|redeem|quote)\s+(?:the\s+|my\s+|our\s+|this\s+)?"
+    r"\b(?:use|enter|apply|try|redeem|quote)\s+(?:the\s+|my\s+|our\s+|this\s+)?"
     r"codes?\b",
+    r"\b(?:cupom|cupon|cupones|gutschein\w*|rabattcode\w*|aktionscode\w*|codigo\s+(?:de\s+)?"
+    r"(?:promocional|descuento|desconto)|code\s+(?:promo|de\s+reduction|remise)|bon\s+de\s+"
+    r"reduction)\b",
     r"\bcode\s*[:=]\s*[a-z0-9]{3,}",
     r"\breferral\s+(?:link|bonus)\b|\bref\s+link\b",
 )
 # A code in capitals after a verb that hands it over ("quote NOWIFI"), on the original text.
 PROMO_TOKEN = regex.compile(
     r"\b(?i:quote|use|enter|apply|mention|type|redeem)\s+(?i:code\s+)?[\"']?[A-Z][A-Z0-9]{3,}\b"
+)
+# A voucher or coupon by name: a travel voucher the post speaks of is theirs, not ours.
+VOUCHER = regex.compile(r"\b(?:vouchers?|coupons?)\b", FLAGS)
+# A code in capitals after a word for a code ("el cupón CUIDADO15", "Code BIZSTART"), a
+# code with digits after a verb that hands it over ("Mit BLITZ20", "redeem QL-WELCOME-26")
+# or before the checkout ("CHANTIER10 à la caisse"); on the original text.
+_CAPS_CODE = r"[\"'\u00ab\u201c]?([A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*)\b"
+_DIGIT_CODE = r"[\"'\u00ab\u201c]?((?=[A-Z0-9-]*\d)(?=(?:[A-Z0-9-]*[A-Z]){3})[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*)\b"
+CODE_TOKEN = regex.compile(
+    r"(?i:\b(?:promo\s*code|promo|code|codes|cupom|cup[o\u00f3]n|coupon|voucher|gutschein"
+    r"(?:-?code)?|c[o\u00f3]digo|rabattcode|aktionscode))\s*:?\s+" + _CAPS_CODE + r"|"
+    r"(?i:\b(?:use|using|usa|usez|utilisez|utilise|nutze|nutz|redeem|enter|apply|with|mit|con|com|"
+    r"avec|quote|type|gib|tippe|digite|introduce)(?:\s+(?:the|el|la|le|o|a|den|dem|die))?)\s+"
+    + _DIGIT_CODE + r"|"
+    r"\b((?=[A-Z0-9-]*\d)(?=(?:[A-Z0-9-]*[A-Z]){3})[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*)\s+(?i:at\s+"
+    r"checkout|(?:a|\u00e0)\s+la\s+caisse|au\s+paiement|an\s+der\s+kasse|beim\s+(?:bezahlen|"
+    r"checkout)|en\s+(?:caja|el\s+checkout)|al\s+pagar|no\s+checkout|na\s+finaliza\w+)"
+)
+# An error, order or booking code is no promo code.
+NOT_PROMO = regex.compile(
+    r"(?i:error|errors|fehler|erreur|fault|reference|ref|booking|order|tracking|confirmation|"
+    r"ticket|case|account|pedido|commande|bestell\w*|reserva|dossier)\W+(?:\w+\W+){0,2}$"
 )
 SHORTENERS = (
     r"bit\s*\.\s*ly|bitly|t\.co|tinyurl|tiny\.cc|goo\.gl|ow\.ly|is\.gd|buff\.ly|rebrand\.ly|"
@@ -211,10 +259,12 @@ FOLLOW = _rx(
     r"\bgive\s+(?:us|me|our\s+\w+)\s+a\s+follow\b|\bhit\s+(?:the\s+|that\s+)?follow\b",
     r"\bsmash\s+(?:the\s+|that\s+)?(?:follow|subscribe)\b|\bf4f\b|\bfollow\s+4\s+follow\b",
     r"\bfollow\s+(?:northwind|nw)\b",
+    r"\b(?:tap|hit|smash|click|press)\s+(?:the|that|our)\s+follow\b|\bfollow\s+button\b",
 )
 LEGAL = _rx(
     r"\bsu(?:e|ed|ing)\b(?!\s*(?:de|ellen))",
-    r"\blaw\s*suits?\b|\blawyers?\b|\battorneys?\b|\bsolicitors?\b|\blegal\s+(?:action|team|"
+    r"\blaw\s*suits?\b|(?<!not\s+an?\s+)\blawyers?\b|\bactionable\b|\b(?:to|with)\s+(?:our\s+)?"
+    r"legal\b(?!\s+(?:aid|advice|rights|age|limit))|\battorneys?\b|\bsolicitors?\b|\blegal\s+(?:action|team|"
     r"department|dept|steps|proceedings|counsel|advice|route|means)\b",
     r"\bdefamat\w*|\blibel\w*|\bslander\w*|\bcease\s+and\s+desist\b",
     r"\bcourt\b|\blitigat\w*|\bpress\s+charges\b|\bsmall\s+claims\b|\bclass\s+action\b",
@@ -237,10 +287,37 @@ THREAT = _rx(
     r"\bwe\s+have\s+your\s+(?:address|details|information)\b",
     r"\b(?:may|could|will|might|can)\s+(?:lead|result)\s+(?:to|in)\s+(?:disconnection|"
     r"suspension|termination|closure|action|legal|your|the\s+(?:closure|termination))\b",
+    # "that's unacceptable and against our policy" sides with the person
+    r"(?<!(?:unacceptable|wrong|not\s+ok|not\s+okay)\s+(?:and\s+)?(?:completely\s+|totally\s+)?)"
     r"\bagainst\s+our\s+(?:terms|policy|policies|rules|fair\s+use|acceptable\s+use)\b",
     r"\bwe\s+(?:monitor|track|watch|log|record|keep\s+an\s+eye\s+on)\s+(?:\w+\s+){0,4}?"
     r"(?:posts?|accounts?|you|what\s+you)\b",
     r"\bact\s+on\s+(?:them|these|those|such\s+posts)\b",
+    # veiled: we keep records of you, we know who you are, think twice
+    r"\b(?:we|we've|we\s+have|we\s+do|i've)\s+(?:\w+\s+)?(?:keep|kept|keeping|take|taken|took|"
+    r"logged|noted|recorded|saved|stored|hold|holding)\s+(?:a\s+|all\s+)?(?:screenshots?|"
+    r"records?|notes?|track|your|a\s+copy|copies|everything)\b(?!\s+(?:order|booking|"
+    r"reference|feedback|complaint|case|details\s+to\s+(?:sort|fix|refund)))",
+    r"\b(?:we|i)\s+(?:know|have|hold)\s+(?:exactly\s+)?(?:your|which|who\s+you|where\s+you)\s*"
+    r"(?:\w+\s+){0,2}?(?:address|details|information|data|account\s+details|on\s+file|are)\b"
+    r"(?!\s+(?:to|so|and\s+(?:will|we'll)))",
+    r"\b(?:our\s+\w+|we)\s+know\s+(?:your|where\s+you)\b",
+    r"\b(?:think|thinking)\s+(?:twice|carefully)\s+(?:before|about)\b|\bcome\s+back\s+to\s+"
+    r"bite\s+you\b|\b(?:would|it'd)\s+be\s+a\s+shame\s+if\b|\bdon't\s+be\s+surprised\s+if\b|"
+    r"\brarely\s+ends\s+well\b|\bhave\s+a\s+way\s+of\s+getting\s+around\b|\bwe\s+remember\s+"
+    r"(?:\w+\s+)?(?:who|that)\b|\bjust\s+remember\s+(?:we|our)\b|\bremember\s+we're\s+the\b",
+    r"\b(?:noted|logged|flagged)\s+your\s+(?:account|handle|username|user|name|profile|id|"
+    r"player\s+id)\b|\bwe've\s+(?:noted|logged|flagged)\s+(?:your|this)\b",
+    r"\b(?:up\s+for\s+review|review\s+whether\s+we\s+want|can\s+be\s+(?:withdrawn|refused|"
+    r"cancelled)\s+for)\b",
+    # es, fr, de, pt
+    r"\b(?:que\s+sepas\s+que|tenemos\s+guardad\w*|guardamos\s+(?:capturas|todo|registro)|"
+    r"(?:hemos\s+)?tomado\s+nota\s+de\s+tu|podria\s+quedar\s+revisad\w*|si\s+sigues\s+asi|"
+    r"gardons\s+une\s+trace|on\s+surveille|saura\s+vous\s+retrouver|bien\s+identifie|"
+    r"faites\s+attention|ont\s+acces\s+aux\s+identites|deinen\s+account\s+(?:notiert|gemerkt)|"
+    r"uns\s+deinen\s+\w+\s+gemerkt|screenshots\s+(?:\w+\s+){0,4}sichern|genau\s+verfolgen|"
+    r"bem\s+anotad\w*|acompanha\s+de\s+perto|sabe\s+direitinho\s+quem|temos\s+todos\s+os\s+seus\s+"
+    r"dados)\b",
 )
 ARGUING = _rx(
     r"\byou(?:'re|\s+are|\s+were)\s+(?:simply\s+|just\s+|completely\s+|totally\s+|clearly\s+)?"
@@ -254,7 +331,7 @@ ARGUING = _rx(
     r"\bthere\s+(?:is|was)\s+no\s+(?:outage|problem|issue|fault)\b",
     r"\bnot\s+(?:our|my)\s+(?:fault|problem|responsibility)\b|\bwe\s+did\s+nothing\s+wrong\b",
     r"\bwe\s+(?:never|did\s+not|didn't)\s+(?:charge|promise|say|said|agree|cut)\b",
-    r"\bactually,?\s+(?:you|that|this|our|we)\b|\bno,\s+(?:you|that|it|we|the|this|our|there)\b",
+    r"\bactually,?\s+(?:you|that|this|our|we)\b|(?<!\boh\s)\bno,\s+(?:you|that|it|we|the|this|our|there)\b",
     r"\bworks?\s+(?:(?:fine|perfectly|well)\s+)?for\s+(?:everyone|everybody|all\s+(?:our|other)|"
     r"other|millions|thousands|most\s+(?:people|customers|users))\b",
     r"\bif\s+you\s+(?:had\s+)?(?:actually|bothered|even)\b|\byou\s+clearly\s+(?:didn't|don't)\b",
@@ -274,8 +351,10 @@ BLAMES = _rx(
     r"you\b|\buser\s+error\b|\boperator\s+error\b|\bpebkac\b|\brtfm\b",
     # "you should have" blames; "you shouldn't have to" is sympathy, so only the
     # positive form counts.
-    r"\byou\s+(?:should|ought\s+to)\s+(?:have|'ve)\b|\byou\s+should've\b",
-    r"\byou\s+(?:didn't|did\s+not|never|failed\s+to|forgot\s+to|neglected\s+to|ignored)\s+"
+    r"\byou\s+(?:should|ought\s+to)\s+(?:have|'ve)\b(?!\s+(?:been\s+(?:told|given|informed|"
+    r"offered|sent|refunded|contacted|warned|notified|called|asked|kept|updated)|had|got|gotten|"
+    r"received|heard|to))|\byou\s+should've\b",
+    r"(?<!(?:something|anything|what|things)\s)\byou\s+(?:didn't|did\s+not|never|failed\s+to|forgot\s+to|neglected\s+to|ignored)\s+"
     r"(?:read|follow|check|pay|update|restart|configure|set|tell|contact|register|renew|clear|"
     r"confirm|provide|give|activate|install|plug|keep|reply|respond|answer|book|select|choose|"
     r"enable|turn|our|the|to)\b",
@@ -305,12 +384,28 @@ BLAMES = _rx(
     r"\bif\s+(?:customers|people|users)\s+(?:\w+\s+){0,2}(?:wrong|incorrect|old|outdated|"
     r"bad|cheap)\b",
 )
-POST_NOUN = r"(?:post|tweet|toot|comment|thread|review|skeet|message|complaint|status|screenshot)s?"
+POST_NOUN = (
+    r"(?:post|tweet|toot|comment|thread|review|skeet|message|complaint|status|screenshot|photo|"
+    r"picture|pic|video|clip|story|stories)s?"
+)
+_THE = r"(?:this|that|the|your|these|those|original|first|old|whole)"
 DELETE = _rx(
-    r"\b(?:delet|remov|tak|took|pull|retract|hid|withdraw)(?:e|es|ed|ing)?\s+(?:down\s+)?(?:this|that|"
-    r"the|your|these|those)?\s*(?:\w+\s+)?" + POST_NOUN + r"\b",
+    r"\b(?:delet|remov|pull|retract|hid|withdraw|scrub|unpost|nuk|eras|archiv)(?:e|es|ed|ing)?\s+"
+    r"(?:down\s+)?" + _THE + r"?\s*(?:[\w']+\s+){0,3}?" + POST_NOUN + r"\b",
+    r"\b(?:get|getting|got)\s+rid\s+of\s+" + _THE + r"?\s*(?:[\w']+\s+){0,2}?" + POST_NOUN
+    + r"\b",
+    r"\b(?:tak(?:e|es|ing)|took)\s+(?:down|offline)\s+" + _THE + r"?\s*(?:[\w']+\s+){0,2}?"
+    + POST_NOUN + r"\b",
+    r"\b(?:tak(?:e|es|ing)|took)\s+" + _THE + r"\s+(?:[\w']+\s+){0,3}?" + POST_NOUN
+    + r"\s+(?:down|offline|off)\b",
     r"\b(?:delete|remove|take\s+down|retract)\s+(?:it|this|that)\b",
     r"\b(?:tak(?:e|es|ing)|took)\s+(?:it|this|that)\s+(?:down|offline)\b",
+)
+# Our own doing ("we'll remove it"), not a request to the person.
+OUR_DOING = regex.compile(
+    r"\b(?:we|i)(?:'ll|'ve|'d|\s+will|\s+can|\s+could|\s+have|\s+would|\s+are\s+going\s+to)?"
+    r"\s+(?:\w+\s+)?$",
+    FLAGS,
 )
 AMEND = _rx(
     r"\b(?:amend|edit|updat|chang|correct)\w*\s+(?:your|the|this|that)\s+(?:post|tweet|toot|"
@@ -325,12 +420,18 @@ CONTACT_ROUTE = _rx(
     r"\b(?:reach|contact|find)\s+(?:us|our|me)\b|\bget\s+in\s+touch\b|\breach\s+out\b|"
     r"\blive\s+chat\b|\bsupport\s+(?:team|line|page|site|portal|chat)\b|\bfollow\s+us\s+back\b",
     r"\bsend\s+(?:us|me)\b|\bdrop\s+(?:us|me)\b|\bshoot\s+(?:us|me)\b",
+    r"\b(?:open|raise|log|submit)\s+a\s+(?:ticket|case|support\s+request)\b",
 )
 PLACEHOLDER = regex.compile(
     r"\{\{?\s*(?!dot\s*\})[\w .-]{1,40}\}\}?|"
     r"\[\s*(?:(?-i:[A-Z][A-Z _-]{1,30})|first\s*name|name|handle|"
     r"username|brand|problem|issue|competitor|product)\s*\]|<\s*(?:name|first\s*name|handle|"
-    r"username|insert[^>]{0,30})\s*>|\bINSERT\s+[A-Z]+\b|%\(\w+\)s|\$\{\w+\}",
+    r"username|insert[^>]{0,30})\s*>|\bINSERT\s+[A-Z]+\b|%\(\w+\)s|\$\{\w+\}|"
+    # any <word> or [word] a template left behind ("<agent_signature>", "[Vorname]",
+    # "[insert date]"), %NAME%, and XXX standing for a value
+    r"<\s*\p{L}[\p{L}\d_ .-]{1,30}\s*>|"
+    r"\[\s*(?!(?:sic|edit|update|deleted|removed|link|photo|image|video|gif|sic!)\s*\])"
+    r"\p{L}[\p{L}\d_ .-]{1,30}\s*\](?!\()|%[A-Za-z_]{2,30}%|(?-i:\bX{3,}\b|\bx{3,}@)",
     regex.IGNORECASE,
 )
 
@@ -344,7 +445,8 @@ INSULTS = _rx(
     r"\bworst\s+(?:company|provider|isp|carrier|network|telco|operator|business|brand)\b",
     r"\b(?:strikes|strike|fails|screws?\s+up|did\s+it|messed\s+up)\s+again\b",
     r"\bas\s+usual\b|\bsurprise,?\s+surprise\b|\bwhat\s+(?:did|do|else\s+(?:did|do|would|"
-    r"could))\s+you\s+expect\b|\b(?:not|never)\s+(?:surprised|surprising)\b|\bno\s+surprise\b",
+    r"could))\s+you\s+expect\b|\b(?:not|never)\s+(?:surprised|surprising)\b|(?<!there's\s|there\s+is\s|be\s)\bno\s+"
+    r"surprise\b",
     r"\b(?:avoid|stay\s+away\s+from|run\s+from|never\s+trust|don't\s+trust|can't\s+trust)\s+"
     r"(?:them|those\s+(?:guys|people|clowns|crooks)|that\s+company|that\s+lot)\b",
     r"\blol\b|\blmao\b|\brofl\b|\bhaha\w*\b|\U0001f921|\U0001f4a9|\U0001f5d1",
@@ -368,7 +470,8 @@ SUBJECT_JUDGEMENT = regex.compile(r"\b(?:they|them|their\s+\w+)\s+" + JUDGEMENT,
 EMPATHY = _rx(
     r"\bsorry\b|\bapolog\w*|\bso\s+frustrating\b|\bfrustrat\w*|\bannoying\b|\binfuriating\b|"
     r"\bmaddening\b|\bexhausting\b|\bstressful\b|\bnightmare\b|\bheadache\b|\bugh\b|\boof\b|"
-    r"\byikes\b|\bargh\b",
+    r"\byikes\b|\bargh\b|\bunsettling\b|\bworrying\b|\balarming\b|\bunnerving\b|"
+    r"\bdisturbing\b|\bupsetting\b|\blet-?down\b",
     r"\b(?:that|this|it)\s*(?:'s|\s+is|\s+was|\s+sounds|\s+must\s+be|\s+seems|\s+looks)\s+"
     r"(?:(?:so|really|such|a|an|genuinely|truly|properly|very|pretty|absolutely|just|no)\s+)*"
     r"(?:rough|awful|terrible|horrible|rubbish|grim|miserable|frustrating|annoying|stressful|"
@@ -380,11 +483,11 @@ EMPATHY = _rx(
     r"miserable|painful|nightmare|mess|hassle|pain|real|proper|horrible|exhausting|grim)\b",
     r"\bwhat\s+a\s+(?:pain|nightmare|hassle|headache|mess|day|week|morning|night|weekend|"
     r"rubbish|drag|faff|letdown|let\s+down|saga|ordeal|way\s+to)\b",
-    r"\b(?:hope|hoping|hopefully)\b.{0,50}?\b(?:sort\w*|fix\w*|resolv\w*|back|better|soon|"
-    r"improv\w*|restor\w*|work\w*|running|quick\w*|refund\w*|answer\w*|shortly|normal|settle\w*|"
-    r"clear\w*|through|sooner|fast|okay|ok|right|calls?|help\w*|respond\w*|reply|replies)\b",
-    r"\b(?:fingers\s+crossed|wishing\s+you|good\s+luck|best\s+of\s+luck|hang\s+in\s+there)\b",
-    r"\b(?:hope|hoping|hopefully)\s+(?:someone|somebody|they|it|things|this|that|everything|"
+    r"\b(?:hope|hoping|hopefully)\b.{0,50}?\b(?:sort\w*|fix\w*|resolv\w*|back|"
+    r"improv\w*|restor\w*|work\w*|running|refund\w*|answer\w*|normal|settle\w*|"
+    r"clear\w*|through|calls?|help\w*|respond\w*|reply|replies)\b",
+    r"\b(?:fingers\s+crossed|good\s+luck|best\s+of\s+luck)\b",
+    r"\b(?:hope|hoping|hopefully)\s+(?:someone|somebody|they|it|this|that|"
     r"service|support|the\s+(?:fix|line|network|signal|connection|refund|engineer))\b",
     r"\bnothing\s+worse\b|\bworst\s+(?:feeling|thing|part)\b",
     r"\b(?:can't|cannot|can\s+not)\s+imagine\b|\bfeel\s+(?:for\s+you|your\s+pain)\b|"
@@ -392,7 +495,7 @@ EMPATHY = _rx(
     r"\bno\s+one\s+(?:should|deserves|wants)\b|\bnobody\s+(?:should|deserves|wants)\b|"
     r"\bshouldn't\s+have\s+to\b|\bdeserve\s+(?:better|answers|a\s+proper)\b",
     r"\b(?:thanks|thank\s+you)\s+for\s+(?:flagging|raising|letting|telling|reporting|"
-    r"sharing|your\s+patience|bearing)\b|\bwe\s+hear\s+you\b|\bi\s+hear\s+you\b",
+    r"your\s+patience|bearing)\b|\bwe\s+hear\s+you\b|\bi\s+hear\s+you\b",
     r"\bbeen\s+there\b|\bhappened\s+to\s+me\b|\bsame\s+(?:here|thing\s+happened)\b|"
     r"\bthat's\s+(?:a\s+)?(?:lot|long)\b|\bmust\s+be\s+\w+ing\b|\bmust\s+have\s+been\b",
 )
@@ -504,6 +607,8 @@ LEGAL = _also(
     r"\b(?:avocats?|poursuites?|action\s+en\s+justice|tribunal|diffamation|mise\s+en\s+demeure|"
     r"porter\s+plainte|plainte|juridique)\b",
     r"\b(?:anwalt|anwalte|anwaltin|rechtsanwalt\w*|verklagen|klage|rechtliche\s+schritte|"
+    r"rechtsabteilung|rechtlich\w*\s+(?:folgen|konsequenzen|relevant)|schritte\s+vor|"
+    r"engager\s+votre\s+responsabilite|consecuencias\s+legales|consequencias\s+legais|"
     r"gericht\w*|verleumdung|abmahnung|unterlassungs\w*|strafanzeige)\b",
     r"\b(?:advogad[oa]s?|processar(?:emos)?|processo|medidas\s+(?:legais|judiciais)|"
     r"acao\s+judicial|difamacao|justica|juridic[oa])\b",
@@ -557,7 +662,8 @@ _POSTS_OTHER = (
 )
 DELETE = _also(
     DELETE,
-    r"\b(?:borr(?:a|ar|e|es|en)|elimin(?:a|ar|e|es|en)|retir(?:a|ar|ez|er|en)|supprim(?:e|er|ez)|"
+    r"\b(?:borr(?:a|ar|e|es|en|aras|ases)|elimin(?:a|ar|e|es|en|aras|ases)|quit(?:a|ar|e|es|aras|"
+    r"ases)|retir(?:a|ar|ez|er|en|es|aras|ases)|supprim(?:e|er|ez|iez)|"
     r"effac(?:e|er|ez)|losch(?:e|en|t|st)?|entfern(?:e|en|t|st)?|apag(?:a|ar|ue|uem)|"
     r"exclu(?:a|ir|am)|remov(?:a|er|am)|tir(?:a|ar|em))\s+"
     r"(?:(?:el|la|tu|su|este|esta|ese|esa|ce|cet|cette|le|la|votre|ton|ta|den|die|das|deinen|"
@@ -581,6 +687,27 @@ GONE = _rx(
     + r"\s+(?:is|has|was|goes|gets)\s+(?:been\s+)?(?:gone|down|removed|deleted|taken\s+down)\b",
     r"\b" + POST_NOUN + r"\s+(?:quietly\s+|just\s+|simply\s+)?(?:disappear\w*|vanish\w*|went\s+"
     r"away|go\s+away)\b",
+    # the post going down, as a wish or a condition ("if the video came down", "the tweet's gone")
+    r"\b" + POST_NOUN + r"(?:'s)?\s+(?:(?:could|can|would|might|to|be|is|was|were|has|had|been|"
+    r"got|get|gets|getting|now|then|just|quietly|simply|sort\s+of|finally|also|please|soon|"
+    r"afterwards|came|come|comes|coming|went|go|goes|going)\s+){1,4}(?:down|gone|away|offline|"
+    r"archived|removed|deleted|taken\s+down|hidden|disappear\w*|vanish\w*|no\s+longer\s+"
+    r"(?:public|up|visible|online|there|on))\b",
+    r"\b(?:need|want|get|have|see)\s+(?:the|this|that|your)\s+(?:[\w']+\s+)?" + POST_NOUN
+    + r"\s+(?:down|gone|removed|deleted)\b",
+    r"\b(?:this|it|that|the\s+post|the\s+tweet)\s+(?:didn't|did\s+not|doesn't|wouldn't|"
+    r"won't)\s+stay\s+(?:up|online|public)\b|\bonce\s+this\s+stays\s+up\b",
+    r"\b(?:off|from)\s+your\s+(?:public\s+)?(?:timeline|profile|feed|wall)\b|"
+    r"\b(?:sitting|no\s+longer)\s+on\s+your\s+(?:public\s+)?(?:timeline|profile|feed|wall)\b",
+    # es, fr, de, pt
+    r"\b(?:tuit|post|publicacion|comentario|resena|hilo|message|publication|commentaire|avis|"
+    r"tweet|beitrag|kommentar|bewertung|publicacao|mensagem|avaliacao)s?\s+(?:[\w']+\s+){0,3}?"
+    r"(?:desaparezca\w*|desaparec\w*|borrad[oa]|eliminad[oa]|retirad[oa]|soit\s+(?:retire|supprime|"
+    r"efface)e?|disparai\w*|disparu\w*|verschwind\w*|verschwunden|geloscht|entfernt|"
+    r"rausnimm\w*|rausnehm\w*|loschen|loschst|loscht|sumi\w*|apagad[oa]|removid[oa]|"
+    r"excluid[oa])\b",
+    r"\b(?:tirar|tire|tira|tirem)\s+do\s+ar\b|\bdeix\w+\s+de\s+estar\s+(?:visivel|no\s+ar|"
+    r"online|publica)\b",
 )
 AMEND = _also(
     AMEND,
@@ -595,6 +722,7 @@ CONTACT_ROUTE = _also(
     r"nous|courriel|telephone|schreib\w*\s+(?:\w+\s+)?uns|ruf\w*\s+uns|melde\s+dich|melden\s+sie\s+"
     r"sich|telefon\w*|per\s+mail|chama\s+(?:a\s+gente\s+)?(?:na|no)|manda\s+(?:uma\s+)?|fala\s+com"
     r"\s+a\s+gente|nos\s+chame|telefone|fale\s+conosco)\b",
+    r"\b(?:en|por|no|em|par)\s+(?:prive|privado|mp|md|message\s+prive)\b|\bprivat\b",
 )
 EMPATHY = _also(
     EMPATHY,
@@ -627,6 +755,8 @@ DISCLOSURE = _rx(
     r"dev|developer|staff|member\s+of\s+staff|product\s+manager|support\s+agent)\b|"
     r"\b(?:employee|staff|dev|developer|engineer|team\s+member)\s+(?:at|of|for)\b|"
     r"\b(?:full\s+)?disclosure\b|\bdisclaimer\b|\b(?:i'm|i\s+am)\s+(?:employed|paid)\s+by\b",
+    r"\b(?:engineer|developer|dev|employee|staff|staffer|team\s+member|designer|founder|"
+    r"manager|agent|rep|support)\s+here\b|\bfrom\s+the\s+(?:[\w&'-]+\s+){0,3}team\b",
     r"\btrabajo\s+(?:en|para)\b|\bsoy\s+(?:emplead[oa]|parte\s+del\s+equipo|del\s+equipo|"
     r"ingenier[oa]|de)\b|\btransparencia\b|\baviso\b",
     r"\bje\s+travaille\s+(?:chez|pour|a|dans)\b|\bje\s+suis\s+(?:employe|salarie|dans\s+"

@@ -135,10 +135,23 @@ def _discount(reply: Reply) -> Iterator[Hit]:
 
 
 def _promo_code(reply: Reply) -> Iterator[Hit]:
-    yield from _spans(reply, lx.PROMO)
+    def other_code(m: regex.Match[str]) -> bool:
+        # "the email with the code", "error code: 0x80070005": not a promo code.
+        return lx.NOT_PROMO.search(reply.norm[max(0, m.start() - 40) : m.start()]) is not None
+
+    def echoed(m: regex.Match[str]) -> bool:
+        # "a voucher you didn't ask for": the person's own voucher, named in the post.
+        return regex.search(r"\b(?:voucher|coupon)", reply.post) is not None
+
+    yield from _spans(reply, lx.PROMO, skip=other_code)
+    yield from _spans(reply, lx.VOUCHER, skip=echoed)
     # A code in capitals ("quote NOWIFI") is only visible in the original text.
     for m in lx.PROMO_TOKEN.finditer(reply.head):
         yield Hit(m.start(), m.end(), repr(m.group(0)))
+    for m in lx.CODE_TOKEN.finditer(reply.head):
+        lead = reply.head[max(0, m.start() - 40) : m.start()]
+        if not lx.NOT_PROMO.search(lead):
+            yield Hit(m.start(), m.end(), repr(m.group(0)))
 
 
 def _call_to_action(reply: Reply) -> Iterator[Hit]:
@@ -186,7 +199,11 @@ def _delete_request(reply: Reply) -> Iterator[Hit]:
     # Asking to amend the post is only acceptable once the person has engaged; asking
     # to delete it never is, nor wishing it gone. "No need to delete it" asks nothing.
     def not_asking(m: regex.Match[str]) -> bool:
-        return lx.NOT_ASKING.search(reply.norm[max(0, m.start() - 40) : m.start()]) is not None
+        lead = reply.norm[max(0, m.start() - 40) : m.start()]
+        if lx.NOT_ASKING.search(lead) is not None:
+            return True
+        # "DM us and we'll remove it": our own doing, not a request to the person.
+        return m.re is lx.DELETE and lx.OUR_DOING.search(lead) is not None
 
     patterns = (lx.DELETE, lx.GONE, lx.AMEND) if reply.context.first_reply else (lx.DELETE, lx.GONE)
     return _spans(reply, *patterns, skip=not_asking)
