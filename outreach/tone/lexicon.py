@@ -121,6 +121,8 @@ OFFER = _rx(
     r"cheap|great|genuine|unlimited|fibre|broadband|packages?|bundles?)\b",
     r"\bgot\s+a\s+deal\b|\bdeal\s+for\s+you\b|\bhave\s+(?:a|an)\s+(?:offer|deal)\b",
     # es, fr, de, pt: free things, gifts, "on us", no-obligation quotes
+    # "free" said of something in general ("the ombudsman is free") offers nothing
+    r"(?<!\b(?:est|es|e|ist|sont|son|sao|como|comme|als|sind)\s)"
     r"\b(?:gratis|gratuit[oa]?s?|gratuites?|kostenlos\w*|umsonst|geschenkt|de\s+regalo|"
     r"de\s+presente|cadeau\s+de\s+la\s+maison|c'est\s+cadeau|on\s+vous\s+offre|nous\s+vous\s+"
     r"offrons|offert[es]?|te\s+regalamos|le\s+regalamos|os\s+regalamos|sin\s+compromiso|sans\s+"
@@ -308,6 +310,9 @@ THREAT = _rx(
     r"(?:\w+\s+)?(?:who|that)\b|\bjust\s+remember\s+(?:we|our)\b|\bremember\s+we're\s+the\b",
     r"\b(?:noted|logged|flagged)\s+your\s+(?:account|handle|username|user|name|profile|id|"
     r"player\s+id)\b|\bwe've\s+(?:noted|logged|flagged)\s+(?:your|this)\b",
+    r"\bwould\s+hate\s+for\s+that\s+to\b|\b(?:checking|look\s+at)\s+your\s+(?:\w+\s+){0,2}"
+    r"(?:history|membership|account)\s+(?:\w+\s+){0,2}(?:closely|more\s+closely|as\s+part\s+of\s+"
+    r"the\s+review)\b|\bscreenshots\s+(?:\w+\s+){0,4}sichern\b|"
     r"\b(?:up\s+for\s+review|review\s+whether\s+we\s+want|can\s+be\s+(?:withdrawn|refused|"
     r"cancelled)\s+for)\b",
     # es, fr, de, pt
@@ -345,6 +350,30 @@ ARGUING = _rx(
     r"\b(?:doesn't|does\s+not|can't|cannot|couldn't|could\s+not)\s+(?:affect|cause|be\s+"
     r"(?:true|right|the\s+case|what|our|us))\b",
     r"\b(?:not|isn't|wasn't)\s+what(?:'s|\s+is|\s+was)?\s+(?:happening|happened|going\s+on)\b",
+    # contradiction without "wrong": "that's not really accurate", "'never' isn't quite right"
+    r"\b(?:that(?:'s|\s+is)|it(?:'s|\s+is)|this\s+is|'?\w+'?\s+(?:is|isn't))\s+(?:not|n't)?\s*"
+    r"(?:really\s+|quite\s+|entirely\s+|strictly\s+)?(?:accurate|a\s+fair\s+picture|how\s+(?:it|"
+    r"our\s+\w+|this)\s+works)\b|\b(?:isn't|is\s+not|that's\s+not|it's\s+not)\s+(?:really|"
+    r"quite|strictly|entirely)\s+(?:accurate|fair|right|true|correct)\b|\b(?:isn't|not)\s+"
+    r"accurate\b|\bso\s+that's\s+not\s+right\b",
+    # "'unusable' is a stretch": the person's word, quoted and played down
+    r"'\s+(?:is|isn't)\s+(?:a\s+bit\s+|a\s+little\s+|rather\s+|quite\s+)?(?:a\s+stretch|dramatic|"
+    r"overstating\s+it|an\s+overstatement|an\s+exaggeration|fair|right)\b(?!\s+by\s+any)|\bis\s+(?:a\s+bit|"
+    r"a\s+little)\s+(?:dramatic|much|of\s+a\s+stretch)\b|\bis\s+overstating\s+it\b|"
+    r"\bis\s+an\s+exaggeration\b|\bgoes\s+too\s+far\b|"
+    r"\bpush\s+back\s+on\b|\b(?:we'd|we\s+would|i'd|we'll\s+have\s+to|we\s+have\s+to)\s+"
+    r"disagree\b|\bdisagree\s+with\s+that\b|\bwith\s+respect,|\b(?:i|we)\s+(?:really\s+)?doubt\s+"
+    r"that\b|\bfor\s+accuracy\b|\bisn't\s+borne\s+out\b|\bnot\s+borne\s+out\b|"
+    r"\b(?:there's|there\s+is)\s+(?:really\s+)?nothing\s+more\s+to\s+say\b|\bwe\s+have\s+"
+    r"(?:already\s+)?explained\b|\b(?:it's|that's|it\s+is)\s+not\s+(?:a\s+con|a\s+scam|a\s+joke|"
+    r"ridiculous|absurd|true)\b|\byou're\s+not\s+(?:quite\s+|really\s+)?right\b|\bwhere\s+'\w+'"
+    r"\s+comes\s+from\b|\btechnically\s+we're\b|\b(?:can't|cannot)\s+really\s+be\b|"
+    r"\bso\s+(?:he|she|they|the\s+\w+)\s+definitely\b|\bliterally\s+nothing\?\s+come\s+on\b",
+    r"\b(?:eso\s+no\s+es\s+asi|con\s+todo\s+respeto|ya\s+te\s+lo\s+hemos\s+explicado|no\s+vamos\s+a\s+"
+    r"repetirlo|no\s+fue\s+mala\s+suerte|c'est\s+inexact|c'est\s+un\s+fait|rien\s+de\s+plus\s+a\s+"
+    r"dire|ne\s+sont\s+pas\s+une\s+erreur|nous\s+ne\s+constatons\s+aucune?|so\s+nicht\s+"
+    r"bestatigen|sieht\s+das\s+anders|damit\s+als\s+erledigt|esta\s+enganad[oa]|voce\s+e\s+que\s+"
+    r"nao|nada\s+de\s+errado\s+do\s+nosso\s+lado|nao\s+e\s+(?:absurd[oa]|car[oa]))\b",
 )
 BLAMES = _rx(
     r"\b(?:your|ur)\s+(?:own\s+)?fault\b|\b(?:that's|that\s+is|it's|it\s+is|this\s+is)\s+on\s+"
@@ -383,6 +412,20 @@ BLAMES = _rx(
     r"\bout\s+of\s+our\s+(?:hands|control)\b",
     r"\bif\s+(?:customers|people|users)\s+(?:\w+\s+){0,2}(?:wrong|incorrect|old|outdated|"
     r"bad|cheap)\b",
+    r"\b(?:that's|that\s+is|that\s+one's|it's)\s+(?:sort\s+of\s+|kind\s+of\s+|really\s+|a\s+bit\s+)?"
+    r"on\s+you\b|\bone's\s+on\s+you\b|\b(?:is|really)\s+(?:really\s+)?on\s+the\s+(?:player|"
+    r"customer|user|passenger|traveller|rider|driver|guest|member)\b|\bthe\s+(?:user|customer|"
+    r"traveller|rider|passenger|player|guest)'s\s+(?:job|responsibility|setup|fault|side)\b|"
+    r"\b(?:would've|would\s+have)\s+saved\s+you\b|\basking\s+for\s+it\b|\bcheck\s+your\s+own\b|"
+    r"\bnext\s+time,?\s+(?:if\s+you|choosing|make\s+sure|remember\s+to|please\s+(?:read|check)|"
+    r"read|check)\b|\bif\s+you'd\s+(?:submitted|read|checked|sent|followed|kept|measured|"
+    r"booked|entered)\b|\bif\s+you\s+read\s+it\s+carefully\b|\b(?:you|it's\s+likely\s+you)\s+"
+    r"added\s+it\s+by\s+accident\b|\bmaybe\s+you\s+(?:moved|forgot|didn't|pressed|clicked|"
+    r"deleted)\b|\bso\s+you\s+did\s+choose\b|\bthat's\s+(?:usually|probably)\s+why\b",
+    r"\b(?:dein|ihr)\s+fehler\b|\bbitte\s+lies\s+dir\b|\bpensez\s+a\s+bien\s+verifier\b|"
+    r"\ba\s+faire\s+de\s+votre\s+cote\b|\bera\s+so\s+ter\s+lido\b|\bcabe\s+ao\s+(?:passageiro|"
+    r"cliente|usuario)\b|\bhay\s+que\s+fijarse\b|\bsi\s+la\s+hubieras\b|\bsin\s+regarder\s+la\s+"
+    r"notice\b",
 )
 POST_NOUN = (
     r"(?:post|tweet|toot|comment|thread|review|skeet|message|complaint|status|screenshot|photo|"
@@ -451,6 +494,20 @@ INSULTS = _rx(
     r"(?:them|those\s+(?:guys|people|clowns|crooks)|that\s+company|that\s+lot)\b",
     r"\blol\b|\blmao\b|\brofl\b|\bhaha\w*\b|\U0001f921|\U0001f4a9|\U0001f5d1",
     r"\btypical\s+(?:them|of\s+them|corporate|telco|isp)\b|\bclassic\s+(?:them|move)\b",
+    r"\b(?:gone|went|going)\s+(?:seriously\s+)?downhill\b|\bwent\s+off\s+a\s+cliff\b|\bheld\s+"
+    r"together\s+with\s+(?:\w+\s+)?(?:tape|sticky\s+tape|duct\s+tape|cable\s+ties|string|glue)\b|"
+    r"\brunning\s+joke\b|\b(?:have|had)\s+never\s+met\b|\bnever\s+(?:really\s+)?on\s+speaking\s+"
+    r"terms\b|\bcouldn't\s+run\s+a\s+bath\b|\bget\s+lost\s+in\s+a\s+car\s+park\b|\bbelongs?\s+in\s+a\s+"
+    r"museum\b|\bnot\s+in\s+a\s+good\s+way\b|\bwho'd\s+have\s+guessed\b|\bcutting\s+corners\b|"
+    r"\bhalf-finished\b|\byou\s+get\s+what\s+you\s+pay\s+for\b|\bgood\s+luck\s+getting\s+a\b|"
+    r"\b(?:by\s+name,|,\s+more\s+like|\?\s+more\s+like|\?\s+eher|,\s+ou\s+(?:melhor|l'art\s+de)|"
+    r"you\s+mean\?)|\bfamously\s+(?:thin|past|bad|slow|late|"
+    r"unreliable)\b|\bfamous\s+for\b|\b(?:\w+'s|their)\s+idea\s+of\b|\bbasically\s+(?:buses|a\s+vending)\b|"
+    r"\bspare\s+a\s+thought\s+for\b|\bstill\s+better\s+than\b|\bhas\s+always\s+treated\b|"
+    r"\bwouldn't\s+trust\b|\blo\s+de\s+siempre\b|"
+    r"\bya\s+se\s+sabe\b|\bbergab\b|\bwundert'?s?\s+einen\b|\bmarque\s+de\s+fabrique\b|"
+    r"\bn'a\s+jamais\s+ete\s+le\s+point\s+fort\b|\bcada\s+vez\s+mais\s+fraquinho\b|"
+    r"\bcon\s+alguien\s+mas\s+serio\b|\bno\s+sabe\s+ni\s+lo\s+que\s+es\b",
     r"\b(?:they're|they\s+are)\s+all\s+(?:like\s+that|the\s+same)\b|\bbunch\s+of\s+\w+|"
     r"\bclueless\b|\bshambolic\b|\bstunts?\b|\blying\b|\bliars?\b|\bnotoriously\b|\bnotorious\b|\bgreedy\b|\bshady\b|\bdodgy\b|\bsucks?\b(?<!that\s+sucks)(?<!it\s+sucks)"
     r"(?<!which\s+sucks)(?<!this\s+sucks)(?<!really\s+sucks)(?<!totally\s+sucks)",
