@@ -165,7 +165,8 @@ CODE_TOKEN = regex.compile(
 # An error, order or booking code is no promo code.
 NOT_PROMO = regex.compile(
     r"(?i:error|errors|fehler|erreur|fault|reference|ref|booking|order|tracking|confirmation|"
-    r"ticket|case|account|pedido|commande|bestell\w*|reserva|dossier)\W+(?:\w+\W+){0,2}$"
+    r"ticket|case|account|pedido|commande|bestell\w*|reserva|dossier)\W+(?:(?:code|number|no|nr|n|"
+    r"numero|nummer|id|the|a|an|with|your)\W+){0,2}$"
 )
 SHORTENERS = (
     r"bit\s*\.\s*ly|bitly|t\.co|tinyurl|tiny\.cc|goo\.gl|ow\.ly|is\.gd|buff\.ly|rebrand\.ly|"
@@ -232,6 +233,28 @@ CTA = _rx(
     r"\bworth\s+(?:a\s+(?:look|try|shot|go)|trying|checking\s+out)\b|\bcheck\s+out\b|"
     r"\btime\s+to\s+(?:look\s+(?:at|elsewhere|around)|move\s+on|leave|switch|go\s+elsewhere|"
     r"try\s+(?:something|someone|another)|jump)\b|\blook\s+elsewhere\b",
+    # nudges without a verb from the list: "you know where to find us", "maybe it's time
+    # for a bank that...", "next time book with people who...", "order from somebody else"
+    r"\byou\s+know\s+where\s+to\s+find\s+us\b|\btime\s+for\s+an?\s+(?:\w+\s+){0,2}?(?:that|which|"
+    r"who|whose)\b|\b(?:good\s+)?(?:time|moment)\s+to\s+(?:compare|switch|shop|look\s+at|give|move|"
+    r"try)\b|\bnext\s+(?:time|trip|road\s+trip|order|booking|quarter|holiday)\b[^.!?]{0,20}?\b(?:book|"
+    r"pick|rent|order|choose|fly|go\s+with|use\s+(?:a|another|someone))\b|\b(?:order|rent|book|buy|"
+    r"shop|fly|bank)\s+(?:from|with)\s+(?:somebody|someone|a\s+place|people|a\s+company|an\s+airline|"
+    r"a\s+provider)\b|\bgive\s+(?:a\s+different|another|other|the\s+other|one|an?\s+alternative|"
+    r"someone\s+else)\s+(?:\w+\s+){0,2}?a\s+(?:go|spin|try|shot|whirl)\b|\bcome\s+(?:play|try|see|"
+    r"shop|fly|bank|stream)\b|\bthere\s+are\s+(?:\w+\s+)?(?:services|providers|banks|apps|airlines|"
+    r"companies|networks|studios|platforms|options)\s+(?:out\s+there\s+)?(?:that|which|who)\b|"
+    r"\bworth\s+(?:downloading|looking\s+at|moving|thinking\s+about\s+who|switching|comparing|"
+    r"shopping)\b|\b(?:switching|moving\s+(?:provider|bank|supplier))\s+(?:takes|is\s+(?:painless|"
+    r"easy|quick))\b|\bthink\s+about\s+(?:moving|switching|leaving)\b|\bif\s+you\s+(?:ever\s+)?"
+    r"fancy\s+(?:moving|switching|a\s+change)\b|\bhopping\s+over\b",
+    r"\b(?:ya\s+sabes\s+donde\s+encontrarnos|(?:va\s+siendo|es)\s+(?:hora|momento)\s+de\s+(?:cambiar\w*|"
+    r"mirar|buscar|probar)|vous\s+savez\s+ou\s+nous\s+trouver|passer\s+par\s+quelqu'un\s+d'autre|"
+    r"fait\s+mes\s+cartons|on\s+sera\s+la|il\s+existe\s+des\s+\w+\s+qui|ob\s+es\s+anbieter\s+gibt|"
+    r"kontowechsel|anbieterwechsel|einen\s+anderen\s+(?:dienst|anbieter)|rubergekommen|nase\s+voll|"
+    r"weisst,?\s+wo\s+du\s+uns\s+findest|hora\s+de\s+(?:procurar|mudar|trocar)|portabilidade|"
+    r"da\s+proxima\s+vez\s+escolha|vontade\s+de\s+mudar|porta\s+(?:\w+\s+){0,2}sempre\s+aberta|"
+    r"sabe\s+onde\s+nos\s+encontrar)\b",
 )
 # On a first reply to a competitor's customer the reply is about them: any "we",
 # "our" or "us" that is not shared sympathy ("we're so sorry", "we've all been
@@ -261,7 +284,8 @@ FOLLOW = _rx(
     r"\bgive\s+(?:us|me|our\s+\w+)\s+a\s+follow\b|\bhit\s+(?:the\s+|that\s+)?follow\b",
     r"\bsmash\s+(?:the\s+|that\s+)?(?:follow|subscribe)\b|\bf4f\b|\bfollow\s+4\s+follow\b",
     r"\bfollow\s+(?:northwind|nw)\b",
-    r"\b(?:tap|hit|smash|click|press)\s+(?:the|that|our)\s+follow\b|\bfollow\s+button\b",
+    r"\b(?:tap|hit|smash|click|press)\s+(?:the|that|our)\s+follow\b|\bfollow\s+button\b|"
+    r"\bdale\s+a\s+seguir\b|\bclique\s+em\s+seguir\b",
 )
 LEGAL = _rx(
     r"\bsu(?:e|ed|ing)\b(?!\s*(?:de|ellen))",
@@ -441,7 +465,7 @@ DELETE = _rx(
     + POST_NOUN + r"\b",
     r"\b(?:tak(?:e|es|ing)|took)\s+" + _THE + r"\s+(?:[\w']+\s+){0,3}?" + POST_NOUN
     + r"\s+(?:down|offline|off)\b",
-    r"\b(?:delete|remove|take\s+down|retract)\s+(?:it|this|that)\b",
+    r"\b(?:delete|remove|take\s+down|retract|unpost|scrub|nuke)\s+(?:it|this|that)\b",
     r"\b(?:tak(?:e|es|ing)|took)\s+(?:it|this|that)\s+(?:down|offline)\b",
 )
 # Our own doing ("we'll remove it"), not a request to the person.
@@ -544,7 +568,7 @@ EMPATHY = _rx(
     r"improv\w*|restor\w*|work\w*|running|refund\w*|answer\w*|normal|settle\w*|"
     r"clear\w*|through|calls?|help\w*|respond\w*|reply|replies)\b",
     r"\b(?:fingers\s+crossed|good\s+luck|best\s+of\s+luck)\b",
-    r"\b(?:hope|hoping|hopefully)\s+(?:someone|somebody|they|it|this|that|"
+    r"\b(?:hope|hoping|hopefully)\s+(?:someone|somebody|they|"
     r"service|support|the\s+(?:fix|line|network|signal|connection|refund|engineer))\b",
     r"\bnothing\s+worse\b|\bworst\s+(?:feeling|thing|part)\b",
     r"\b(?:can't|cannot|can\s+not)\s+imagine\b|\bfeel\s+(?:for\s+you|your\s+pain)\b|"
@@ -639,7 +663,8 @@ SELF_PROMOTION = _also(
     r"\bnous\b(?!\s+(?:sommes|somme)\s+(?:vraiment\s+|tellement\s+|tres\s+)?(?:desoles|navres))",
     r"\b(?:unser\w*|bei\s+uns|zu\s+uns)\b(?!\s+(?:beileid|mitgefuhl))|\bwir\b(?!\s+(?:hoffen|"
     r"drucken|wunschen|bedauern|verstehen|fuhlen|sind\s+(?:sehr\s+|wirklich\s+)?traurig))",
-    r"\b(?:nosso|nossa|nossos|nossas|conosco|a\s+gente\s+(?:tem|oferece|nunca|faz))\b",
+    r"\b(?:nosso|nossa|nossos|nossas|conosco|a\s+gente\s+(?:tem|oferece|nunca|faz|entrega|rastreia|"
+    r"mantem|garante|cobra))\b|\b(?:por\s+aqui|aqui\s+(?:a\s+gente|nosotros)|ca\s+na\s+casa)\b",
 )
 FOLLOW = _also(
     FOLLOW,
@@ -745,6 +770,11 @@ GONE = _rx(
     r"\b" + POST_NOUN + r"\s+(?:quietly\s+|just\s+|simply\s+)?(?:disappear\w*|vanish\w*|went\s+"
     r"away|go\s+away)\b",
     # the post going down, as a wish or a condition ("if the video came down", "the tweet's gone")
+    r"\b" + POST_NOUN + r"'s\s+(?:gone|down|deleted|removed)\b",
+    r"\b" + POST_NOUN + r"\s+(?:about|on|of)\s+(?:\w+\s+){1,3}?(?:quietly\s+|just\s+)?"
+    r"(?:disappear\w*|vanish\w*|went\s+away|go\s+away)\b",
+    r"\bverschwind\w*\s+(?:der|die|das|dein|deine|ihr|ihre)\s+(?:\w+\s+)?(?:post|tweet|beitrag|"
+    r"kommentar|bewertung)\b",
     r"\b" + POST_NOUN + r"(?:'s)?\s+(?:(?:could|can|would|might|to|be|is|was|were|has|had|been|"
     r"got|get|gets|getting|now|then|just|quietly|simply|sort\s+of|finally|also|please|soon|"
     r"afterwards|came|come|comes|coming|went|go|goes|going)\s+){1,4}(?:down|gone|away|offline|"
