@@ -121,6 +121,8 @@ OFFER = _rx(
     r"cheap|great|genuine|unlimited|fibre|broadband|packages?|bundles?)\b",
     r"\bgot\s+a\s+deal\b|\bdeal\s+for\s+you\b|\bhave\s+(?:a|an)\s+(?:offer|deal)\b",
     # es, fr, de, pt: free things, gifts, "on us", no-obligation quotes
+    r"\b(?:primer|premier|erste[rn]?|primeiro)\s+(?:mes|mois|monat|ano|an|jahr)\s+(?:\w+\s+){0,2}?"
+    r"(?:gratis|gratuit\w*|kostenlos|offert)\b",
     # "free" said of something in general ("the ombudsman is free") offers nothing
     r"(?<!\b(?:est|es|e|ist|sont|son|sao|como|comme|als|sind)\s)"
     r"\b(?:gratis|gratuit[oa]?s?|gratuites?|kostenlos\w*|umsonst|geschenkt|de\s+regalo|"
