@@ -292,7 +292,7 @@ FOLLOW = _rx(
 LEGAL = _rx(
     r"\bsu(?:e|ed|ing)\b(?!\s*(?:de|ellen))",
     r"\blaw\s*suits?\b|(?<!not\s+an?\s+)\blawyers?\b|\bactionable\b|\b(?:to|with)\s+(?:our\s+)?"
-    r"legal\b(?!\s+(?:aid|advice|rights|age|limit))|\battorneys?\b|\bsolicitors?\b|\blegal\s+(?:action|team|"
+    r"legal\b(?!\s+(?:aid|advice|rights|age|limit))|(?<!\byour\s+(?:\w+\s+or\s+)?)\b(?:attorneys?|solicitors?)\b|\blegal\s+(?:action|team|"
     r"department|dept|steps|proceedings|counsel|advice|route|means)\b",
     r"\bdefamat\w*|\blibel\w*|\bslander\w*|\bcease\s+and\s+desist\b",
     r"\bcourt\b|\blitigat\w*|\bpress\s+charges\b|\bsmall\s+claims\b|\bclass\s+action\b",
@@ -325,7 +325,8 @@ THREAT = _rx(
     r"\b(?:we|we've|we\s+have|we\s+do|i've)\s+(?:\w+\s+)?(?:keep|kept|keeping|take|taken|took|"
     r"logged|noted|recorded|saved|stored|hold|holding)\s+(?:a\s+|all\s+)?(?:screenshots?|"
     r"records?|notes?|track|your|a\s+copy|copies|everything)\b(?!\s+(?:order|booking|"
-    r"reference|feedback|complaint|case|details\s+to\s+(?:sort|fix|refund)))",
+    r"reference|feedback|complaint|case|details\s+to\s+(?:sort|fix|refund)|of\s+(?:calls|your\s+"
+    r"(?:calls?|orders?|bookings?|payments?))|(?:\w+\s+)?too,?\s+so))",
     r"\b(?:we|i)\s+(?:know|have|hold)\s+(?:exactly\s+)?(?:your|which|who\s+you|where\s+you)\s*"
     r"(?:\w+\s+){0,2}?(?:address|details|information|data|account\s+details|on\s+file|are)\b"
     r"(?!\s+(?:to|so|and\s+(?:will|we'll)))",
@@ -387,7 +388,7 @@ ARGUING = _rx(
     r"overstating\s+it|an\s+overstatement|an\s+exaggeration|fair|right)\b(?!\s+by\s+any)|\bis\s+(?:a\s+bit|"
     r"a\s+little)\s+(?:dramatic|much|of\s+a\s+stretch)\b|\bis\s+overstating\s+it\b|"
     r"\bis\s+an\s+exaggeration\b|\bgoes\s+too\s+far\b|"
-    r"\bpush\s+back\s+on\b|\b(?:we'd|we\s+would|i'd|we'll\s+have\s+to|we\s+have\s+to)\s+"
+    r"\b(?:i'd|we'd|i\s+would|we\s+would)\s+(?:\w+\s+)?push\s+back\b|\b(?:we'd|we\s+would|i'd|we'll\s+have\s+to|we\s+have\s+to)\s+"
     r"disagree\b|\bdisagree\s+with\s+that\b|\bwith\s+respect,|\b(?:i|we)\s+(?:really\s+)?doubt\s+"
     r"that\b|\bfor\s+accuracy\b|\bisn't\s+borne\s+out\b|\bnot\s+borne\s+out\b|"
     r"\b(?:there's|there\s+is)\s+(?:really\s+)?nothing\s+more\s+to\s+say\b|\bwe\s+have\s+"
@@ -402,7 +403,7 @@ ARGUING = _rx(
     r"nao|nada\s+de\s+errado\s+do\s+nosso\s+lado|nao\s+e\s+(?:absurd[oa]|car[oa]))\b",
 )
 BLAMES = _rx(
-    r"\b(?:your|ur)\s+(?:own\s+)?fault\b|\b(?:that's|that\s+is|it's|it\s+is|this\s+is)\s+on\s+"
+    r"(?<!\b(?:isn't|not|wasn't|never|none\s+of\s+this\s+is)\s+)\b(?:your|ur)\s+(?:own\s+)?fault\b|\b(?:that's|that\s+is|it's|it\s+is|this\s+is)\s+on\s+"
     r"you\b|\buser\s+error\b|\boperator\s+error\b|\bpebkac\b|\brtfm\b",
     # "you should have" blames; "you shouldn't have to" is sympathy, so only the
     # positive form counts.
@@ -414,7 +415,7 @@ BLAMES = _rx(
     r"confirm|provide|give|activate|install|plug|keep|reply|respond|answer|book|select|choose|"
     r"enable|turn|our|the|to)\b",
     r"\b(?:read|check)\s+(?:the|our)\s+(?:terms|manual|fine\s+print|t&cs?|t&c's|faq|contract|"
-    r"small\s+print|instructions)\b|\bit's\s+in\s+the\s+(?:faq|terms|contract|small\s+print)\b",
+    r"small\s+print|instructions)\b(?!\s+for\b)|\bit's\s+in\s+the\s+(?:faq|terms|contract|small\s+print)\b",
     r"\byou\s+(?:did\s+|have\s+)?(?:agreed|agree|accepted|consented)\s+to\b|"
     r"\byou\s+signed\s+(?:the|a|our)\s+contract\b|\byou\s+were\s+(?:warned|clearly\s+told)\b",
     r"\b(?:as|which\s+was)\s+(?:clearly\s+)?(?:stated|explained|mentioned|outlined)\s+in\b",
@@ -490,6 +491,9 @@ CONTACT_ROUTE = _rx(
     r"\blive\s+chat\b|\bsupport\s+(?:team|line|page|site|portal|chat)\b|\bfollow\s+us\s+back\b",
     r"\bsend\s+(?:us|me)\b|\bdrop\s+(?:us|me)\b|\bshoot\s+(?:us|me)\b",
     r"\b(?:open|raise|log|submit)\s+a\s+(?:ticket|case|support\s+request)\b",
+    r"\b(?:support|help|helpdesk|soporte|suporte|ayuda|ajuda|aide|hilfe|service|kundenservice)\."
+    r"[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}\b|\b(?:abr\w+|abre|abra|open)\s+(?:un\s+|um\s+|a\s+)?"
+    r"(?:ticket|chamado)\b",
 )
 PLACEHOLDER = regex.compile(
     r"\{\{?\s*(?!dot\s*\})[\w .-]{1,40}\}\}?|"
@@ -507,7 +511,8 @@ PLACEHOLDER = regex.compile(
 # Disparaging the competitor: insults that need no subject, and judgements that
 # need the competitor (or "they") as the subject.
 INSULTS = _rx(
-    r"\bscam(?:s|mers?|my)?\b|\bcrooks?\b|\bclowns?\b|\bthie(?:f|ves)\b|\bliars\b|"
+    r"\bscam(?:s|mers?|my)?\b(?!\s+(?:refunds?|victims?|calls?|texts?|emails?|alerts?|warnings?|"
+    r"protection|cases?|claims?|reimbursement))|\bcrooks?\b|\bclowns?\b|\bthie(?:f|ves)\b|\bliars\b|"
     r"\bcon\s*(?:artists?|men)\b|\brip\s*-?\s*offs?\b|\bcowboys\b|\bmorons?\b|\bidiots?\b|"
     r"\bincompetent\b|\bamateur\s*(?:hour|s)\b|\bdinosaurs?\b|\bcircus\b|\bshitshow\b|"
     r"\bclown\s*show\b|\bdumpster\s+fire\b|\btrash\s+(?:company|provider|network|service)\b",
@@ -518,7 +523,7 @@ INSULTS = _rx(
     r"surprise\b",
     r"\b(?:avoid|stay\s+away\s+from|run\s+from|never\s+trust|don't\s+trust|can't\s+trust)\s+"
     r"(?:them|those\s+(?:guys|people|clowns|crooks)|that\s+company|that\s+lot)\b",
-    r"\blol\b|\blmao\b|\brofl\b|\bhaha\w*\b|\U0001f921|\U0001f4a9|\U0001f5d1",
+    r"\blol\b|\blmao\b|\brofl\b|(?<!^\W*)\bhaha\w*\b|\U0001f921|\U0001f4a9|\U0001f5d1",
     r"\btypical\s+(?:them|of\s+them|corporate|telco|isp)\b|\bclassic\s+(?:them|move)\b",
     r"\b(?:gone|went|going)\s+(?:seriously\s+)?downhill\b|\bwent\s+off\s+a\s+cliff\b|\bheld\s+"
     r"together\s+with\s+(?:\w+\s+)?(?:tape|sticky\s+tape|duct\s+tape|cable\s+ties|string|glue)\b|"
@@ -554,7 +559,11 @@ EMPATHY = _rx(
     r"\bsorry\b|\bapolog\w*|\bso\s+frustrating\b|\bfrustrat\w*|\bannoying\b|\binfuriating\b|"
     r"\bmaddening\b|\bexhausting\b|\bstressful\b|\bnightmare\b|\bheadache\b|\bugh\b|\boof\b|"
     r"\byikes\b|\bargh\b|\bunsettling\b|\bworrying\b|\balarming\b|\bunnerving\b|"
-    r"\bdisturbing\b|\bupsetting\b|\blet-?down\b",
+    r"\bdisturbing\b|\bupsetting\b|\blet-?down\b|\bnerve-?wracking\b|\bheartbreaking\b|"
+    r"\bdevastating\b|\bgutting\b",
+    r"\b(?:is|are|was|sounds|feels)\s+(?:so\s+|really\s+|genuinely\s+|just\s+|pretty\s+|truly\s+)?"
+    r"(?:miserable|awful|horrible|rough|brutal|grim|frustrating|stressful|exhausting|"
+    r"infuriating|unacceptable|a\s+nightmare|not\s+okay|not\s+ok|unfair)\b",
     r"\b(?:that|this|it)\s*(?:'s|\s+is|\s+was|\s+sounds|\s+must\s+be|\s+seems|\s+looks)\s+"
     r"(?:(?:so|really|such|a|an|genuinely|truly|properly|very|pretty|absolutely|just|no)\s+)*"
     r"(?:rough|awful|terrible|horrible|rubbish|grim|miserable|frustrating|annoying|stressful|"
@@ -694,7 +703,7 @@ LEGAL = _also(
     r"rechtsabteilung|rechtlich\w*\s+(?:folgen|konsequenzen|relevant)|schritte\s+vor|"
     r"engager\s+votre\s+responsabilite|consecuencias\s+legales|consequencias\s+legais|"
     r"gericht\w*|verleumdung|abmahnung|unterlassungs\w*|strafanzeige)\b",
-    r"\b(?:advogad[oa]s?|processar(?:emos)?|processo|medidas\s+(?:legais|judiciais)|"
+    r"\b(?:advogad[oa]s?|processar(?:emos)?|processo\s+(?:judicial|contra)|medidas\s+(?:legais|judiciais)|"
     r"acao\s+judicial|difamacao|justica|juridic[oa])\b",
 )
 THREAT = _also(
@@ -737,7 +746,7 @@ BLAMES = _also(
     r"\b(?:ihre\s+schuld|deine\s+schuld|selbst\s+schuld|hatten\s+sie|hattest\s+du|bedienfehler|"
     r"liegt\s+an\s+(?:ihrem|deinem|ihrer|deiner)\s+\w+|sie\s+haben\s+(?:die|das|den)\s+\w+\s+"
     r"nicht\s+gelesen)\b",
-    r"\b(?:a\s+culpa\s+e\s+(?:sua|tua)|culpa\s+(?:sua|tua)|voce\s+deveria\s+ter|devia\s+ter|"
+    r"\b(?:a\s+culpa\s+e\s+(?:sua|tua)|culpa\s+(?:sua|tua)|(?<!nao\s)voce\s+deveria\s+ter|(?<!nao\s)devia\s+ter|"
     r"voce\s+nao\s+leu|erro\s+do\s+usuario)\b",
 )
 _POSTS_OTHER = (
@@ -825,7 +834,7 @@ EMPATHY = _also(
     r"wie\s+doof|so\s+ein\s+(?:mist|arger))\b",
     r"\b(?:sinto\s+muito|sentimos\s+muito|lamento|lamentamos|que\s+(?:chato|droga|saco|"
     r"pena|situacao|raiva)|frustrante|espero\s+que|esperamos\s+que|poxa|desculp\w*|entendo|"
-    r"imagino)\b",
+    r"imagino|percebo|compreendo|boa\s+sorte|indignacao)\b",
 )
 PROBLEM_WORDS = _also(
     PROBLEM_WORDS,
@@ -846,6 +855,7 @@ DISCLOSURE = _rx(
     r"\b(?:full\s+)?disclosure\b|\bdisclaimer\b|\b(?:i'm|i\s+am)\s+(?:employed|paid)\s+by\b",
     r"\b(?:engineer|developer|dev|employee|staff|staffer|team\s+member|designer|founder|"
     r"manager|agent|rep|support)\s+here\b|\bfrom\s+the\s+(?:[\w&'-]+\s+){0,3}team\b",
+    r"\bsoy\s+(?:yo,?\s+)?(?:la|el)\s+de\b|\bje\s+fais\s+partie\s+de\b|\bcompte\s+perso\b|"
     r"\btrabajo\s+(?:en|para)\b|\bsoy\s+(?:emplead[oa]|parte\s+del\s+equipo|del\s+equipo|"
     r"ingenier[oa]|de)\b|\btransparencia\b|\baviso\b",
     r"\bje\s+travaille\s+(?:chez|pour|a|dans)\b|\bje\s+suis\s+(?:employe|salarie|dans\s+"

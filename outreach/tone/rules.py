@@ -99,6 +99,29 @@ def _matching(*patterns: regex.Pattern[str]) -> Callable[[Reply], Iterable[Hit]]
     return lambda reply: _spans(reply, *patterns)
 
 
+# Advice about the competitor's own options ("ask Voltera whether a fixed tariff is
+# cheaper, worth a try"): soft sales words in a sentence that names the competitor.
+_SOFT = regex.compile(
+    r"^(?:worth\b|cheaper|better\s+rate|lower\s+rate|price\s+match|trial|free\s+trial)"
+)
+
+
+def _about_competitor(reply: Reply) -> Callable[[regex.Match[str]], bool]:
+    """A skip for soft matches in a sentence that names a competitor."""
+    names = [start for start, _end, _t in reply.terms(reply.context.competitor_terms)]
+
+    def skip(m: regex.Match[str]) -> bool:
+        if not names or not _SOFT.match(m.group(0)):
+            return False
+        norm = reply.norm
+        begin = max(norm.rfind(c, 0, m.start()) for c in ".!?\n") + 1
+        ends = [i for c in ".!?\n" if (i := norm.find(c, m.end())) >= 0]
+        end = min(ends) if ends else len(norm)
+        return any(begin <= start < end for start in names)
+
+    return skip
+
+
 def _own_brand_named(reply: Reply) -> Iterator[Hit]:
     for start, end, term in reply.terms(reply.context.own_terms):
         yield reply.at(start, end, repr(term))
@@ -127,11 +150,19 @@ def _price(reply: Reply) -> Iterator[Hit]:
 
 
 def _discount(reply: Reply) -> Iterator[Hit]:
+    about_competitor = _about_competitor(reply)
+
     def echoed(m: regex.Match[str]) -> bool:
         # "Cheaper" is their word when the post says it.
-        return regex.search(r"\bcheaper\b", m.group(0)) is not None and "cheaper" in reply.post
+        if regex.search(r"\bcheaper\b", m.group(0)) is not None and "cheaper" in reply.post:
+            return True
+        return about_competitor(m)
 
     return _spans(reply, lx.DISCOUNT, skip=echoed)
+
+
+def _offer(reply: Reply) -> Iterator[Hit]:
+    return _spans(reply, lx.OFFER, skip=_about_competitor(reply))
 
 
 def _promo_code(reply: Reply) -> Iterator[Hit]:
@@ -160,7 +191,7 @@ def _call_to_action(reply: Reply) -> Iterator[Hit]:
         lead = lx.CTA_BEFORE_BRAND.search(reply.norm[max(0, start - 30) : start])
         if lead:
             yield reply.at(start - len(lead.group(0)), end)
-    yield from _spans(reply, lx.CTA)
+    yield from _spans(reply, lx.CTA, skip=_about_competitor(reply))
 
 
 def _disparages_competitor(reply: Reply) -> Iterable[Hit]:
@@ -359,7 +390,7 @@ RULES: tuple[Rule, ...] = (
          firm=True),
     Rule("price", "a price", SALES, _price, firm=True),
     Rule("discount", "a discount or price reduction", SALES, _discount),
-    Rule("offer", "a commercial offer", SALES, _matching(lx.OFFER)),
+    Rule("offer", "a commercial offer", SALES, _offer),
     Rule("promo_code", "a promo code, coupon or voucher", SALES, _promo_code, firm=True),
     Rule("call_to_action", "a call to action (switch, try, buy, sign up, DM us, check out...)",
          SALES, _call_to_action),
