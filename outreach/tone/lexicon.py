@@ -104,6 +104,10 @@ DISCOUNT = _rx(
     r"\b(?:descuento|rebaj\w*|ahorr\w*|quitamos|te\s+quitamos|remise|reduction|on\s+(?:retire|"
     r"enleve)|economis\w*|rabatt\w*|spar\w*|nachlass|desconto|tira\w*|economiz\w*|reduz\w*|"
     r"reduc\w*)\b[^.!?]{0,30}?" + NUM + r"\s*(?:%|por\s+ciento|pour\s+cent|prozent|por\s+cento)",
+    r"\b(?:on\s+retire|on\s+enleve|cortamos|recortamos|rebajamos|descontamos|wir\s+ziehen)\b[^.!?]"
+    r"{0,40}?\b(?:sur|na|no|en|de|auf|von)\s+(?:le|la|votre|sua|tua|tu|su|der|die|deine|ihre|o)\s+"
+    r"(?:\w+\s+)?(?:premier|premiere|primeiro|primeira|primer|fatura|factura|facture|rechnung|"
+    r"mensualite|mensalidade|cuota|trajet|abonnement|tarif|tarifa)\b",
     r"\b(?:a\s+(?:la\s+)?mitad|mitad\s+de\s+precio|moitie\s+prix|a\s+moitie|halbe[nr]?\s+"
     r"preis|zum\s+halben|pela\s+metade|metade\s+do\s+preco|meio\s+preco)\b",
 )
@@ -111,7 +115,8 @@ OFFER = _rx(
     r"\b(?:special|exclusive|limited|introductory|welcome|switching|switcher|loyalty|"
     r"new\s+customer|sweet|amazing|great)\s+(?:offers?|deals?|bonus|rates?|pricing|packages?)\b",
     r"\blimited[\s-]+time\b",
-    r"\bfree\s+(?:trial|month|months|weeks?|upgrade)\b",
+    r"(?<!-)\bfree\s+(?:trial|month|months|weeks?|upgrade|plan|shipping|delivery|returns?|tier)\b|"
+    r"\b(?:ship|deliver)\w*\s+(?:for\s+)?free\b|\bwith\s+your\s+name\s+on\s+it\b",
     r"\b(?:first|1st|next|two|three|six|\d+)\s+months?\s+(?:free|on\s+us|half)\b",
     r"\b(?:on\s+the\s+house|on\s+us)\b",
     r"\b(?:we|i)\s*(?:can|could|'d|would|will|'ll)\s+(?:love\s+to\s+)?"
@@ -160,6 +165,9 @@ CODE_TOKEN = regex.compile(
     r"(?i:\b(?:use|using|usa|usez|utilisez|utilise|nutze|nutz|redeem|enter|apply|with|mit|con|com|"
     r"avec|quote|type|gib|tippe|digite|introduce)(?:\s+(?:the|el|la|le|o|a|den|dem|die))?)\s+"
     + _DIGIT_CODE + r"|"
+    r"(?i:from\s+us|von\s+uns|de\s+nuestra\s+parte|de\s+notre\s+part|da\s+nossa\s+parte|"
+    r"de\s+nossa\s+parte)\s*:\s*" + _CAPS_CODE + r"|"
+    r"(?<![\w-])((?!COVID)[A-Z]{4,}\d{2,3})(?![\w-])|"
     r"\b((?=[A-Z0-9-]*\d)(?=(?:[A-Z0-9-]*[A-Z]){3})[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*)\s+(?i:at\s+"
     r"checkout|(?:a|\u00e0)\s+la\s+caisse|au\s+paiement|an\s+der\s+kasse|beim\s+(?:bezahlen|"
     r"checkout)|en\s+(?:caja|el\s+checkout)|al\s+pagar|no\s+checkout|na\s+finaliza\w+)"
@@ -696,8 +704,9 @@ INSULTS = _also(
 LEGAL = _also(
     LEGAL,
     r"\b(?:abogad[oa]s?|demanda(?:r|remos|ra|mos)?|acciones\s+legales|medidas\s+legales|"
-    r"difamacion|tribunal(?:es)?|juzgado|denuncia(?:r|remos)?)\b",
-    r"\b(?:avocats?|poursuites?|action\s+en\s+justice|tribunal|diffamation|mise\s+en\s+demeure|"
+    r"difamacion|difamatori\w*|tribunal(?:es)?|juzgado|denuncia(?:r|remos)?)\b",
+    r"\b(?:avocats?|poursuites?|action\s+en\s+justice|tribunal|diffam\w*|nous\s+reservons\s+le\s+"
+    r"droit|suites\s+qui\s+s'imposent|mise\s+en\s+demeure|"
     r"porter\s+plainte|plainte|juridique)\b",
     r"\b(?:anwalt|anwalte|anwaltin|rechtsanwalt\w*|verklagen|klage|rechtliche\s+schritte|"
     r"rechtsabteilung|rechtlich\w*\s+(?:folgen|konsequenzen|relevant)|schritte\s+vor|"
@@ -804,8 +813,15 @@ GONE = _rx(
     r"efface)e?|disparai\w*|disparu\w*|verschwind\w*|verschwunden|geloscht|entfernt|"
     r"rausnimm\w*|rausnehm\w*|loschen|loschst|loscht|sumi\w*|apagad[oa]|removid[oa]|"
     r"excluid[oa])\b",
-    r"\b(?:tirar|tire|tira|tirem)\s+do\s+ar\b|\bdeix\w+\s+de\s+estar\s+(?:visivel|no\s+ar|"
-    r"online|publica)\b",
+    r"\b(?:tirar|tire|tira|tirem)\s+(?:\w+\s+){0,2}?do\s+ar\b|\bdeix\w+\s+de\s+estar\s+(?:visivel|"
+    r"no\s+ar|online|publica)\b|\bapag\w*\s+(?:esse|essa|isso|o\s+post|a\s+publicacao)\b",
+    r"\b" + POST_NOUN + r"\s+(?:wasn't|was\s+not|isn't|weren't|wouldn't\s+be)\s+up\s+(?:any\s?more|"
+    r"any\s+longer)\b",
+    r"\b(?:hacer\s+desaparecer|no\s+dejes)\s+(?:el|la|esta|este|tu|esa|ese)\s+(?:\w+\s+)?(?:post|"
+    r"publicacion|tuit|comentario|resena)\b",
+    r"\b(?:nimm\w*|nehm\w*)\s+(?:du\s+)?(?:den|die|das|deinen|deine)\s+(?:\w+\s+)?(?:post|tweet|"
+    r"beitrag|kommentar)\s+(?:\w+\s+){0,3}?raus\b|\b(?:post|beitrag|tweet|kommentar)\s+(?:\w+\s+){0,5}?"
+    r"(?:auch\s+)?weg\b",
 )
 AMEND = _also(
     AMEND,
