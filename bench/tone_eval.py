@@ -227,9 +227,7 @@ def main() -> None:
     parser.add_argument(
         "--no-blind", action="store_true", help="leave out the blind set's aggregate figures"
     )
-    parser.add_argument(
-        "--patterns-only", action="store_true", help="leave the semantic layer out"
-    )
+    parser.add_argument("--patterns-only", action="store_true", help="leave the semantic layer out")
     parser.add_argument(
         "--by-code", action="store_true", help="list misses and false blocks per code"
     )
@@ -239,7 +237,10 @@ def main() -> None:
     results = [r for path in files for r in run(path, semantic=semantic)]  # also the warm-up
     bad = [r for r in results if not r.expect_ok]
     good = [r for r in results if r.expect_ok]
-    print(f"== {' + '.join(p.name for p in files)}" + (" (patterns only)" if args.patterns_only else ""))
+    print(
+        f"== {' + '.join(p.name for p in files)}"
+        + (" (patterns only)" if args.patterns_only else "")
+    )
     summary(results)
 
     print()

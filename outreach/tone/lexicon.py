@@ -158,13 +158,16 @@ VOUCHER = regex.compile(r"\b(?:vouchers?|coupons?)\b", FLAGS)
 # code with digits after a verb that hands it over ("Mit BLITZ20", "redeem QL-WELCOME-26")
 # or before the checkout ("CHANTIER10 à la caisse"); on the original text.
 _CAPS_CODE = r"[\"'\u00ab\u201c]?([A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*)\b"
-_DIGIT_CODE = r"[\"'\u00ab\u201c]?((?=[A-Z0-9-]*\d)(?=(?:[A-Z0-9-]*[A-Z]){3})[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*)\b"
+_DIGIT_CODE = (
+    r"[\"'\u00ab\u201c]?((?=[A-Z0-9-]*\d)(?=(?:[A-Z0-9-]*[A-Z]){3})[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*)\b"
+)
 CODE_TOKEN = regex.compile(
     r"(?i:\b(?:promo\s*code|promo|code|codes|cupom|cup[o\u00f3]n|coupon|voucher|gutschein"
     r"(?:-?code)?|c[o\u00f3]digo|rabattcode|aktionscode))\s*:?\s+" + _CAPS_CODE + r"|"
     r"(?i:\b(?:use|using|usa|usez|utilisez|utilise|nutze|nutz|redeem|enter|apply|with|mit|con|com|"
     r"avec|quote|type|gib|tippe|digite|introduce)(?:\s+(?:the|el|la|le|o|a|den|dem|die))?)\s+"
-    + _DIGIT_CODE + r"|"
+    + _DIGIT_CODE
+    + r"|"
     r"(?i:from\s+us|von\s+uns|de\s+nuestra\s+parte|de\s+notre\s+part|da\s+nossa\s+parte|"
     r"de\s+nossa\s+parte)\s*:\s*" + _CAPS_CODE + r"|"
     r"(?<![\w-])((?!COVID)[A-Z]{4,}\d{2,3})(?![\w-])|"
@@ -191,6 +194,12 @@ LINK = _rx(
     r"\blink\s+(?:is\s+)?in\s+(?:my\s+|our\s+|the\s+)?(?:bio|profile|description)\b",
     r"\b(?:click|tap|hit|follow)\s+(?:the|this|my|our)\s+link\b|\blink\s+below\b",
     r"\[[^\]]*\]\([^)]*\)",
+)
+# Kinds of business a reply may hint the person should move to.
+_BUSINESSES = (
+    r"(?:airlines|couriers|phones|banks|gyms|apps|games|providers|suppliers|networks|companies|"
+    r"platforms|services|options|plans|brands|shops|stores|insurers|carriers|operators|studios|"
+    r"tools|delivery\s+apps|payment\s+apps|rental\s+apps|choices)"
 )
 CTA = _rx(
     r"\bswitch(?:ing)?\s+(?:over|away|sides|providers?|carriers?|networks?|isps?|companies|"
@@ -258,6 +267,33 @@ CTA = _rx(
     r"shopping)\b|\b(?:switching|moving\s+(?:provider|bank|supplier))\s+(?:takes|is\s+(?:painless|"
     r"easy|quick))\b|\bthink\s+about\s+(?:moving|switching|leaving)\b|\bif\s+you\s+(?:ever\s+)?"
     r"fancy\s+(?:moving|switching|a\s+change)\b|\bhopping\s+over\b",
+    # other businesses exist, hinted: "there are couriers who ring", "someone else will"
+    r"\b(?:there\s+are|there's|you\s+know\s+there\s+are)\s+(?:other|plenty\s+of|lots\s+of|loads\s+of|"
+    r"some|better)\s+(?:other\s+)?"
+    + _BUSINESSES
+    + r"\b|\b(?:other|plenty\s+of|more)\s+"
+    + _BUSINESSES
+    + r"\s+"
+    r"(?:that|who|which|whose|out\s+there|exist)\b|\b"
+    + _BUSINESSES
+    + r"\s+(?:that|who|whose)\s+[^.!?]{0,40}?"
+    r"\bexist\b|\b(?:someone|somebody)\s+else\s+(?:will|would|could|can)\b|\bby\s+someone\s+else\b|"
+    r"\bwho\s+else\s+(?:could|delivers|is|does|supplies|covers)\b|\bwhat\s+else\s+is\s+(?:near|out|"
+    r"available)\b|\b(?:live|keep\s+it|go)\s+somewhere\s+(?:else|that)\b|\bsome\s+of\s+us\s+"
+    r"(?:actually|just|include|don't)\b|\byou're\s+allowed\s+to\s+leave\b|\bwhy\s+stay\s+with\b|"
+    r"\byou're\s+not\s+short\s+of\b|\bplenty\s+of\s+choice\b|\b(?:there's|is)\s+better\s+out\s+"
+    r"there\b|\bnot\s+all\s+\w+\s+(?:is|are)\s+like\s+this\b|\bdoesn't\s+have\s+to\s+be\s+(?:like\s+"
+    r"this|this\s+hard)\b|\byou\s+know\s+what\s+to\s+do\b|\bhint,?\s+hint\b|\bjust\s+saying\b|"
+    r"\bis\s+all\s+i'm\s+saying\b|\bthat's\s+all\s+i'll\s+say\b|\bjust\s+a\s+thought\b|\bsomething\s+"
+    r"to\s+think\s+about\b|\btake\s+that\s+as\s+a\s+cue\b|\bever\s+wondered\s+what\b|\bthought\s+"
+    r"about\s+who\s+else\b|\bworth\s+(?:asking\s+yourself|asking\s+whether\s+your|remembering|"
+    r"a\s+think)\b|\buniverse\s+is\s+telling\s+you\b|\byour\s+next\s+\w+\s+(?:should|might|could)\b|"
+    r"\bmaybe\s+your\s+\w+\s+deserve\b|\bdeserves?\s+a\s+home\s+that\b|\bthere\s+(?:has|have|'s\s+got)"
+    r"\s+to\s+be\s+(?:a\s+better|an?\s+\w+\s+out\s+there)\b|\bshould\s+fly\s+with\b",
+    r"\b(?:ya\s+sabes\s+donde\s+estamos|ha\s+llegado\s+el\s+momento|probar\s+con\s+otra|buen\s+"
+    r"momento|vaut\s+le\s+coup\s+de\s+regarder|il\s+y\s+a\s+(?:peut-etre\s+)?mieux|passer\s+chez|"
+    r"guter\s+moment|umzuschauen|nachstes\s+mal\s+vielleicht|da\s+uma\s+chance\s+(?:pra|para)\s+"
+    r"outr|opcao\s+melhor|connosco)\b",
     r"\b(?:ya\s+sabes\s+donde\s+encontrarnos|(?:va\s+siendo|es)\s+(?:hora|momento)\s+de\s+(?:cambiar\w*|"
     r"mirar|buscar|probar)|vous\s+savez\s+ou\s+nous\s+trouver|passer\s+par\s+quelqu'un\s+d'autre|"
     r"fait\s+mes\s+cartons|on\s+sera\s+la|il\s+existe\s+des\s+\w+\s+qui|ob\s+es\s+anbieter\s+gibt|"
@@ -348,6 +384,18 @@ THREAT = _rx(
     r"\bwould\s+hate\s+for\s+that\s+to\b|\b(?:checking|look\s+at)\s+your\s+(?:\w+\s+){0,2}"
     r"(?:history|membership|account)\s+(?:\w+\s+){0,2}(?:closely|more\s+closely|as\s+part\s+of\s+"
     r"the\s+review)\b|\bscreenshots\s+(?:\w+\s+){0,4}sichern\b|"
+    r"\b(?:made|make|making)\s+a\s+note\s+of\s+your\b|\bsaved\s+this\s+(?:conversation|thread|"
+    r"exchange)\b|\b(?:team|we|staff)\s+(?:keeps?|kept)\s+screenshots\b|\beverything\s+you've\s+posted\s+on\s+file\b|"
+    r"\bsubject\s+to\s+our\s+conduct\b|\baccounts?\s+can\s+be\s+reviewed\b|\b(?:claims?|accusations?|"
+    r"allegations?|calling\s+us\s+\w+)\b[^.!?]{0,50}?\b(?:taken|takes)\s+(?:very\s+)?seriously\b|"
+    r"\bcan\s+lead\s+to\s+a\s+ban\b|\bcomplicate\s+the\s+review\b|\bwe'd\s+hate\s+for\s+that\s+to\s+"
+    r"happen\b|\bwe'll\s+remember\s+that\b|\btwo\s+can\s+play\b|\bwe\s+can\s+see\s+which\b|"
+    r"\bwe'll\s+see\s+who\b|\bread\s+by\s+every\b|\bcheck\s+that\s+reviewers\b|"
+    r"\b(?:guardamos\s+copia|queda\s+registrad\w*|tenemos\s+memoria|garde\s+un\s+oeil|archivons\s+tous|"
+    r"on\s+sait\s+(?:tres\s+bien\s+)?qui\s+vous\s+etes|on\s+connait\s+votre\s+dossier|est\s+conserve,?\s+"
+    r"au\s+cas\s+ou|deinen\s+account\s+(?:aber\s+)?notiert|screenshots\s+von\s+deinem|wir\s+wissen\s+"
+    r"(?:ubrigens\s+)?,?\s*fur\s+welche|wir\s+merken\s+uns|guardou\s+print|tem\s+registro\s+de\s+tudo|"
+    r"identificacao\s+registad\w*|a\s+gente\s+guarda\s+tudo)\b|"
     r"\b(?:up\s+for\s+review|review\s+whether\s+we\s+want|can\s+be\s+(?:withdrawn|refused|"
     r"cancelled)\s+for)\b",
     # es, fr, de, pt
@@ -470,11 +518,16 @@ _THE = r"(?:this|that|the|your|these|those|original|first|old|whole)"
 DELETE = _rx(
     r"\b(?:delet|remov|pull|retract|hid|withdraw|scrub|unpost|nuk|eras|archiv)(?:e|es|ed|ing)?\s+"
     r"(?:down\s+)?" + _THE + r"?\s*(?:[\w']+\s+){0,3}?" + POST_NOUN + r"\b",
-    r"\b(?:get|getting|got)\s+rid\s+of\s+" + _THE + r"?\s*(?:[\w']+\s+){0,2}?" + POST_NOUN
+    r"\b(?:get|getting|got)\s+rid\s+of\s+" + _THE + r"?\s*(?:[\w']+\s+){0,2}?" + POST_NOUN + r"\b",
+    r"\b(?:tak(?:e|es|ing)|took)\s+(?:down|offline)\s+"
+    + _THE
+    + r"?\s*(?:[\w']+\s+){0,2}?"
+    + POST_NOUN
     + r"\b",
-    r"\b(?:tak(?:e|es|ing)|took)\s+(?:down|offline)\s+" + _THE + r"?\s*(?:[\w']+\s+){0,2}?"
-    + POST_NOUN + r"\b",
-    r"\b(?:tak(?:e|es|ing)|took)\s+" + _THE + r"\s+(?:[\w']+\s+){0,3}?" + POST_NOUN
+    r"\b(?:tak(?:e|es|ing)|took)\s+"
+    + _THE
+    + r"\s+(?:[\w']+\s+){0,3}?"
+    + POST_NOUN
     + r"\s+(?:down|offline|off)\b",
     r"\b(?:delete|remove|take\s+down|retract|unpost|scrub|nuke)\s+(?:it|this|that)\b",
     r"\b(?:tak(?:e|es|ing)|took)\s+(?:it|this|that)\s+(?:down|offline)\b",
@@ -800,7 +853,8 @@ GONE = _rx(
     r"afterwards|came|come|comes|coming|went|go|goes|going)\s+){1,4}(?:down|gone|away|offline|"
     r"archived|removed|deleted|taken\s+down|hidden|disappear\w*|vanish\w*|no\s+longer\s+"
     r"(?:public|up|visible|online|there|on))\b",
-    r"\b(?:need|want|get|have|see)\s+(?:the|this|that|your)\s+(?:[\w']+\s+)?" + POST_NOUN
+    r"\b(?:need|want|get|have|see)\s+(?:the|this|that|your)\s+(?:[\w']+\s+)?"
+    + POST_NOUN
     + r"\s+(?:down|gone|removed|deleted)\b",
     r"\b(?:this|it|that|the\s+post|the\s+tweet)\s+(?:didn't|did\s+not|doesn't|wouldn't|"
     r"won't)\s+stay\s+(?:up|online|public)\b|\bonce\s+this\s+stays\s+up\b",

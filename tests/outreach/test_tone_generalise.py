@@ -234,6 +234,9 @@ def test_asking_to_update_the_post_on_a_later_reply_is_still_allowed() -> None:
         "Bonjour, nous gardons une trace de vos publications.",
         "Alles klar. Wir haben deinen Account notiert.",
         "Entendido. O seu nome fica bem anotado cá do nosso lado.",
+        "Sorry, DM us. Just so you know, we've made a note of your handle.",
+        "Sorry, DM us. Please be aware false claims are taken very seriously.",
+        "Wie du meinst. Wir merken uns solche Accounts.",
     ],
 )
 def test_a_veiled_threat_of_record_keeping_is_a_threat(text: str) -> None:
@@ -245,6 +248,8 @@ def test_a_veiled_threat_of_record_keeping_is_a_threat(text: str) -> None:
     [
         "That's completely unacceptable and against our policy, I'm so sorry. DM us today.",
         "Sorry, DM us your order number and we'll keep your booking as it is.",
+        "Sorry, DM us. Keep screenshots of the readings you sent, they help.",
+        "Sorry, DM us. We take this seriously and will look today.",
     ],
 )
 def test_siding_with_the_person_is_no_threat(text: str) -> None:
@@ -256,7 +261,7 @@ def test_siding_with_the_person_is_no_threat(text: str) -> None:
     [
         "Sorry, DM us. Do be careful: that allegation is actionable.",
         "Sorry, DM us. This kind of claim is something we'll be passing to legal.",
-        "Überleg dir gut, was du behauptest – unsere Rechtsabteilung liest mit.",
+        "Überleg dir gut, was du behauptest, unsere Rechtsabteilung liest mit.",
     ],
 )
 def test_legal_language_without_the_word_lawyer_is_a_legal_threat(text: str) -> None:
@@ -348,10 +353,27 @@ def test_belittling_without_insult_words_disparages(text: str) -> None:
         f"{SORRY} Tonight, order from somebody else and see the difference.",
         f"{SORRY} Quizá va siendo hora de cambiarte a otra compañía.",
         f"{SORRY} Talvez seja hora de procurar uma operadora melhor.",
+        f"{SORRY} Worth remembering there are couriers who actually ring the bell.",
+        f"{SORRY} If they can't cover your home, someone else will.",
+        f"{SORRY} You're allowed to leave, you know.",
+        f"{SORRY} Maybe your next phone should be one that lasts.",
+        f"{SORRY} Il y a peut-être mieux pour vous dans le coin.",
     ],
 )
 def test_nudges_without_a_listed_verb_are_calls_to_action(text: str) -> None:
     assert "call_to_action" in blocking(text, ctx())
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"{SORRY} Ask Telvana whether a fixed tariff is cheaper, there often is one.",
+        f"{SORRY} Telvana's app shows the reason under the payment, worth a look.",
+        f"{SORRY} Telvana sometimes offers a trial extension if you ask support.",
+    ],
+)
+def test_advice_about_the_competitors_own_options_is_no_sales_pitch(text: str) -> None:
+    assert blocking(text, ctx()) == set()
 
 
 # --------------------------------------------------------------------------- what a reply must say
