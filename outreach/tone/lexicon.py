@@ -563,7 +563,8 @@ PLACEHOLDER = regex.compile(
     r"username|insert[^>]{0,30})\s*>|\bINSERT\s+[A-Z]+\b|%\(\w+\)s|\$\{\w+\}|"
     # any <word> or [word] a template left behind ("<agent_signature>", "[Vorname]",
     # "[insert date]"), %NAME%, and XXX standing for a value
-    r"<\s*\p{L}[\p{L}\d_ .-]{1,30}\s*>|"
+    r"<\s*(?!(?:script|style|b|i|u|a|p|s|br|hr|em|strong|img|div|span|code|pre|li|ul|ol|"
+    r"h[1-6]|sup|sub|small|mark|q|blockquote|table|tr|td|th)\s*>)\p{L}[\p{L}\d_ .-]{1,30}\s*>|"
     r"\[\s*(?!(?:sic|edit|update|deleted|removed|link|photo|image|video|gif|sic!)\s*\])"
     r"\p{L}[\p{L}\d_ .-]{1,30}\s*\](?!\()|%[A-Za-z_]{2,30}%|(?-i:\bX{3,}\b|\bx{3,}@)",
     regex.IGNORECASE,

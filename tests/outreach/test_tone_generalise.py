@@ -52,6 +52,7 @@ def test_any_template_slot_left_unfilled_is_a_placeholder(text: str) -> None:
     [
         "Sorry about the bill [sic], that is not on.",
         "Sorry about the outage, see [the status page](https://status.example) <3",
+        "Sorry about the outage, hope it's back <b>soon</b>",
     ],
 )
 def test_editorial_brackets_and_markdown_links_are_no_placeholder(text: str) -> None:
