@@ -108,11 +108,11 @@ _SOFT = regex.compile(
 
 def _about_competitor(reply: Reply) -> Callable[[regex.Match[str]], bool]:
     """A skip for soft matches in a sentence that names a competitor."""
-    names = [start for start, _end, _t in reply.terms(reply.context.competitor_terms)]
 
     def skip(m: regex.Match[str]) -> bool:
-        if not names or not _SOFT.match(m.group(0)):
+        if not _SOFT.match(m.group(0)):
             return False
+        names = [start for start, _end, _t in reply.terms(reply.context.competitor_terms)]
         norm = reply.norm
         begin = max(norm.rfind(c, 0, m.start()) for c in ".!?\n") + 1
         ends = [i for c in ".!?\n" if (i := norm.find(c, m.end())) >= 0]
