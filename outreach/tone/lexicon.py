@@ -452,6 +452,15 @@ ARGUING = _rx(
     r"ridiculous|absurd|true)\b|\byou're\s+not\s+(?:quite\s+|really\s+)?right\b|\bwhere\s+'\w+'"
     r"\s+comes\s+from\b|\btechnically\s+we're\b|\b(?:can't|cannot)\s+really\s+be\b|"
     r"\bso\s+(?:he|she|they|the\s+\w+)\s+definitely\b|\bliterally\s+nothing\?\s+come\s+on\b",
+    r"\bto\s+be\s+fair\s+to\s+(?:them|\w+\s+though)\b|\bin\s+fairness\b|\bjust\s+to\s+correct\b|"
+    r"\blet\s+me\s+correct\b|\bhave\s+to\s+push\s+back\b|\byou're\s+misreading\b|\bi'm\s+sure\s+it\s+was\s+a\s+"
+    r"misunderstanding\b|\b(?:the\s+charge|the\s+fee|the\s+decision)\s+stands\b|\bthat's\s+just\s+how\s+it\s+"
+    r"works\b|\bisn't\s+a\s+scam\b|\bnot\s+really\s+a\s+joke\b",
+    r"\b(?:no,\s+no\s+es\s+asi|te\s+repetimos|no\s+tiene\s+sentido\s+insistir|con\s+todo\s+el\s+respeto|no\s+lo\s+"
+    r"compartimos|je\s+me\s+permets\s+d'insister|vous\s+faites\s+erreur|on\s+ne\s+peut\s+pas\s+vous\s+laisser\s+"
+    r"dire|c'est\s+exagere|nous\s+ne\s+mentons\s+pas|so\s+allerdings\s+nicht\s+stehen\s+lassen|wir\s+lugen\s+"
+    r"nicht|wie\s+bereits\s+(?:mehrfach\s+)?erklart|sehen\s+\w+\s+\w*\s*aber\s+anders|discordamos|nao\s+condiz\s+"
+    r"com\s+a\s+realidade|nao\s+mentimos|conforme\s+ja\s+explic\w+|nao\s+adianta\s+insistir)\b",
     r"\b(?:eso\s+no\s+es\s+asi|con\s+todo\s+respeto|ya\s+te\s+lo\s+hemos\s+explicado|no\s+vamos\s+a\s+"
     r"repetirlo|no\s+fue\s+mala\s+suerte|c'est\s+inexact|c'est\s+un\s+fait|rien\s+de\s+plus\s+a\s+"
     r"dire|ne\s+sont\s+pas\s+une\s+erreur|nous\s+ne\s+constatons\s+aucune?|so\s+nicht\s+"
@@ -505,6 +514,12 @@ BLAMES = _rx(
     r"booked|entered)\b|\bif\s+you\s+read\s+it\s+carefully\b|\b(?:you|it's\s+likely\s+you)\s+"
     r"added\s+it\s+by\s+accident\b|\bmaybe\s+you\s+(?:moved|forgot|didn't|pressed|clicked|"
     r"deleted)\b|\bso\s+you\s+did\s+choose\b|\bthat's\s+(?:usually|probably)\s+why\b",
+    r"\b(?:always\s+)?worth\s+(?:double|triple)[\s-]?checking\b|\bplease\s+always\s+double[\s-]?check\b|"
+    r"\bworth\s+keeping\s+(?:your|codes)\b|\bsince\s+you\s+(?:approved|agreed|selected|chose|entered)\b|"
+    r"\b(?:the\s+ones?|what)\s+you\s+(?:selected|entered|chose|picked|typed)\b|\b(?:que|die|that)\s+"
+    r"(?:firmaste|aceptaste|voce\s+(?:aceitou|assinou)|vous\s+avez\s+(?:signe|accepte)\w*|du\s+"
+    r"(?:akzeptiert|unterschrieben)\s+hast|you\s+(?:signed|accepted))\b|\bque\s+tu\s+pusiste\b|"
+    r"\bhay\s+que\s+leerselo\b|\blire\s+la\s+documentation\b|\brevisala\s+bien\b|\bquiza\s+no\s+oiste\b|"
     r"\b(?:dein|ihr)\s+fehler\b|\bbitte\s+lies\s+dir\b|\bpensez\s+a\s+bien\s+verifier\b|"
     r"\ba\s+faire\s+de\s+votre\s+cote\b|\bera\s+so\s+ter\s+lido\b|\bcabe\s+ao\s+(?:passageiro|"
     r"cliente|usuario)\b|\bhay\s+que\s+fijarse\b|\bsi\s+la\s+hubieras\b|\bsin\s+regarder\s+la\s+"

@@ -287,6 +287,11 @@ def test_not_a_lawyer_is_no_legal_threat() -> None:
         "With respect, every customer got a letter. DM us for help.",
         "Bonjour, c'est inexact : écrivez-nous en MP.",
         "Eso no es así: en el sistema consta el aviso. Escríbenos por MD.",
+        "Sorry for the stress. The photos show the dent, so the charge stands. DM us.",
+        "Sorry to hear it. Just to correct one thing: speeds are averages. DM us.",
+        "Nous ne mentons pas, le prix était indiqué. Écrivez-nous en MP.",
+        "Wie bereits mehrfach erklärt, dauert es sechs Wochen.",
+        "Não mentimos. Para a sua reserva, envie mensagem privada.",
     ],
 )
 def test_contradicting_without_the_word_wrong_is_arguing(text: str) -> None:
@@ -313,6 +318,9 @@ def test_sympathy_is_not_arguing(text: str) -> None:
         f"{SORRY} Reading the contract would've saved you this, though.",
         "Sorry! Next time, if you tell us before you travel, this won't happen. DM us.",
         "Hallo, dann wäre das ja dein Fehler gewesen. DM uns.",
+        f"{SORRY} Always worth triple-checking the spelling at booking though.",
+        f"{SORRY} The bank treats it as authorised since you approved it.",
+        "Lo sentimos, viene en las condiciones que firmaste. Escríbenos por DM.",
     ],
 )
 def test_putting_it_on_the_person_is_blame(text: str) -> None:
