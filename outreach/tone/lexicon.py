@@ -615,7 +615,12 @@ INSULTS = _rx(
     r"\bwouldn't\s+trust\b|\blo\s+de\s+siempre\b|"
     r"\bya\s+se\s+sabe\b|\bbergab\b|\bwundert'?s?\s+einen\b|\bmarque\s+de\s+fabrique\b|"
     r"\bn'a\s+jamais\s+ete\s+le\s+point\s+fort\b|\bcada\s+vez\s+mais\s+fraquinho\b|"
-    r"\bcon\s+alguien\s+mas\s+serio\b|\bno\s+sabe\s+ni\s+lo\s+que\s+es\b",
+    r"\bcon\s+alguien\s+mas\s+serio\b|\bno\s+sabe\s+ni\s+lo\s+que\s+es\b|\bat\s+its\s+finest\b|"
+    r"\bwhat\s+could\s+possibly\s+go\s+wrong\b|\ba\s+certain\s+other\b|\bliving\s+up\s+to\s+(?:half\s+)?"
+    r"its\s+name\b|\beveryone\s+knows\b|\bde\s+mal\s+en\s+peor\b|\btampoco\s+sorprende\b|\bcon\s+esa\s+"
+    r"gente\b|\blo\s+sabe\s+todo\s+el\s+mundo\b|\bla\s+barre\s+tres\s+bas\b|\bvu\s+leur\s+historique\b|"
+    r"\btout\s+le\s+monde\s+le\s+sait\b|\bo\s+que\s+se\s+espera\s+de\b|\bnunca\s+foi\s+(?:la\s+)?grande\s+"
+    r"coisa\b|\btodo\s+mundo\s+sabe\b",
     r"\b(?:they're|they\s+are)\s+all\s+(?:like\s+that|the\s+same)\b|\bbunch\s+of\s+\w+|"
     r"\bclueless\b|\bshambolic\b|\bstunts?\b|\blying\b|\bliars?\b|\bnotoriously\b|\bnotorious\b|\bgreedy\b|\bshady\b|\bdodgy\b|\bsucks?\b(?<!that\s+sucks)(?<!it\s+sucks)"
     r"(?<!which\s+sucks)(?<!this\s+sucks)(?<!really\s+sucks)(?<!totally\s+sucks)",

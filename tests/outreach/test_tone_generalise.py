@@ -347,10 +347,24 @@ def test_saying_we_owed_the_person_better_is_no_blame(text: str) -> None:
         f"{SORRY} Telvana and reliability have never met.",
         f"{SORRY} Telvana? Telvanish, more like.",
         f"{SORRY} Aber bei Telvana geht's seit Jahren bergab.",
+        "Sorry it dropped again. At least it's not Telvana levels yet. DM us.",
+        "Sorry, a waived fee should stay waived. We're not Orbix, we'll sort it. DM us.",
+        "Sorry, an hour late. We're still quicker than Telvana on a bad day though! DM us.",
     ],
 )
 def test_belittling_without_insult_words_disparages(text: str) -> None:
     assert "disparages_competitor" in blocking(text, ctx())
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"{SORRY} It's not Telvana's fault the storm hit, but they should credit you.",
+        f"{SORRY} You paid more than Telvana quoted, so ask them for the difference.",
+    ],
+)
+def test_naming_the_competitor_in_a_plain_comparison_is_no_disparagement(text: str) -> None:
+    assert "disparages_competitor" not in blocking(text, ctx())
 
 
 @pytest.mark.parametrize(
