@@ -514,6 +514,16 @@ BLAMES = _rx(
     r"booked|entered)\b|\bif\s+you\s+read\s+it\s+carefully\b|\b(?:you|it's\s+likely\s+you)\s+"
     r"added\s+it\s+by\s+accident\b|\bmaybe\s+you\s+(?:moved|forgot|didn't|pressed|clicked|"
     r"deleted)\b|\bso\s+you\s+did\s+choose\b|\bthat's\s+(?:usually|probably)\s+why\b",
+    # the cause put on what the person did or skipped
+    r"\b(?:manual|guide|instructions|notice)\s+(?:says|tells\s+you)\s+to\s+(?:avoid|do)\b|\bas\s+(?:the\s+)?"
+    r"(?:manual|guide|instructions)\s+(?:says|explains)\b|\bcomo\s+indica\s+o\s+manual\b|\bcomme\s+"
+    r"indique\s+dans\s+la\s+notice\b|\bsteht\s+auch\s+in\s+der\s+anleitung\b|\bthe\s+\w+\s+you\s+(?:entered|"
+    r"typed|gave|provided|selected)\s+(?:was|had|is)\b|\byou\s+(?:added|pressed|clicked|deleted|moved|"
+    r"selected|ordered|booked|cancelled)\s+(?:\w+\s+){0,2}by\s+(?:accident|mistake)\b|\b(?:problem|issue|"
+    r"one)\s+on\s+your\s+(?:side|end)\b|\bbecause\s+no\s+(?:readings?|one|meter\s+readings?)\s+(?:were|was)\s+"
+    r"(?:sent|submitted|given)\b|\bbecause\s+no\s+one\s+answered\b|\b(?:usually|often|mostly|almost\s+"
+    r"always)\s+(?:happens?|doubles?|comes?|occurs?)\s+when\s+(?:\w+\s+){0,3}(?:aren't|isn't|wasn't|weren't|"
+    r"is\s+not|are\s+not|don't|didn't)\b",
     r"\b(?:always\s+)?worth\s+(?:double|triple)[\s-]?checking\b|\bplease\s+always\s+double[\s-]?check\b|"
     r"\bworth\s+keeping\s+(?:your|codes)\b|\bsince\s+you\s+(?:approved|agreed|selected|chose|entered)\b|"
     r"\b(?:the\s+ones?|what)\s+you\s+(?:selected|entered|chose|picked|typed)\b|\b(?:que|die|that)\s+"

@@ -321,6 +321,9 @@ def test_sympathy_is_not_arguing(text: str) -> None:
         f"{SORRY} Always worth triple-checking the spelling at booking though.",
         f"{SORRY} The bank treats it as authorised since you approved it.",
         "Lo sentimos, viene en las condiciones que firmaste. Escríbenos por DM.",
+        "Sorry! It looks like the address you entered was missing a flat number. DM us.",
+        "Sorry! A bill usually doubles when meter readings aren't sent in. DM us.",
+        "The bike was ridden in the rain, which the manual says to avoid.",
     ],
 )
 def test_putting_it_on_the_person_is_blame(text: str) -> None:
