@@ -90,7 +90,8 @@ def competitor_judgement(terms: tuple[str, ...]) -> regex.Pattern[str] | None:
         # "we're not Telvana", "at least it's not Telvana levels", "quicker than Orbix"
         + r"|\b(?:unlike|beats|we're\s+not|we\s+are\s+not|at\s+least\s+it's\s+not|"
         + r"(?:better|quicker|faster|warmer|cheaper|more\s+reliable|recline\s+more)\s+than|"
-        + r"novelty\s+after|no\s+somos|nous\s+ne\s+sommes\s+pas|wir\s+sind\s+nicht|nao\s+somos)\s+(?:\w+\s+)?(?:"
+        + r"novelty\s+after|no\s+somos|nous\s+ne\s+sommes\s+pas|wir\s+sind\s+nicht|nao\s+somos)"
+        + r"\s+(?:\w+\s+)?(?:"
         + alt + r")",
         FLAGS,
     )  # fmt: skip
