@@ -18,6 +18,12 @@ table groups by it, and the detected language is compared with it),
 ``max_length``/``length_unit`` or, without them, the ``platform``'s limits.
 
     python bench/tone_eval.py [--file tests/outreach/tone_eval.jsonl] [--verbose] [--passes 3]
+    python bench/tone_eval.py --no-blind --patterns-only --by-code --file a.jsonl --file b.jsonl
+
+``--patterns-only`` leaves the semantic layer out (the lexicon's own figures);
+``--by-code`` lists, per expected code, the bad rows not blocked and, per blocking
+code, the good rows blocked with the finding's matched span. ``--file`` may be
+given several times: the files are measured together.
 
 The set was written in rounds, each before the guard was tuned on it, so the
 first measurement of each round is a held-out figure (see ROUNDS): round 1 was
@@ -60,6 +66,8 @@ class Result:
     blocking: set[str]
     warnings: set[str] = field(default_factory=set)
     text: str = ""
+    # (code, matched text) of each blocking finding
+    spans: list[tuple[str, str]] = field(default_factory=list)
     language: str = "en"  # the row's label
     detected: str = ""
 
@@ -103,11 +111,12 @@ def cases(path: Path) -> list[tuple[dict[str, Any], ReplyContext]]:
     return out
 
 
-def run(path: Path) -> list[Result]:
-    """Check every reply in the eval file and return one Result each."""
+def run(path: Path, *, semantic: bool = True) -> list[Result]:
+    """Check every reply in the eval file and return one Result each (``semantic=False``:
+    the patterns alone)."""
     results = []
     for row, context in cases(path):
-        findings = check_reply(row["text"], context)
+        findings = check_reply(row["text"], context, semantic=semantic)
         results.append(
             Result(
                 id=row["id"],
@@ -118,6 +127,7 @@ def run(path: Path) -> list[Result]:
                 text=row["text"],
                 language=row.get("language", "en"),
                 detected=detect(row["text"]),
+                spans=[(f.code, row["text"][f.start : f.end]) for f in findings if f.blocking],
             )
         )
     return results
@@ -182,19 +192,55 @@ def summary(results: list[Result]) -> None:
         print(f"{language:10} {len(part):7} {b:12.1%} {g:13.1%} {same:6}/{len(part)} same")
 
 
+def by_code(results: list[Result]) -> None:
+    """Per expected code the bad rows not blocked, per blocking code the good rows blocked."""
+    missed: dict[str, list[Result]] = {}
+    for r in results:
+        if not r.expect_ok and not r.blocking:
+            for code in sorted(r.expected) or ["?"]:
+                missed.setdefault(code, []).append(r)
+    print()
+    print("bad rows not blocked, per expected code:")
+    for code in sorted(missed):
+        print(f"-- {code} ({len(missed[code])})")
+        for r in missed[code]:
+            print(f"  {r.id} [{r.language}] {r.text}")
+    wrong: dict[str, list[tuple[Result, str]]] = {}
+    for r in results:
+        if r.expect_ok:
+            for code, span in r.spans:
+                wrong.setdefault(code, []).append((r, span))
+    print()
+    print("good rows blocked, per finding (matched span):")
+    for code in sorted(wrong):
+        print(f"-- {code} ({len(wrong[code])})")
+        for r, span in wrong[code]:
+            shown = span if len(span) <= 60 else "(whole reply)"
+            print(f"  {r.id} [{r.language}] <<{shown}>> {r.text}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--file", type=Path, default=DEFAULT_FILE)
+    parser.add_argument("--file", type=Path, action="append", help="repeatable")
     parser.add_argument("--verbose", action="store_true", help="print the misclassified texts")
     parser.add_argument("--passes", type=int, default=3, help="timed passes for the speed")
     parser.add_argument(
         "--no-blind", action="store_true", help="leave out the blind set's aggregate figures"
     )
+    parser.add_argument("--patterns-only", action="store_true", help="leave the semantic layer out")
+    parser.add_argument(
+        "--by-code", action="store_true", help="list misses and false blocks per code"
+    )
     args = parser.parse_args()
-    results = run(args.file)  # also the untimed warm-up pass
+    files: list[Path] = args.file or [DEFAULT_FILE]
+    semantic = not args.patterns_only
+    results = [r for path in files for r in run(path, semantic=semantic)]  # also the warm-up
     bad = [r for r in results if not r.expect_ok]
     good = [r for r in results if r.expect_ok]
-    print(f"== {args.file.name}")
+    print(
+        f"== {' + '.join(p.name for p in files)}"
+        + (" (patterns only)" if args.patterns_only else "")
+    )
     summary(results)
 
     print()
@@ -218,10 +264,12 @@ def main() -> None:
         "good but blocked:",
         ", ".join(f"{r.id} {sorted(r.blocking)}" for r in false_blocks) or "none",
     )
+    if args.by_code:
+        by_code(results)
     if args.passes > 0:
         print()
         print(
-            f"speed: {speed(args.file, args.passes):.0f} replies/s on one core"
+            f"speed: {speed(files[0], args.passes):.0f} replies/s on one core"
             f" (best of {args.passes} passes; target >= 50)"
         )
     if args.verbose:
@@ -229,10 +277,11 @@ def main() -> None:
             print(
                 f"\n{r.id} expected={sorted(r.expected)} blocking={sorted(r.blocking)}\n  {r.text}"
             )
-    if not args.no_blind and BLIND_FILE.exists() and args.file.resolve() != BLIND_FILE.resolve():
+    blind_given = any(p.resolve() == BLIND_FILE.resolve() for p in files)
+    if not args.no_blind and BLIND_FILE.exists() and not blind_given:
         print()
         print(f"== {BLIND_FILE.name} (blind: aggregate figures only)")
-        summary(run(BLIND_FILE))
+        summary(run(BLIND_FILE, semantic=semantic))
 
 
 if __name__ == "__main__":

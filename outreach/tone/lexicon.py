@@ -17,7 +17,7 @@ TLDS = (
     "com|net|org|io|co|ly|app|dev|ai|uk|de|fr|eu|ca|au|nl|es|ie|nz|za|info|biz|tv|gg|xyz|"
     "site|online|shop|store|link|page|tech|cloud|fibre|fiber|mobi|gl|gd|cc|ws|su|ru|to|help|"
     "support|services|network|digital|email|blog|club|website|space|media|pro|deals|"
-    "broadband|mobile|tel|guide|reviews|compare|money"
+    "broadband|mobile|tel|guide|reviews|compare|money|pt|br|mx|ch"
 )
 
 # X wraps every link it recognises, bare domains included, in a t.co link.
@@ -40,12 +40,17 @@ def _rx(*alternatives: str) -> regex.Pattern[str]:
 CURRENCY_WORDS = (
     r"dollars?|bucks|quid|euros?|pounds?|usd|eur|gbp|cents?|pence|yen|rupees?|francs?|"
     r"a\s+month|per\s+month|a\s+mo|per\s+mo|/\s*mo(?:nth)?|pcm|p/m|monthly|a\s+year|per\s+year|"
-    r"/\s*yr|/\s*year|a\s+week|per\s+week|/\s*wk"
+    r"/\s*yr|/\s*year|a\s+week|per\s+week|/\s*wk|"
+    # es, fr, de, pt periods and currencies; per-unit prices ("12 p/kWh", "0,25 €/kWh")
+    r"(?:por|al|ao|par|pro|im|cada)\s+(?:mes|mois|monat|ano|an|jahr|semana|semaine|woche)|"
+    r"/\s*(?:mes|mois|monat|ano|an|jahr)|mensuales?|mensuel\w*|monatlich|mensais?|reais|"
+    r"(?:p|c|ct|cts|cents?|pence)\s*/\s*(?:kwh|kw|gb|min|minute|mb|l|litre|liter)"
 )
 NUM = r"\d+(?:[.,]\d+)*"
 WORDNUM = (
     r"(?:one|two|three|four|five|six|seven|eight|nine|ten|twenty|thirty|forty|fifty|"
-    r"sixty|seventy|eighty|ninety|a\s+hundred|hundred|a\s+few|a\s+couple)"
+    r"sixty|seventy|eighty|ninety|a\s+hundred|hundred|a\s+few|a\s+couple|eleven|twelve|"
+    r"thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen)"
 )
 PRICE = _rx(
     r"[$\u20ac\u00a3\u00a5\u20b9\u20a9\u20bd\u00a2]\s*" + NUM,
@@ -67,7 +72,7 @@ DISCOUNT = _rx(
     NUM + r"\s*(?:%|percent|per\s*cent|pct)\s*(?:off|discount|less|cheaper|savings?)\b",
     r"\b(?:half|50%)\s*(?:-\s*)?(?:price|off)\b",
     r"\bdiscount(?:s|ed)?\b",
-    r"\bcheaper\b",
+    r"\bcheaper\b(?!\s+than\s+(?:compensation|a\s+refund|refunding|paying\s+out|fixing))",
     r"\bsave\s+(?:up\s+to\s+|over\s+|big|money|a\s+lot|loads|heaps|" + NUM + r"|"
     r"[$\u20ac\u00a3\u00a5])",
     r"\bprice\s*(?:match|beat|cut|drop|guarantee|lock)",
@@ -87,12 +92,31 @@ DISCOUNT = _rx(
     + r"\s*(?:%|percent|per\s*cent)",
     r"\b(?:beat|undercut|match)\s+(?:your|their|the|any)\s+(?:current\s+)?(?:bill|price|deal|"
     r"quote|offer|tariff)\b",
+    # "-30 %": a percentage with a minus sign is a reduction
+    r"(?<![\w.,])-\s?" + NUM + r"\s*%",
+    r"\bhalf\s+(?:off|price)\b|\b(?:a\s+)?(?:third|quarter)\s+off\b",
+    # es, fr, de, pt: a percentage next to a word of reduction, in either order
+    NUM + r"\s*(?:%|por\s+ciento|pour\s+cent|prozent|por\s+cento)\s*(?:de\s+)?(?:menos|"
+    r"descuento|de\s+descuento|rebaja|remise|de\s+remise|reduction|de\s+reduction|rabatt|"
+    r"gunstiger|billiger|weniger|desconto|de\s+desconto|mais\s+barato|sur\s+(?:le|la|les|votre|"
+    r"vos|ton|ta)|en\s+(?:tu|su|la|el)|auf\s+(?:den|die|das|deine|ihre)|na\s+(?:sua|tua|"
+    r"mensalidade|fatura)|da\s+(?:sua|tua|mensalidade|fatura))\b",
+    r"\b(?:descuento|rebaj\w*|ahorr\w*|quitamos|te\s+quitamos|remise|reduction|on\s+(?:retire|"
+    r"enleve)|economis\w*|rabatt\w*|spar\w*|nachlass|desconto|tira\w*|economiz\w*|reduz\w*|"
+    r"reduc\w*)\b[^.!?]{0,30}?" + NUM + r"\s*(?:%|por\s+ciento|pour\s+cent|prozent|por\s+cento)",
+    r"\b(?:on\s+retire|on\s+enleve|cortamos|recortamos|rebajamos|descontamos|wir\s+ziehen)\b[^.!?]"
+    r"{0,40}?\b(?:sur|na|no|en|de|auf|von)\s+(?:le|la|votre|sua|tua|tu|su|der|die|deine|ihre|o)\s+"
+    r"(?:\w+\s+)?(?:premier|premiere|primeiro|primeira|primer|fatura|factura|facture|rechnung|"
+    r"mensualite|mensalidade|cuota|trajet|abonnement|tarif|tarifa)\b",
+    r"\b(?:a\s+(?:la\s+)?mitad|mitad\s+de\s+precio|moitie\s+prix|a\s+moitie|halbe[nr]?\s+"
+    r"preis|zum\s+halben|pela\s+metade|metade\s+do\s+preco|meio\s+preco)\b",
 )
 OFFER = _rx(
     r"\b(?:special|exclusive|limited|introductory|welcome|switching|switcher|loyalty|"
     r"new\s+customer|sweet|amazing|great)\s+(?:offers?|deals?|bonus|rates?|pricing|packages?)\b",
     r"\blimited[\s-]+time\b",
-    r"\bfree\s+(?:trial|month|months|weeks?|upgrade)\b",
+    r"(?<!-)\bfree\s+(?:trial|month|months|weeks?|upgrade|plan|shipping|delivery|returns?|tier)\b|"
+    r"\b(?:ship|deliver)\w*\s+(?:for\s+)?free\b|\bwith\s+your\s+name\s+on\s+it\b",
     r"\b(?:first|1st|next|two|three|six|\d+)\s+months?\s+(?:free|on\s+us|half)\b",
     r"\b(?:on\s+the\s+house|on\s+us)\b",
     r"\b(?:we|i)\s*(?:can|could|'d|would|will|'ll)\s+(?:love\s+to\s+)?"
@@ -101,21 +125,61 @@ OFFER = _rx(
     r"\bwe\s+(?:do|offer|have|provide|sell|'ve\s+got)\s+(?:a|an|some|plans?|deals?|fixed|"
     r"cheap|great|genuine|unlimited|fibre|broadband|packages?|bundles?)\b",
     r"\bgot\s+a\s+deal\b|\bdeal\s+for\s+you\b|\bhave\s+(?:a|an)\s+(?:offer|deal)\b",
+    # es, fr, de, pt: free things, gifts, "on us", no-obligation quotes
+    r"\b(?:primer|premier|erste[rn]?|primeiro)\s+(?:mes|mois|monat|ano|an|jahr)\s+(?:\w+\s+){0,2}?"
+    r"(?:gratis|gratuit\w*|kostenlos|offert)\b",
+    # "free" said of something in general ("the ombudsman is free") offers nothing
+    r"(?<!\b(?:est|es|e|ist|sont|son|sao|como|comme|als|sind)\s)"
+    r"\b(?:gratis|gratuit[oa]?s?|gratuites?|kostenlos\w*|umsonst|geschenkt|de\s+regalo|"
+    r"de\s+presente|cadeau\s+de\s+la\s+maison|c'est\s+cadeau|on\s+vous\s+offre|nous\s+vous\s+"
+    r"offrons|offert[es]?|te\s+regalamos|le\s+regalamos|os\s+regalamos|sin\s+compromiso|sans\s+"
+    r"engagement|unverbindlich\w*|sem\s+compromisso|(?:te|le)\s+(?:damos|ofrecemos)|"
+    r"(?:te|lhe)\s+(?:da|damos|oferecemos)|wir\s+schenken|schenken\s+(?:dir|ihnen))\b",
 )
 PROMO = _rx(
     r"\b(?:promo|promotional|discount|coupon|voucher|referral|offer|invite|gift|bonus)"
     r"\s*-?\s*codes?\b",
     r"\bpromo(?:code)?s?\b",
-    r"\bcoupons?\b",
-    r"\bvouchers?\b",
-    r"\b(?:use|enter|apply|try|with|redeem|quote)\s+(?:the\s+|my\s+|our\s+|this\s+)?"
+    r"\b(?:use|enter|apply|try|redeem|quote)\s+(?:the\s+|my\s+|our\s+|this\s+)?"
     r"codes?\b",
+    r"\b(?:cupom|cupon|cupones|gutschein\w*|rabattcode\w*|aktionscode\w*|codigo\s+(?:de\s+)?"
+    r"(?:promocional|descuento|desconto)|code\s+(?:promo|de\s+reduction|remise)|bon\s+de\s+"
+    r"reduction)\b",
     r"\bcode\s*[:=]\s*[a-z0-9]{3,}",
     r"\breferral\s+(?:link|bonus)\b|\bref\s+link\b",
 )
 # A code in capitals after a verb that hands it over ("quote NOWIFI"), on the original text.
 PROMO_TOKEN = regex.compile(
     r"\b(?i:quote|use|enter|apply|mention|type|redeem)\s+(?i:code\s+)?[\"']?[A-Z][A-Z0-9]{3,}\b"
+)
+# A voucher or coupon by name: a travel voucher the post speaks of is theirs, not ours.
+VOUCHER = regex.compile(r"\b(?:vouchers?|coupons?)\b", FLAGS)
+# A code in capitals after a word for a code ("el cupón CUIDADO15", "Code BIZSTART"), a
+# code with digits after a verb that hands it over ("Mit BLITZ20", "redeem QL-WELCOME-26")
+# or before the checkout ("CHANTIER10 à la caisse"); on the original text.
+_CAPS_CODE = r"[\"'\u00ab\u201c]?([A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*)\b"
+_DIGIT_CODE = (
+    r"[\"'\u00ab\u201c]?((?=[A-Z0-9-]*\d)(?=(?:[A-Z0-9-]*[A-Z]){3})[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*)\b"
+)
+CODE_TOKEN = regex.compile(
+    r"(?i:\b(?:promo\s*code|promo|code|codes|cupom|cup[o\u00f3]n|coupon|voucher|gutschein"
+    r"(?:-?code)?|c[o\u00f3]digo|rabattcode|aktionscode))\s*:?\s+" + _CAPS_CODE + r"|"
+    r"(?i:\b(?:use|using|usa|usez|utilisez|utilise|nutze|nutz|redeem|enter|apply|with|mit|con|com|"
+    r"avec|quote|type|gib|tippe|digite|introduce)(?:\s+(?:the|el|la|le|o|a|den|dem|die))?)\s+"
+    + _DIGIT_CODE
+    + r"|"
+    r"(?i:from\s+us|von\s+uns|de\s+nuestra\s+parte|de\s+notre\s+part|da\s+nossa\s+parte|"
+    r"de\s+nossa\s+parte)\s*:\s*" + _CAPS_CODE + r"|"
+    r"(?<![\w-])((?!COVID)[A-Z]{4,}\d{2,3})(?![\w-])|"
+    r"\b((?=[A-Z0-9-]*\d)(?=(?:[A-Z0-9-]*[A-Z]){3})[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*)\s+(?i:at\s+"
+    r"checkout|(?:a|\u00e0)\s+la\s+caisse|au\s+paiement|an\s+der\s+kasse|beim\s+(?:bezahlen|"
+    r"checkout)|en\s+(?:caja|el\s+checkout)|al\s+pagar|no\s+checkout|na\s+finaliza\w+)"
+)
+# An error, order or booking code is no promo code.
+NOT_PROMO = regex.compile(
+    r"(?i:error|errors|fehler|erreur|fault|reference|ref|booking|order|tracking|confirmation|"
+    r"ticket|case|account|pedido|commande|bestell\w*|reserva|dossier)\W+(?:(?:code|number|no|nr|n|"
+    r"numero|nummer|id|the|a|an|with|your)\W+){0,2}$"
 )
 SHORTENERS = (
     r"bit\s*\.\s*ly|bitly|t\.co|tinyurl|tiny\.cc|goo\.gl|ow\.ly|is\.gd|buff\.ly|rebrand\.ly|"
@@ -130,6 +194,12 @@ LINK = _rx(
     r"\blink\s+(?:is\s+)?in\s+(?:my\s+|our\s+|the\s+)?(?:bio|profile|description)\b",
     r"\b(?:click|tap|hit|follow)\s+(?:the|this|my|our)\s+link\b|\blink\s+below\b",
     r"\[[^\]]*\]\([^)]*\)",
+)
+# Kinds of business a reply may hint the person should move to.
+_BUSINESSES = (
+    r"(?:airlines|couriers|phones|banks|gyms|apps|games|providers|suppliers|networks|companies|"
+    r"platforms|services|options|plans|brands|shops|stores|insurers|carriers|operators|studios|"
+    r"tools|delivery\s+apps|payment\s+apps|rental\s+apps|choices)"
 )
 CTA = _rx(
     r"\bswitch(?:ing)?\s+(?:over|away|sides|providers?|carriers?|networks?|isps?|companies|"
@@ -182,6 +252,55 @@ CTA = _rx(
     r"\bworth\s+(?:a\s+(?:look|try|shot|go)|trying|checking\s+out)\b|\bcheck\s+out\b|"
     r"\btime\s+to\s+(?:look\s+(?:at|elsewhere|around)|move\s+on|leave|switch|go\s+elsewhere|"
     r"try\s+(?:something|someone|another)|jump)\b|\blook\s+elsewhere\b",
+    # nudges without a verb from the list: "you know where to find us", "maybe it's time
+    # for a bank that...", "next time book with people who...", "order from somebody else"
+    r"\byou\s+know\s+where\s+to\s+find\s+us\b|\btime\s+for\s+an?\s+(?:\w+\s+){0,2}?(?:that|which|"
+    r"who|whose)\b|\b(?:good\s+)?(?:time|moment)\s+to\s+(?:compare|switch|shop|look\s+at|give|move|"
+    r"try)\b|\bnext\s+(?:time|trip|road\s+trip|order|booking|quarter|holiday)\b[^.!?]{0,20}?\b(?:book|"
+    r"pick|rent|order|choose|fly|go\s+with|use\s+(?:a|another|someone))\b|\b(?:order|rent|book|buy|"
+    r"shop|fly|bank)\s+(?:from|with)\s+(?:somebody|someone|a\s+place|people|a\s+company|an\s+airline|"
+    r"a\s+provider)\b|\bgive\s+(?:a\s+different|another|other|the\s+other|one|an?\s+alternative|"
+    r"someone\s+else)\s+(?:\w+\s+){0,2}?a\s+(?:go|spin|try|shot|whirl)\b|\bcome\s+(?:play|try|see|"
+    r"shop|fly|bank|stream)\b|\bthere\s+are\s+(?:\w+\s+)?(?:services|providers|banks|apps|airlines|"
+    r"companies|networks|studios|platforms|options)\s+(?:out\s+there\s+)?(?:that|which|who)\b|"
+    r"\bworth\s+(?:downloading|looking\s+at|moving|thinking\s+about\s+who|switching|comparing|"
+    r"shopping)\b|\b(?:switching|moving\s+(?:provider|bank|supplier))\s+(?:takes|is\s+(?:painless|"
+    r"easy|quick))\b|\bthink\s+about\s+(?:moving|switching|leaving)\b|\bif\s+you\s+(?:ever\s+)?"
+    r"fancy\s+(?:moving|switching|a\s+change)\b|\bhopping\s+over\b",
+    # other businesses exist, hinted: "there are couriers who ring", "someone else will"
+    r"\b(?:there\s+are|there's|you\s+know\s+there\s+are)\s+(?:other|plenty\s+of|lots\s+of|loads\s+of|"
+    r"some|better)\s+(?:other\s+)?"
+    + _BUSINESSES
+    + r"\b|\b(?:other|plenty\s+of|more)\s+"
+    + _BUSINESSES
+    + r"\s+"
+    r"(?:that|who|which|whose|out\s+there|exist)\b|\b"
+    + _BUSINESSES
+    + r"\s+(?:that|who|whose)\s+[^.!?]{0,40}?"
+    r"\bexist\b|\b(?:someone|somebody)\s+else\s+(?:will|would|could|can)\b|\bby\s+someone\s+else\b|"
+    r"\bwho\s+else\s+(?:could|delivers|is|does|supplies|covers)\b|\bwhat\s+else\s+is\s+(?:near|out|"
+    r"available)\b|\b(?:live|keep\s+it|go)\s+somewhere\s+(?:else|that)\b|\bsome\s+of\s+us\s+"
+    r"(?:actually|just|include|don't)\b|\byou're\s+allowed\s+to\s+leave\b|\bwhy\s+stay\s+with\b|"
+    r"\byou're\s+not\s+short\s+of\b|\bplenty\s+of\s+choice\b|\b(?:there's|is)\s+better\s+out\s+"
+    r"there\b|\bnot\s+all\s+\w+\s+(?:is|are)\s+like\s+this\b|\bdoesn't\s+have\s+to\s+be\s+(?:like\s+"
+    r"this|this\s+hard)\b|\byou\s+know\s+what\s+to\s+do\b|\bhint,?\s+hint\b|\bjust\s+saying\b|"
+    r"\bis\s+all\s+i'm\s+saying\b|\bthat's\s+all\s+i'll\s+say\b|\bjust\s+a\s+thought\b|\bsomething\s+"
+    r"to\s+think\s+about\b|\btake\s+that\s+as\s+a\s+cue\b|\bever\s+wondered\s+what\b|\bthought\s+"
+    r"about\s+who\s+else\b|\bworth\s+(?:asking\s+yourself|asking\s+whether\s+your|remembering|"
+    r"a\s+think)\b|\buniverse\s+is\s+telling\s+you\b|\byour\s+next\s+\w+\s+(?:should|might|could)\b|"
+    r"\bmaybe\s+your\s+\w+\s+deserve\b|\bdeserves?\s+a\s+home\s+that\b|\bthere\s+(?:has|have|'s\s+got)"
+    r"\s+to\s+be\s+(?:a\s+better|an?\s+\w+\s+out\s+there)\b|\bshould\s+fly\s+with\b",
+    r"\b(?:ya\s+sabes\s+donde\s+estamos|ha\s+llegado\s+el\s+momento|probar\s+con\s+otra|buen\s+"
+    r"momento|vaut\s+le\s+coup\s+de\s+regarder|il\s+y\s+a\s+(?:peut-etre\s+)?mieux|passer\s+chez|"
+    r"guter\s+moment|umzuschauen|nachstes\s+mal\s+vielleicht|da\s+uma\s+chance\s+(?:pra|para)\s+"
+    r"outr|opcao\s+melhor|connosco)\b",
+    r"\b(?:ya\s+sabes\s+donde\s+encontrarnos|(?:va\s+siendo|es)\s+(?:hora|momento)\s+de\s+(?:cambiar\w*|"
+    r"mirar|buscar|probar)|vous\s+savez\s+ou\s+nous\s+trouver|passer\s+par\s+quelqu'un\s+d'autre|"
+    r"fait\s+mes\s+cartons|on\s+sera\s+la|il\s+existe\s+des\s+\w+\s+qui|ob\s+es\s+anbieter\s+gibt|"
+    r"kontowechsel|anbieterwechsel|einen\s+anderen\s+(?:dienst|anbieter)|rubergekommen|nase\s+voll|"
+    r"weisst,?\s+wo\s+du\s+uns\s+findest|hora\s+de\s+(?:procurar|mudar|trocar)|portabilidade|"
+    r"da\s+proxima\s+vez\s+escolha|vontade\s+de\s+mudar|porta\s+(?:\w+\s+){0,2}sempre\s+aberta|"
+    r"sabe\s+onde\s+nos\s+encontrar)\b",
 )
 # On a first reply to a competitor's customer the reply is about them: any "we",
 # "our" or "us" that is not shared sympathy ("we're so sorry", "we've all been
@@ -211,10 +330,13 @@ FOLLOW = _rx(
     r"\bgive\s+(?:us|me|our\s+\w+)\s+a\s+follow\b|\bhit\s+(?:the\s+|that\s+)?follow\b",
     r"\bsmash\s+(?:the\s+|that\s+)?(?:follow|subscribe)\b|\bf4f\b|\bfollow\s+4\s+follow\b",
     r"\bfollow\s+(?:northwind|nw)\b",
+    r"\b(?:tap|hit|smash|click|press)\s+(?:the|that|our)\s+follow\b|\bfollow\s+button\b|"
+    r"\bdale\s+a\s+seguir\b|\bclique\s+em\s+seguir\b",
 )
 LEGAL = _rx(
     r"\bsu(?:e|ed|ing)\b(?!\s*(?:de|ellen))",
-    r"\blaw\s*suits?\b|\blawyers?\b|\battorneys?\b|\bsolicitors?\b|\blegal\s+(?:action|team|"
+    r"\blaw\s*suits?\b|(?<!not\s+an?\s+)\blawyers?\b|\bactionable\b|\b(?:to|with)\s+(?:our\s+)?"
+    r"legal\b(?!\s+(?:aid|advice|rights|age|limit))|(?<!\byour\s+(?:\w+\s+or\s+)?)\b(?:attorneys?|solicitors?)\b|\blegal\s+(?:action|team|"
     r"department|dept|steps|proceedings|counsel|advice|route|means)\b",
     r"\bdefamat\w*|\blibel\w*|\bslander\w*|\bcease\s+and\s+desist\b",
     r"\bcourt\b|\blitigat\w*|\bpress\s+charges\b|\bsmall\s+claims\b|\bclass\s+action\b",
@@ -237,10 +359,53 @@ THREAT = _rx(
     r"\bwe\s+have\s+your\s+(?:address|details|information)\b",
     r"\b(?:may|could|will|might|can)\s+(?:lead|result)\s+(?:to|in)\s+(?:disconnection|"
     r"suspension|termination|closure|action|legal|your|the\s+(?:closure|termination))\b",
+    # "that's unacceptable and against our policy" sides with the person
+    r"(?<!(?:unacceptable|wrong|not\s+ok|not\s+okay)\s+(?:and\s+)?(?:completely\s+|totally\s+)?)"
     r"\bagainst\s+our\s+(?:terms|policy|policies|rules|fair\s+use|acceptable\s+use)\b",
     r"\bwe\s+(?:monitor|track|watch|log|record|keep\s+an\s+eye\s+on)\s+(?:\w+\s+){0,4}?"
     r"(?:posts?|accounts?|you|what\s+you)\b",
     r"\bact\s+on\s+(?:them|these|those|such\s+posts)\b",
+    # veiled: we keep records of you, we know who you are, think twice
+    r"\b(?:we|we've|we\s+have|we\s+do|i've)\s+(?:\w+\s+)?(?:keep|kept|keeping|take|taken|took|"
+    r"logged|noted|recorded|saved|stored|hold|holding)\s+(?:a\s+|all\s+)?(?:screenshots?|"
+    r"records?|notes?|track|your|a\s+copy|copies|everything)\b(?!\s+(?:order|booking|"
+    r"reference|feedback|complaint|case|details\s+to\s+(?:sort|fix|refund)|of\s+(?:calls|your\s+"
+    r"(?:calls?|orders?|bookings?|payments?))|(?:\w+\s+)?too,?\s+so))",
+    r"\b(?:we|i)\s+(?:know|have|hold)\s+(?:exactly\s+)?(?:your|which|who\s+you|where\s+you)\s*"
+    r"(?:\w+\s+){0,2}?(?:address|details|information|data|account\s+details|on\s+file|are)\b"
+    r"(?!\s+(?:to|so|and\s+(?:will|we'll)))",
+    r"\b(?:our\s+\w+|we)\s+know\s+(?:your|where\s+you)\b",
+    r"\b(?:think|thinking)\s+(?:twice|carefully)\s+(?:before|about)\b|\bcome\s+back\s+to\s+"
+    r"bite\s+you\b|\b(?:would|it'd)\s+be\s+a\s+shame\s+if\b|\bdon't\s+be\s+surprised\s+if\b|"
+    r"\brarely\s+ends\s+well\b|\bhave\s+a\s+way\s+of\s+getting\s+around\b|\bwe\s+remember\s+"
+    r"(?:\w+\s+)?(?:who|that)\b|\bjust\s+remember\s+(?:we|our)\b|\bremember\s+we're\s+the\b",
+    r"\b(?:noted|logged|flagged)\s+your\s+(?:account|handle|username|user|name|profile|id|"
+    r"player\s+id)\b|\bwe've\s+(?:noted|logged|flagged)\s+(?:your|this)\b",
+    r"\bwould\s+hate\s+for\s+that\s+to\b|\b(?:checking|look\s+at)\s+your\s+(?:\w+\s+){0,2}"
+    r"(?:history|membership|account)\s+(?:\w+\s+){0,2}(?:closely|more\s+closely|as\s+part\s+of\s+"
+    r"the\s+review)\b|\bscreenshots\s+(?:\w+\s+){0,4}sichern\b|"
+    r"\b(?:made|make|making)\s+a\s+note\s+of\s+your\b|\bsaved\s+this\s+(?:conversation|thread|"
+    r"exchange)\b|\b(?:team|we|staff)\s+(?:keeps?|kept)\s+screenshots\b|\beverything\s+you've\s+posted\s+on\s+file\b|"
+    r"\bsubject\s+to\s+our\s+conduct\b|\baccounts?\s+can\s+be\s+reviewed\b|\b(?:claims?|accusations?|"
+    r"allegations?|calling\s+us\s+\w+)\b[^.!?]{0,50}?\b(?:taken|takes)\s+(?:very\s+)?seriously\b|"
+    r"\bcan\s+lead\s+to\s+a\s+ban\b|\bcomplicate\s+the\s+review\b|\bwe'd\s+hate\s+for\s+that\s+to\s+"
+    r"happen\b|\bwe'll\s+remember\s+that\b|\btwo\s+can\s+play\b|\bwe\s+can\s+see\s+which\b|"
+    r"\bwe'll\s+see\s+who\b|\bread\s+by\s+every\b|\bcheck\s+that\s+reviewers\b|"
+    r"\b(?:guardamos\s+copia|queda\s+registrad\w*|tenemos\s+memoria|garde\s+un\s+oeil|archivons\s+tous|"
+    r"on\s+sait\s+(?:tres\s+bien\s+)?qui\s+vous\s+etes|on\s+connait\s+votre\s+dossier|est\s+conserve,?\s+"
+    r"au\s+cas\s+ou|deinen\s+account\s+(?:aber\s+)?notiert|screenshots\s+von\s+deinem|wir\s+wissen\s+"
+    r"(?:ubrigens\s+)?,?\s*fur\s+welche|wir\s+merken\s+uns|guardou\s+print|tem\s+registro\s+de\s+tudo|"
+    r"identificacao\s+registad\w*|a\s+gente\s+guarda\s+tudo)\b|"
+    r"\b(?:up\s+for\s+review|review\s+whether\s+we\s+want|can\s+be\s+(?:withdrawn|refused|"
+    r"cancelled)\s+for)\b",
+    # es, fr, de, pt
+    r"\b(?:que\s+sepas\s+que|tenemos\s+guardad\w*|guardamos\s+(?:capturas|todo|registro)|"
+    r"(?:hemos\s+)?tomado\s+nota\s+de\s+tu|podria\s+quedar\s+revisad\w*|si\s+sigues\s+asi|"
+    r"gardons\s+une\s+trace|on\s+surveille|saura\s+vous\s+retrouver|bien\s+identifie|"
+    r"faites\s+attention|ont\s+acces\s+aux\s+identites|deinen\s+account\s+(?:notiert|gemerkt)|"
+    r"uns\s+deinen\s+\w+\s+gemerkt|screenshots\s+(?:\w+\s+){0,4}sichern|genau\s+verfolgen|"
+    r"bem\s+anotad\w*|acompanha\s+de\s+perto|sabe\s+direitinho\s+quem|temos\s+todos\s+os\s+seus\s+"
+    r"dados)\b",
 )
 ARGUING = _rx(
     r"\byou(?:'re|\s+are|\s+were)\s+(?:simply\s+|just\s+|completely\s+|totally\s+|clearly\s+)?"
@@ -254,7 +419,7 @@ ARGUING = _rx(
     r"\bthere\s+(?:is|was)\s+no\s+(?:outage|problem|issue|fault)\b",
     r"\bnot\s+(?:our|my)\s+(?:fault|problem|responsibility)\b|\bwe\s+did\s+nothing\s+wrong\b",
     r"\bwe\s+(?:never|did\s+not|didn't)\s+(?:charge|promise|say|said|agree|cut)\b",
-    r"\bactually,?\s+(?:you|that|this|our|we)\b|\bno,\s+(?:you|that|it|we|the|this|our|there)\b",
+    r"\bactually,?\s+(?:you|that|this|our|we)\b|(?<!\boh\s)\bno,\s+(?:you|that|it|we|the|this|our|there)\b",
     r"\bworks?\s+(?:(?:fine|perfectly|well)\s+)?for\s+(?:everyone|everybody|all\s+(?:our|other)|"
     r"other|millions|thousands|most\s+(?:people|customers|users))\b",
     r"\bif\s+you\s+(?:had\s+)?(?:actually|bothered|even)\b|\byou\s+clearly\s+(?:didn't|don't)\b",
@@ -268,19 +433,54 @@ ARGUING = _rx(
     r"\b(?:doesn't|does\s+not|can't|cannot|couldn't|could\s+not)\s+(?:affect|cause|be\s+"
     r"(?:true|right|the\s+case|what|our|us))\b",
     r"\b(?:not|isn't|wasn't)\s+what(?:'s|\s+is|\s+was)?\s+(?:happening|happened|going\s+on)\b",
+    # contradiction without "wrong": "that's not really accurate", "'never' isn't quite right"
+    r"\b(?:that(?:'s|\s+is)|it(?:'s|\s+is)|this\s+is|'?\w+'?\s+(?:is|isn't))\s+(?:not|n't)?\s*"
+    r"(?:really\s+|quite\s+|entirely\s+|strictly\s+)?(?:accurate|a\s+fair\s+picture|how\s+(?:it|"
+    r"our\s+\w+|this)\s+works)\b|\b(?:isn't|is\s+not|that's\s+not|it's\s+not)\s+(?:really|"
+    r"quite|strictly|entirely)\s+(?:accurate|fair|right|true|correct)\b|\b(?:isn't|not)\s+"
+    r"accurate\b|\bso\s+that's\s+not\s+right\b",
+    # "'unusable' is a stretch": the person's word, quoted and played down
+    r"'\s+(?:is|isn't)\s+(?:a\s+bit\s+|a\s+little\s+|rather\s+|quite\s+)?(?:a\s+stretch|dramatic|"
+    r"overstating\s+it|an\s+overstatement|an\s+exaggeration|fair|right)\b(?!\s+by\s+any)|\bis\s+(?:a\s+bit|"
+    r"a\s+little)\s+(?:dramatic|much|of\s+a\s+stretch)\b|\bis\s+overstating\s+it\b|"
+    r"\bis\s+an\s+exaggeration\b|\bgoes\s+too\s+far\b|"
+    r"\b(?:i'd|we'd|i\s+would|we\s+would)\s+(?:\w+\s+)?push\s+back\b|\b(?:we'd|we\s+would|i'd|we'll\s+have\s+to|we\s+have\s+to)\s+"
+    r"disagree\b|\bdisagree\s+with\s+that\b|\bwith\s+respect,|\b(?:i|we)\s+(?:really\s+)?doubt\s+"
+    r"that\b|\bfor\s+accuracy\b|\bisn't\s+borne\s+out\b|\bnot\s+borne\s+out\b|"
+    r"\b(?:there's|there\s+is)\s+(?:really\s+)?nothing\s+more\s+to\s+say\b|\bwe\s+have\s+"
+    r"(?:already\s+)?explained\b|\b(?:it's|that's|it\s+is)\s+not\s+(?:a\s+con|a\s+scam|a\s+joke|"
+    r"ridiculous|absurd|true)\b|\byou're\s+not\s+(?:quite\s+|really\s+)?right\b|\bwhere\s+'\w+'"
+    r"\s+comes\s+from\b|\btechnically\s+we're\b|\b(?:can't|cannot)\s+really\s+be\b|"
+    r"\bso\s+(?:he|she|they|the\s+\w+)\s+definitely\b|\bliterally\s+nothing\?\s+come\s+on\b",
+    r"\bto\s+be\s+fair\s+to\s+(?:them|\w+\s+though)\b|\bin\s+fairness\b|\bjust\s+to\s+correct\b|"
+    r"\blet\s+me\s+correct\b|\bhave\s+to\s+push\s+back\b|\byou're\s+misreading\b|\bi'm\s+sure\s+it\s+was\s+a\s+"
+    r"misunderstanding\b|\b(?:the\s+charge|the\s+fee|the\s+decision)\s+stands\b|\bthat's\s+just\s+how\s+it\s+"
+    r"works\b|\bisn't\s+a\s+scam\b|\bnot\s+really\s+a\s+joke\b",
+    r"\b(?:no,\s+no\s+es\s+asi|te\s+repetimos|no\s+tiene\s+sentido\s+insistir|con\s+todo\s+el\s+respeto|no\s+lo\s+"
+    r"compartimos|je\s+me\s+permets\s+d'insister|vous\s+faites\s+erreur|on\s+ne\s+peut\s+pas\s+vous\s+laisser\s+"
+    r"dire|c'est\s+exagere|nous\s+ne\s+mentons\s+pas|so\s+allerdings\s+nicht\s+stehen\s+lassen|wir\s+lugen\s+"
+    r"nicht|wie\s+bereits\s+(?:mehrfach\s+)?erklart|sehen\s+\w+\s+\w*\s*aber\s+anders|discordamos|nao\s+condiz\s+"
+    r"com\s+a\s+realidade|nao\s+mentimos|conforme\s+ja\s+explic\w+|nao\s+adianta\s+insistir)\b",
+    r"\b(?:eso\s+no\s+es\s+asi|con\s+todo\s+respeto|ya\s+te\s+lo\s+hemos\s+explicado|no\s+vamos\s+a\s+"
+    r"repetirlo|no\s+fue\s+mala\s+suerte|c'est\s+inexact|c'est\s+un\s+fait|rien\s+de\s+plus\s+a\s+"
+    r"dire|ne\s+sont\s+pas\s+une\s+erreur|nous\s+ne\s+constatons\s+aucune?|so\s+nicht\s+"
+    r"bestatigen|sieht\s+das\s+anders|damit\s+als\s+erledigt|esta\s+enganad[oa]|voce\s+e\s+que\s+"
+    r"nao|nada\s+de\s+errado\s+do\s+nosso\s+lado|nao\s+e\s+(?:absurd[oa]|car[oa]))\b",
 )
 BLAMES = _rx(
-    r"\b(?:your|ur)\s+(?:own\s+)?fault\b|\b(?:that's|that\s+is|it's|it\s+is|this\s+is)\s+on\s+"
+    r"(?<!\b(?:isn't|not|wasn't|never|none\s+of\s+this\s+is)\s+)\b(?:your|ur)\s+(?:own\s+)?fault\b|\b(?:that's|that\s+is|it's|it\s+is|this\s+is)\s+on\s+"
     r"you\b|\buser\s+error\b|\boperator\s+error\b|\bpebkac\b|\brtfm\b",
     # "you should have" blames; "you shouldn't have to" is sympathy, so only the
     # positive form counts.
-    r"\byou\s+(?:should|ought\s+to)\s+(?:have|'ve)\b|\byou\s+should've\b",
-    r"\byou\s+(?:didn't|did\s+not|never|failed\s+to|forgot\s+to|neglected\s+to|ignored)\s+"
+    r"\byou\s+(?:should|ought\s+to)\s+(?:have|'ve)\b(?!\s+(?:been\s+(?:told|given|informed|"
+    r"offered|sent|refunded|contacted|warned|notified|called|asked|kept|updated)|had|got|gotten|"
+    r"received|heard|to))|\byou\s+should've\b",
+    r"(?<!(?:something|anything|what|things)\s)\byou\s+(?:didn't|did\s+not|never|failed\s+to|forgot\s+to|neglected\s+to|ignored)\s+"
     r"(?:read|follow|check|pay|update|restart|configure|set|tell|contact|register|renew|clear|"
     r"confirm|provide|give|activate|install|plug|keep|reply|respond|answer|book|select|choose|"
     r"enable|turn|our|the|to)\b",
     r"\b(?:read|check)\s+(?:the|our)\s+(?:terms|manual|fine\s+print|t&cs?|t&c's|faq|contract|"
-    r"small\s+print|instructions)\b|\bit's\s+in\s+the\s+(?:faq|terms|contract|small\s+print)\b",
+    r"small\s+print|instructions)\b(?!\s+for\b)|\bit's\s+in\s+the\s+(?:faq|terms|contract|small\s+print)\b",
     r"\byou\s+(?:did\s+|have\s+)?(?:agreed|agree|accepted|consented)\s+to\b|"
     r"\byou\s+signed\s+(?:the|a|our)\s+contract\b|\byou\s+were\s+(?:warned|clearly\s+told)\b",
     r"\b(?:as|which\s+was)\s+(?:clearly\s+)?(?:stated|explained|mentioned|outlined)\s+in\b",
@@ -304,13 +504,64 @@ BLAMES = _rx(
     r"\bout\s+of\s+our\s+(?:hands|control)\b",
     r"\bif\s+(?:customers|people|users)\s+(?:\w+\s+){0,2}(?:wrong|incorrect|old|outdated|"
     r"bad|cheap)\b",
+    r"\b(?:that's|that\s+is|that\s+one's|it's)\s+(?:sort\s+of\s+|kind\s+of\s+|really\s+|a\s+bit\s+)?"
+    r"on\s+you\b|\bone's\s+on\s+you\b|\b(?:is|really)\s+(?:really\s+)?on\s+the\s+(?:player|"
+    r"customer|user|passenger|traveller|rider|driver|guest|member)\b|\bthe\s+(?:user|customer|"
+    r"traveller|rider|passenger|player|guest)'s\s+(?:job|responsibility|setup|fault|side)\b|"
+    r"\b(?:would've|would\s+have)\s+saved\s+you\b|\basking\s+for\s+it\b|\bcheck\s+your\s+own\b|"
+    r"\bnext\s+time,?\s+(?:if\s+you|choosing|make\s+sure|remember\s+to|please\s+(?:read|check)|"
+    r"read|check)\b|\bif\s+you'd\s+(?:submitted|read|checked|sent|followed|kept|measured|"
+    r"booked|entered)\b|\bif\s+you\s+read\s+it\s+carefully\b|\b(?:you|it's\s+likely\s+you)\s+"
+    r"added\s+it\s+by\s+accident\b|\bmaybe\s+you\s+(?:moved|forgot|didn't|pressed|clicked|"
+    r"deleted)\b|\bso\s+you\s+did\s+choose\b|\bthat's\s+(?:usually|probably)\s+why\b",
+    # the cause put on what the person did or skipped
+    r"\b(?:manual|guide|instructions|notice)\s+(?:says|tells\s+you)\s+to\s+(?:avoid|do)\b|\bas\s+(?:the\s+)?"
+    r"(?:manual|guide|instructions)\s+(?:says|explains)\b|\bcomo\s+indica\s+o\s+manual\b|\bcomme\s+"
+    r"indique\s+dans\s+la\s+notice\b|\bsteht\s+auch\s+in\s+der\s+anleitung\b|\bthe\s+\w+\s+you\s+(?:entered|"
+    r"typed|gave|provided|selected)\s+(?:was|had|is)\b|\byou\s+(?:added|pressed|clicked|deleted|moved|"
+    r"selected|ordered|booked|cancelled)\s+(?:\w+\s+){0,2}by\s+(?:accident|mistake)\b|\b(?:problem|issue|"
+    r"one)\s+on\s+your\s+(?:side|end)\b|\bbecause\s+no\s+(?:readings?|one|meter\s+readings?)\s+(?:were|was)\s+"
+    r"(?:sent|submitted|given)\b|\bbecause\s+no\s+one\s+answered\b|\b(?:usually|often|mostly|almost\s+"
+    r"always)\s+(?:happens?|doubles?|comes?|occurs?)\s+when\s+(?:\w+\s+){0,3}(?:aren't|isn't|wasn't|weren't|"
+    r"is\s+not|are\s+not|don't|didn't)\b",
+    r"\b(?:always\s+)?worth\s+(?:double|triple)[\s-]?checking\b|\bplease\s+always\s+double[\s-]?check\b|"
+    r"\bworth\s+keeping\s+(?:your|codes)\b|\bsince\s+you\s+(?:approved|agreed|selected|chose|entered)\b|"
+    r"\b(?:the\s+ones?|what)\s+you\s+(?:selected|entered|chose|picked|typed)\b|\b(?:que|die|that)\s+"
+    r"(?:firmaste|aceptaste|voce\s+(?:aceitou|assinou)|vous\s+avez\s+(?:signe|accepte)\w*|du\s+"
+    r"(?:akzeptiert|unterschrieben)\s+hast|you\s+(?:signed|accepted))\b|\bque\s+tu\s+pusiste\b|"
+    r"\bhay\s+que\s+leerselo\b|\blire\s+la\s+documentation\b|\brevisala\s+bien\b|\bquiza\s+no\s+oiste\b|"
+    r"\b(?:dein|ihr)\s+fehler\b|\bbitte\s+lies\s+dir\b|\bpensez\s+a\s+bien\s+verifier\b|"
+    r"\ba\s+faire\s+de\s+votre\s+cote\b|\bera\s+so\s+ter\s+lido\b|\bcabe\s+ao\s+(?:passageiro|"
+    r"cliente|usuario)\b|\bhay\s+que\s+fijarse\b|\bsi\s+la\s+hubieras\b|\bsin\s+regarder\s+la\s+"
+    r"notice\b",
 )
-POST_NOUN = r"(?:post|tweet|toot|comment|thread|review|skeet|message|complaint|status|screenshot)s?"
+POST_NOUN = (
+    r"(?:post|tweet|toot|comment|thread|review|skeet|message|complaint|status|screenshot|photo|"
+    r"picture|pic|video|clip|story|stories)s?"
+)
+_THE = r"(?:this|that|the|your|these|those|original|first|old|whole)"
 DELETE = _rx(
-    r"\b(?:delet|remov|tak|took|pull|retract|hid|withdraw)(?:e|es|ed|ing)?\s+(?:down\s+)?(?:this|that|"
-    r"the|your|these|those)?\s*(?:\w+\s+)?" + POST_NOUN + r"\b",
-    r"\b(?:delete|remove|take\s+down|retract)\s+(?:it|this|that)\b",
+    r"\b(?:delet|remov|pull|retract|hid|withdraw|scrub|unpost|nuk|eras|archiv)(?:e|es|ed|ing)?\s+"
+    r"(?:down\s+)?" + _THE + r"?\s*(?:[\w']+\s+){0,3}?" + POST_NOUN + r"\b",
+    r"\b(?:get|getting|got)\s+rid\s+of\s+" + _THE + r"?\s*(?:[\w']+\s+){0,2}?" + POST_NOUN + r"\b",
+    r"\b(?:tak(?:e|es|ing)|took)\s+(?:down|offline)\s+"
+    + _THE
+    + r"?\s*(?:[\w']+\s+){0,2}?"
+    + POST_NOUN
+    + r"\b",
+    r"\b(?:tak(?:e|es|ing)|took)\s+"
+    + _THE
+    + r"\s+(?:[\w']+\s+){0,3}?"
+    + POST_NOUN
+    + r"\s+(?:down|offline|off)\b",
+    r"\b(?:delete|remove|take\s+down|retract|unpost|scrub|nuke)\s+(?:it|this|that)\b",
     r"\b(?:tak(?:e|es|ing)|took)\s+(?:it|this|that)\s+(?:down|offline)\b",
+)
+# Our own doing ("we'll remove it"), not a request to the person.
+OUR_DOING = regex.compile(
+    r"\b(?:we|i)(?:'ll|'ve|'d|\s+will|\s+can|\s+could|\s+have|\s+would|\s+are\s+going\s+to)?"
+    r"\s+(?:\w+\s+)?$",
+    FLAGS,
 )
 AMEND = _rx(
     r"\b(?:amend|edit|updat|chang|correct)\w*\s+(?:your|the|this|that)\s+(?:post|tweet|toot|"
@@ -325,30 +576,61 @@ CONTACT_ROUTE = _rx(
     r"\b(?:reach|contact|find)\s+(?:us|our|me)\b|\bget\s+in\s+touch\b|\breach\s+out\b|"
     r"\blive\s+chat\b|\bsupport\s+(?:team|line|page|site|portal|chat)\b|\bfollow\s+us\s+back\b",
     r"\bsend\s+(?:us|me)\b|\bdrop\s+(?:us|me)\b|\bshoot\s+(?:us|me)\b",
+    r"\b(?:open|raise|log|submit)\s+a\s+(?:ticket|case|support\s+request)\b",
+    r"\b(?:support|help|helpdesk|soporte|suporte|ayuda|ajuda|aide|hilfe|service|kundenservice)\."
+    r"[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}\b|\b(?:abr\w+|abre|abra|open)\s+(?:un\s+|um\s+|a\s+)?"
+    r"(?:ticket|chamado)\b",
 )
 PLACEHOLDER = regex.compile(
     r"\{\{?\s*(?!dot\s*\})[\w .-]{1,40}\}\}?|"
     r"\[\s*(?:(?-i:[A-Z][A-Z _-]{1,30})|first\s*name|name|handle|"
     r"username|brand|problem|issue|competitor|product)\s*\]|<\s*(?:name|first\s*name|handle|"
-    r"username|insert[^>]{0,30})\s*>|\bINSERT\s+[A-Z]+\b|%\(\w+\)s|\$\{\w+\}",
+    r"username|insert[^>]{0,30})\s*>|\bINSERT\s+[A-Z]+\b|%\(\w+\)s|\$\{\w+\}|"
+    # any <word> or [word] a template left behind ("<agent_signature>", "[Vorname]",
+    # "[insert date]"), %NAME%, and XXX standing for a value
+    r"<\s*(?!(?:script|style|b|i|u|a|p|s|br|hr|em|strong|img|div|span|code|pre|li|ul|ol|"
+    r"h[1-6]|sup|sub|small|mark|q|blockquote|table|tr|td|th)\s*>)\p{L}[\p{L}\d_ .-]{1,30}\s*>|"
+    r"\[\s*(?!(?:sic|edit|update|deleted|removed|link|photo|image|video|gif|sic!)\s*\])"
+    r"\p{L}[\p{L}\d_ .-]{1,30}\s*\](?!\()|%[A-Za-z_]{2,30}%|(?-i:\bX{3,}\b|\bx{3,}@)",
     regex.IGNORECASE,
 )
 
 # Disparaging the competitor: insults that need no subject, and judgements that
 # need the competitor (or "they") as the subject.
 INSULTS = _rx(
-    r"\bscam(?:s|mers?|my)?\b|\bcrooks?\b|\bclowns?\b|\bthie(?:f|ves)\b|\bliars\b|"
+    r"\bscam(?:s|mers?|my)?\b(?!\s+(?:refunds?|victims?|calls?|texts?|emails?|alerts?|warnings?|"
+    r"protection|cases?|claims?|reimbursement))|\bcrooks?\b|\bclowns?\b|\bthie(?:f|ves)\b|\bliars\b|"
     r"\bcon\s*(?:artists?|men)\b|\brip\s*-?\s*offs?\b|\bcowboys\b|\bmorons?\b|\bidiots?\b|"
     r"\bincompetent\b|\bamateur\s*(?:hour|s)\b|\bdinosaurs?\b|\bcircus\b|\bshitshow\b|"
     r"\bclown\s*show\b|\bdumpster\s+fire\b|\btrash\s+(?:company|provider|network|service)\b",
     r"\bworst\s+(?:company|provider|isp|carrier|network|telco|operator|business|brand)\b",
     r"\b(?:strikes|strike|fails|screws?\s+up|did\s+it|messed\s+up)\s+again\b",
     r"\bas\s+usual\b|\bsurprise,?\s+surprise\b|\bwhat\s+(?:did|do|else\s+(?:did|do|would|"
-    r"could))\s+you\s+expect\b|\b(?:not|never)\s+(?:surprised|surprising)\b|\bno\s+surprise\b",
+    r"could))\s+you\s+expect\b|\b(?:not|never)\s+(?:surprised|surprising)\b|(?<!there's\s|there\s+is\s|be\s)\bno\s+"
+    r"surprise\b",
     r"\b(?:avoid|stay\s+away\s+from|run\s+from|never\s+trust|don't\s+trust|can't\s+trust)\s+"
     r"(?:them|those\s+(?:guys|people|clowns|crooks)|that\s+company|that\s+lot)\b",
-    r"\blol\b|\blmao\b|\brofl\b|\bhaha\w*\b|\U0001f921|\U0001f4a9|\U0001f5d1",
+    r"\blol\b|\blmao\b|\brofl\b|(?<!^\W*)\bhaha\w*\b|\U0001f921|\U0001f4a9|\U0001f5d1",
     r"\btypical\s+(?:them|of\s+them|corporate|telco|isp)\b|\bclassic\s+(?:them|move)\b",
+    r"\b(?:gone|went|going)\s+(?:seriously\s+)?downhill\b|\bwent\s+off\s+a\s+cliff\b|\bheld\s+"
+    r"together\s+with\s+(?:\w+\s+)?(?:tape|sticky\s+tape|duct\s+tape|cable\s+ties|string|glue)\b|"
+    r"\brunning\s+joke\b|\b(?:have|had)\s+never\s+met\b|\bnever\s+(?:really\s+)?on\s+speaking\s+"
+    r"terms\b|\bcouldn't\s+run\s+a\s+bath\b|\bget\s+lost\s+in\s+a\s+car\s+park\b|\bbelongs?\s+in\s+a\s+"
+    r"museum\b|\bnot\s+in\s+a\s+good\s+way\b|\bwho'd\s+have\s+guessed\b|\bcutting\s+corners\b|"
+    r"\bhalf-finished\b|\byou\s+get\s+what\s+you\s+pay\s+for\b|\bgood\s+luck\s+getting\s+a\b|"
+    r"\b(?:by\s+name,|,\s+more\s+like|\?\s+more\s+like|\?\s+eher|,\s+ou\s+(?:melhor|l'art\s+de)|"
+    r"you\s+mean\?)|\bfamously\s+(?:thin|past|bad|slow|late|"
+    r"unreliable)\b|\bfamous\s+for\b|\b(?:\w+'s|their)\s+idea\s+of\b|\bbasically\s+(?:buses|a\s+vending)\b|"
+    r"\bspare\s+a\s+thought\s+for\b|\bstill\s+better\s+than\b|\bhas\s+always\s+treated\b|"
+    r"\bwouldn't\s+trust\b|\blo\s+de\s+siempre\b|"
+    r"\bya\s+se\s+sabe\b|\bbergab\b|\bwundert'?s?\s+einen\b|\bmarque\s+de\s+fabrique\b|"
+    r"\bn'a\s+jamais\s+ete\s+le\s+point\s+fort\b|\bcada\s+vez\s+mais\s+fraquinho\b|"
+    r"\bcon\s+alguien\s+mas\s+serio\b|\bno\s+sabe\s+ni\s+lo\s+que\s+es\b|\bat\s+its\s+finest\b|"
+    r"\bwhat\s+could\s+possibly\s+go\s+wrong\b|\ba\s+certain\s+other\b|\bliving\s+up\s+to\s+(?:half\s+)?"
+    r"its\s+name\b|\beveryone\s+knows\b|\bde\s+mal\s+en\s+peor\b|\btampoco\s+sorprende\b|\bcon\s+esa\s+"
+    r"gente\b|\blo\s+sabe\s+todo\s+el\s+mundo\b|\bla\s+barre\s+tres\s+bas\b|\bvu\s+leur\s+historique\b|"
+    r"\btout\s+le\s+monde\s+le\s+sait\b|\bo\s+que\s+se\s+espera\s+de\b|\bnunca\s+foi\s+(?:la\s+)?grande\s+"
+    r"coisa\b|\btodo\s+mundo\s+sabe\b",
     r"\b(?:they're|they\s+are)\s+all\s+(?:like\s+that|the\s+same)\b|\bbunch\s+of\s+\w+|"
     r"\bclueless\b|\bshambolic\b|\bstunts?\b|\blying\b|\bliars?\b|\bnotoriously\b|\bnotorious\b|\bgreedy\b|\bshady\b|\bdodgy\b|\bsucks?\b(?<!that\s+sucks)(?<!it\s+sucks)"
     r"(?<!which\s+sucks)(?<!this\s+sucks)(?<!really\s+sucks)(?<!totally\s+sucks)",
@@ -368,7 +650,12 @@ SUBJECT_JUDGEMENT = regex.compile(r"\b(?:they|them|their\s+\w+)\s+" + JUDGEMENT,
 EMPATHY = _rx(
     r"\bsorry\b|\bapolog\w*|\bso\s+frustrating\b|\bfrustrat\w*|\bannoying\b|\binfuriating\b|"
     r"\bmaddening\b|\bexhausting\b|\bstressful\b|\bnightmare\b|\bheadache\b|\bugh\b|\boof\b|"
-    r"\byikes\b|\bargh\b",
+    r"\byikes\b|\bargh\b|\bunsettling\b|\bworrying\b|\balarming\b|\bunnerving\b|"
+    r"\bdisturbing\b|\bupsetting\b|\blet-?down\b|\bnerve-?wracking\b|\bheartbreaking\b|"
+    r"\bdevastating\b|\bgutting\b",
+    r"\b(?:is|are|was|sounds|feels)\s+(?:so\s+|really\s+|genuinely\s+|just\s+|pretty\s+|truly\s+)?"
+    r"(?:miserable|awful|horrible|rough|brutal|grim|frustrating|stressful|exhausting|"
+    r"infuriating|unacceptable|a\s+nightmare|not\s+okay|not\s+ok|unfair)\b",
     r"\b(?:that|this|it)\s*(?:'s|\s+is|\s+was|\s+sounds|\s+must\s+be|\s+seems|\s+looks)\s+"
     r"(?:(?:so|really|such|a|an|genuinely|truly|properly|very|pretty|absolutely|just|no)\s+)*"
     r"(?:rough|awful|terrible|horrible|rubbish|grim|miserable|frustrating|annoying|stressful|"
@@ -380,11 +667,11 @@ EMPATHY = _rx(
     r"miserable|painful|nightmare|mess|hassle|pain|real|proper|horrible|exhausting|grim)\b",
     r"\bwhat\s+a\s+(?:pain|nightmare|hassle|headache|mess|day|week|morning|night|weekend|"
     r"rubbish|drag|faff|letdown|let\s+down|saga|ordeal|way\s+to)\b",
-    r"\b(?:hope|hoping|hopefully)\b.{0,50}?\b(?:sort\w*|fix\w*|resolv\w*|back|better|soon|"
-    r"improv\w*|restor\w*|work\w*|running|quick\w*|refund\w*|answer\w*|shortly|normal|settle\w*|"
-    r"clear\w*|through|sooner|fast|okay|ok|right|calls?|help\w*|respond\w*|reply|replies)\b",
-    r"\b(?:fingers\s+crossed|wishing\s+you|good\s+luck|best\s+of\s+luck|hang\s+in\s+there)\b",
-    r"\b(?:hope|hoping|hopefully)\s+(?:someone|somebody|they|it|things|this|that|everything|"
+    r"\b(?:hope|hoping|hopefully)\b.{0,50}?\b(?:sort\w*|fix\w*|resolv\w*|back|"
+    r"improv\w*|restor\w*|work\w*|running|refund\w*|answer\w*|normal|settle\w*|"
+    r"clear\w*|through|calls?|help\w*|respond\w*|reply|replies)\b",
+    r"\b(?:fingers\s+crossed|good\s+luck|best\s+of\s+luck)\b",
+    r"\b(?:hope|hoping|hopefully)\s+(?:someone|somebody|they|"
     r"service|support|the\s+(?:fix|line|network|signal|connection|refund|engineer))\b",
     r"\bnothing\s+worse\b|\bworst\s+(?:feeling|thing|part)\b",
     r"\b(?:can't|cannot|can\s+not)\s+imagine\b|\bfeel\s+(?:for\s+you|your\s+pain)\b|"
@@ -392,7 +679,7 @@ EMPATHY = _rx(
     r"\bno\s+one\s+(?:should|deserves|wants)\b|\bnobody\s+(?:should|deserves|wants)\b|"
     r"\bshouldn't\s+have\s+to\b|\bdeserve\s+(?:better|answers|a\s+proper)\b",
     r"\b(?:thanks|thank\s+you)\s+for\s+(?:flagging|raising|letting|telling|reporting|"
-    r"sharing|your\s+patience|bearing)\b|\bwe\s+hear\s+you\b|\bi\s+hear\s+you\b",
+    r"your\s+patience|bearing)\b|\bwe\s+hear\s+you\b|\bi\s+hear\s+you\b",
     r"\bbeen\s+there\b|\bhappened\s+to\s+me\b|\bsame\s+(?:here|thing\s+happened)\b|"
     r"\bthat's\s+(?:a\s+)?(?:lot|long)\b|\bmust\s+be\s+\w+ing\b|\bmust\s+have\s+been\b",
 )
@@ -479,7 +766,8 @@ SELF_PROMOTION = _also(
     r"\bnous\b(?!\s+(?:sommes|somme)\s+(?:vraiment\s+|tellement\s+|tres\s+)?(?:desoles|navres))",
     r"\b(?:unser\w*|bei\s+uns|zu\s+uns)\b(?!\s+(?:beileid|mitgefuhl))|\bwir\b(?!\s+(?:hoffen|"
     r"drucken|wunschen|bedauern|verstehen|fuhlen|sind\s+(?:sehr\s+|wirklich\s+)?traurig))",
-    r"\b(?:nosso|nossa|nossos|nossas|conosco|a\s+gente\s+(?:tem|oferece|nunca|faz))\b",
+    r"\b(?:nosso|nossa|nossos|nossas|conosco|a\s+gente\s+(?:tem|oferece|nunca|faz|entrega|rastreia|"
+    r"mantem|garante|cobra))\b|\b(?:por\s+aqui|aqui\s+(?:a\s+gente|nosotros)|ca\s+na\s+casa)\b",
 )
 FOLLOW = _also(
     FOLLOW,
@@ -500,12 +788,15 @@ INSULTS = _also(
 LEGAL = _also(
     LEGAL,
     r"\b(?:abogad[oa]s?|demanda(?:r|remos|ra|mos)?|acciones\s+legales|medidas\s+legales|"
-    r"difamacion|tribunal(?:es)?|juzgado|denuncia(?:r|remos)?)\b",
-    r"\b(?:avocats?|poursuites?|action\s+en\s+justice|tribunal|diffamation|mise\s+en\s+demeure|"
+    r"difamacion|difamatori\w*|tribunal(?:es)?|juzgado|denuncia(?:r|remos)?)\b",
+    r"\b(?:avocats?|poursuites?|action\s+en\s+justice|tribunal|diffam\w*|nous\s+reservons\s+le\s+"
+    r"droit|suites\s+qui\s+s'imposent|mise\s+en\s+demeure|"
     r"porter\s+plainte|plainte|juridique)\b",
     r"\b(?:anwalt|anwalte|anwaltin|rechtsanwalt\w*|verklagen|klage|rechtliche\s+schritte|"
+    r"rechtsabteilung|rechtlich\w*\s+(?:folgen|konsequenzen|relevant)|schritte\s+vor|"
+    r"engager\s+votre\s+responsabilite|consecuencias\s+legales|consequencias\s+legais|"
     r"gericht\w*|verleumdung|abmahnung|unterlassungs\w*|strafanzeige)\b",
-    r"\b(?:advogad[oa]s?|processar(?:emos)?|processo|medidas\s+(?:legais|judiciais)|"
+    r"\b(?:advogad[oa]s?|processar(?:emos)?|processo\s+(?:judicial|contra)|medidas\s+(?:legais|judiciais)|"
     r"acao\s+judicial|difamacao|justica|juridic[oa])\b",
 )
 THREAT = _also(
@@ -548,7 +839,7 @@ BLAMES = _also(
     r"\b(?:ihre\s+schuld|deine\s+schuld|selbst\s+schuld|hatten\s+sie|hattest\s+du|bedienfehler|"
     r"liegt\s+an\s+(?:ihrem|deinem|ihrer|deiner)\s+\w+|sie\s+haben\s+(?:die|das|den)\s+\w+\s+"
     r"nicht\s+gelesen)\b",
-    r"\b(?:a\s+culpa\s+e\s+(?:sua|tua)|culpa\s+(?:sua|tua)|voce\s+deveria\s+ter|devia\s+ter|"
+    r"\b(?:a\s+culpa\s+e\s+(?:sua|tua)|culpa\s+(?:sua|tua)|(?<!nao\s)voce\s+deveria\s+ter|(?<!nao\s)devia\s+ter|"
     r"voce\s+nao\s+leu|erro\s+do\s+usuario)\b",
 )
 _POSTS_OTHER = (
@@ -557,7 +848,8 @@ _POSTS_OTHER = (
 )
 DELETE = _also(
     DELETE,
-    r"\b(?:borr(?:a|ar|e|es|en)|elimin(?:a|ar|e|es|en)|retir(?:a|ar|ez|er|en)|supprim(?:e|er|ez)|"
+    r"\b(?:borr(?:a|ar|e|es|en|aras|ases)|elimin(?:a|ar|e|es|en|aras|ases)|quit(?:a|ar|e|es|aras|"
+    r"ases)|retir(?:a|ar|ez|er|en|es|aras|ases)|supprim(?:e|er|ez|iez)|"
     r"effac(?:e|er|ez)|losch(?:e|en|t|st)?|entfern(?:e|en|t|st)?|apag(?:a|ar|ue|uem)|"
     r"exclu(?:a|ir|am)|remov(?:a|er|am)|tir(?:a|ar|em))\s+"
     r"(?:(?:el|la|tu|su|este|esta|ese|esa|ce|cet|cette|le|la|votre|ton|ta|den|die|das|deinen|"
@@ -581,6 +873,40 @@ GONE = _rx(
     + r"\s+(?:is|has|was|goes|gets)\s+(?:been\s+)?(?:gone|down|removed|deleted|taken\s+down)\b",
     r"\b" + POST_NOUN + r"\s+(?:quietly\s+|just\s+|simply\s+)?(?:disappear\w*|vanish\w*|went\s+"
     r"away|go\s+away)\b",
+    # the post going down, as a wish or a condition ("if the video came down", "the tweet's gone")
+    r"\b" + POST_NOUN + r"'s\s+(?:gone|down|deleted|removed)\b",
+    r"\b" + POST_NOUN + r"\s+(?:about|on|of)\s+(?:\w+\s+){1,3}?(?:quietly\s+|just\s+)?"
+    r"(?:disappear\w*|vanish\w*|went\s+away|go\s+away)\b",
+    r"\bverschwind\w*\s+(?:der|die|das|dein|deine|ihr|ihre)\s+(?:\w+\s+)?(?:post|tweet|beitrag|"
+    r"kommentar|bewertung)\b",
+    r"\b" + POST_NOUN + r"(?:'s)?\s+(?:(?:could|can|would|might|to|be|is|was|were|has|had|been|"
+    r"got|get|gets|getting|now|then|just|quietly|simply|sort\s+of|finally|also|please|soon|"
+    r"afterwards|came|come|comes|coming|went|go|goes|going)\s+){1,4}(?:down|gone|away|offline|"
+    r"archived|removed|deleted|taken\s+down|hidden|disappear\w*|vanish\w*|no\s+longer\s+"
+    r"(?:public|up|visible|online|there|on))\b",
+    r"\b(?:need|want|get|have|see)\s+(?:the|this|that|your)\s+(?:[\w']+\s+)?"
+    + POST_NOUN
+    + r"\s+(?:down|gone|removed|deleted)\b",
+    r"\b(?:this|it|that|the\s+post|the\s+tweet)\s+(?:didn't|did\s+not|doesn't|wouldn't|"
+    r"won't)\s+stay\s+(?:up|online|public)\b|\bonce\s+this\s+stays\s+up\b",
+    r"\b(?:off|from)\s+your\s+(?:public\s+)?(?:timeline|profile|feed|wall)\b|"
+    r"\b(?:sitting|no\s+longer)\s+on\s+your\s+(?:public\s+)?(?:timeline|profile|feed|wall)\b",
+    # es, fr, de, pt
+    r"\b(?:tuit|post|publicacion|comentario|resena|hilo|message|publication|commentaire|avis|"
+    r"tweet|beitrag|kommentar|bewertung|publicacao|mensagem|avaliacao)s?\s+(?:[\w']+\s+){0,3}?"
+    r"(?:desaparezca\w*|desaparec\w*|borrad[oa]|eliminad[oa]|retirad[oa]|soit\s+(?:retire|supprime|"
+    r"efface)e?|disparai\w*|disparu\w*|verschwind\w*|verschwunden|geloscht|entfernt|"
+    r"rausnimm\w*|rausnehm\w*|loschen|loschst|loscht|sumi\w*|apagad[oa]|removid[oa]|"
+    r"excluid[oa])\b",
+    r"\b(?:tirar|tire|tira|tirem)\s+(?:\w+\s+){0,2}?do\s+ar\b|\bdeix\w+\s+de\s+estar\s+(?:visivel|"
+    r"no\s+ar|online|publica)\b|\bapag\w*\s+(?:esse|essa|isso|o\s+post|a\s+publicacao)\b",
+    r"\b" + POST_NOUN + r"\s+(?:wasn't|was\s+not|isn't|weren't|wouldn't\s+be)\s+up\s+(?:any\s?more|"
+    r"any\s+longer)\b",
+    r"\b(?:hacer\s+desaparecer|no\s+dejes)\s+(?:el|la|esta|este|tu|esa|ese)\s+(?:\w+\s+)?(?:post|"
+    r"publicacion|tuit|comentario|resena)\b",
+    r"\b(?:nimm\w*|nehm\w*)\s+(?:du\s+)?(?:den|die|das|deinen|deine)\s+(?:\w+\s+)?(?:post|tweet|"
+    r"beitrag|kommentar)\s+(?:\w+\s+){0,3}?raus\b|\b(?:post|beitrag|tweet|kommentar)\s+(?:\w+\s+){0,5}?"
+    r"(?:auch\s+)?weg\b",
 )
 AMEND = _also(
     AMEND,
@@ -595,6 +921,7 @@ CONTACT_ROUTE = _also(
     r"nous|courriel|telephone|schreib\w*\s+(?:\w+\s+)?uns|ruf\w*\s+uns|melde\s+dich|melden\s+sie\s+"
     r"sich|telefon\w*|per\s+mail|chama\s+(?:a\s+gente\s+)?(?:na|no)|manda\s+(?:uma\s+)?|fala\s+com"
     r"\s+a\s+gente|nos\s+chame|telefone|fale\s+conosco)\b",
+    r"\b(?:en|por|no|em|par)\s+(?:prive|privado|mp|md|message\s+prive)\b|\bprivat\b",
 )
 EMPATHY = _also(
     EMPATHY,
@@ -608,7 +935,7 @@ EMPATHY = _also(
     r"wie\s+doof|so\s+ein\s+(?:mist|arger))\b",
     r"\b(?:sinto\s+muito|sentimos\s+muito|lamento|lamentamos|que\s+(?:chato|droga|saco|"
     r"pena|situacao|raiva)|frustrante|espero\s+que|esperamos\s+que|poxa|desculp\w*|entendo|"
-    r"imagino)\b",
+    r"imagino|percebo|compreendo|boa\s+sorte|indignacao)\b",
 )
 PROBLEM_WORDS = _also(
     PROBLEM_WORDS,
@@ -627,6 +954,9 @@ DISCLOSURE = _rx(
     r"dev|developer|staff|member\s+of\s+staff|product\s+manager|support\s+agent)\b|"
     r"\b(?:employee|staff|dev|developer|engineer|team\s+member)\s+(?:at|of|for)\b|"
     r"\b(?:full\s+)?disclosure\b|\bdisclaimer\b|\b(?:i'm|i\s+am)\s+(?:employed|paid)\s+by\b",
+    r"\b(?:engineer|developer|dev|employee|staff|staffer|team\s+member|designer|founder|"
+    r"manager|agent|rep|support)\s+here\b|\bfrom\s+the\s+(?:[\w&'-]+\s+){0,3}team\b",
+    r"\bsoy\s+(?:yo,?\s+)?(?:la|el)\s+de\b|\bje\s+fais\s+partie\s+de\b|\bcompte\s+perso\b|"
     r"\btrabajo\s+(?:en|para)\b|\bsoy\s+(?:emplead[oa]|parte\s+del\s+equipo|del\s+equipo|"
     r"ingenier[oa]|de)\b|\btransparencia\b|\baviso\b",
     r"\bje\s+travaille\s+(?:chez|pour|a|dans)\b|\bje\s+suis\s+(?:employe|salarie|dans\s+"

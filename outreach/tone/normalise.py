@@ -191,6 +191,13 @@ def collapse_spaced(view: View) -> View:
 _SPELLED_DOT = re.compile(
     r"(?<=[a-z0-9])(?:\s*[\(\[\{<]\s*(?:dot|d0t|\.)\s*[\)\]\}>]\s*|\s+(?:dot|d0t)\s+|\s+\.\s+)"
     r"(?=(?:" + TLDS + r"|c0m)\b)"
+    # other languages' words for the dot ("punto", "point", "Punkt", "ponto"), bracketed or
+    # before a TLD that is no ordinary word of theirs ("punto de vista" stays prose)
+    r"|(?<=[a-z0-9])(?:\s*[\(\[\{<]\s*(?:punto|point|punkt|ponto|pto)\s*[\)\]\}>]\s*"
+    r"(?=[a-z]{2,6}\b)|\s+(?:punto|point|punkt|ponto)\s+(?=(?:com|net|org|io|fr|pt|br|eu|uk|"
+    r"co|info|app|ch|mx|ar|gg|ly|dev|shop|store|online|site|ws)\b))"
+    # ideographic and half-width full stops, bullets and middle dots standing for a dot
+    r"|(?<=[a-z0-9])\s*[\u3002\uff61\u2022\u00b7]\s*(?=(?:" + TLDS + r")\b)"
 )
 
 

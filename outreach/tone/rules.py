@@ -99,6 +99,29 @@ def _matching(*patterns: regex.Pattern[str]) -> Callable[[Reply], Iterable[Hit]]
     return lambda reply: _spans(reply, *patterns)
 
 
+# Advice about the competitor's own options ("ask Voltera whether a fixed tariff is
+# cheaper, worth a try"): soft sales words in a sentence that names the competitor.
+_SOFT = regex.compile(
+    r"^(?:worth\b|cheaper|better\s+rate|lower\s+rate|price\s+match|trial|free\s+trial)"
+)
+
+
+def _about_competitor(reply: Reply) -> Callable[[regex.Match[str]], bool]:
+    """A skip for soft matches in a sentence that names a competitor."""
+
+    def skip(m: regex.Match[str]) -> bool:
+        if not _SOFT.match(m.group(0)):
+            return False
+        names = [start for start, _end, _t in reply.terms(reply.context.competitor_terms)]
+        norm = reply.norm
+        begin = max(norm.rfind(c, 0, m.start()) for c in ".!?\n") + 1
+        ends = [i for c in ".!?\n" if (i := norm.find(c, m.end())) >= 0]
+        end = min(ends) if ends else len(norm)
+        return any(begin <= start < end for start in names)
+
+    return skip
+
+
 def _own_brand_named(reply: Reply) -> Iterator[Hit]:
     for start, end, term in reply.terms(reply.context.own_terms):
         yield reply.at(start, end, repr(term))
@@ -127,18 +150,39 @@ def _price(reply: Reply) -> Iterator[Hit]:
 
 
 def _discount(reply: Reply) -> Iterator[Hit]:
+    about_competitor = _about_competitor(reply)
+
     def echoed(m: regex.Match[str]) -> bool:
         # "Cheaper" is their word when the post says it.
-        return regex.search(r"\bcheaper\b", m.group(0)) is not None and "cheaper" in reply.post
+        if regex.search(r"\bcheaper\b", m.group(0)) is not None and "cheaper" in reply.post:
+            return True
+        return about_competitor(m)
 
     return _spans(reply, lx.DISCOUNT, skip=echoed)
 
 
+def _offer(reply: Reply) -> Iterator[Hit]:
+    return _spans(reply, lx.OFFER, skip=_about_competitor(reply))
+
+
 def _promo_code(reply: Reply) -> Iterator[Hit]:
-    yield from _spans(reply, lx.PROMO)
+    def other_code(m: regex.Match[str]) -> bool:
+        # "the email with the code", "error code: 0x80070005": not a promo code.
+        return lx.NOT_PROMO.search(reply.norm[max(0, m.start() - 40) : m.start()]) is not None
+
+    def echoed(m: regex.Match[str]) -> bool:
+        # "a voucher you didn't ask for": the person's own voucher, named in the post.
+        return regex.search(r"\b(?:voucher|coupon)", reply.post) is not None
+
+    yield from _spans(reply, lx.PROMO, skip=other_code)
+    yield from _spans(reply, lx.VOUCHER, skip=echoed)
     # A code in capitals ("quote NOWIFI") is only visible in the original text.
     for m in lx.PROMO_TOKEN.finditer(reply.head):
         yield Hit(m.start(), m.end(), repr(m.group(0)))
+    for m in lx.CODE_TOKEN.finditer(reply.head):
+        lead = reply.head[max(0, m.start() - 40) : m.start()]
+        if not lx.NOT_PROMO.search(lead):
+            yield Hit(m.start(), m.end(), repr(m.group(0)))
 
 
 def _call_to_action(reply: Reply) -> Iterator[Hit]:
@@ -147,7 +191,7 @@ def _call_to_action(reply: Reply) -> Iterator[Hit]:
         lead = lx.CTA_BEFORE_BRAND.search(reply.norm[max(0, start - 30) : start])
         if lead:
             yield reply.at(start - len(lead.group(0)), end)
-    yield from _spans(reply, lx.CTA)
+    yield from _spans(reply, lx.CTA, skip=_about_competitor(reply))
 
 
 def _disparages_competitor(reply: Reply) -> Iterable[Hit]:
@@ -186,7 +230,11 @@ def _delete_request(reply: Reply) -> Iterator[Hit]:
     # Asking to amend the post is only acceptable once the person has engaged; asking
     # to delete it never is, nor wishing it gone. "No need to delete it" asks nothing.
     def not_asking(m: regex.Match[str]) -> bool:
-        return lx.NOT_ASKING.search(reply.norm[max(0, m.start() - 40) : m.start()]) is not None
+        lead = reply.norm[max(0, m.start() - 40) : m.start()]
+        if lx.NOT_ASKING.search(lead) is not None:
+            return True
+        # "DM us and we'll remove it": our own doing, not a request to the person.
+        return m.re is lx.DELETE and lx.OUR_DOING.search(lead) is not None
 
     patterns = (lx.DELETE, lx.GONE, lx.AMEND) if reply.context.first_reply else (lx.DELETE, lx.GONE)
     return _spans(reply, *patterns, skip=not_asking)
@@ -342,7 +390,7 @@ RULES: tuple[Rule, ...] = (
          firm=True),
     Rule("price", "a price", SALES, _price, firm=True),
     Rule("discount", "a discount or price reduction", SALES, _discount),
-    Rule("offer", "a commercial offer", SALES, _matching(lx.OFFER)),
+    Rule("offer", "a commercial offer", SALES, _offer),
     Rule("promo_code", "a promo code, coupon or voucher", SALES, _promo_code, firm=True),
     Rule("call_to_action", "a call to action (switch, try, buy, sign up, DM us, check out...)",
          SALES, _call_to_action),

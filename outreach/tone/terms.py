@@ -85,6 +85,13 @@ def competitor_judgement(terms: tuple[str, ...]) -> regex.Pattern[str] | None:
     return regex.compile(
         r"(?:" + alt + r")(?:'s)?(?:\s+(?:\w+\s+){0,2}?)?\s*" + JUDGEMENT
         + r"|(?:typical|classic|good\s+old|ah|oh)\s+(?:" + alt + r")"
-        + r"|(?:" + alt + r")\s+(?:strikes?|at\s+it|does\s+it|being\s+(?:" + alt + r"))",
+        + r"|(?:" + alt + r")\s+(?:strikes?|at\s+it|does\s+it|being\s+(?:" + alt + r"))"
+        # a comparison that puts them down: "unlike Telvana's", "still beats Orbix",
+        # "we're not Telvana", "at least it's not Telvana levels", "quicker than Orbix"
+        + r"|\b(?:unlike|beats|we're\s+not|we\s+are\s+not|at\s+least\s+it's\s+not|"
+        + r"(?:better|quicker|faster|warmer|cheaper|more\s+reliable|recline\s+more)\s+than|"
+        + r"novelty\s+after|no\s+somos|nous\s+ne\s+sommes\s+pas|wir\s+sind\s+nicht|nao\s+somos)"
+        + r"\s+(?:\w+\s+)?(?:"
+        + alt + r")",
         FLAGS,
     )  # fmt: skip

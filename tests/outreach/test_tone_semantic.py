@@ -136,7 +136,8 @@ def test_a_paraphrase_of_each_kind_is_caught_with_its_code(
 def test_a_model_finding_blocks_only_from_the_block_confidence(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    text = "Orbix Flex? More like Orbix Flop."
+    # A pun no pattern lists ("More like ..." is now a pattern), so the model's finding shows.
+    text = "Orbix Flex? Orbix Flop, surely."
     (finding,) = [f for f in model_found(text, competitor()) if f.code == "disparages_competitor"]
     monkeypatch.setattr(semantic, "BLOCK_CONFIDENCE", finding.confidence + 0.001)
     mocking = lambda: [  # noqa: E731
