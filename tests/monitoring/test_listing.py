@@ -79,3 +79,13 @@ def test_the_detection_list_links_each_row_to_its_page_with_the_filters(admin_us
     change = reverse("admin:monitoring_detection_change", args=[detection.pk])
     assert f'href="{change}?_changelist_filters=brand__id__exact%3D{detection.brand_id}"' in page
     assert f'name="_selected_action" value="{detection.pk}" class="action-select"' in page
+
+
+def test_a_history_list_shows_fifty_rows_a_page(admin_user: Any) -> None:
+    brand = BrandFactory()
+    DetectionFactory.create_batch(51, brand=brand)
+    client = Client()
+    client.force_login(admin_user)
+    url = reverse("admin:monitoring_detection_changelist")
+    assert len(client.get(url).context["cl"].result_list) == 50
+    assert len(client.get(url, {"p": 2}).context["cl"].result_list) == 1
