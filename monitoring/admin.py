@@ -30,6 +30,7 @@ from monitoring import (
 from monitoring.credentials import CredentialsError
 from monitoring.display import mark_title, platform_link, shown
 from monitoring.forms import WriteOnlyTextarea, parse_credentials, store_credentials
+from monitoring.listing import QuickRows
 from monitoring.models import (
     Brand,
     ClassifierVersion,
@@ -291,7 +292,7 @@ def handle_matches(term: str) -> QuerySet[Person]:
 
 
 @admin.register(Person)
-class PersonAdmin(admin.ModelAdmin[Person]):
+class PersonAdmin(QuickRows, admin.ModelAdmin[Person]):
     """People as their platform describes them: every field is theirs, shown marked, not edited."""
 
     list_display = ["shown_handle", "shown_display_name", "platform", "first_seen_at"]
@@ -342,7 +343,7 @@ class PersonAdmin(admin.ModelAdmin[Person]):
 
 
 @admin.register(Post)
-class PostAdmin(admin.ModelAdmin[Post]):
+class PostAdmin(QuickRows, admin.ModelAdmin[Post]):
     list_display = ["short_text", "shown_author", "platform", "posted_at", "source", "open_case"]
     list_filter = ["platform", "source"]
     list_select_related = ["author", "source"]
@@ -456,7 +457,7 @@ class SandboxFollowAdmin(SandboxAdmin):
 
 
 @admin.register(Detection)
-class DetectionAdmin(admin.ModelAdmin[Detection]):
+class DetectionAdmin(QuickRows, admin.ModelAdmin[Detection]):
     list_display = [
         "post_text",
         "brand",
@@ -560,7 +561,7 @@ class DetectionAdmin(admin.ModelAdmin[Detection]):
 
 
 @admin.register(Incident)
-class IncidentAdmin(admin.ModelAdmin[Incident]):
+class IncidentAdmin(QuickRows, admin.ModelAdmin[Incident]):
     list_display = [
         "__str__",
         "state",

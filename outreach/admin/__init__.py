@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.safestring import SafeString
 
+from monitoring.listing import QuickRows
 from monitoring.models import Account, Detection, Person, Post
 from monitoring.paging import CappedPaginator
 from monitoring.platforms import PlatformError, get_platform
@@ -120,7 +121,7 @@ def _report(request: HttpRequest, verb: str, done: int, skipped: list[str]) -> N
 
 
 @admin.register(Case)
-class CaseAdmin(admin.ModelAdmin[Case]):
+class CaseAdmin(QuickRows, admin.ModelAdmin[Case]):
     # Few columns, the post wide: it fits a 1280-pixel window beside the filters. The post
     # cell carries the platform, the person and the brand; the due cell the severity (when not
     # normal) and an own-brand case's SLA.

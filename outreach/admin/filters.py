@@ -13,6 +13,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.safestring import SafeString
 
+from monitoring.listing import QuickChangeList
 from outreach import dashboard
 from outreach.admin.display import SOON, shown
 from outreach.models import (
@@ -169,7 +170,7 @@ class CaseEventInline(admin.TabularInline):  # type: ignore[type-arg]
         return False
 
 
-class FairChangeList(ChangeList):
+class FairChangeList(QuickChangeList):
     """Rule 12: the queue is always in due-time-then-severity order, whatever ``?o=`` says."""
 
     def get_ordering(self, request: HttpRequest, queryset: QuerySet[Any]) -> list[Any]:

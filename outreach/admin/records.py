@@ -10,6 +10,7 @@ from django.db.models import Count, QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponse
 
+from monitoring.listing import QuickRows
 from monitoring.paging import HistoryPaginator
 from outreach import workflow
 from outreach.admin.display import ask_reason
@@ -177,7 +178,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(OutboundAction)
-class OutboundActionAdmin(ReadOnlyAdmin):
+class OutboundActionAdmin(QuickRows, ReadOnlyAdmin):
     list_display = [
         "id",
         "case",
@@ -205,7 +206,7 @@ class OutboundActionAdmin(ReadOnlyAdmin):
 
 
 @admin.register(EngagementEvent)
-class EngagementEventAdmin(ReadOnlyAdmin):
+class EngagementEventAdmin(QuickRows, ReadOnlyAdmin):
     list_display = ["id", "case", "kind", "platform", "occurred_at"]
     list_filter = ["kind", "platform"]
     list_select_related = ["case", "case__person"]
@@ -236,7 +237,7 @@ class ErasureAdmin(ReadOnlyAdmin):
 
 
 @admin.register(FindingOverrule)
-class FindingOverruleAdmin(ReadOnlyAdmin):
+class FindingOverruleAdmin(QuickRows, ReadOnlyAdmin):
     """Tone findings reviewers overruled, with their reasons, and how often per code and
     source (above the list): a pattern overruled often is one to fix."""
 

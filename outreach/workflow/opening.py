@@ -259,7 +259,10 @@ def open_case(
                 cap = caps.opening(brand, playbook, incident_id, now)
                 if cap is not None:
                     raise cap.violation()
-            held = holds.hold_for(person.pk) if kind == PlaybookKind.OWN_BRAND else []
+            # Only a person with an open case when the batch was read can have a competitor
+            # case to hold (a race past the read is caught below).
+            holding = kind == PlaybookKind.OWN_BRAND and person.pk in batch.open_people
+            held = holds.hold_for(person.pk) if holding else []
             case = Case.objects.create(
                 post=post,
                 person=person,
@@ -279,6 +282,21 @@ def open_case(
         # Two openers raced past the check above; a partial unique index decided
         # (case_one_open_per_person, or case_one_open_per_person_per_kind).
         if "case_one_open_per_person" in str(exc):
+            if kind == PlaybookKind.OWN_BRAND and person.pk not in batch.open_people:
+                # A competitor case opened since the batch was read: service first, so
+                # once more, putting it on hold (a second refusal is final).
+                batch.open_people.add(person.pk)
+                return open_case(
+                    post_id,
+                    brand_id,
+                    kind,
+                    actor=actor,
+                    severity=severity,
+                    incident_id=incident_id,
+                    automatic=automatic,
+                    now=now,
+                    batch=batch,
+                )
             raise RuleViolation(
                 ONE_CONVERSATION, f"{person} already has an open case", reason="in_conversation"
             ) from None

@@ -75,6 +75,22 @@ def test_triage_opens_the_own_brand_case_instead_of_refusing_it(
     assert _reload(competitor_case).held_by_id == own.pk
 
 
+def test_a_competitor_case_opened_after_triage_read_its_batch_is_put_on_hold(
+    advance: Any, own_brand: Brand, own_playbook: Any
+) -> None:
+    from outreach.workflow.opening import Batch
+
+    own_post = PostFactory(text=OWN_COMPLAINT, posted_at=timezone.now())
+    # Triage reads the batch while the person has no open case (no hold to look for)...
+    batch = Batch.read([Post.objects.select_related("author").get(pk=own_post.pk)])
+    # ...and another worker opens their competitor case before the own-brand case.
+    competitor_case = advance(Stage.NEW, post=PostFactory(author=own_post.author))
+    own = workflow.open_case(own_post.pk, own_brand.pk, PlaybookKind.OWN_BRAND, batch=batch)
+    assert own.kind == PlaybookKind.OWN_BRAND and own.stage == Stage.NEW
+    held = _reload(competitor_case)
+    assert held.on_hold and held.held_by_id == own.pk
+
+
 def test_a_second_competitor_case_is_still_refused(
     advance: Any, serve: Any, competitor: Brand
 ) -> None:

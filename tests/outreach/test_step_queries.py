@@ -202,6 +202,41 @@ def test_a_detection_batch_joins_its_incident_in_the_same_queries_whatever_its_s
     assert Incident.objects.get(pk=incident.pk).volume == LARGE + 6
 
 
+def test_a_detection_batch_joins_its_incident_in_the_same_queries_whatever_the_batchs_size(
+    competitor: Brand,
+) -> None:
+    incident = IncidentFactory(
+        brand=competitor,
+        topic="outage",
+        state=Incident.State.ACTIVE,
+        volume=0,
+        first_seen_at=timezone.now() - dt.timedelta(hours=2),
+        last_seen_at=timezone.now() - dt.timedelta(minutes=5),
+    )
+
+    def joined(n: int) -> int:
+        batch = [
+            DetectionFactory(
+                post=PostFactory(posted_at=timezone.now() - dt.timedelta(minutes=1)),
+                brand=competitor,
+                complaint=True,
+                topic="outage",
+            ).pk
+            for _ in range(n)
+        ]
+        queries_made, touched = count(lambda: incidents.assign(batch))
+        assert touched == {incident.pk}
+        return queries_made
+
+    # The incident is locked once and the batch written together (issue #15: it was
+    # seven statements per complaint).
+    assert joined(SMALL) == joined(LARGE)
+    incident.refresh_from_db()
+    assert incident.volume == SMALL + LARGE
+    assert sum(incident.hours.values_list("count", flat=True)) == SMALL + LARGE
+    assert Detection.objects.filter(incident=incident).count() == SMALL + LARGE
+
+
 # --- Triage -------------------------------------------------------------------------------
 
 
