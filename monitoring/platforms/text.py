@@ -147,28 +147,36 @@ def storable(value: Any) -> Any:
     """``value`` (text, or lists and dicts of it) with lone surrogates and NUL replaced."""
     if isinstance(value, str):
         return _UNSTORABLE.sub("\ufffd", value)
-    if isinstance(value, dict | list) and _all_storable(value):
-        return value
-    if isinstance(value, dict):
-        return {storable(k): storable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [storable(v) for v in value]
+    if isinstance(value, dict | list):
+        return storable_json(value)[0]
+    if isinstance(value, tuple):
+        return _walk(value)
     return value
 
 
-def _all_storable(value: dict[Any, Any] | list[Any]) -> bool:
-    """True when no string in ``value`` (keys included) needs replacing.
+def storable_json(value: dict[Any, Any] | list[Any]) -> tuple[Any, str | None]:
+    """``storable(value)`` and its JSON text, the form the database stores (None when
+    ``value`` is not plain JSON: a datetime...).
 
-    One dump at C speed and one search, instead of a walk through every string of
-    a payload (most of mapping a Mastodon status, which we keep whole). The dump
-    keeps a lone surrogate as it is and writes NUL as the escape ``\\u0000``; a
-    false alarm (that escape typed as text) only takes the walk.
+    A clean payload takes one dump at C speed and one search, instead of a walk through
+    every string (most of mapping a Mastodon status, which we keep whole), and the dump
+    is its JSON text. The dump keeps a lone surrogate as it is and writes NUL as the
+    escape ``\\u0000``; a false alarm (that escape typed as text) only takes the walk.
     """
     try:
         dumped = json.dumps(value, ensure_ascii=False)
     except (TypeError, ValueError):
-        return False  # not plain JSON (a datetime...): walk it
-    return _UNSTORABLE.search(dumped) is None and "\\u0000" not in dumped
+        return _walk(value), None
+    if _UNSTORABLE.search(dumped) is None and "\\u0000" not in dumped:
+        return value, dumped
+    made = _walk(value)
+    return made, json.dumps(made, ensure_ascii=False)
+
+
+def _walk(value: dict[Any, Any] | list[Any] | tuple[Any, ...]) -> Any:
+    if isinstance(value, dict):
+        return {storable(k): storable(v) for k, v in value.items()}
+    return [storable(v) for v in value]
 
 
 def clean_text(text: str) -> str:
