@@ -182,7 +182,7 @@ def run(count: int, authors: int, base_url: str) -> None:
     import mastodon.internals
     import requests
     from django.conf import settings
-    from django.db import transaction
+    from django.db import connection, transaction
 
     from monitoring import ingest
     from monitoring.models import Person, Post, Source
@@ -237,8 +237,11 @@ def run(count: int, authors: int, base_url: str) -> None:
     authors_seen = Person.objects.count()
 
     def empty() -> None:
-        Post.objects.all().delete()
-        Person.objects.all().delete()
+        # TRUNCATE, not DELETE: the writes below start from empty tables and indexes, as
+        # the poll did, not from ones full of dead rows (which slowed them and flattered
+        # the ratio). The tables that refer to these are empty in this database.
+        with connection.cursor() as cursor:
+            cursor.execute(f"TRUNCATE {Post._meta.db_table}, {Person._meta.db_table} CASCADE")
 
     def copy_all() -> int:
         return copy_posts("mastodon", source.pk, stored_posts)

@@ -174,11 +174,10 @@ def _people_sql() -> str:
 
 def _posts_sql() -> str:
     """INSERT of a page's posts: platform, source and fetched at, then one array per column
-    (id, author's id, text, url, lang, time, parent, raw JSON); known posts are left as
-    they are. Each author's id is looked up in the people's unique index, a lookup per
-    post (not a join whose plan depends on how many people the table holds). The same
-    statement moves the source's cursor (cursor, next poll, source id) and counts the
-    posts it stored into it; it selects that count. From the models' names only (S608)."""
+    (id, author's id, text, url, lang, time, parent, raw JSON); each author's row is joined
+    in by the database, known posts are left as they are. The same statement moves the
+    source's cursor (cursor, next poll, source id) and counts the posts it stored into it;
+    it selects that count. From the models' names only (S608)."""
     post = connection.ops.quote_name(Post._meta.db_table)
     person = connection.ops.quote_name(Person._meta.db_table)
     source = connection.ops.quote_name(Source._meta.db_table)
@@ -194,8 +193,8 @@ def _posts_sql() -> str:
         f" SELECT platform.value, person.id, %b, %b,"
         f" {', '.join(f'incoming.{n}' for n in own)}, incoming.raw::jsonb"
         " FROM (SELECT %b::text AS value) platform CROSS JOIN incoming"
-        f" CROSS JOIN LATERAL (SELECT id FROM {person} WHERE platform = platform.value"
-        " AND external_id = incoming.author LIMIT 1) person"
+        f" JOIN {person} person"
+        " ON person.platform = platform.value AND person.external_id = incoming.author"
         " ON CONFLICT (platform, external_id) DO NOTHING RETURNING 1),"
         f" moved AS (UPDATE {source} SET {_columns(Source, ('cursor',))} = %b,"
         f" {ingested} = {ingested} + (SELECT count(*) FROM stored),"
@@ -205,22 +204,19 @@ def _posts_sql() -> str:
 
 
 def _store_page_postgresql(source: Source, page: Page, lease: dt.timedelta) -> int:
-    """The page in one round trip to the database whatever its size: its people (ON
-    CONFLICT DO NOTHING), then its posts, their authors' ids looked up by the database,
-    with the source's cursor moved in the same statement; it counts the posts it
-    inserted, the new ones.
+    """The page in two statements whatever its size: its people (ON CONFLICT DO NOTHING),
+    then its posts, their authors' ids joined in by the database, with the source's
+    cursor moved in the same statement; it counts the posts it inserted, the new ones.
 
     Each column travels as one array parameter, apart from the SQL and in PostgreSQL's
     binary format (server-side binding): no escaping or quoting of any value, above all
     of the raw payloads, in Python, and the same short statement every page. Both were
     most of a page's time with the SQL built around the values (Django's client-side
     binding: its UNNEST arrays' escaping, then one placeholder per value, each parsed
-    again for every page). The transaction's BEGIN, both statements and its COMMIT go
-    out together (psycopg's pipeline mode): waiting for each answer in turn was most of
-    the rest on a busy machine. The people go first in a statement of their own, so
-    that the posts' statement sees every author, those a concurrent poll committed
-    meanwhile too. People are written in id order, so two polls sharing authors lock
-    them in the same order.
+    again for every page). The people go first in a statement of their own, so that the
+    posts' statement sees every author, those a concurrent poll committed meanwhile
+    too. People are written in id order, so two polls sharing authors lock them in the
+    same order.
 
     The page and its cursor commit together or not at all, so a commit lost in a crash
     only takes the cursor back with its posts, which are fetched again: the commit does
@@ -254,18 +250,13 @@ def _store_page_postgresql(source: Source, page: Page, lease: dt.timedelta) -> i
             strict=True,
         ):
             column.append(value)
-    cursor = _bound_cursor()
-    try:
-        # The atomic block ends inside the pipeline: its COMMIT is sent with the rest.
-        with connection.connection.pipeline(), transaction.atomic():
-            cursor.execute(_people_sql(), [platform, now, *people])
-            cursor.execute(
-                _posts_sql(),
-                [*columns, source.pk, now, platform, page.cursor, now + lease, source.pk],
-            )
+    with transaction.atomic(), _bound_cursor() as cursor:
+        cursor.execute(_people_sql(), [platform, now, *people])
+        cursor.execute(
+            _posts_sql(),
+            [*columns, source.pk, now, platform, page.cursor, now + lease, source.pk],
+        )
         return int(cursor.fetchone()[0])
-    finally:
-        cursor.close()
 
 
 def _bound_cursor() -> Any:
