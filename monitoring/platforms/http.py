@@ -21,12 +21,10 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 import math
-import re
 from collections.abc import Collection, Mapping
 from typing import Any
 
 import httpx
-import orjson
 import requests
 import urllib3.exceptions
 
@@ -179,30 +177,6 @@ def network_error(what: str, exc: BaseException, *, write: bool = False) -> Tran
     return TransientError(f"{what}: unreachable ({type(exc).__name__})")
 
 
-# An integer orjson would read as a float (it keeps 64 bits): digits enough to pass them.
-_LONG_NUMBER = re.compile(rb"\d{19}")
-
-
-def response_json(response: requests.Response) -> Any:
-    """The answer's JSON document, as ``response.json()`` reads it (ValueError when it
-    cannot), with orjson where both read it alike: several times faster, which a poll
-    of many statuses notices (issue #15).
-
-    orjson reads UTF-8 only (JSON's encoding) and refuses a lone surrogate escape, NaN
-    and a byte order mark; an answer in another encoding, one it refuses, and one with
-    a run of 19 digits anywhere (an integer it would read as a float, though most such
-    runs are inside strings) go to requests' own reading.
-    """
-    content = response.content
-    encoding = (response.encoding or "utf-8").lower().replace("-", "")
-    if encoding == "utf8" and _LONG_NUMBER.search(content) is None:
-        try:
-            return orjson.loads(content)
-        except orjson.JSONDecodeError:
-            pass
-    return response.json()
-
-
 def json_error_message(body: Any) -> str:
     """The message in a conventional JSON error body (``message``, ``error``, ``detail``...)."""
     if not isinstance(body, Mapping):
@@ -284,7 +258,7 @@ class HttpPlatform(Platform[OptionsT]):
     def _json(response: requests.Response, what: str) -> Any:
         """The answer's JSON; TransientError (UnknownOutcome after a write) if unparsable."""
         try:
-            return response_json(response)
+            return response.json()
         except ValueError as exc:
             write = bool(getattr(response, "nojackal_write", False))
             raise unreadable_answer(what, response.content, write=write) from exc

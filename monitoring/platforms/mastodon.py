@@ -45,7 +45,6 @@ from .http import (
     json_error_message,
     network_error,
     rate_limit_of,
-    response_json,
     unreadable_answer,
 )
 from .options import NO_API_ROOT, AdapterOptions, ApiRoot, check_choice
@@ -216,7 +215,7 @@ class MastodonPlatform(base.Platform[MastodonOptions], platform="mastodon"):
                 headers=response.headers,
             )
         try:
-            return response_json(response)
+            return response.json()
         except ValueError:
             # A page cut short or garbled: transient, its raw answer kept for the admin.
             raise unreadable_answer("Mastodon", response.content) from None
