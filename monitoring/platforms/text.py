@@ -212,6 +212,8 @@ def _walk(value: dict[Any, Any] | list[Any] | tuple[Any, ...]) -> Any:
 
 def clean_text(text: str) -> str:
     """Normalise plain text: NFC, no control characters, tidy spaces and blank lines."""
+    if not text:
+        return ""
     text = _CONTROL.sub("", text.replace("\r\n", "\n"))
     text = unicodedata.normalize("NFC", storable(text))
     lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
