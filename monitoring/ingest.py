@@ -352,15 +352,22 @@ def _succeeded(source: Source, rate_limit: RateLimit | None) -> None:
     ):
         next_poll = max(next_poll, rate_limit.reset_at)
         _account_limited(source, rate_limit.reset_at)
-    Source.objects.filter(pk=source.pk).update(
-        next_poll_at=next_poll,
-        last_polled_at=now,
-        last_success_at=now,
-        failure_count=0,
-        last_error="",
-        failing_since=None,  # the episode is over; the next one gets its own alert
-        alerted_at=None,
-    )
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # Like the pages', this commit does not wait for the disk: lost in a crash,
+            # the source is polled again when its lease ends, as after any crash. It was
+            # a poll's one wait for the disk, behind every other writer's.
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        Source.objects.filter(pk=source.pk).update(
+            next_poll_at=next_poll,
+            last_polled_at=now,
+            last_success_at=now,
+            failure_count=0,
+            last_error="",
+            failing_since=None,  # the episode is over; the next one gets its own alert
+            alerted_at=None,
+        )
 
 
 def backoff_delay(failures: int, retry_after: float | None = None) -> float:
