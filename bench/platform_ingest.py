@@ -172,6 +172,7 @@ def main() -> None:
     server = spawn.Process(target=serve, args=(args.posts, args.authors, theirs), daemon=True)
     server.start()
     port = ours.recv()
+    assert server.pid is not None
     try:
         run(args.posts, args.authors, f"http://127.0.0.1:{port}", server.pid)
     finally:

@@ -267,9 +267,10 @@ def _bound_cursor() -> Any:
 
     connection.ensure_connection()
     cursor = psycopg.Cursor(connection.connection)
+    # The stubs take the wrapper for the cursor it wraps.
     if connection.queries_logged:
-        return connection.make_debug_cursor(cursor)
-    return connection.make_cursor(cursor)
+        return connection.make_debug_cursor(cursor)  # type: ignore[arg-type]
+    return connection.make_cursor(cursor)  # type: ignore[arg-type]
 
 
 def poll(source_id: int) -> int:

@@ -80,7 +80,7 @@ def _make_storable(data: Any) -> None:
     fail the page's insert and hold the cursor back for good. (A post's raw
     payload is made storable by the post itself, which keeps its JSON text.)
     """
-    for name in _storable_fields(type(data)):
+    for name in _storable_fields(data.__class__):
         value = getattr(data, name)
         if isinstance(value, str | dict | list):
             made = storable(value)
