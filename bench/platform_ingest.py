@@ -11,6 +11,9 @@ requests under the outbound policy, our mapping, our store) until a poll brings 
 The same PostData are then written again, straight into the same empty tables,
 with COPY and with bulk_create, in the same run.
 
+On a shared machine wall time swings with the load, so the CPU time each side used
+(this process, its database backend and, for the poll, the HTTP server) is printed too.
+
 The poll path's time is split by timing wrappers around: requests' HTTP round
 trip; the JSON decode of the answer (``MastodonPlatform._get_json``: listening
 maps the instance's JSON itself, without Mastodon.py, since issue #15); our
@@ -169,20 +172,28 @@ def main() -> None:
     server = spawn.Process(target=serve, args=(args.posts, args.authors, theirs), daemon=True)
     server.start()
     port = ours.recv()
+    assert server.pid is not None
     try:
-        run(args.posts, args.authors, f"http://127.0.0.1:{port}")
+        run(args.posts, args.authors, f"http://127.0.0.1:{port}", server.pid)
     finally:
         server.terminate()
         server.join()
 
 
-def run(count: int, authors: int, base_url: str) -> None:
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU seconds a process (ours, the database's backend, the server)
+    has used so far, from /proc (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run(count: int, authors: int, base_url: str, server_pid: int) -> None:
     setup_django(DB_NAME)
 
     import mastodon.internals
     import requests
     from django.conf import settings
-    from django.db import transaction
+    from django.db import connection, transaction
 
     from monitoring import ingest
     from monitoring.models import Person, Post, Source
@@ -228,7 +239,16 @@ def run(count: int, authors: int, base_url: str) -> None:
             if not created:
                 return total, polls
 
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = cursor.fetchone()[0]
+
+    def cpu() -> tuple[float, float, float]:
+        return cpu_seconds(os.getpid()), cpu_seconds(backend), cpu_seconds(server_pid)
+
+    before = cpu()
     (stored, polls), poll_seconds = timed(poll_until_exhausted)
+    poll_cpu = [b - a for a, b in zip(before, cpu(), strict=True)]
     ingest.store_page = store_page
     source.refresh_from_db()
     assert not source.last_error, source.last_error
@@ -237,8 +257,11 @@ def run(count: int, authors: int, base_url: str) -> None:
     authors_seen = Person.objects.count()
 
     def empty() -> None:
-        Post.objects.all().delete()
-        Person.objects.all().delete()
+        # TRUNCATE, not DELETE: the writes below start from empty tables and indexes, as
+        # the poll did, not from ones full of dead rows (which slowed them and flattered
+        # the ratio). The tables that refer to these are empty in this database.
+        with connection.cursor() as cursor:
+            cursor.execute(f"TRUNCATE {Post._meta.db_table}, {Person._meta.db_table} CASCADE")
 
     def copy_all() -> int:
         return copy_posts("mastodon", source.pk, stored_posts)
@@ -281,7 +304,9 @@ def run(count: int, authors: int, base_url: str) -> None:
         return len(stored_posts)
 
     empty()
+    before = cpu()
     copied, copy_seconds = timed(copy_all)
+    copy_cpu = [b - a for a, b in zip(before, cpu(), strict=True)]
     assert copied == Post.objects.count() == count
     empty()
     created, bulk_seconds = timed(bulk_create_all)
@@ -321,6 +346,15 @@ def run(count: int, authors: int, base_url: str) -> None:
     print(f"COPY of the same rows                     {rate(copy_seconds)}")
     print(f"bulk_create of the same rows              {rate(bulk_seconds)}")
     print(f"ratio poll/COPY: {poll_rate / copy_rate:.3f}")
+    print(
+        "CPU seconds (ours + database backend + HTTP server), less sensitive to the"
+        " machine's load than wall time:"
+    )
+    print(
+        f"  poll path {sum(poll_cpu):6.2f} ({poll_cpu[0]:.2f} + {poll_cpu[1]:.2f}"
+        f" + {poll_cpu[2]:.2f}), COPY {sum(copy_cpu):6.2f} ({copy_cpu[0]:.2f}"
+        f" + {copy_cpu[1]:.2f}); ratio poll/COPY by CPU: {sum(copy_cpu) / sum(poll_cpu):.3f}"
+    )
     print(f"ratio poll/bulk_create: {poll_rate / bulk_rate:.3f}")
 
 

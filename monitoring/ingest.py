@@ -65,10 +65,10 @@ def store_page(source: Source, page: Page) -> int:
     Returns the number of posts that were new. Runs in one transaction.
     """
     lease = dt.timedelta(seconds=settings.NOJACKAL_POLL_LEASE_SECONDS)
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            created = _store_page_postgresql(source, page, lease)
-        else:
+    if connection.vendor == "postgresql" and page.posts:
+        created = _store_page_postgresql(source, page, lease)
+    else:
+        with transaction.atomic():
             created = _store_posts(source, page.posts)
             Source.objects.filter(pk=source.pk).update(
                 cursor=page.cursor,
@@ -82,8 +82,6 @@ def store_page(source: Source, page: Page) -> int:
 
 # Longest external id the tables hold (Post.in_reply_to among them).
 MAX_ID_CHARS = 255
-# Rows per INSERT on PostgreSQL: a page is one statement for people, one for posts.
-INSERT_CHUNK = 500
 
 
 def _store_posts(source: Source, posts: Iterable[PostData]) -> int:
@@ -154,67 +152,71 @@ def _columns(model: type[Model], names: Iterable[str]) -> str:
     return ", ".join(connection.ops.quote_name(model._meta.get_field(n).column) for n in names)
 
 
-def _people_sql(rows: int) -> str:
-    """INSERT of ``rows`` people (platform, id, handle, name, profile, first seen), known
-    ones left as they are. Built from the models' names only, never from input (S608).
+def _people_sql() -> str:
+    """INSERT of a page's people, known ones left as they are: platform and first seen,
+    then one array per column (id, handle, name, profile), written in the arrays' order.
+    Built from the models' names only, never from input (S608).
 
     It also turns off waiting for the disk at this transaction's commit (``quiet``; see
     ``_store_page_postgresql``), which saves the page a round trip of its own."""
     table = connection.ops.quote_name(Person._meta.db_table)
-    names = ("platform", "external_id", "handle", "display_name", "profile_url", "first_seen_at")
+    own = ("external_id", "handle", "display_name", "profile_url")
+    names = ("platform", "first_seen_at", *own)
     return (
         "WITH quiet AS (SELECT set_config('synchronous_commit', 'off', true))"  # noqa: S608
         f" INSERT INTO {table} ({_columns(Person, names)})"
-        f" SELECT {', '.join(f'incoming.{n}' for n in names)}"
-        f" FROM (VALUES {', '.join(['(%s, %s, %s, %s, %s, %s::timestamptz)'] * rows)})"
-        f" AS incoming ({', '.join(names)}) CROSS JOIN quiet"
+        f" SELECT %b, %b, {', '.join(f'incoming.{n}' for n in own)}"
+        f" FROM unnest({', '.join(['%b::text[]'] * len(own))}) WITH ORDINALITY"
+        f" AS incoming ({', '.join(own)}, n) CROSS JOIN quiet ORDER BY incoming.n"
         " ON CONFLICT (platform, external_id) DO NOTHING"
     )
 
 
-def _posts_sql(rows: int, *, move_source: bool) -> str:
-    """INSERT of ``rows`` posts (id, author's id, text, url, lang, time, parent, raw), then
-    platform, source, fetched at and platform again; each author's row is joined in by the
-    database, known posts are left as they are. ``move_source``: the same statement
-    then moves the source's cursor (cursor, posts counted before, next poll, source id).
-    Selects the count of posts inserted. From the models' names only (S608)."""
+def _posts_sql() -> str:
+    """INSERT of a page's posts: platform, source and fetched at, then one array per column
+    (id, author's id, text, url, lang, time, parent, raw JSON); each author's row is joined
+    in by the database, known posts are left as they are. The same statement moves the
+    source's cursor (cursor, next poll, source id) and counts the posts it stored into it;
+    it selects that count. From the models' names only (S608)."""
     post = connection.ops.quote_name(Post._meta.db_table)
     person = connection.ops.quote_name(Person._meta.db_table)
     source = connection.ops.quote_name(Source._meta.db_table)
-    own = ("external_id", "text", "url", "lang", "posted_at", "in_reply_to", "raw")
-    names = ("platform", "author", "source", "fetched_at", *own)
-    values = ", ".join(["(%s, %s, %s, %s, %s, %s::timestamptz, %s, %s::jsonb)"] * rows)
-    moved = (
-        f", moved AS (UPDATE {source} SET {_columns(Source, ('cursor',))} = %s,"  # noqa: S608
-        f" {_columns(Source, ('posts_ingested',))} ="
-        f" {_columns(Source, ('posts_ingested',))} + %s + (SELECT count(*) FROM stored),"
-        f" {_columns(Source, ('next_poll_at',))} = %s WHERE id = %s)"
-        if move_source
-        else ""
-    )
+    own = ("external_id", "text", "url", "lang", "posted_at", "in_reply_to")
+    names = ("platform", "author", "source", "fetched_at", *own, "raw")
+    arrays = ["%b::text[]"] * 5 + ["%b::timestamptz[]", "%b::text[]", "%b::text[]"]
+    ingested = _columns(Source, ("posts_ingested",))
     return (
-        "WITH incoming (external_id, author, text, url, lang, posted_at, in_reply_to, raw)"  # noqa: S608
-        f" AS (VALUES {values}),"
+        "WITH incoming AS (SELECT * FROM unnest("  # noqa: S608
+        f"{', '.join(arrays)}) AS incoming"
+        " (external_id, author, text, url, lang, posted_at, in_reply_to, raw)),"
         f" stored AS (INSERT INTO {post} ({_columns(Post, names)})"
-        f" SELECT %s, person.id, %s, %s, {', '.join(f'incoming.{n}' for n in own)}"
-        f" FROM incoming JOIN {person} person"
-        " ON person.platform = %s AND person.external_id = incoming.author"
-        " ON CONFLICT (platform, external_id) DO NOTHING RETURNING 1)"
-        f"{moved} SELECT count(*) FROM stored"
+        f" SELECT platform.value, person.id, %b, %b,"
+        f" {', '.join(f'incoming.{n}' for n in own)}, incoming.raw::jsonb"
+        " FROM (SELECT %b::text AS value) platform CROSS JOIN incoming"
+        f" JOIN {person} person"
+        " ON person.platform = platform.value AND person.external_id = incoming.author"
+        " ON CONFLICT (platform, external_id) DO NOTHING RETURNING 1),"
+        f" moved AS (UPDATE {source} SET {_columns(Source, ('cursor',))} = %b,"
+        f" {ingested} = {ingested} + (SELECT count(*) FROM stored),"
+        f" {_columns(Source, ('next_poll_at',))} = %b WHERE id = %b)"
+        " SELECT count(*) FROM stored"
     )
 
 
 def _store_page_postgresql(source: Source, page: Page, lease: dt.timedelta) -> int:
-    """The page in two statements whatever its size (up to ``INSERT_CHUNK`` posts): its
-    people (ON CONFLICT DO NOTHING), then its posts, their authors' ids joined in by the
-    database, with the source's cursor moved in the same statement; it counts the posts
-    it inserted, the new ones.
+    """The page in two statements whatever its size: its people (ON CONFLICT DO NOTHING),
+    then its posts, their authors' ids joined in by the database, with the source's
+    cursor moved in the same statement; it counts the posts it inserted, the new ones.
 
-    Plain multi-row VALUES with parameters: Django's bulk_create sends arrays through
-    UNNEST, whose text escaping of every raw payload was most of a page's time. The
-    people go first in a statement of their own, so that the posts' statement sees
-    every author, those a concurrent poll committed meanwhile too. People are written
-    in id order, so two polls sharing authors lock them in the same order.
+    Each column travels as one array parameter, apart from the SQL and in PostgreSQL's
+    binary format (server-side binding): no escaping or quoting of any value, above all
+    of the raw payloads, in Python, and the same short statement every page. Both were
+    most of a page's time with the SQL built around the values (Django's client-side
+    binding: its UNNEST arrays' escaping, then one placeholder per value, each parsed
+    again for every page). The people go first in a statement of their own, so that the
+    posts' statement sees every author, those a concurrent poll committed meanwhile
+    too. People are written in id order, so two polls sharing authors lock them in the
+    same order.
 
     The page and its cursor commit together or not at all, so a commit lost in a crash
     only takes the cursor back with its posts, which are fetched again: the commit does
@@ -223,45 +225,52 @@ def _store_page_postgresql(source: Source, page: Page, lease: dt.timedelta) -> i
     """
     platform = source.platform
     now = timezone.now()
-    next_poll = now + lease
     posts = list({p.external_id: p for p in page.posts}.values())
-    if not posts:
-        Source.objects.filter(pk=source.pk).update(cursor=page.cursor, next_poll_at=next_poll)
-        return 0
-    raw_field = Post._meta.get_field("raw")
     authors = sorted({p.author.external_id: p.author for p in posts}.items())
-    created = 0
-    with connection.cursor() as cursor:
-        for lo in range(0, len(authors), INSERT_CHUNK):
-            chunk = authors[lo : lo + INSERT_CHUNK]
-            params: list[Any] = []
-            for external_id, a in chunk:
-                params.extend((platform, external_id, *_person_fields(a).values(), now))
-            cursor.execute(_people_sql(len(chunk)), params)
-        for lo in range(0, len(posts), INSERT_CHUNK):
-            chunk = posts[lo : lo + INSERT_CHUNK]
-            last = lo + INSERT_CHUNK >= len(posts)
-            params = []
-            for p in chunk:
-                fields = _post_fields(p)
-                params.extend(
-                    (
-                        p.external_id,
-                        p.author.external_id,
-                        fields["text"],
-                        fields["url"],
-                        fields["lang"],
-                        fields["posted_at"],
-                        fields["in_reply_to"],
-                        raw_field.get_db_prep_save(dict(p.raw), connection),
-                    )
-                )
-            params.extend((platform, source.pk, now, platform))
-            if last:
-                params.extend((page.cursor, created, next_poll, source.pk))
-            cursor.execute(_posts_sql(len(chunk), move_source=last), params)
-            created += cursor.fetchone()[0]
-    return created
+    people: list[list[str]] = [[], [], [], []]
+    for external_id, a in authors:
+        people[0].append(external_id)
+        for column, value in zip(people[1:], _person_fields(a).values(), strict=True):
+            column.append(value)
+    columns: list[list[Any]] = [[], [], [], [], [], [], [], []]
+    for p in posts:
+        fields = _post_fields(p)
+        for column, value in zip(
+            columns,
+            (
+                p.external_id,
+                p.author.external_id,
+                fields["text"],
+                fields["url"],
+                fields["lang"],
+                fields["posted_at"],
+                fields["in_reply_to"],
+                p.raw_json,
+            ),
+            strict=True,
+        ):
+            column.append(value)
+    with transaction.atomic(), _bound_cursor() as cursor:
+        cursor.execute(_people_sql(), [platform, now, *people])
+        cursor.execute(
+            _posts_sql(),
+            [*columns, source.pk, now, platform, page.cursor, now + lease, source.pk],
+        )
+        return int(cursor.fetchone()[0])
+
+
+def _bound_cursor() -> Any:
+    """A Django cursor on the default connection that sends parameters apart from the SQL
+    (psycopg's server-side binding; Django's own cursors bind on the client). Logged and
+    counted like any other query."""
+    import psycopg
+
+    connection.ensure_connection()
+    cursor = psycopg.Cursor(connection.connection)
+    # The stubs take the wrapper for the cursor it wraps.
+    if connection.queries_logged:
+        return connection.make_debug_cursor(cursor)  # type: ignore[arg-type]
+    return connection.make_cursor(cursor)  # type: ignore[arg-type]
 
 
 def poll(source_id: int) -> int:
@@ -344,15 +353,22 @@ def _succeeded(source: Source, rate_limit: RateLimit | None) -> None:
     ):
         next_poll = max(next_poll, rate_limit.reset_at)
         _account_limited(source, rate_limit.reset_at)
-    Source.objects.filter(pk=source.pk).update(
-        next_poll_at=next_poll,
-        last_polled_at=now,
-        last_success_at=now,
-        failure_count=0,
-        last_error="",
-        failing_since=None,  # the episode is over; the next one gets its own alert
-        alerted_at=None,
-    )
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # Like the pages', this commit does not wait for the disk: lost in a crash,
+            # the source is polled again when its lease ends, as after any crash. It was
+            # a poll's one wait for the disk, behind every other writer's.
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        Source.objects.filter(pk=source.pk).update(
+            next_poll_at=next_poll,
+            last_polled_at=now,
+            last_success_at=now,
+            failure_count=0,
+            last_error="",
+            failing_since=None,  # the episode is over; the next one gets its own alert
+            alerted_at=None,
+        )
 
 
 def backoff_delay(failures: int, retry_after: float | None = None) -> float:

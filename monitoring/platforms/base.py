@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import abc
 import datetime as dt
+import functools
+import json
 import logging
 import typing
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
@@ -22,7 +24,7 @@ from .errors import PermanentError as PermanentError
 from .errors import PlatformError as PlatformError
 from .errors import TransientError as TransientError
 from .errors import UnknownOutcome as UnknownOutcome
-from .text import storable
+from .text import storable, storable_json
 
 if TYPE_CHECKING:
     from .options import AdapterOptions
@@ -59,20 +61,39 @@ class PostData:
 
     def __post_init__(self) -> None:
         _make_storable(self)
+        raw = self.raw if isinstance(self.raw, dict | list) else dict(self.raw)
+        raw, dumped = storable_json(raw)
+        object.__setattr__(self, "raw", raw)
+        if dumped is not None:
+            self.__dict__["raw_json"] = dumped  # what making it storable dumped already
+
+    @functools.cached_property
+    def raw_json(self) -> str:
+        """The raw payload as JSON text, the form the database stores; dumped once."""
+        return json.dumps(self.raw, ensure_ascii=False)
 
 
 def _make_storable(data: Any) -> None:
     """Replace what the database cannot store (a lone surrogate from a hostile answer).
 
     Every adapter's posts and people pass here, so one malformed status cannot
-    fail the page's insert and hold the cursor back for good.
+    fail the page's insert and hold the cursor back for good. (A post's raw
+    payload is made storable by the post itself, which keeps its JSON text.)
     """
-    for item in fields(data):
-        value = getattr(data, item.name)
+    for name in _storable_fields(data.__class__):
+        value = getattr(data, name)
         if isinstance(value, str | dict | list):
-            object.__setattr__(data, item.name, storable(value))
+            made = storable(value)
+            if made is not value:
+                object.__setattr__(data, name, made)
         elif isinstance(value, Mapping):
-            object.__setattr__(data, item.name, storable(dict(value)))
+            object.__setattr__(data, name, storable(dict(value)))
+
+
+@functools.cache
+def _storable_fields(cls: type) -> tuple[str, ...]:
+    """The fields ``_make_storable`` looks at: all of them but a post's raw payload."""
+    return tuple(f.name for f in fields(cls) if not (cls is PostData and f.name == "raw"))
 
 
 @dataclass(frozen=True)

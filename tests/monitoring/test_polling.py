@@ -98,6 +98,59 @@ def test_a_page_is_stored_in_the_same_number_of_queries_whatever_its_size():
     }
 
 
+def test_a_page_stores_every_value_exactly_as_the_adapter_gave_it():
+    from monitoring.platforms import PersonData, PostData
+    from monitoring.platforms.base import Page
+
+    source = SourceFactory()
+    now = timezone.now()
+    values = [
+        'say "hi", {a,b} \\ back\\',
+        "NULL",
+        "",
+        "line\nbreak\ttab",
+        "😀 café \u2028 \\u0000 typed",
+        "{}",
+        "'; DROP TABLE monitoring_post; --",
+    ]
+    posts = [
+        PostData(
+            external_id=f"x{i}",
+            author=PersonData(
+                external_id=f"a{i}", handle=f'h"{i}\\', display_name=value, profile_url=value
+            ),
+            text=value,
+            url=value,
+            posted_at=now + dt.timedelta(microseconds=i),
+            in_reply_to=value,
+            lang=value[:10],
+            raw={"content": value, "nested": [value, {value: 1.5}], "n": 2**60},
+        )
+        for i, value in enumerate(values)
+    ]
+    assert ingest.store_page(source, Page(posts=posts, cursor='{"min": "x6"}')) == len(values)
+    stored = {p.external_id: p for p in Post.objects.select_related("author")}
+    for post in posts:
+        row = stored[post.external_id]
+        assert (row.text, row.url, row.lang, row.in_reply_to) == (
+            post.text,
+            post.url,
+            post.lang,
+            post.in_reply_to,
+        )
+        assert row.posted_at == post.posted_at
+        assert row.raw == post.raw
+        author = row.author
+        assert (author.handle, author.display_name, author.profile_url) == (
+            post.author.handle,
+            post.author.display_name,
+            post.author.profile_url,
+        )
+    source.refresh_from_db()
+    assert source.cursor == '{"min": "x6"}'
+    assert source.posts_ingested == len(values)
+
+
 def test_a_failure_mid_ingest_leaves_the_cursor_and_stores_nothing():
     SandboxPostFactory.create_batch(3)
     source = SourceFactory()

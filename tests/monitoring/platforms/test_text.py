@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
+import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 
 from monitoring.platforms import text
+from monitoring.platforms.base import PersonData, PostData
 from tests.monitoring.platforms import recorded
 
 # --- html_to_text ------------------------------------------------------------------------
@@ -69,6 +76,127 @@ def test_paragraphs_and_line_breaks_become_newlines() -> None:
 )
 def test_hostile_html_leaves_only_visible_text(hostile: str) -> None:
     assert text.html_to_text(hostile) == "visible"
+
+
+def read_by_html_parser(html: str) -> str:
+    """The text as ``HTMLParser`` reads the markup: what plain markup's own reading must give."""
+    parser = text._TextExtractor()
+    parser.feed(html)
+    parser.close()
+    return text.clean_text("".join(parser.parts))
+
+
+def _contents(doc: Any) -> Iterator[str]:
+    if isinstance(doc, dict):
+        if isinstance(doc.get("content"), str):
+            yield doc["content"]
+        for value in doc.values():
+            yield from _contents(value)
+    elif isinstance(doc, list):
+        for value in doc:
+            yield from _contents(value)
+
+
+def recorded_mastodon_contents() -> list[str]:
+    """Every status content in the Mastodon recordings and Mastodon.py's cassettes."""
+    folder = recorded.PAYLOADS_DIR / "mastodon"
+    found: list[str] = []
+    for name in sorted(folder.glob("*.json")):
+        found.extend(_contents(json.loads(name.read_text(encoding="utf-8"))))
+    for name in sorted((folder / "cassettes").glob("*.yaml")):
+        for interaction in yaml.safe_load(name.read_text(encoding="utf-8"))["interactions"]:
+            answer = interaction["response"]["body"]["string"]
+            try:
+                found.extend(_contents(json.loads(answer)))
+            except ValueError:
+                continue
+    return list(dict.fromkeys(found))
+
+
+def test_every_recorded_mastodon_status_reads_as_html_parser_reads_it() -> None:
+    contents = recorded_mastodon_contents()
+    assert len(contents) >= 10
+    for html in contents:
+        assert text.html_to_text(html) == read_by_html_parser(html), html
+
+
+def test_recorded_mastodon_statuses_are_read_as_plain_markup_without_html_parser() -> None:
+    for html in recorded_mastodon_contents():
+        assert text._feed_plain_markup(text._TextExtractor(), html), html
+
+
+@pytest.mark.parametrize(
+    "markup",
+    [
+        "<script>alert('x')</script>visible",
+        "<p>a<style>p{}</style>b</p>",
+        "<!-- c -->x",
+        "<P>upper</P>",
+        "<a href='single'>quotes</a>",
+        "<a href=bare>unquoted</a>",
+        '<a href="x"title="y">no space</a>',
+        "< p>space</p>",
+        "a <3 b",
+        "<p>trailing <",
+        '<a href="x>y">angle in a value</a>',
+        '<a HREF="https://e.example/x">upper attribute</a>',
+        "<svg><p>inside</p></svg>after",
+        "<br/>a<br />b<p/>c",
+    ],
+)
+def test_markup_that_is_not_plain_is_read_by_html_parser(markup: str) -> None:
+    plain = text._feed_plain_markup(text._TextExtractor(), markup)
+    assert text.html_to_text(markup) == read_by_html_parser(markup)
+    assert plain == (markup == "<br/>a<br />b<p/>c")
+
+
+_PIECES = st.sampled_from(
+    [
+        "<p>",
+        "</p>",
+        "<br>",
+        "<br/>",
+        "<br />",
+        "<p/>",
+        "<span>",
+        '<span class="invisible">',
+        "</span>",
+        '<a href="https://m.example/@bob" class="u-url mention">',
+        '<a href="https://example.com/a?x=1&amp;y=2">',
+        '<a href="javascript:alert(1)">',
+        "<a>",
+        "</a>",
+        '<img alt=":blob:" src="x">',
+        '<img alt="&lt;3"/>',
+        "<ul>",
+        "<li>",
+        "</li>",
+        "</ul>",
+        "<script>",
+        "</script>",
+        "<!-- -->",
+        "<P>",
+        "@",
+        "#",
+        "https://example.com/a",
+        "&amp;",
+        "&lt;",
+        "&#x1F600;",
+        "&amp",
+        "&nbsp;",
+        "<",
+        ">",
+        " ",
+        "\n",
+        "word",
+        "\u202e",
+    ]
+)
+
+
+@given(st.lists(_PIECES, max_size=30).map("".join))
+def test_any_markup_reads_as_html_parser_reads_it(markup: str) -> None:
+    assert text.html_to_text(markup) == read_by_html_parser(markup)
 
 
 @pytest.mark.parametrize("empty", ["", None, "<p></p>", "   ", "<br><br>"])
@@ -138,3 +266,27 @@ def test_a_payload_with_a_nul_or_lone_surrogate_anywhere_is_made_storable(payloa
 def test_a_clean_payload_is_kept_as_it_is() -> None:
     payload = {"content": "café 😀 \\u0000 typed as text", "n": 3, "tags": [{"name": "x"}]}
     assert text.storable(payload) == payload
+
+
+def _post(raw: Any) -> PostData:
+    author = PersonData(external_id="1", handle="a@m.example")
+    return PostData("1", author, "t", "", dt.datetime(2026, 1, 1, tzinfo=dt.UTC), raw=raw)
+
+
+def test_a_post_keeps_the_json_text_of_its_raw_payload() -> None:
+    payload = {"content": 'café 😀 "quoted" \\ back', "n": 3, "tags": [{"name": "x"}]}
+    post = _post(payload)
+    assert json.loads(post.raw_json) == payload == post.raw
+
+
+def test_a_post_with_a_lone_surrogate_keeps_the_json_text_of_its_storable_payload() -> None:
+    post = _post({"note": "half an emoji \ud83d", "nul": "a\x00b"})
+    assert post.raw == {"note": "half an emoji \ufffd", "nul": "a\ufffdb"}
+    assert json.loads(post.raw_json) == post.raw
+    post.raw_json.encode()  # no lone surrogate left in the text the database gets
+
+
+def test_a_post_whose_payload_json_cannot_write_says_so_when_its_json_is_asked() -> None:
+    post = _post({"when": dt.datetime(2026, 1, 1, tzinfo=dt.UTC)})
+    with pytest.raises(TypeError):
+        _ = post.raw_json
