@@ -164,7 +164,9 @@ def compare_encoders() -> None:
         per_second = 200 / (time.process_time() - start)
         # Whole replies only: the sentence split is the same for both encoders.
         embedded = sem.Embedded(
-            np.asarray(enc.embed(texts)), tuple(np.zeros((0, 384)) for _ in texts)
+            np.asarray(enc.embed(texts)),
+            tuple(np.zeros((0, 384)) for _ in texts),
+            np.zeros((len(texts), len(sem.CONTEXT_FEATURES))),
         )
         oof = np.zeros(labels.shape)
         for j, code in enumerate(sem.SEMANTIC_CODES):
@@ -212,8 +214,8 @@ def main() -> None:
     if not args.quick:
         train_ex = sem.read_jsonl(sem.REPLIES_FILE, "training")
         eval_ex = sem.read_jsonl(EVAL_FILE, "tone_eval")
-        train_vec = sem.embed_examples([e.text for e in train_ex])
-        eval_vec = sem.embed_examples([e.text for e in eval_ex])
+        train_vec = sem.embed_examples(train_ex)
+        eval_vec = sem.embed_examples(eval_ex)
         print()
         held_out(
             "tone_eval.jsonl, 5-fold",

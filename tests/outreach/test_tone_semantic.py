@@ -39,8 +39,16 @@ def own_brand(**changes: Any) -> ReplyContext:
     return dataclasses.replace(base, **changes)
 
 
-def model_found(text: str, context: ReplyContext) -> list[Finding]:
-    return [f for f in check_reply(text, context) if f.source == "model"]
+def model_found(
+    text: str, context: ReplyContext, model: semantic.Model | None = None
+) -> list[Finding]:
+    return [f for f in check_reply(text, context, model=model) if f.source == "model"]
+
+
+def blocking_from(level: float) -> semantic.Model:
+    """The shipped model with every code blocking from ``level``."""
+    model = semantic.default_model()
+    return dataclasses.replace(model, block=np.full(len(model.codes), level))
 
 
 # --- what a model finding carries ------------------------------------------------------
@@ -133,22 +141,22 @@ def test_a_paraphrase_of_each_kind_is_caught_with_its_code(
     assert code in {f.code for f in check_reply(text, context)}
 
 
-def test_a_model_finding_blocks_only_from_the_block_confidence(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_a_model_finding_blocks_only_from_its_codes_blocking_level() -> None:
     text = "Orbix Flex? More like Orbix Flop."
     (finding,) = [f for f in model_found(text, competitor()) if f.code == "disparages_competitor"]
-    monkeypatch.setattr(semantic, "BLOCK_CONFIDENCE", finding.confidence + 0.001)
-    mocking = lambda: [  # noqa: E731
-        f.blocking for f in model_found(text, competitor()) if f.code == "disparages_competitor"
-    ]
-    assert mocking() == [False]
-    monkeypatch.setattr(semantic, "BLOCK_CONFIDENCE", finding.confidence - 0.001)
-    assert mocking() == [True]
+    assert finding.confidence is not None
+
+    def mocking(level: float) -> list[bool]:
+        found = model_found(text, competitor(), blocking_from(level))
+        return [f.blocking for f in found if f.code == "disparages_competitor"]
+
+    assert mocking(finding.confidence + 0.001) == [False]
+    assert mocking(finding.confidence - 0.001) == [True]
     # Where the rule only warns (a later reply, sales codes), the model only warns too.
     later = "Sorry about the outage. When your contract is up, you know where we are."
-    monkeypatch.setattr(semantic, "BLOCK_CONFIDENCE", 0.0)
-    assert not [f for f in model_found(later, competitor(first_reply=False)) if f.blocking]
+    found = model_found(later, competitor(first_reply=False), blocking_from(0.0))
+    sales = [f for f in found if f.code in SALES_CODES]
+    assert sales and not [f for f in sales if f.blocking]
 
 
 @pytest.mark.parametrize(
@@ -205,7 +213,7 @@ def test_the_shipped_model_is_the_one_the_shipped_examples_give() -> None:
     # Retrain (manage.py train_tone_model --no-reviewers) after editing the examples.
     assert semantic.MODEL_FILE.exists()
     shipped = semantic.Model.load(semantic.MODEL_FILE)
-    assert shipped.digest == semantic.digest(semantic.default_examples())
+    assert shipped.digest == semantic.digest(semantic.default_examples(), semantic.default_dev())
 
 
 def test_a_training_row_without_a_playbook_is_refused(tmp_path: Path) -> None:
@@ -282,7 +290,8 @@ def test_train_tone_model_includes_the_reviewers_pairs(
     model = semantic.Model.load(out)
     assert GOOD_REPLY in model.texts  # the rejected text, labelled blames_customer
     assert model.digest == semantic.digest(
-        semantic.default_examples(semantic.reviewer_examples(reviewer_pairs()))
+        semantic.default_examples(semantic.reviewer_examples(reviewer_pairs())),
+        semantic.default_dev(),
     )
     assert "1 from 1 rejected drafts" in capsys.readouterr().out
 
