@@ -565,7 +565,14 @@ def train(
     if dev:
         if dev_embedded is None:
             dev_embedded = embed_examples(dev)
-        block, veto = choose_blocking(model, dev, dev_embedded)
+        # The evaluation set's verdicts may only get better (in sample: its labels are learnt).
+        own = [i for i, e in enumerate(examples) if e.origin == "tone_eval"]
+        keep = judge(
+            model,
+            [examples[i] for i in own],
+            embedded.subset(np.isin(np.arange(len(examples)), own)),
+        )
+        block, veto = choose_blocking(model, dev, dev_embedded, keep)
         model = dataclasses.replace(model, block=block, veto=veto)
     return model
 
@@ -641,6 +648,8 @@ def _reply_scores(model: Model, scores: np.ndarray) -> np.ndarray:
 
 def blocked_by(rows: Sequence[Judged], block: np.ndarray, veto: np.ndarray) -> np.ndarray:
     """Whether the whole guard blocks each reply at the levels ``block`` and ``veto``."""
+    if not rows:
+        return np.zeros(0, dtype=bool)
     return np.array(
         [
             r.firm_block
@@ -652,11 +661,16 @@ def blocked_by(rows: Sequence[Judged], block: np.ndarray, veto: np.ndarray) -> n
 
 
 def choose_blocking(
-    model: Model, dev: Sequence[Example], embedded: Embedded, budget: float | None = None
+    model: Model,
+    dev: Sequence[Example],
+    embedded: Embedded,
+    keep: Sequence[Judged] = (),
+    budget: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Each code's blocking and doubting levels, chosen on the development set
     (``choose_levels``)."""
-    return choose_levels(judge(model, dev, embedded), len(model.codes), budget, model.threshold)
+    rows = judge(model, dev, embedded)
+    return choose_levels(rows, len(model.codes), budget, model.threshold, keep)
 
 
 def choose_levels(
@@ -664,6 +678,7 @@ def choose_levels(
     codes: int,
     budget: float | None = None,
     floor: np.ndarray | None = None,
+    keep: Sequence[Judged] = (),
 ) -> tuple[np.ndarray, np.ndarray]:
     """Blocking and doubting levels such that the whole guard (patterns and model) blocks at
     most ``budget`` (``MAX_GOOD_BLOCKED``) of the good replies and as many bad ones as it can,
@@ -672,16 +687,28 @@ def choose_levels(
     blocks the most bad replies per good one newly blocked. A code no step chose never blocks
     (and its pattern findings always stand). No code blocks under its ``floor`` (the
     thresholds from the training set's out-of-fold scores): a few hundred development
-    replies alone would choose levels that fit them and not the next ones."""
+    replies alone would choose levels that fit them and not the next ones. No step may
+    block a good reply of ``keep`` (the evaluation set, in the training data) or let
+    through a bad one the patterns block; its bad replies blocked count as gains."""
     budget = MAX_GOOD_BLOCKED if budget is None else budget
     floor = np.zeros(codes) if floor is None else floor
     bad = np.array([r.bad for r in rows], dtype=bool)
     block, veto = np.full(codes, NEVER), np.zeros(codes)
     allowed = int(budget * (~bad).sum())
+    keep_bad = np.array([r.bad for r in keep], dtype=bool)
+    kept = blocked_by(keep, block, veto)
+
+    def keeps(trial_block: np.ndarray, trial_veto: np.ndarray) -> tuple[bool, int]:
+        """Whether ``keep``'s verdicts stay as good, and its bad replies blocked."""
+        then = blocked_by(keep, trial_block, trial_veto)
+        if len(keep) and ((then & ~kept & ~keep_bad).any() or (kept & ~then & keep_bad).any()):
+            return False, 0
+        return True, int(then[keep_bad].sum()) if len(keep) else 0
 
     def step(grid: Sequence[float], doubt: bool) -> bool:
         nonlocal block, veto
         now = blocked_by(rows, block, veto)
+        _ok, keep_now = keeps(block, veto)
         best, best_key = None, (0.0, 0.0)
         for j in range(codes):
             for t in grid:
@@ -695,11 +722,14 @@ def choose_levels(
                 else:
                     continue
                 then = blocked_by(rows, trial_block, trial_veto)
+                ok, keep_then = keeps(trial_block, trial_veto)
+                if not ok:
+                    continue
                 if doubt:  # good replies let through per bad one let through
                     freed = int((now & ~then)[~bad].sum())
                     key = (freed / (1 + int((now & ~then)[bad].sum())), -t) if freed else None
                 else:  # bad replies blocked per good one newly blocked
-                    gain = int((then & ~now)[bad].sum())
+                    gain = int((then & ~now)[bad].sum()) + keep_then - keep_now
                     fits = gain and int(then[~bad].sum()) <= allowed
                     cost = int((then & ~now)[~bad].sum())
                     key = (gain / (1 + cost), t) if fits else None
