@@ -95,7 +95,7 @@ SEMANTIC_CODES: tuple[str, ...] = (
 # development set (bench/TONE_SEMANTIC.md): 0.3% left thresholds of 0.97-0.99 that found few
 # of its bad replies.
 MAX_GOOD_FLAGGED = 0.01
-THRESHOLD_FLOOR = 0.5  # no code is reported on a weaker score, whatever the folds say
+THRESHOLD_FLOOR = 0.8  # no code is reported on a weaker score, whatever the folds say
 # A model finding blocks (where the rule blocks) from this confidence when no development set
 # chose the code's level (``choose_levels``); below it, it is a warning.
 BLOCK_CONFIDENCE = 0.97
@@ -595,10 +595,16 @@ NEVER = 1.01
 VETO_GRID = (0.01, 0.02, 0.05, 0.1, 0.2, 0.3)
 
 
+# A threat spelled out ("... Or else.") blocks whatever the model reads around it.
+NEVER_DOUBTED = frozenset({"threat", "legal_threat"})
+# A blocking level stays this far above every good reply of ``keep`` (``choose_levels``).
+KEEP_MARGIN = 0.01
+
+
 def vetoable(code: str) -> bool:
     """Whether the model may doubt a pattern's finding of ``code``: not a firm code (links,
-    prices, codes, our name), which nothing overrules."""
-    return not RULE_BY_CODE[code].firm
+    prices, codes, our name), which nothing overrules, nor a threat."""
+    return not RULE_BY_CODE[code].firm and code not in NEVER_DOUBTED
 
 
 @dataclass(frozen=True)
@@ -699,9 +705,11 @@ def choose_levels(
     kept = blocked_by(keep, block, veto)
 
     def keeps(trial_block: np.ndarray, trial_veto: np.ndarray) -> tuple[bool, int]:
-        """Whether ``keep``'s verdicts stay as good, and its bad replies blocked."""
+        """Whether ``keep``'s verdicts stay as good (its good replies with a margin), and its
+        bad replies blocked."""
         then = blocked_by(keep, trial_block, trial_veto)
-        if len(keep) and ((then & ~kept & ~keep_bad).any() or (kept & ~then & keep_bad).any()):
+        near = blocked_by(keep, trial_block - KEEP_MARGIN, trial_veto)
+        if len(keep) and ((near & ~kept & ~keep_bad).any() or (kept & ~then & keep_bad).any()):
             return False, 0
         return True, int(then[keep_bad].sum()) if len(keep) else 0
 
