@@ -595,16 +595,19 @@ NEVER = 1.01
 VETO_GRID = (0.01, 0.02, 0.05, 0.1, 0.2, 0.3)
 
 
-# A threat spelled out ("... Or else.") blocks whatever the model reads around it.
-NEVER_DOUBTED = frozenset({"threat", "legal_threat"})
+# The codes whose pattern findings the model may doubt: those whose patterns misfire on
+# ordinary words ("Oh no" read as arguing, a route worded unlike the lexicon). A threat, a
+# legal threat or a request to delete or amend the post spelled out blocks whatever the
+# model reads around it (doubting them let "Please delete this post." through).
+DOUBTED = frozenset({"arguing", "no_contact_route"})
 # A blocking level stays this far above every good reply of ``keep`` (``choose_levels``).
 KEEP_MARGIN = 0.01
 
 
 def vetoable(code: str) -> bool:
-    """Whether the model may doubt a pattern's finding of ``code``: not a firm code (links,
-    prices, codes, our name), which nothing overrules, nor a threat."""
-    return not RULE_BY_CODE[code].firm and code not in NEVER_DOUBTED
+    """Whether the model may doubt a pattern's finding of ``code`` (``DOUBTED``; never a firm
+    code: links, prices, codes, our name)."""
+    return not RULE_BY_CODE[code].firm and code in DOUBTED
 
 
 @dataclass(frozen=True)
@@ -738,7 +741,8 @@ def choose_levels(
                     key = (freed / (1 + int((now & ~then)[bad].sum())), -t) if freed else None
                 else:  # bad replies blocked per good one newly blocked
                     gain = int((then & ~now)[bad].sum()) + keep_then - keep_now
-                    fits = gain and int(then[~bad].sum()) <= allowed
+                    # Over the budget already (the patterns), a step may block no good reply.
+                    fits = gain and int(then[~bad].sum()) <= max(allowed, int(now[~bad].sum()))
                     cost = int((then & ~now)[~bad].sum())
                     key = (gain / (1 + cost), t) if fits else None
                 if key is not None and key > best_key:
