@@ -381,21 +381,22 @@ def test_a_good_long_warm_reply_is_not_blocked() -> None:
 
 
 def test_a_doubted_pattern_finding_is_a_warning_that_says_so() -> None:
-    text = "You're right, that cap is wrong. DM us your number and we'll remove it today."
-    patterns = check_reply(text, own_brand(), semantic=False)
-    assert [f.code for f in patterns if f.blocking] == ["delete_request"]
+    text = "Actually, that sounds exhausting, a whole day offline. Hope it is back soon."
+    patterns = check_reply(text, competitor(), semantic=False)
+    assert [f.code for f in patterns if f.blocking] == ["arguing"]
     model = semantic.default_model()
     doubting = dataclasses.replace(model, veto=np.full(len(model.codes), 0.99))
-    (finding,) = [
-        f for f in check_reply(text, own_brand(), model=doubting) if f.code == "delete_request"
-    ]
+    found = check_reply(text, competitor(), model=doubting)
+    (finding,) = [f for f in found if f.code == "arguing"]
     assert not finding.blocking and finding.source == "pattern"
     assert "the model doubts it" in finding.message
-    # Never on a firm code: a link stands whatever the model says.
+    # Never a firm code or a delete request: they stand whatever the model says.
     link = "So sorry about the outage. Details at northwind.example.com/help"
-    assert any(
-        f.code == "link" and f.blocking for f in check_reply(link, competitor(), model=doubting)
-    )
+    found = check_reply(link, competitor(), model=doubting)
+    assert any(f.code == "link" and f.blocking for f in found)
+    delete = "Sorry you're stuck without internet on a work day. Please delete this post."
+    found = check_reply(delete, competitor(), model=doubting)
+    assert any(f.code == "delete_request" and f.blocking for f in found)
 
 
 def test_a_missing_disclosure_is_judged_only_on_a_personal_account() -> None:
