@@ -164,7 +164,9 @@ def compare_encoders() -> None:
         per_second = 200 / (time.process_time() - start)
         # Whole replies only: the sentence split is the same for both encoders.
         embedded = sem.Embedded(
-            np.asarray(enc.embed(texts)), tuple(np.zeros((0, 384)) for _ in texts)
+            np.asarray(enc.embed(texts)),
+            tuple(np.zeros((0, 384)) for _ in texts),
+            np.zeros((len(texts), len(sem.CONTEXT_FEATURES))),
         )
         oof = np.zeros(labels.shape)
         for j, code in enumerate(sem.SEMANTIC_CODES):
@@ -179,13 +181,62 @@ def compare_encoders() -> None:
             )
 
 
+def dev_choice() -> None:
+    """What the development set chooses: C and whether the context features help, each
+    measured by the dev set's two halves in turn (blocking levels chosen on one half, the
+    whole guard measured on the other), then the shipped model's levels."""
+    examples = sem.default_examples()
+    dev = sem.default_dev()
+    if not dev:
+        print(f"no development set ({sem.DEV_FILE})")
+        return
+    embedded = sem.embed_examples(examples)
+    dev_embedded = sem.embed_examples(dev)
+    half = np.arange(len(dev)) % 2
+    bad = np.array([bool(e.codes) for e in dev])
+    print(f"{len(examples)} training replies, {len(dev)} development ({bad.sum()} bad)")
+
+    def without_context(e: sem.Embedded) -> sem.Embedded:
+        return sem.Embedded(e.whole, e.parts, np.zeros_like(e.context))
+
+    for with_context in (True, False):
+        train_e = embedded if with_context else without_context(embedded)
+        dev_e = dev_embedded if with_context else without_context(dev_embedded)
+        for c in (2.0, 8.0, 32.0):
+            model = sem.train(examples, train_e, c=c)
+            judged = sem.judge(model, dev, dev_e)
+            blocked = np.zeros(len(dev), dtype=bool)
+            for k in (0, 1):
+                chosen = [j for j, h in zip(judged, half, strict=True) if h == k]
+                levels = sem.choose_levels(chosen, len(model.codes), floor=model.threshold)
+                other = [j for j, h in zip(judged, half, strict=True) if h != k]
+                blocked[half != k] = sem.blocked_by(other, *levels)
+            never = np.full(len(model.codes), sem.NEVER)
+            patterns = sem.blocked_by(judged, never, np.zeros(len(model.codes)))
+            print(
+                f"  context features {'on ' if with_context else 'off'} C={c:4}:"
+                f" bad blocked {blocked[bad].mean():6.1%}, good blocked {blocked[~bad].mean():5.1%}"
+                f"  (patterns alone {patterns[bad].mean():6.1%} / {patterns[~bad].mean():5.1%})"
+            )
+    model = sem.default_model()
+    print("shipped model's levels (blocks from / doubts a pattern below):")
+    for c, b, v in zip(model.codes, model.block, model.veto, strict=True):
+        print(f"  {c:26} {'-' if b > 1 else f'{b:.2f}':>5} {v:5.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="skip the 5-fold runs")
     parser.add_argument(
         "--encoders", action="store_true", help="only compare MiniLM with e5 (needs [encoder])"
     )
+    parser.add_argument(
+        "--dev", action="store_true", help="only what the development set chooses (C, features)"
+    )
     args = parser.parse_args()
+    if args.dev:
+        dev_choice()
+        return
     if args.encoders:
         compare_encoders()
         return
@@ -212,8 +263,8 @@ def main() -> None:
     if not args.quick:
         train_ex = sem.read_jsonl(sem.REPLIES_FILE, "training")
         eval_ex = sem.read_jsonl(EVAL_FILE, "tone_eval")
-        train_vec = sem.embed_examples([e.text for e in train_ex])
-        eval_vec = sem.embed_examples([e.text for e in eval_ex])
+        train_vec = sem.embed_examples(train_ex)
+        eval_vec = sem.embed_examples(eval_ex)
         print()
         held_out(
             "tone_eval.jsonl, 5-fold",

