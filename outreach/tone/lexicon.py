@@ -254,7 +254,7 @@ CTA = _rx(
     r"try\s+(?:something|someone|another)|jump)\b|\blook\s+elsewhere\b",
     # nudges without a verb from the list: "you know where to find us", "maybe it's time
     # for a bank that...", "next time book with people who...", "order from somebody else"
-    r"\byou\s+know\s+where\s+to\s+find\s+us\b|\btime\s+for\s+an?\s+(?:\w+\s+){0,2}?(?:that|which|"
+    r"\byou\s+know\s+where\s+(?:to\s+find\s+us|we\s+are|we\s+live|our\s+door\s+is)\b|\btime\s+for\s+an?\s+(?:\w+\s+){0,2}?(?:that|which|"
     r"who|whose)\b|\b(?:good\s+)?(?:time|moment)\s+to\s+(?:compare|switch|shop|look\s+at|give|move|"
     r"try)\b|\bnext\s+(?:time|trip|road\s+trip|order|booking|quarter|holiday)\b[^.!?]{0,20}?\b(?:book|"
     r"pick|rent|order|choose|fly|go\s+with|use\s+(?:a|another|someone))\b|\b(?:order|rent|book|buy|"

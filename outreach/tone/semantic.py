@@ -845,7 +845,7 @@ def review(
             continue
         if p < min(model.threshold[j], model.block[j]):
             continue
-        blocks = severity is Severity.BLOCKS and p >= model.block[j]
+        blocks = severity is Severity.BLOCKS and p >= float(model.block[j])
         row = 0 if code in WHOLE_REPLY_CODES else int(np.argmax(rows[:, j]))
         evidence, _similarity = model.nearest(vectors[row], code)
         message = (

@@ -4,6 +4,7 @@ patterns, and what the reviewers teach it (outreach/tone_training.py)."""
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
 from typing import Any
 
@@ -54,10 +55,14 @@ def blocking_from(level: float) -> semantic.Model:
 # --- what a model finding carries ------------------------------------------------------
 
 
+# Content-free, in words no pattern lists: the model's finding (a warning) shows.
+CONTENT_FREE = "Honestly, some weeks just go like that. Take care of yourself!"
+
+
 def test_a_model_finding_carries_its_code_confidence_and_the_closest_labelled_reply() -> None:
-    text = "Sorry about the outage. When your contract is up, you know where we are."
+    text = CONTENT_FREE
     found = model_found(text, competitor())
-    assert found, "the paraphrased call to action is not found by the model"
+    assert found, "the content-free reply is not found by the model"
     labelled = set(semantic.default_model().texts)
     for f in found:
         assert f.code in SEMANTIC_CODES
@@ -301,15 +306,15 @@ def test_train_tone_model_includes_the_reviewers_pairs(
 
 
 def test_the_case_page_marks_model_findings() -> None:
-    text = "Sorry about the outage. When your contract is up, you know where we are."
+    text = CONTENT_FREE
     findings = [
         {"code": f.code, "blocking": f.blocking, "message": f.message, "start": f.start,
          "end": f.end, "source": f.source, "confidence": f.confidence, "evidence": f.evidence}
         for f in check_reply(text, competitor())
     ]  # fmt: skip
     groups = {g["code"]: g for g in grouped_findings(text, findings)}
-    assert groups["call_to_action"]["model"] is True
-    assert "sure, like" in groups["call_to_action"]["details"][0]
+    assert groups["no_reference_to_problem"]["model"] is True
+    assert "sure, like" in groups["no_reference_to_problem"]["details"][0]
 
 
 # --- one encoder pass per reply ----------------------------------------------------------
@@ -361,14 +366,16 @@ def test_a_single_sentence_reply_has_no_sentence_rows() -> None:
 # --- what the new training data teaches ---------------------------------------------------
 
 
-def test_a_paraphrased_call_to_action_is_found_by_the_model() -> None:
-    # No verb the patterns list: the model finds it, from the training kinds.
-    text = (
-        "Losing a whole day of work to this is awful, I'm sorry. Whenever you feel like "
-        "giving a different provider a go, you know where to find us."
-    )
-    found = [f for f in check_reply(text, competitor()) if f.code == "call_to_action"]
-    assert [f.source for f in found] == ["model"]
+def test_a_content_free_reply_in_words_no_pattern_lists_is_found_by_the_model() -> None:
+    found = [f for f in check_reply(CONTENT_FREE, competitor()) if f.code != "language_unchecked"]
+    assert [(f.code, f.source) for f in found] == [("no_reference_to_problem", "model")]
+
+
+def test_model_findings_are_plain_values_a_draft_can_store() -> None:
+    # Findings are kept as JSON on the draft: numpy's bool or float would not serialise.
+    (finding,) = model_found(CONTENT_FREE, competitor())
+    assert type(finding.blocking) is bool and type(finding.confidence) is float
+    json.dumps(dataclasses.asdict(finding))
 
 
 def test_a_good_long_warm_reply_is_not_blocked() -> None:
