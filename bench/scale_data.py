@@ -124,7 +124,8 @@ def setup_django() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
     os.environ["NOJACKAL_TEST_EAGER"] = "0"
     os.environ.setdefault("DATABASE_URL", f"{PG_SERVER}/postgres")
-    os.environ.setdefault("CELERY_BROKER_URL", "memory://")
+    # The latency row's worker listens on BENCH_BROKER_URL: this process must send there too.
+    os.environ.setdefault("CELERY_BROKER_URL", os.environ.get("BENCH_BROKER_URL", "memory://"))
     import django
     from django.apps import apps
 
