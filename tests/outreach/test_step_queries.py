@@ -166,10 +166,9 @@ def test_refreshing_an_incident_costs_the_same_whatever_its_detections(
     same_at_two_sizes(grow, measure)
 
 
-def test_a_detection_batch_joins_its_incident_in_the_same_queries_whatever_its_size(
-    competitor: Brand,
-) -> None:
-    incident = IncidentFactory(
+def _open_outage(competitor: Brand) -> Incident:
+    """An active outage incident of ``competitor``, seen in the last two hours."""
+    return IncidentFactory(
         brand=competitor,
         topic="outage",
         state=Incident.State.ACTIVE,
@@ -178,22 +177,30 @@ def test_a_detection_batch_joins_its_incident_in_the_same_queries_whatever_its_s
         last_seen_at=timezone.now() - dt.timedelta(minutes=5),
     )
 
-    def complaints(n: int) -> list[int]:
-        return [
-            DetectionFactory(
-                post=PostFactory(posted_at=timezone.now() - dt.timedelta(minutes=1)),
-                brand=competitor,
-                complaint=True,
-                topic="outage",
-            ).pk
-            for _ in range(n)
-        ]
+
+def _outage_complaints(n: int, competitor: Brand) -> list[int]:
+    """``n`` new outage complaints about ``competitor``: detections that join its incident."""
+    return [
+        DetectionFactory(
+            post=PostFactory(posted_at=timezone.now() - dt.timedelta(minutes=1)),
+            brand=competitor,
+            complaint=True,
+            topic="outage",
+        ).pk
+        for _ in range(n)
+    ]
+
+
+def test_a_detection_batch_joins_its_incident_in_the_same_queries_whatever_its_size(
+    competitor: Brand,
+) -> None:
+    incident = _open_outage(competitor)
 
     def grow(n: int) -> None:
-        incidents.assign(complaints(n))
+        incidents.assign(_outage_complaints(n, competitor))
 
     def measure() -> int:
-        batch = complaints(3)
+        batch = _outage_complaints(3, competitor)
         queries_made, touched = count(lambda: incidents.assign(batch))
         assert touched == {incident.pk}
         return queries_made
@@ -205,25 +212,10 @@ def test_a_detection_batch_joins_its_incident_in_the_same_queries_whatever_its_s
 def test_a_detection_batch_joins_its_incident_in_the_same_queries_whatever_the_batchs_size(
     competitor: Brand,
 ) -> None:
-    incident = IncidentFactory(
-        brand=competitor,
-        topic="outage",
-        state=Incident.State.ACTIVE,
-        volume=0,
-        first_seen_at=timezone.now() - dt.timedelta(hours=2),
-        last_seen_at=timezone.now() - dt.timedelta(minutes=5),
-    )
+    incident = _open_outage(competitor)
 
     def joined(n: int) -> int:
-        batch = [
-            DetectionFactory(
-                post=PostFactory(posted_at=timezone.now() - dt.timedelta(minutes=1)),
-                brand=competitor,
-                complaint=True,
-                topic="outage",
-            ).pk
-            for _ in range(n)
-        ]
+        batch = _outage_complaints(n, competitor)
         queries_made, touched = count(lambda: incidents.assign(batch))
         assert touched == {incident.pk}
         return queries_made

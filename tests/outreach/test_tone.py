@@ -8,7 +8,6 @@ from __future__ import annotations
 import dataclasses
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -23,28 +22,11 @@ from outreach.tone import (
     check_reply,
     measure_length,
 )
+from tests.outreach.tone_contexts import COMPETITORS, OWN, competitor, own_brand
 
 EVAL_FILE = Path(__file__).resolve().parent / "tone_eval.jsonl"
 
-OWN = ("Northwind", "Northwind Fibre", "Northwind Go", "NW Unlimited")
-COMPETITORS = ("Telvana", "Orbix", "Orbix Flex", "Zephyrline", "ZephyrNet")
-POST = "Telvana has been down since 6am and I work from home. Three calls, three answers."
-OWN_POST = "Northwind Fibre has been down for 2 days and your support line hangs up on me."
 EMPATHY = "Sorry you're stuck without internet on a work day. "
-
-
-def competitor(**changes: Any) -> ReplyContext:
-    base = ReplyContext(
-        playbook="competitor", own_terms=OWN, competitor_terms=COMPETITORS, post_text=POST
-    )
-    return dataclasses.replace(base, **changes)
-
-
-def own_brand(**changes: Any) -> ReplyContext:
-    base = ReplyContext(
-        playbook="own_brand", own_terms=OWN, competitor_terms=COMPETITORS, post_text=OWN_POST
-    )
-    return dataclasses.replace(base, **changes)
 
 
 def blocking_codes(text: str, context: ReplyContext) -> set[str]:

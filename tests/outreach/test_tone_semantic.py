@@ -19,25 +19,7 @@ from outreach.tone import SEMANTIC_CODES, Finding, ReplyContext, check_reply, se
 from outreach.tone.rules import SALES_CODES
 from outreach.tone_training import note_codes, reviewer_pairs
 from tests.outreach.factories import GOOD_REPLY
-
-OWN = ("Northwind", "Northwind Fibre", "Northwind Go", "NW Unlimited")
-COMPETITORS = ("Telvana", "Orbix", "Orbix Flex", "Zephyrline", "ZephyrNet")
-POST = "Telvana has been down since 6am and I work from home. Three calls, three answers."
-OWN_POST = "Northwind Fibre has been down for 2 days and your support line hangs up on me."
-
-
-def competitor(**changes: Any) -> ReplyContext:
-    base = ReplyContext(
-        playbook="competitor", own_terms=OWN, competitor_terms=COMPETITORS, post_text=POST
-    )
-    return dataclasses.replace(base, **changes)
-
-
-def own_brand(**changes: Any) -> ReplyContext:
-    base = ReplyContext(
-        playbook="own_brand", own_terms=OWN, competitor_terms=COMPETITORS, post_text=OWN_POST
-    )
-    return dataclasses.replace(base, **changes)
+from tests.outreach.tone_contexts import competitor, own_brand
 
 
 def model_found(
