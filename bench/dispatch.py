@@ -16,10 +16,10 @@ Three runs in one process, on a throwaway PostgreSQL database:
    4 processes (no database, no checks): the ceiling, taken (median of three)
    just before each of the runs below;
 2. dispatcher: 1,000 approved cases, 20 accounts, 4 processes running
-   ``dispatch.send_action`` as Celery workers do: the parent plays the beat tick
-   (``dispatch.due_action_ids``, as ``dispatch_due_actions`` queues them) and hands
-   each id to one process, so no two processes walk the same ids (they did before,
-   and three claims in four found the row already taken: work production never does);
+   ``dispatch.send_due`` as the Celery task does: the parent plays the beat tick
+   (``dispatch.due_action_ids``: each account's first due row, as ``dispatch_due_actions``
+   queues them) and hands each id to one process, which then sends that account's
+   next due rows one after the other;
 3. dispatcher with one process SIGKILLed in the middle: its claimed rows wait
    out the lease and are reconciled by the others with ``find_reply``.
 
@@ -483,7 +483,8 @@ def _history(n: int, n_accounts: int) -> None:
 
 
 def _dispatcher(lease: float, inbox: Any) -> None:
-    """One worker process: send each id it is handed, as a Celery worker runs send_action."""
+    """One worker process: send each id it is handed and its account's next due rows, as a
+    Celery worker runs the send_action task."""
     from django.conf import settings
     from django.db import connections
 
@@ -492,7 +493,7 @@ def _dispatcher(lease: float, inbox: Any) -> None:
     from outreach import dispatch
 
     while (pk := inbox.get()) is not None:
-        dispatch.send_action(pk)
+        dispatch.send_due(pk)
 
 
 def _tick(procs: list[Any], inboxes: list[Any], lease: float) -> None:

@@ -22,7 +22,8 @@ open_case                   detection_id     triages a *pending* detection: bran
 expire_cases                (none)           a tick: reads the clock and the cases
 send_action                 action_id        claim by compare-and-set, every send check again
                                              (rules 3-8), the text posted is hashed against
-                                             the approving draft at send time
+                                             the approving draft at send time; then the
+                                             account's next *due* rows, each the same way
 dispatch_due_actions        (none)           a tick: queues send_action for due rows only
 read_notifications          account_id       engagement is read from the platform through the
                                              account's adapter and stored with its
@@ -108,16 +109,17 @@ def approval_digest() -> int:
 
 @shared_task(**_RETRY)
 def send_action(action_id: int) -> str | None:
-    """Claim, re-check and send one outbox row; safe to deliver twice."""
+    """Claim, re-check and send one outbox row, then its account's next due rows; safe
+    to deliver twice. What happened to the row the message named."""
     if not is_id(action_id):
         refused("send_action", action_id)
         return None
-    return dispatch.send_action(action_id).result
+    return dispatch.send_due(action_id)[0].result
 
 
 @shared_task(**_RETRY)
 def dispatch_due_actions() -> int:
-    """Tick: queue a send for every due outbox row (and every claim past its lease)."""
+    """Tick: queue a send for each account's first due outbox row (or claim past its lease)."""
     return _queue_each(send_action, dispatch.due_action_ids())
 
 

@@ -91,6 +91,45 @@ def test_an_own_brand_reply_approved_behind_queued_competitor_replies_goes_in_on
     assert all(_state(a).state == OutboundAction.State.PENDING for a in competitor_queue)
 
 
+def test_the_tick_queues_each_accounts_first_due_row_and_its_task_sends_the_rest(
+    competitor_queue: list[OutboundAction], service_reply: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    replies = [service_reply() for _ in range(3)]
+    assert len({r.account_id for r in replies}) == 1
+    queued: list[int] = []
+    monkeypatch.setattr(tasks.send_action, "apply_async", lambda args, **_: queued.extend(args))
+    assert tasks.dispatch_due_actions() == 1
+    assert queued == [replies[0].pk]
+    # The one task sends the account's rows one after the other, each checked again.
+    assert tasks.send_action(queued[0]) == "sent"
+    assert all(_state(r).state == OutboundAction.State.SENT for r in replies)
+    assert tasks.dispatch_due_actions() == 0
+
+
+def test_a_drain_stops_at_the_first_send_that_leaves_the_account_waiting(
+    competitor_queue: list[OutboundAction], service_reply: Any
+) -> None:
+    reply = service_reply()
+    # Due competitor rows behind the service reply on the same account: after the service
+    # reply goes, the next row meets the spacing and is deferred; the drain stops there.
+    OutboundAction.objects.filter(pk__in=[a.pk for a in competitor_queue]).update(
+        not_before=timezone.now() - dt.timedelta(minutes=1)
+    )
+    outcomes = dispatch.send_due(reply.pk)
+    assert [o.result for o in outcomes] == ["sent", "deferred"]
+    states = [_state(a).state for a in competitor_queue]
+    assert states == [OutboundAction.State.PENDING] * 3
+
+
+def test_a_drain_sends_at_most_its_limit(
+    competitor_queue: list[OutboundAction], service_reply: Any
+) -> None:
+    replies = [service_reply() for _ in range(3)]
+    outcomes = dispatch.send_due(replies[0].pk, limit=2)
+    assert [o.result for o in outcomes] == ["sent", "sent"]
+    assert _state(replies[2]).state == OutboundAction.State.PENDING
+
+
 def test_competitor_pacing_still_holds_beside_the_service_lane(
     competitor_queue: list[OutboundAction], service_reply: Any
 ) -> None:
@@ -101,10 +140,13 @@ def test_competitor_pacing_still_holds_beside_the_service_lane(
     OutboundAction.objects.filter(pk__in=[a.pk for a in competitor_queue]).update(
         not_before=timezone.now()
     )
-    counts = dispatch.dispatch_due()
-    assert counts["sent"] == 0 and counts["deferred"] == 3
-    last_sent = max(OutboundAction.objects.exclude(sent_at=None).values_list("sent_at", flat=True))
+    # One tick tries the account's first due row only: spacing defers it. Each later tick
+    # does the same for the next, so the three go out spaced, never together.
     spacing = caps.spacing(competitor_queue[0].account)
+    for _ in competitor_queue:
+        counts = dispatch.dispatch_due()
+        assert counts["sent"] == 0 and counts["deferred"] == 1
+    last_sent = max(OutboundAction.objects.exclude(sent_at=None).values_list("sent_at", flat=True))
     for action in competitor_queue:
         action = _state(action)
         assert action.state == OutboundAction.State.PENDING
