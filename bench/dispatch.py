@@ -16,10 +16,10 @@ Three runs in one process, on a throwaway PostgreSQL database:
    4 processes (no database, no checks): the ceiling, taken (median of three)
    just before each of the runs below;
 2. dispatcher: 1,000 approved cases, 20 accounts, 4 processes running
-   ``dispatch.send_due`` as the Celery task does: the parent plays the beat tick
-   (``dispatch.due_action_ids``: each account's first due row, as ``dispatch_due_actions``
-   queues them) and hands each id to one process, which then sends that account's
-   next due rows one after the other;
+   ``dispatch.send_due`` as the Celery task does: the parent plays the beat, a tick
+   every second (``--tick``; the app's is 15 s) that queues each account's first due
+   row (``dispatch.due_action_ids``, as ``dispatch_due_actions`` does) to one process,
+   which then sends that account's next due rows one after the other;
 3. dispatcher with one process SIGKILLed in the middle: its claimed rows wait
    out the lease and are reconciled by the others with ``find_reply``.
 
@@ -496,32 +496,26 @@ def _dispatcher(lease: float, inbox: Any) -> None:
         dispatch.send_due(pk)
 
 
-def _tick(procs: list[Any], inboxes: list[Any], lease: float) -> None:
-    """The beat tick's part: queue every due id to one live worker, round robin; an id goes
+def _tick(procs: list[Any], inboxes: list[Any], lease: float, every: float) -> None:
+    """The beat's part: every ``every`` seconds, queue each due id (each account's first
+    due row) to one live worker, round robin, as ``dispatch_due_actions`` does. An id goes
     again only once a lease has passed (a row claimed by a worker that died, or handed to
-    it), as the tick's next run would find it due again."""
+    a worker still busy with other accounts), as a later tick would queue it again."""
     from outreach import dispatch
     from outreach.models import OutboundAction
 
     handed: dict[int, float] = {}
     turn = 0
-    while True:
+    while OutboundAction.objects.filter(state__in=["pending", "sending"]).exists():
         now = time.monotonic()
-        ids = [
-            pk
-            for pk in dispatch.due_action_ids(limit=200)
-            if pk not in handed or now - handed[pk] >= lease
-        ]
-        if not ids:
-            if not OutboundAction.objects.filter(state__in=["pending", "sending"]).exists():
-                break
-            time.sleep(0.02)
-            continue
-        for pk in ids:
+        for pk in dispatch.due_action_ids(limit=200):
+            if pk in handed and now - handed[pk] < lease:
+                continue
             live = [i for i, p in enumerate(procs) if p.is_alive()]
             inboxes[live[turn % len(live)]].put(pk)
             handed[pk] = now
             turn += 1
+        time.sleep(max(0.0, every - (time.monotonic() - now)))
     for inbox, proc in zip(inboxes, procs, strict=True):
         if proc.is_alive():
             inbox.put(None)
@@ -553,7 +547,9 @@ def _run_direct(n: int, workers: int) -> float:
     return wall
 
 
-def _run_dispatch(n: int, workers: int, accounts: int, *, kill: bool, run: int) -> dict[str, Any]:
+def _run_dispatch(
+    n: int, workers: int, accounts: int, *, kill: bool, run: int, tick: float = 1.0
+) -> dict[str, Any]:
     from django.db import connections
 
     from outreach.models import Case, OutboundAction
@@ -579,7 +575,7 @@ def _run_dispatch(n: int, workers: int, accounts: int, *, kill: bool, run: int) 
             killed_at.append(len(server.created))
 
         threading.Thread(target=_kill, daemon=True).start()
-    _tick(procs, inboxes, lease)
+    _tick(procs, inboxes, lease, tick)
     for p in procs:
         p.join()
     wall = time.perf_counter() - start
@@ -610,6 +606,13 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--accounts", type=int, default=20)
     parser.add_argument(
+        "--tick",
+        type=float,
+        default=1.0,
+        help="seconds between two beat ticks (the app's default is 15: "
+        "NOJACKAL_DISPATCH_TICK_SECONDS)",
+    )
+    parser.add_argument(
         "--history",
         type=int,
         default=0,
@@ -634,7 +637,9 @@ def main() -> None:
             f"{direct:.2f} s, {args.actions / direct:.0f}/s (median of 3); "
             f"load average {os.getloadavg()[0]:.1f}"
         )
-        result = _run_dispatch(args.actions, args.workers, args.accounts, kill=kill, run=run)
+        result = _run_dispatch(
+            args.actions, args.workers, args.accounts, kill=kill, run=run, tick=args.tick
+        )
         label = "dispatcher, one process SIGKILLed" if kill else "dispatcher"
         ratio = (args.actions / result["wall_s"]) / (args.actions / direct)
         print(f"{label}: {json.dumps(result)}")
