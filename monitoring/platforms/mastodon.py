@@ -25,6 +25,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any, ClassVar, TypeVar
 from urllib.parse import quote, urlparse
 
+import orjson
 import requests
 from mastodon import Mastodon
 from mastodon.errors import (
@@ -214,6 +215,12 @@ class MastodonPlatform(base.Platform[MastodonOptions], platform="mastodon"):
                 reason=response.reason or "",
                 headers=response.headers,
             )
+        try:
+            # orjson reads a page of statuses several times faster than json; what it
+            # refuses (another encoding than UTF-8, NaN) is left to requests' reading.
+            return orjson.loads(response.content)
+        except orjson.JSONDecodeError:
+            pass
         try:
             return response.json()
         except ValueError:

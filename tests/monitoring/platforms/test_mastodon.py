@@ -205,6 +205,21 @@ def test_empty_recorded_search_keeps_the_cursor(
     assert page.rate_limit is not None and page.rate_limit.limit == 300
 
 
+def test_a_page_in_another_encoding_than_utf8_is_read_as_requests_reads_it(
+    httpserver: HTTPServer, platform: MastodonPlatform
+) -> None:
+    # The fast reader takes UTF-8 only; a page it refuses is read the way requests reads
+    # it, from the encoding the server names, never dropped as unreadable.
+    answer = json.dumps({"accounts": [], "statuses": pool()[:3], "hashtags": []})
+    for encoding in ("utf-8", "utf-16"):
+        httpserver.expect_oneshot_request("/api/v2/search").respond_with_data(
+            answer.encode(encoding), content_type=f"application/json; charset={encoding}"
+        )
+    in_utf8, in_utf16 = platform.search(QUERY, ""), platform.search(QUERY, "")
+    assert ids(in_utf8.posts) and ids(in_utf16.posts) == ids(in_utf8.posts)
+    assert [p.text for p in in_utf16.posts] == [p.text for p in in_utf8.posts]
+
+
 def test_hashtag_mode_reads_the_tag_timeline(
     httpserver: HTTPServer, platform: MastodonPlatform
 ) -> None:
