@@ -17,6 +17,14 @@ PostgreSQL refuses that inside a transaction, so a migration using them sets
   searches with a plain scan); the migration enables the extension first with
   ``django.contrib.postgres.operations.TrigramExtension``.
 
+- ``TrigramFastUpdateOff(name)``: a trigram index without GIN's pending list
+  (``fastupdate = off``), emptied once (``gin_clean_pending_list``). With the list,
+  new rows' trigrams wait in an unsorted list that every search reads whole until
+  a vacuum merges it, and autovacuum comes after a share of the table's rows
+  (20 %): on a long history the list grows to its 4 MB limit, read by each search.
+  A catalogue change: a lock held for an instant (``lock_timeout`` bounds the wait
+  behind a long query). PostgreSQL only.
+
 If a concurrent build fails (a deadlock, a cancelled statement), PostgreSQL
 leaves an INVALID index behind; these operations drop an index of that name
 first, so running ``migrate`` again finishes the job.
@@ -123,3 +131,50 @@ class AddTrigramIndex(Operation):
 
     def describe(self) -> str:
         return f"Concurrently create trigram index {self.name} on {self.table}.{self.column}"
+
+
+class TrigramFastUpdateOff(Operation):
+    """A GIN index without its pending list (``fastupdate = off``), the list merged
+    once, on PostgreSQL only (SQLite has no such index)."""
+
+    reversible = True
+    atomic = False
+    reduces_to_sql = True
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def deconstruct(self) -> tuple[str, list[Any], dict[str, Any]]:
+        return (self.__class__.__qualname__, [], {"name": self.name})
+
+    def state_forwards(self, app_label: str, state: Any) -> None:
+        pass  # the index is not in the model state (AddTrigramIndex)
+
+    def _set(self, schema_editor: Any, fastupdate: str) -> None:
+        q = schema_editor.quote_name
+        # ALTER INDEX ... SET (fastupdate) takes an exclusive lock for an instant; waiting
+        # behind a long query would queue every write behind it: give up instead (run
+        # migrate again).
+        schema_editor.execute("SET lock_timeout = '5s'")
+        try:
+            schema_editor.execute(f"ALTER INDEX {q(self.name)} SET (fastupdate = {fastupdate})")
+        finally:
+            schema_editor.execute("RESET lock_timeout")
+
+    def database_forwards(
+        self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
+    ) -> None:
+        if not _is_postgresql(schema_editor):
+            return
+        self._set(schema_editor, "off")
+        # What the list holds already goes into the index now, not at the next vacuum.
+        schema_editor.execute("SELECT gin_clean_pending_list(%s::regclass)", [self.name])
+
+    def database_backwards(
+        self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
+    ) -> None:
+        if _is_postgresql(schema_editor):
+            self._set(schema_editor, "on")
+
+    def describe(self) -> str:
+        return f"Turn off the pending list of GIN index {self.name}"

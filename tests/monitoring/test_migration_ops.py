@@ -72,3 +72,38 @@ def test_every_index_added_by_a_migration_since_issue_15_is_built_concurrently()
         assert "migrations.AddIndex(" not in text, path.name
         if "Concurrently" in text or "AddTrigramIndex" in text:
             assert "atomic = False" in text, path.name
+
+
+@pytest.mark.django_db
+def test_the_people_search_indexes_keep_no_pending_list() -> None:
+    """New people's trigrams go into the index at once: a search never reads a pending list
+    that grows until a vacuum (monitoring 0021)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("GIN indexes are PostgreSQL's")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname, reloptions FROM pg_class WHERE relname = ANY(%s)",
+            [["person_handle_trgm", "person_display_name_trgm", "post_text_trgm"]],
+        )
+        options = dict(cursor.fetchall())
+    assert options["person_handle_trgm"] == ["fastupdate=off"]
+    assert options["person_display_name_trgm"] == ["fastupdate=off"]
+    assert options["post_text_trgm"] is None  # the detection queue rewrites new posts' rows
+
+
+@pytest.mark.django_db(transaction=True)
+def test_turning_the_pending_list_off_is_a_short_lock_and_can_be_undone() -> None:
+    sql = sql_of("monitoring", "0021_person_search_without_pending_list")
+    assert "SET lock_timeout = '5s'" in sql
+    assert 'ALTER INDEX "person_handle_trgm" SET (fastupdate = off)' in sql
+    assert "gin_clean_pending_list" in sql
+    assert "BEGIN;" not in sql
+    backwards = io.StringIO()
+    call_command(
+        "sqlmigrate",
+        "monitoring",
+        "0021_person_search_without_pending_list",
+        backwards=True,
+        stdout=backwards,
+    )
+    assert 'ALTER INDEX "person_handle_trgm" SET (fastupdate = on)' in backwards.getvalue()
