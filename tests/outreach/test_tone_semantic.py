@@ -389,6 +389,19 @@ def test_a_doubted_pattern_finding_is_a_warning_that_says_so() -> None:
     assert any(f.code == "delete_request" and f.blocking for f in found)
 
 
+def test_the_model_doubts_a_pattern_in_each_language_it_was_chosen_on() -> None:
+    # "no exageras" (you're not exaggerating) read as arguing: e5 reads Spanish, and the
+    # development set that chose the doubt levels has Spanish replies.
+    text = "Uf, y no exageras nada: tres días sin internet agotan a cualquiera. Ojalá lo arreglen."
+    assert [f.code for f in check_reply(text, competitor(), semantic=False) if f.blocking] == [
+        "arguing"
+    ]
+    model = semantic.default_model()
+    doubting = dataclasses.replace(model, veto=np.full(len(model.codes), 0.99))
+    (finding,) = [f for f in check_reply(text, competitor(), model=doubting) if f.code == "arguing"]
+    assert not finding.blocking and "the model doubts it" in finding.message
+
+
 def test_a_missing_disclosure_is_judged_only_on_a_personal_account() -> None:
     text = "That sounds maddening after two days down. DM me your account number and I'll chase it."
     assert "no_disclosure" not in {f.code for f in model_found(text, own_brand())}
