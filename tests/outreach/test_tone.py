@@ -364,7 +364,9 @@ def test_own_brand_first_reply_must_offer_a_private_channel() -> None:
 def test_a_later_own_brand_reply_without_a_contact_route_gets_a_warning_only() -> None:
     later = dataclasses.replace(own_brand(), first_reply=False)
     findings = check_reply("Glad it's working again. Thanks for bearing with us.", later)
-    assert [(f.code, f.blocking) for f in findings] == [("no_contact_route", False)]
+    patterns = [(f.code, f.blocking) for f in findings if f.source == "pattern"]
+    assert patterns == [("no_contact_route", False)]
+    assert not [f for f in findings if f.blocking]  # the model may add a warning, never a block
 
 
 @pytest.mark.parametrize(

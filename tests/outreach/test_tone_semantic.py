@@ -334,7 +334,10 @@ def test_a_reply_and_its_sentences_are_embedded_in_one_encoder_pass(
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
     # Row 0 is the whole reply as it is embedded alone; each sentence is its own vector.
     assert np.allclose(vectors[0], enc.embed([text])[0], atol=1e-5)
-    assert float(vectors[1] @ vectors[2]) < 0.95
+    # Each sentence's row is its own: closer to that sentence embedded alone than to the other.
+    first, second = enc.embed([text[a:b] for a, b in spans])
+    assert float(vectors[1] @ first) > float(vectors[1] @ second)
+    assert float(vectors[2] @ second) > float(vectors[2] @ first)
     counting.runs = 0
     model_found(text, competitor())
     assert counting.runs == 1  # the post's embedding is cached from the first check
@@ -387,6 +390,19 @@ def test_a_doubted_pattern_finding_is_a_warning_that_says_so() -> None:
     delete = "Sorry you're stuck without internet on a work day. Please delete this post."
     found = check_reply(delete, competitor(), model=doubting)
     assert any(f.code == "delete_request" and f.blocking for f in found)
+
+
+def test_the_model_doubts_a_pattern_in_each_language_it_was_chosen_on() -> None:
+    # "no exageras" (you're not exaggerating) read as arguing: e5 reads Spanish, and the
+    # development set that chose the doubt levels has Spanish replies.
+    text = "Uf, y no exageras nada: tres días sin internet agotan a cualquiera. Ojalá lo arreglen."
+    assert [f.code for f in check_reply(text, competitor(), semantic=False) if f.blocking] == [
+        "arguing"
+    ]
+    model = semantic.default_model()
+    doubting = dataclasses.replace(model, veto=np.full(len(model.codes), 0.99))
+    (finding,) = [f for f in check_reply(text, competitor(), model=doubting) if f.code == "arguing"]
+    assert not finding.blocking and "the model doubts it" in finding.message
 
 
 def test_a_missing_disclosure_is_judged_only_on_a_personal_account() -> None:
