@@ -14,8 +14,10 @@ cosine between the reply and the person's post), trained on labelled replies:
   each kind and good replies in Spanish, French, German and Portuguese, written for
   this layer; ``replies_wa.jsonl`` (competitor playbook, English), ``replies_wb.jsonl``
   (own brand, English), ``replies_wc.jsonl`` and ``replies_we.jsonl`` (both,
-  es/fr/de/pt) and ``replies_wd.jsonl`` (English, subtle bad replies each beside a good
-  one worded as close as it can be), whole rows with their context, written for issue
+  es/fr/de/pt), ``replies_wd.jsonl`` (English, subtle bad replies each beside a good
+  one worded as close as it can be) and ``replies_wf.jsonl`` (the kinds word lists
+  miss: polite arguing, veiled threats, soft offers, disguised links, each beside a
+  near miss; 30% es/fr/de/pt), whole rows with their context, written for issue
   #18 for other brands and sectors by people who never saw the patterns,
 - the reviewers' judgements: a rejected draft and the text later approved in its
   place (``outreach.tone_training.reviewer_pairs``).
