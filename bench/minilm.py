@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
+from outreach.tone.encoder import mean_pooled
+
 MAX_TOKENS = 256  # word pieces embedded, as the guard embedded them
 
 
@@ -66,11 +68,7 @@ class MiniLM:
                 feeds["token_type_ids"] = np.zeros_like(ids)
             with self.lock:
                 hidden = self.session.run(None, feeds)[0]
-            weights = mask[..., None].astype(np.float32)
-            pooled = (hidden * weights).sum(1) / np.clip(weights.sum(1), 1e-9, None)
-            out[index] = pooled / np.clip(
-                np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None
-            )
+            out[index] = mean_pooled(hidden, mask)
         return out
 
     def embed_reply(self, text: str, spans: Sequence[tuple[int, int]] = ()) -> np.ndarray:

