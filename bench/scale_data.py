@@ -8,8 +8,9 @@ loads the history with psycopg 3 ``cursor.copy``:
 - people: one per three posts (everyone posts about three times);
 - posts: ``size``, a thousand a day, the newest ending now, on three platforms;
 - detections: 0.9 per post (every tenth post has none yet), with their brands;
-- cases: 0.7 per post (the detections with a complaint); the open ones are the newest
-  (at most one per person, rule 6), the rest closed in every closed stage;
+- cases: 0.7 per post (the detections with a complaint); the open ones are those of the
+  newest 300 posts at every size (``OPEN_WINDOW_POSTS``; at most one per person, rule 6),
+  the rest closed in every closed stage;
 - case events: 4 per case; outbox rows: 0.5 per case (a reply, with its approved
   draft), and a research note per such case; engagement events for the resolved ones;
 - incidents of growing size in time order, the biggest (and newest) holding 0.75 % of
@@ -68,10 +69,38 @@ OPEN = (
     "engaged",
     "followed",
 )
-# Open cases: the newest posts, at most this many (a queue that is worked does not grow).
-OPEN_WINDOW_POSTS = 3000
+# Open cases: the newest posts, this many at every size (a queue that is worked does not
+# grow with history). The smallest database has 333 people, so no more than that can be
+# open there (rule 6: one open case per person); the same window at every size keeps the
+# 1M/1k ratios about history, not about a queue nine times longer (3,000 posts at 1M
+# against 333 at 1k, as it was before, put 256 overdue cases in the expiry ticks at 1M
+# and none at 1k).
+OPEN_WINDOW_POSTS = 300
 BIGGEST_INCIDENT_SHARE = 0.0075
 INCIDENTS = 20
+# Handles are made of syllables, as people's are, rather than ``user_0000123``: a
+# numbered handle shares six of a search term's nine trigrams with every other handle,
+# so a trigram search would read every person's posting lists, which real handles
+# never make it do. ``handle(i)`` is one-to-one (a scramble of i written in base 40).
+SYLLABLES = (
+    "ka", "lo", "mi", "ne", "ru", "sa", "ti", "vo", "ze", "bri",
+    "dan", "el", "fo", "gu", "ha", "jo", "ki", "lu", "ma", "no",
+    "pe", "qui", "ro", "si", "ta", "un", "vi", "wa", "xe", "yo",
+    "zu", "ar", "be", "co", "di", "es", "fa", "go", "hi", "io",
+)  # fmt: skip
+HANDLE_SPACE = len(SYLLABLES) ** 4  # 2,560,000 handles, more than any size's people
+
+
+def handle(i: int) -> str:
+    """Person i's handle: four syllables and two digits, different for every i."""
+    n = (i * 1_000_003) % HANDLE_SPACE  # 1,000,003 is prime to 40**4: a bijection
+    parts = []
+    for _ in range(4):
+        n, d = divmod(n, len(SYLLABLES))
+        parts.append(SYLLABLES[d])
+    return "".join(parts) + f"{i % 97:02d}"
+
+
 REPLY_TEXT = "That sounds really frustrating. I hope it gets sorted out for you soon."
 REPLY_HASH = hashlib.sha256(REPLY_TEXT.encode()).hexdigest()
 
@@ -304,7 +333,7 @@ def load(plan: Plan, cursor: object) -> dict[str, int]:
                 i,
                 PLATFORMS[i % len(PLATFORMS)],
                 f"u{i}",
-                f"user_{i:07d}",
+                handle(i),
                 f"User {i}",
                 "",
                 plan.posted_at(i - 1),

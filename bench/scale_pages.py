@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from bench.scale_data import Measured, biggest_incident, measured
+from bench.scale_data import Measured, biggest_incident, handle, measured
 
 # Search terms that find as much at every size: one person's handle (their 3 posts), one
 # post's number, and a common word (more than a page).
-HANDLE = "user_0000123"
+HANDLE = handle(123)
 RARE_TEXT = "(post 0000777)"
 COMMON_TEXT = "billing"
 

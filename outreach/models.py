@@ -317,6 +317,13 @@ class Case(models.Model):
             models.Index(fields=["person", "closed_at"], name="case_person_closed"),
             models.Index(fields=["brand", "opened_at"], name="case_brand_opened"),
             models.Index(fields=["platform", "due_at"], name="case_platform_due"),
+            # One incident's open cases per stage (the incident page counts them), however
+            # many closed ones the incident gathered.
+            models.Index(
+                fields=["incident", "stage"],
+                name="case_incident_open",
+                condition=Q(closed_at__isnull=True),
+            ),
             # One incident's cases in queue order (the incident page links there).
             models.Index(
                 fields=["incident", "due_at", "-severity", "id"], name="case_incident_queue"

@@ -11,10 +11,12 @@ counted from the planner's estimate.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
+from django.contrib import admin
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -32,7 +34,9 @@ from monitoring.models import (
     Source,
 )
 from monitoring.paging import HistoryPaginator
+from outreach import workflow
 from outreach.models import Case, EngagementEvent, OutboundAction, Playbook
+from tests.factories import IncidentFactory
 from tests.outreach.conftest import Advance
 from tests.outreach.factories import CaseFactory, PersonFactory, PostFactory
 
@@ -347,3 +351,68 @@ def test_an_unfiltered_list_beyond_the_cap_is_counted_from_the_planners_estimate
     assert HistoryPaginator(posts, 100).count == 5
     assert SmallCap(posts.filter(lang=""), 100).count == 2
     assert HistoryPaginator(posts.filter(lang="zz"), 100).count == 0
+
+
+def test_a_searched_list_beyond_the_cap_says_so_rather_than_showing_the_cap_as_exact(
+    boss: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(HistoryPaginator, "CAP", 2)
+    for i in range(3):
+        PostFactory(text=f"billing broke {i}")
+    PostFactory(text="calm")
+    url = reverse("admin:monitoring_post_changelist")
+    assert '<p class="paginator">\n\n2+ posts' in boss.get(url, {"q": "billing"}).content.decode()
+    # Below the cap the count is exact.
+    assert '<p class="paginator">\n\n1 post' in boss.get(url, {"q": "calm"}).content.decode()
+
+
+def test_the_incident_page_counts_open_cases_per_stage_and_caps_the_closed_count(
+    boss: Client, advance: Advance, competitor: Brand, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given an incident with two cases being researched and three dismissed
+    incident = IncidentFactory(brand=competitor)
+    cases = [
+        advance("researching", post=PostFactory(text=f"Telvana billing broke, {i}"))
+        for i in range(5)
+    ]
+    for case in cases[2:]:
+        workflow.dismiss(case, actor=None, reason="not about us after all")
+    Case.objects.filter(pk__in=[c.pk for c in cases]).update(incident=incident)
+    url = reverse("admin:monitoring_incident_change", args=[incident.pk])
+    # When the team opens the incident's page
+    page = boss.get(url).content.decode()
+    # Then the open ones are counted per stage, and the closed ones
+    assert "2 researching" in page and "3 closed" in page
+    # and past the cap the closed count says it stopped there
+    monkeypatch.setattr(admin.site._registry[Incident], "CLOSED_SHOWN", 2)
+    assert "2+ closed" in boss.get(url).content.decode()
+
+
+def test_the_incident_chart_folds_hours_into_at_most_its_bars_however_long_it_ran(
+    boss: Client, competitor: Brand
+) -> None:
+    # Given an incident whose complaints span ten days (240 hours)
+    start = timezone.now().replace(minute=0, second=0, microsecond=0) - dt.timedelta(days=10)
+    ids = [
+        Detection.objects.create(
+            post=PostFactory(posted_at=start + dt.timedelta(hours=h)),
+            brand=competitor,
+            posted_at=start + dt.timedelta(hours=h),
+            complaint=True,
+            score=0.9,
+            topic="outage",
+            model_version="test",
+        ).pk
+        for h in range(0, 241, 2)
+    ]
+    incidents.assign(ids)
+    incident = Incident.objects.get()
+    assert incident.volume == len(ids)
+    # When its page is opened
+    page = boss.get(reverse("admin:monitoring_incident_change", args=[incident.pk])).content
+    body = page.decode()
+    # Then the chart has at most CHART_BARS bars of three hours, holding every complaint
+    bars = re.findall(r"<title>[^<]*: (\d+)</title></rect>", body)
+    assert 0 < len(bars) <= admin.site._registry[Incident].CHART_BARS
+    assert "complaints per 3 hours" in body
+    assert sum(int(n) for n in bars) == len(ids)
