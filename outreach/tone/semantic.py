@@ -17,7 +17,10 @@ cosine between the reply and the person's post), trained on labelled replies:
   es/fr/de/pt), ``replies_wd.jsonl`` (English, subtle bad replies each beside a good
   one worded as close as it can be) and ``replies_wf.jsonl`` (the kinds word lists
   miss: polite arguing, veiled threats, soft offers, disguised links, each beside a
-  near miss; 30% es/fr/de/pt), whole rows with their context, written for issue
+  near miss; 30% es/fr/de/pt) and ``replies_wh.jsonl`` (640 rows: the six codes
+  the model missed most, arguing, blame, indirect calls to action, veiled disparaging,
+  soft offers and veiled threats, and good replies in es/fr/de/pt written natively, each
+  beside its near miss), whole rows with their context, written for issue
   #18 for other brands and sectors by people who never saw the patterns,
 - the reviewers' judgements: a rejected draft and the text later approved in its
   place (``outreach.tone_training.reviewer_pairs``).
@@ -41,9 +44,14 @@ blocks from the code's blocking level, and is a warning below it.
 Each code's blocking level, and the score under which the model doubts a pattern's
 blocking finding of that code on a reply in one of ``DOUBTING_LANGUAGES`` (it becomes a
 warning, so a person decides; never for firm codes), are chosen on the development set
-(``training/dev.jsonl``, written apart from the training files and never trained on):
+(``training/dev*.jsonl``: ``dev.jsonl``, and ``dev_wg.jsonl``, 480 replies written
+blind to the guard like the training files, never trained on):
 the whole guard, patterns and model, may block at most ``MAX_GOOD_BLOCKED`` of its
 good replies and blocks as many bad ones as it can (``choose_levels``).
+
+``training/holdout_wg.jsonl`` (160 replies, a quarter of the pairs written with
+``dev_wg.jsonl``) is neither trained nor chosen on: it measures what a change did
+(``bench/tone_eval.py --file``) without spending the blind set.
 
 The trained model is a small file (``training/model.npz``) built by
 ``manage.py train_tone_model``; loading it costs no training. Everything is
@@ -216,9 +224,13 @@ def default_examples(extra: Iterable[Example] = ()) -> list[Example]:
 
 
 def default_dev() -> list[Example]:
-    """The development set (``training/dev.jsonl``): written apart from the training files,
-    used only to choose each code's blocking level (``choose_blocking``), never trained on."""
-    return read_jsonl(DEV_FILE, "dev") if DEV_FILE.exists() else []
+    """The development set (``training/dev*.jsonl``, by name): written apart from the
+    training files, used only to choose each code's blocking level (``choose_blocking``),
+    never trained on."""
+    examples = []
+    for path in sorted(TRAINING_DIR.glob("dev*.jsonl")):
+        examples += read_jsonl(path, path.stem)
+    return examples
 
 
 # --------------------------------------------------------------------------- features
@@ -390,7 +402,7 @@ def digest(examples: Sequence[Example], dev: Sequence[Example] = ()) -> str:
         h.update(
             json.dumps(
                 [e.text, e.playbook, sorted(e.codes), e.first_reply, e.personal_account,
-                 e.post_text, e.origin == "dev"]
+                 e.post_text, e.origin.startswith("dev")]
             ).encode()
         )  # fmt: skip
     return h.hexdigest()[:16]
