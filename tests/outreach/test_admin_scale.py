@@ -416,3 +416,22 @@ def test_the_incident_chart_folds_hours_into_at_most_its_bars_however_long_it_ra
     assert 0 < len(bars) <= admin.site._registry[Incident].CHART_BARS
     assert "complaints per 3 hours" in body
     assert sum(int(n) for n in bars) == len(ids)
+
+
+def test_the_detection_list_does_not_read_the_posts_raw_payloads(
+    boss: Client, competitor: Brand
+) -> None:
+    post = PostFactory(text="Telvana billing broke", raw={"big": "x" * 5000})
+    Detection.objects.create(
+        post=post,
+        brand=competitor,
+        posted_at=post.posted_at,
+        complaint=True,
+        score=0.9,
+        topic="billing",
+        model_version="test",
+    )
+    with CaptureQueriesContext(connection) as queries:
+        body = boss.get(reverse("admin:monitoring_detection_changelist")).content.decode()
+    assert "Telvana billing broke" in body
+    assert not [q["sql"] for q in queries if '"monitoring_post"."raw"' in q["sql"]]
