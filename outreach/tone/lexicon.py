@@ -450,7 +450,10 @@ ARGUING = _rx(
     r"\b(?:there's|there\s+is)\s+(?:really\s+)?nothing\s+more\s+to\s+say\b|\bwe\s+have\s+"
     r"(?:already\s+)?explained\b|\b(?:it's|that's|it\s+is)\s+not\s+(?:a\s+con|a\s+scam|a\s+joke|"
     r"ridiculous|absurd|true)\b|\byou're\s+not\s+(?:quite\s+|really\s+)?right\b|\bwhere\s+'\w+'"
-    r"\s+comes\s+from\b|\btechnically\s+we're\b|\b(?:can't|cannot)\s+really\s+be\b|"
+    r"\s+comes\s+from\b|\btechnically\s+we're\b|\b(?:can't|cannot)\s+really\s+be\b"
+    # "photos can't really be replaced": sympathy for a loss, not a contradiction
+    r"(?!\s+(?:replaced|undone|repaired|recovered|made\s+up\s+for|put\s+(?:right|into\s+words)|"
+    r"compensated|measured))|"
     r"\bso\s+(?:he|she|they|the\s+\w+)\s+definitely\b|\bliterally\s+nothing\?\s+come\s+on\b",
     r"\bto\s+be\s+fair\s+to\s+(?:them|\w+\s+though)\b|\bin\s+fairness\b|\bjust\s+to\s+correct\b|"
     r"\blet\s+me\s+correct\b|\bhave\s+to\s+push\s+back\b|\byou're\s+misreading\b|\bi'm\s+sure\s+it\s+was\s+a\s+"
@@ -919,8 +922,11 @@ CONTACT_ROUTE = _also(
     r"\b(?:escribenos|llamanos|contactanos|mandanos|envianos|correo|telefono|"
     r"ecrivez(?:-|\s)nous|contactez(?:-|\s)nous|appelez(?:-|\s)nous|envoyez(?:-|\s)nous|ecris(?:-|\s)"
     r"nous|courriel|telephone|schreib\w*\s+(?:\w+\s+)?uns|ruf\w*\s+uns|melde\s+dich|melden\s+sie\s+"
-    r"sich|telefon\w*|per\s+mail|chama\s+(?:a\s+gente\s+)?(?:na|no)|manda\s+(?:uma\s+)?|fala\s+com"
+    r"sich|telefon\w*|per\s+mail|chama\s+(?:a\s+gente\s+)?(?:na|no)|manda\s+(?:uma\s+)?|fal[ae]\s+com"
     r"\s+a\s+gente|nos\s+chame|telefone|fale\s+conosco)\b",
+    # A staff member's own route ("mándame un mensaje directo", "schreib mir"), and chats.
+    r"\b(?:mandame|escribeme|llamame|contactame|mensaje\s+directo|schreib\w*\s+mir|ruf\w*\s+mich|"
+    r"(?:pelo|no|por|via)\s+chat|chat\s+(?:do|de|del|da)\s+(?:app|aplicativo|aplicacion|site|sitio))\b",
     r"\b(?:en|por|no|em|par)\s+(?:prive|privado|mp|md|message\s+prive)\b|\bprivat\b",
 )
 EMPATHY = _also(

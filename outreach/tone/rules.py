@@ -162,7 +162,21 @@ def _discount(reply: Reply) -> Iterator[Hit]:
 
 
 def _offer(reply: Reply) -> Iterator[Hit]:
-    return _spans(reply, lx.OFFER, skip=_about_competitor(reply))
+    about_competitor = _about_competitor(reply)
+
+    def echoed(m: regex.Match[str]) -> bool:
+        # "After cancelling a trial": the person's own trial, named in the post.
+        if m.group(0) == "trial" and regex.search(r"\btrial\b", reply.post) is not None:
+            return True
+        return about_competitor(m)
+
+    return _spans(reply, lx.OFFER, skip=echoed)
+
+
+def _legal_threat(reply: Reply) -> Iterator[Hit]:
+    # "court" is everyday French (it runs on, it is short); elsewhere it is a law court.
+    french = reply.language == "fr"
+    return _spans(reply, lx.LEGAL, skip=lambda m: french and m.group(0) == "court")
 
 
 def _promo_code(reply: Reply) -> Iterator[Hit]:
@@ -400,7 +414,7 @@ RULES: tuple[Rule, ...] = (
     Rule("own_hashtag", "one of our hashtags", SALES, _own_hashtag),
     Rule("disparages_competitor", "mocks or insults the competitor",
          ALWAYS, _disparages_competitor),
-    Rule("legal_threat", "legal language or a legal threat", ALWAYS, _matching(lx.LEGAL)),
+    Rule("legal_threat", "legal language or a legal threat", ALWAYS, _legal_threat),
     Rule("threat", "a threat against the person", ALWAYS, _matching(lx.THREAT)),
     Rule("arguing", "argues with the person", ALWAYS, _matching(lx.ARGUING)),
     Rule("blames_customer", "blames the person", ALWAYS, _blames_customer),

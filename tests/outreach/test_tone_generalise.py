@@ -274,6 +274,20 @@ def test_not_a_lawyer_is_no_legal_threat() -> None:
     assert "legal_threat" not in blocking(text, ctx())
 
 
+def test_court_in_french_is_a_word_for_running_not_a_law_court() -> None:
+    # "court" (runs, is short) is everyday French; the English word is still legal language.
+    text = "Doubler le prix, c'est dur. Si votre abonnement court encore, gardez l'ancien tarif."
+    assert "legal_threat" not in blocking(text, ctx(post_text="Telvana double le prix, 30 €"))
+    assert "legal_threat" in blocking("Sorry. See you in court. DM us.", ctx("own_brand"))
+
+
+def test_a_trial_the_post_speaks_of_is_theirs_not_our_offer() -> None:
+    post = "Telvana billed me a whole year after I cancelled the free trial."
+    text = "A year's charge after cancelling a trial is awful. Your bank may dispute it."
+    assert "offer" not in blocking(text, ctx(post_text=post))
+    assert "offer" in blocking(text, ctx(post_text="Telvana billed me twice."))
+
+
 # --------------------------------------------------------------------------- paraphrases
 
 
@@ -304,6 +318,8 @@ def test_contradicting_without_the_word_wrong_is_arguing(text: str) -> None:
         "Oh no, the parcel for your sister's birthday. Fingers crossed it turns up. DM us.",
         "Nine days for next-day delivery is a stretch by anyone's measure. DM us.",
         "A fine for using the only machine that worked isn't fair. DM us the details.",
+        "Wedding photos can't really be replaced, and I'm so sorry they were lost. DM us.",
+        "An heirloom like that cannot really be replaced by a voucher, I know. DM us.",
     ],
 )
 def test_sympathy_is_not_arguing(text: str) -> None:

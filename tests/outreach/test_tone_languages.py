@@ -92,6 +92,10 @@ def test_patterns_cover_spanish_french_german_and_portuguese(text: str, code: st
         "Vraiment désolés. Envoyez-nous un MP avec votre numéro client.",
         "Das tut uns leid. Schreib uns eine DM, wir kümmern uns darum.",
         "Sentimos muito. Manda uma DM pra gente com o número do pedido.",
+        "Lo siento mucho. Mándame un mensaje directo con tu número de pedido y lo reviso hoy.",
+        "Lamentamos muito. Fale com a gente pelo chat do app e resolvemos.",
+        "Désolée pour ce double prélèvement. Écrivez-moi en message privé, je regarde.",
+        "Das tut mir leid. Schreib mir eine Nachricht mit deiner Kundennummer.",
     ],
 )
 def test_an_own_brand_dm_us_in_another_language_is_a_contact_route(text: str) -> None:
