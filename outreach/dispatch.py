@@ -193,7 +193,7 @@ def send_due(
     deadline = time.monotonic() + longest_hold_seconds() / 3
     adapters: dict[int, Platform] = {}
     now = now or timezone.now()
-    claimed = _claim(action_id, now)
+    claimed: _Claim | Outcome | _Spaced | None = _claim(action_id, now)
     account_id = claimed.action.account_id if isinstance(claimed, _Claim) else None
     outcome = _send(claimed, now, adapters)
     outcomes = [outcome]
