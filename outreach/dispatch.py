@@ -66,7 +66,7 @@ from monitoring.platforms import (
     TransientError,
     UnknownOutcome,
 )
-from outreach import workflow
+from outreach import erasure, workflow
 from outreach.models import (
     TEXT_KINDS,
     Case,
@@ -188,11 +188,17 @@ def send_due(
 
     The tick queues only each account's first due row; the rest follow here, without a
     round trip through the broker or a claim that finds the account busy. Each next row
-    is found by the claim's own read (the account's first due row, service rows first),
-    and the account's adapter (its connection to the platform) serves the whole drain."""
+    is found by the claim's own read (the account's first due row, service rows first);
+    the account's adapter (its connection to the platform) serves the whole drain, and
+    the erasure salt (the do-not-contact check hashes with it) is read once."""
+    with erasure.salt_read_once():
+        return _drain(action_id, now or timezone.now(), limit)
+
+
+def _drain(action_id: int, now: dt.datetime, limit: int) -> list[Outcome]:
+    """``send_due``'s loop: the outcome of each send, in order."""
     deadline = time.monotonic() + longest_hold_seconds() / 3
     adapters: dict[int, Platform] = {}
-    now = now or timezone.now()
     claimed: _Claim | Outcome | _Spaced | None = _claim(action_id, now)
     account_id = claimed.action.account_id if isinstance(claimed, _Claim) else None
     outcome = _send(claimed, now, adapters)

@@ -396,11 +396,11 @@ def test_a_send_and_each_send_of_a_drain_cost_a_fixed_number_of_statements(
     made, outcome = count(lambda: dispatch.send_action(actions[0].pk))
     assert outcome.result == "sent", outcome
     assert made == SEND_STATEMENTS
-    # ...and a drain: each row claimed by the claim's own read, then one look that finds
-    # nothing more due (BEGIN, the read, COMMIT).
+    # ...and a drain: each row claimed by the claim's own read (the erasure salt read for
+    # the first only), then one look that finds nothing more due (BEGIN, the read, COMMIT).
     made, outcomes = count(lambda: dispatch.send_due(actions[1].pk))
     assert [o.result for o in outcomes] == ["sent", "sent"]
-    assert made == 2 * SEND_STATEMENTS + 3
+    assert made == SEND_STATEMENTS + (SEND_STATEMENTS - 1) + 3
     assert platform.keys == [a.idempotency_key for a in actions]
 
 
