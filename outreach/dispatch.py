@@ -131,25 +131,26 @@ RESULTS = (
 # --- Which rows are due --------------------------------------------------------------
 
 
+def _due_rows(now: dt.datetime) -> QuerySet[OutboundAction]:
+    """Pending actions whose time has come and sending ones whose lease ran out;
+    ``lane`` 0 for service (own-brand) rows."""
+    # Both halves walk the (state, not_before) index; the due rows are few.
+    return OutboundAction.objects.filter(
+        Q(state=State.PENDING) | Q(state=State.SENDING), not_before__lte=now
+    ).annotate(
+        lane=DbCase(When(case__kind=PlaybookKind.OWN_BRAND, then=Value(0)), default=Value(1))
+    )
+
+
 def _due(now: dt.datetime) -> QuerySet[OutboundAction]:
-    """Pending actions whose time has come and sending ones whose lease ran out, of
-    accounts with no send in flight; ``lane`` 0 for service (own-brand) rows."""
+    """The due rows (``_due_rows``) of accounts with no send in flight."""
     # An account with a send in flight sends nothing else until it ends: its rows are
     # left for a later look rather than claimed only to be deferred (the claim still
     # decides, under the account's lock). A probe of action_account_slot per row.
     in_flight = OutboundAction.objects.filter(
         account_id=OuterRef("account_id"), state=State.SENDING, not_before__gt=now
     )
-    # Both halves walk the (state, not_before) index; the due rows are few.
-    return (
-        OutboundAction.objects.filter(
-            Q(state=State.PENDING) | Q(state=State.SENDING), not_before__lte=now
-        )
-        .filter(~Exists(in_flight))
-        .annotate(
-            lane=DbCase(When(case__kind=PlaybookKind.OWN_BRAND, then=Value(0)), default=Value(1))
-        )
-    )
+    return _due_rows(now).filter(~Exists(in_flight))
 
 
 # The order in which due rows go: service rows first, then by due time.
@@ -310,7 +311,9 @@ def _claim_next(account_id: int, now: dt.datetime) -> _Claim | Outcome | _Spaced
     None when there is none, a send of the account is in flight, or another dispatcher
     holds the account's lock; ``_Spaced`` when the account's spacing frees it within
     ``DRAIN_PATIENCE`` (nothing is written: the drain waits and claims again)."""
-    rows = _due(now).filter(account_id=account_id).order_by(*_TURN)
+    # A send in flight is seen under the lock (claim_wait), not filtered out beforehand
+    # as the tick's ``_due`` does: the drain then stops and leaves the row as it is.
+    rows = _due_rows(now).filter(account_id=account_id).order_by(*_TURN)
     return _claim_first(rows, now, patience=DRAIN_PATIENCE)
 
 
@@ -318,8 +321,9 @@ def _claim_first(
     rows: QuerySet[OutboundAction], now: dt.datetime, *, patience: dt.timedelta | None = None
 ) -> _Claim | Outcome | _Spaced | None:
     """Claim the first of the due ``rows``, or say why not; None if there is none or its
-    account is locked by another dispatcher. ``patience``: a spacing wait no longer than
-    this is returned as ``_Spaced`` instead of deferring the row."""
+    account is locked by another dispatcher. ``patience`` (a drain's next row): None as
+    well when another send of the account is in flight, and a spacing wait no longer than
+    this is returned as ``_Spaced``; neither defers the row."""
     with transaction.atomic():
         # One send per account at a time, spaced out: the account row lock makes
         # the look at its other rows and our claim one step for every dispatcher.
@@ -344,7 +348,9 @@ def _claim_first(
             assert wait.until is not None  # every claim wait frees up
             busy = wait.code == "busy"
             until = wait.until + _pacing_jitter(action.account, kind, busy=busy)
-            if wait.code == "spacing" and patience is not None and until - now <= patience:
+            if patience is not None and busy:
+                return None
+            if patience is not None and wait.code == "spacing" and until - now <= patience:
                 return _Spaced(until)
             return _defer_pending(action, until, wait.message)
         token = now + dt.timedelta(seconds=lease_seconds())
