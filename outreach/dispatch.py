@@ -46,7 +46,6 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,7 +53,7 @@ from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.db.models import Case as DbCase
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Value, When, Window
-from django.db.models.functions import Coalesce, RowNumber
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from monitoring.ingest import backoff_delay
@@ -67,9 +66,10 @@ from monitoring.platforms import (
     TransientError,
     UnknownOutcome,
 )
-from outreach import workflow
+from outreach import erasure, workflow
 from outreach.models import (
     TEXT_KINDS,
+    Case,
     OutboundAction,
     PlaybookKind,
     text_hash,
@@ -131,25 +131,26 @@ RESULTS = (
 # --- Which rows are due --------------------------------------------------------------
 
 
+def _due_rows(now: dt.datetime) -> QuerySet[OutboundAction]:
+    """Pending actions whose time has come and sending ones whose lease ran out;
+    ``lane`` 0 for service (own-brand) rows."""
+    # Both halves walk the (state, not_before) index; the due rows are few.
+    return OutboundAction.objects.filter(
+        Q(state=State.PENDING) | Q(state=State.SENDING), not_before__lte=now
+    ).annotate(
+        lane=DbCase(When(case__kind=PlaybookKind.OWN_BRAND, then=Value(0)), default=Value(1))
+    )
+
+
 def _due(now: dt.datetime) -> QuerySet[OutboundAction]:
-    """Pending actions whose time has come and sending ones whose lease ran out, of
-    accounts with no send in flight; ``lane`` 0 for service (own-brand) rows."""
+    """The due rows (``_due_rows``) of accounts with no send in flight."""
     # An account with a send in flight sends nothing else until it ends: its rows are
     # left for a later look rather than claimed only to be deferred (the claim still
     # decides, under the account's lock). A probe of action_account_slot per row.
     in_flight = OutboundAction.objects.filter(
         account_id=OuterRef("account_id"), state=State.SENDING, not_before__gt=now
     )
-    # Both halves walk the (state, not_before) index; the due rows are few.
-    return (
-        OutboundAction.objects.filter(
-            Q(state=State.PENDING) | Q(state=State.SENDING), not_before__lte=now
-        )
-        .filter(~Exists(in_flight))
-        .annotate(
-            lane=DbCase(When(case__kind=PlaybookKind.OWN_BRAND, then=Value(0)), default=Value(1))
-        )
-    )
+    return _due_rows(now).filter(~Exists(in_flight))
 
 
 # The order in which due rows go: service rows first, then by due time.
@@ -172,17 +173,6 @@ def due_action_ids(*, now: dt.datetime | None = None, limit: int = BATCH_SIZE) -
     )
 
 
-def next_due_id(account_id: int, *, now: dt.datetime | None = None) -> int | None:
-    """The account's first due action, if any."""
-    return (
-        _due(now or timezone.now())
-        .filter(account_id=account_id)
-        .order_by(*_TURN)
-        .values_list("pk", flat=True)
-        .first()
-    )
-
-
 # After these the account is free at once: its next due row may go in the same task.
 # A deferral, a retry or an unknown outcome says the account must wait; a skip, that
 # another dispatcher has it.
@@ -198,22 +188,40 @@ def send_due(
     of the task's time limit (each is a whole ``send_action``, every rule checked again).
 
     The tick queues only each account's first due row; the rest follow here, without a
-    round trip through the broker or a claim that finds the account busy."""
+    round trip through the broker or a claim that finds the account busy. Each next row
+    is found by the claim's own read (the account's first due row, service rows first);
+    the account's adapter (its connection to the platform) serves the whole drain, and
+    the erasure salt (the do-not-contact check hashes with it) is read once."""
+    with erasure.salt_read_once():
+        return _drain(action_id, now or timezone.now(), limit)
+
+
+def _drain(action_id: int, now: dt.datetime, limit: int) -> list[Outcome]:
+    """``send_due``'s loop: the outcome of each send, in order."""
     deadline = time.monotonic() + longest_hold_seconds() / 3
-    outcome = send_action(action_id, now=now)
+    adapters: dict[int, Platform] = {}
+    claimed: _Claim | Outcome | _Spaced | None = _claim(action_id, now)
+    account_id = claimed.action.account_id if isinstance(claimed, _Claim) else None
+    outcome = _send(claimed, now, adapters)
     outcomes = [outcome]
-    if outcome.result not in _ACCOUNT_FREE:
-        return outcomes
-    account_id = OutboundAction.objects.filter(pk=action_id).values_list("account_id", flat=True)
-    account = account_id.first()
-    while account is not None and len(outcomes) < limit and time.monotonic() < deadline:
-        next_id = next_due_id(account)
-        if next_id is None:
-            break
-        outcome = send_action(next_id)
+    while (
+        outcome.result in _ACCOUNT_FREE
+        and account_id is not None
+        and len(outcomes) < limit
+        and time.monotonic() < deadline
+    ):
+        now = timezone.now()
+        claimed = _claim_next(account_id, now)
+        if claimed is None:
+            break  # nothing due, a send in flight, or another dispatcher has the account
+        if isinstance(claimed, _Spaced):
+            # The account's spacing (with its jitter) frees it within a moment: wait
+            # here, then claim again (every check again), rather than defer the row to
+            # the next tick.
+            time.sleep(max(0.0, (claimed.until - timezone.now()).total_seconds()))
+            continue
+        outcome = _send(claimed, now, adapters)
         outcomes.append(outcome)
-        if outcome.result not in _ACCOUNT_FREE:
-            break
     return outcomes
 
 
@@ -277,38 +285,61 @@ class _Claim:
 
 
 def _claim(action_id: int, now: dt.datetime) -> _Claim | Outcome:
-    """Compare-and-set the row to sending under the account lock, or say why not."""
+    """Compare-and-set ``action_id`` to sending under the account lock, or say why not."""
+    rows = OutboundAction.objects.filter(
+        pk=action_id, state__in=(State.PENDING, State.SENDING), not_before__lte=now
+    )
+    claimed = _claim_first(rows, now)
+    assert not isinstance(claimed, _Spaced)  # no patience: a spacing wait is a deferral
+    return claimed or _not_claimable(action_id, now)
+
+
+@dataclass(frozen=True)
+class _Spaced:
+    """The account's next send may go at ``until`` (its spacing, with jitter), soon."""
+
+    until: dt.datetime
+
+
+# How long a drain waits for the account's spacing rather than defer its next row to a
+# later tick: only an account allowed many sends an hour is spaced this closely.
+DRAIN_PATIENCE = dt.timedelta(seconds=1)
+
+
+def _claim_next(account_id: int, now: dt.datetime) -> _Claim | Outcome | _Spaced | None:
+    """The same for the account's first due row (service rows first, then by due time);
+    None when there is none, a send of the account is in flight, or another dispatcher
+    holds the account's lock; ``_Spaced`` when the account's spacing frees it within
+    ``DRAIN_PATIENCE`` (nothing is written: the drain waits and claims again)."""
+    # A send in flight is seen under the lock (claim_wait), not filtered out beforehand
+    # as the tick's ``_due`` does: the drain then stops and leaves the row as it is.
+    rows = _due_rows(now).filter(account_id=account_id).order_by(*_TURN)
+    return _claim_first(rows, now, patience=DRAIN_PATIENCE)
+
+
+def _claim_first(
+    rows: QuerySet[OutboundAction], now: dt.datetime, *, patience: dt.timedelta | None = None
+) -> _Claim | Outcome | _Spaced | None:
+    """Claim the first of the due ``rows``, or say why not; None if there is none or its
+    account is locked by another dispatcher. ``patience`` (a drain's next row): None as
+    well when another send of the account is in flight, and a spacing wait no longer than
+    this is returned as ``_Spaced``; neither defers the row."""
     with transaction.atomic():
         # One send per account at a time, spaced out: the account row lock makes
         # the look at its other rows and our claim one step for every dispatcher.
         # A dispatcher that finds the lock taken moves on rather than queueing
         # behind it: the other one is claiming for this account right now anyway.
-        # One statement reads the due row and takes its account's lock (only that row:
-        # the action itself is claimed by the compare-and-set below).
-        found = (
-            OutboundAction.objects.filter(
-                pk=action_id, state__in=(State.PENDING, State.SENDING), not_before__lte=now
-            )
-            .select_related("account", "case")
-            .only(*_CLAIM_FIELDS)
-            .select_for_update(of=("account",), skip_locked=True)
-            .first()
-        )
-        if found is None:
-            return _not_claimable(action_id, now)
-        account = found.account
-        row = {
-            "state": found.state,
-            "not_before": found.not_before,
-            "kind": found.kind,
-            "case__kind": found.case.kind,
-        }
+        action = _load(rows)
+        if action is None:
+            return None
+        action_id = action.pk
+        kind = action.case.kind
         # The platform's limits, one send in flight, and for competitor outreach the
         # spacing: outreach.workflow.caps decides (the case page's forecast asks it too).
         # A statement of its own after the lock: it sees every claim committed before.
         wait = caps.claim_wait(
-            account,
-            row["case__kind"],
+            action.account,
+            kind,
             now,
             exclude=action_id,
             busy_recheck=dt.timedelta(seconds=lease_seconds() / 3),
@@ -316,29 +347,28 @@ def _claim(action_id: int, now: dt.datetime) -> _Claim | Outcome:
         if wait is not None:
             assert wait.until is not None  # every claim wait frees up
             busy = wait.code == "busy"
-            until = wait.until + _pacing_jitter(account, row["case__kind"], busy=busy)
-            return _defer_pending(action_id, row, until, wait.message)
+            until = wait.until + _pacing_jitter(action.account, kind, busy=busy)
+            if patience is not None and busy:
+                return None
+            if patience is not None and wait.code == "spacing" and until - now <= patience:
+                return _Spaced(until)
+            return _defer_pending(action, until, wait.message)
         token = now + dt.timedelta(seconds=lease_seconds())
-        updates: dict[str, Any] = {
-            "state": State.SENDING,
-            "not_before": token,
-            "attempts": F("attempts") + 1,
-        }
         # A follow is idempotent: an abandoned one is simply sent again.
-        abandoned = row["state"] == State.SENDING and row["kind"] in TEXT_KINDS
-        if abandoned:
-            # A claim whose lease ran out: its worker died (or hung) mid-send, and
-            # whether the platform got the post is unknown until it is asked.
-            updates["outcome_unknown_since"] = Coalesce("outcome_unknown_since", Value(now))
-        claimed = OutboundAction.objects.filter(
-            pk=action_id, state=row["state"], not_before=row["not_before"]
-        ).update(**updates)
-    if claimed != 1:
+        # A claim whose lease ran out: its worker died (or hung) mid-send, and
+        # whether the platform got the post is unknown until it is asked.
+        abandoned = action.state == State.SENDING and action.kind in TEXT_KINDS
+        taken = _take(action, token, now, abandoned=abandoned)
+    if taken is None:
         return Outcome(action_id, "skipped", "another dispatcher claimed it")
-    action = _load(action_id)
+    # The row as our claim left it (the rest of it was read with the lock, above), and
+    # its case as it is now.
+    action.state, action.not_before = State.SENDING, token
+    action.attempts, action.outcome_unknown_since = taken
+    action.case = _case_for_send(action.case_id)
     if abandoned:
-        events.happened_to(
-            action.case_id,
+        events.happened(
+            action.case,
             action="send_outcome_unknown",
             note=f"{action.get_kind_display()}: the worker stopped during the send "
             "(its lease ran out); the platform is asked before anything is sent again",
@@ -348,16 +378,72 @@ def _claim(action_id: int, now: dt.datetime) -> _Claim | Outcome:
     return _Claim(action, token, reclaimed=reclaimed)
 
 
-# What the claim reads of the row, its case and its account (the caps read every field
-# of the account).
-_CLAIM_FIELDS = (
-    "state",
-    "not_before",
-    "kind",
-    "account",
-    "case__kind",
-    *(f"account__{f.name}" for f in Account._meta.concrete_fields),
-)
+# What the claim reads with the row, in the statement that takes the account's lock: the
+# case (its kind decides the lane and the pacing), the approving draft (the text's hash)
+# and the account with every field the caps and the adapter read. The case's post, person
+# and playbook follow in a statement of their own (``_case_for_send``): one query of seven
+# tables costs PostgreSQL more to plan than two of four.
+_LOADED = ("case", "account", "draft")
+
+
+def _load(rows: QuerySet[OutboundAction]) -> OutboundAction | None:
+    """The first of the due ``rows`` with its case, draft and account, in one statement
+    that also takes the account's lock (only that row: the action itself is claimed by
+    the compare-and-set, ``_take``); None if there is none or the account is locked.
+
+    A seam of its own: the tampering tests change the loaded row here, where a
+    database trigger cannot stop them, to prove the send-time hash holds alone."""
+    return (
+        rows.select_related(*_LOADED).select_for_update(of=("account",), skip_locked=True).first()
+    )
+
+
+def _case_for_send(case_id: int) -> Case:
+    """The claimed row's case with what the checks and the send read of it: the post
+    (answered, its age), the person (do-not-contact) and the playbook version (freshness,
+    caps). Not the brand (read only to name a reached cap), nor the post's raw payload."""
+    return (
+        Case.objects.select_related("post", "person", "playbook").defer("post__raw").get(pk=case_id)
+    )
+
+
+_UNKNOWN_SINCE = OutboundAction._meta.get_field("outcome_unknown_since")
+
+
+def _take(
+    action: OutboundAction, token: dt.datetime, now: dt.datetime, *, abandoned: bool
+) -> tuple[int, dt.datetime | None] | None:
+    """The claim's compare-and-set: ``action`` (as read) to sending with the lease ``token``,
+    one more attempt and, if ``abandoned``, marked "outcome unknown". The row's attempts and
+    outcome_unknown_since as written (RETURNING: the values the database holds, whatever
+    was read before); None if another dispatcher changed the row first.
+
+    One statement in SQL: the ORM's update() cannot return what it wrote."""
+    ops = connection.ops
+    quote = ops.quote_name
+    table = quote(OutboundAction._meta.db_table)
+    unknown = quote("outcome_unknown_since")
+    sql = (
+        f"UPDATE {table} SET {quote('state')} = %s, {quote('not_before')} = %s, "  # noqa: S608
+        f"{quote('attempts')} = {quote('attempts')} + 1"
+        + (f", {unknown} = COALESCE({unknown}, %s)" if abandoned else "")
+        + f" WHERE {quote('id')} = %s AND {quote('state')} = %s AND {quote('not_before')} = %s"
+        f" RETURNING {quote('attempts')}, {unknown}"
+    )
+    params: list[Any] = [State.SENDING, ops.adapt_datetimefield_value(token)]
+    if abandoned:
+        params.append(ops.adapt_datetimefield_value(now))
+    params += [action.pk, action.state, ops.adapt_datetimefield_value(action.not_before)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    attempts, since = row
+    column = _UNKNOWN_SINCE.get_col(OutboundAction._meta.db_table)
+    for convert in [*ops.get_db_converters(column), *_UNKNOWN_SINCE.get_db_converters(connection)]:
+        since = convert(since, column, connection)
+    return attempts, since
 
 
 def _not_claimable(action_id: int, now: dt.datetime) -> Outcome:
@@ -370,25 +456,13 @@ def _not_claimable(action_id: int, now: dt.datetime) -> Outcome:
     return Outcome(action_id, "skipped", "another dispatcher is claiming for the account")
 
 
-def _load(action_id: int) -> OutboundAction:
-    """The claimed row with what the checks and the send read (one query).
-
-    A seam of its own: the tampering tests change the loaded row here, where a
-    database trigger cannot stop them, to prove the send-time hash holds alone."""
-    return OutboundAction.objects.select_related(
-        "case__post", "case__person", "case__playbook", "case__brand", "account", "draft"
-    ).get(pk=action_id)
-
-
-def _defer_pending(
-    action_id: int, row: Mapping[str, Any], until: dt.datetime, reason: str
-) -> Outcome:
+def _defer_pending(action: OutboundAction, until: dt.datetime, reason: str) -> Outcome:
     """Push a not-yet-claimed row to ``until``. A stale sending row is left for its reclaim."""
-    if row["state"] == State.PENDING:
+    if action.state == State.PENDING:
         OutboundAction.objects.filter(
-            pk=action_id, state=State.PENDING, not_before=row["not_before"]
+            pk=action.pk, state=State.PENDING, not_before=action.not_before
         ).update(not_before=until, error=f"deferred: {reason}"[:2000])
-    return Outcome(action_id, "deferred", reason)
+    return Outcome(action.pk, "deferred", reason)
 
 
 def _release(
@@ -564,7 +638,9 @@ def _record(claim: _Claim, sent: Sent, result: str) -> Outcome:
                     # The platform confirmed it: only now does the case say "followed".
                     workflow.mark_followed(action.pk, external_id=sent.external_id)
                 else:
-                    workflow.mark_reply_sent(action.pk, external_id=sent.external_id, url=sent.url)
+                    workflow.mark_reply_sent(
+                        action.pk, external_id=sent.external_id, url=sent.url, loaded=action
+                    )
             return Outcome(action.pk, result, sent.external_id)
         except workflow.WorkflowError as exc:
             # The case moved on (dismissed, opted out...) while the reply was on its
@@ -748,17 +824,26 @@ def _other_sent_ids(action: OutboundAction) -> list[str]:
 def send_action(action_id: int, *, now: dt.datetime | None = None) -> Outcome:
     """Claim, reconcile, re-check and send one action; safe to call twice or concurrently."""
     now = now or timezone.now()
-    claimed = _claim(action_id, now)
+    return _send(_claim(action_id, now), now, {})
+
+
+def _send(claimed: _Claim | Outcome, now: dt.datetime, adapters: dict[int, Platform]) -> Outcome:
+    """Reconcile, re-check and send a claimed row (an Outcome: the claim said why not).
+
+    ``adapters``: the adapter of each account met so far in this task, reused (one
+    connection to the platform for a drain, not one per send)."""
     if isinstance(claimed, Outcome):
         return claimed
     claim = claimed
     action = claim.action
-    try:
-        adapter = platform_for(action.account)
-    except PermanentError as exc:
-        if action.outcome_unknown_since is not None and action.kind in TEXT_KINDS:
-            return _unresolved(claim, str(exc), now)
-        return _fail(claim, str(exc))
+    adapter = adapters.get(action.account_id)
+    if adapter is None:
+        try:
+            adapter = adapters[action.account_id] = platform_for(action.account)
+        except PermanentError as exc:
+            if action.outcome_unknown_since is not None and action.kind in TEXT_KINDS:
+                return _unresolved(claim, str(exc), now)
+            return _fail(claim, str(exc))
     case = action.case
     in_reply_to = action.in_reply_to or case.post.external_id
     if claim.reclaimed and action.kind in TEXT_KINDS:

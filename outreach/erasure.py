@@ -17,6 +17,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from django.db import models
@@ -45,13 +48,35 @@ class ErasureSalt(models.Model):
         return "erasure salt"
 
 
+# The salt as read inside ``salt_read_once`` (None outside it).
+_held: ContextVar[list[bytes] | None] = ContextVar("erasure_salt_held", default=None)
+
+
+@contextmanager
+def salt_read_once() -> Iterator[None]:
+    """Inside this block ``salt()`` reads the salt once: for a run of work that hashes one
+    person at a time (the dispatcher's drain checks the do-not-contact list before each
+    send). The row never changes once written (the database refuses it)."""
+    token = _held.set([])
+    try:
+        yield
+    finally:
+        _held.reset(token)
+
+
 def salt() -> bytes:
     """The install's salt (one query): read it once to hash many values (a triage batch)."""
+    held = _held.get()
+    if held:
+        return held[0]
     row = ErasureSalt.objects.order_by("pk").first()
     if row is None:
         # A database built without the migration's row (never in practice): make one.
         row, _ = ErasureSalt.objects.get_or_create(pk=1, defaults={"value": secrets.token_hex(32)})
-    return row.value.encode()
+    value = row.value.encode()
+    if held is not None:
+        held.append(value)
+    return value
 
 
 def subject_hash(platform: str, kind: str, value: str, *, salt: bytes | None = None) -> str:

@@ -179,11 +179,14 @@ def count_step(event: CaseEvent, case: Case | None = None, tally: Tally | None =
         steps.append(FIRST_REPLY + str(hour_bin(_hours(case.opened_at, event.created_at))))
         if case.incident_id:
             steps.append(IN_INCIDENT + str(case.incident_id))
-    for step in steps:
-        if tally is not None:
+    if tally is not None:
+        for step in steps:
             tally.add(day, case.brand_id, case.kind, step)
-        else:
-            _add(day, case.brand_id, case.kind, step)
+    else:
+        # The steps of one event in one upsert (a first reply counts two).
+        counters.add_all(
+            CaseDay, ((_keys(day, case.brand_id, case.kind, step), {"count": 1}) for step in steps)
+        )
 
 
 def count_times(

@@ -48,13 +48,21 @@ _SENT_STAGE = {
 log = logging.getLogger(__name__)
 
 
-def mark_reply_sent(action_id: int, *, external_id: str, url: str = "") -> Case:
+def mark_reply_sent(
+    action_id: int, *, external_id: str, url: str = "", loaded: OutboundAction | None = None
+) -> Case:
     """Record that the dispatcher posted an approved text: the first reply (approved ->
     awaiting_engagement), the request to amend the post (resolved -> amend_requested),
-    or an answer in the conversation (no stage change; the draft is free for the next)."""
-    action = OutboundAction.objects.select_related(
-        "case__post", "case__person", "case__playbook", "draft"
-    ).get(pk=action_id)
+    or an answer in the conversation (no stage change; the draft is free for the next).
+
+    ``loaded``: the row with its case and draft as the caller read them just before the
+    send (the dispatcher): not read again. The checks below look at it, and the stage
+    the move starts from is the compare-and-set's: a case moved on meanwhile refuses."""
+    if loaded is not None and loaded.pk == action_id:
+        action = loaded
+    else:
+        # The case and the approving draft: what the checks below and the move read.
+        action = OutboundAction.objects.select_related("case", "draft").get(pk=action_id)
     case = action.case
     if action.kind in CONVERSATION_KINDS:
         return _mark_answer_sent(action, external_id=external_id, url=url)

@@ -168,6 +168,30 @@ def test_rows_of_an_account_with_a_send_in_flight_are_not_due_until_it_ends(
     assert len({first.pk, second.pk} & set(dispatch.due_action_ids())) == 1
 
 
+def test_a_drain_stops_leaving_the_next_row_untouched_when_another_send_of_the_account_starts(
+    approved: Any, flaky: Any
+) -> None:
+    first, second, third = approved(), approved(), approved()
+    due_at = reloaded(second).not_before
+
+    def another_dispatcher_claims_the_third() -> None:
+        OutboundAction.objects.filter(pk=third.pk).update(
+            state=OutboundAction.State.SENDING, not_before=timezone.now() + dt.timedelta(seconds=30)
+        )
+
+    flaky.during_reply = another_dispatcher_claims_the_third
+    # The drain sends the first, then finds the account busy under its lock: it stops,
+    # and the second row is neither claimed nor deferred (the other send ends first).
+    assert [o.result for o in dispatch.send_due(first.pk)] == ["sent"]
+    second = reloaded(second)
+    assert (second.state, second.not_before, second.error, second.attempts) == (
+        OutboundAction.State.PENDING,
+        due_at,
+        "",
+        0,
+    )
+
+
 def test_a_worker_that_stalled_past_its_lease_posts_nothing(
     approved: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from monitoring import incidents, triage
 from monitoring.models import Brand, Detection, Incident, Post
-from monitoring.platforms.base import Notification, PersonData
+from monitoring.platforms.base import Notification, PersonData, Sent
 from outreach import dispatch, engagement, expiry, queries, workflow
 from outreach.models import Case, OutboundAction, PlaybookKind, Stage
 from outreach.workflow import caps
@@ -352,6 +352,56 @@ def test_one_send_through_the_dispatcher_costs_the_same_whatever_the_outbox(
         return queries_made
 
     same_at_two_sizes(history, measure)
+
+
+class TakesEveryReply:
+    """A platform that accepts every reply and has no database of its own (the sandbox
+    has): what is counted is the dispatcher's and the workflow's statements only."""
+
+    def __init__(self) -> None:
+        self.keys: list[str] = []
+
+    def reply(self, *, in_reply_to: str, text: str, idempotency_key: str) -> Sent:
+        self.keys.append(idempotency_key)
+        return Sent(external_id=f"posted-{len(self.keys)}")
+
+
+# One first reply through the dispatcher, statement by statement (issue #15: 27 before,
+# plus one to find each drained row; the heaviest, an eight-table read, is gone):
+#   claim      BEGIN; the row with its case, draft and account, the account locked;
+#              the account's send in flight and last send; the compare-and-set
+#              (RETURNING); COMMIT; the case's post, person and playbook           6
+#   checks     the erasure salt and the do-not-contact list; the account's sends this
+#              hour, the active playbook's caps, the brand's replies today          5
+#   heartbeat  the lease renewed once before the call                               1
+#   record     BEGIN; SET LOCAL synchronous_commit; the research note (rule 1);
+#              SAVEPOINT; the row sent; SAVEPOINT; the CaseEvent; the rollup's
+#              earlier-event probe and its one upsert; the case's stage; RELEASE x2;
+#              COMMIT                                                              13
+SEND_STATEMENTS = 25
+
+
+def test_a_send_and_each_send_of_a_drain_cost_a_fixed_number_of_statements(
+    advance: Any, account: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    platform = TakesEveryReply()
+    monkeypatch.setattr(dispatch, "platform_for", lambda account: platform)
+    # No spacing between the account's sends (they are not the subject): an hourly cap so
+    # high that the gap between two sends is under a microsecond.
+    type(account).objects.filter(pk=account.pk).update(max_sends_per_hour=2_000_000_000)
+    cases = [advance(Stage.APPROVED) for _ in range(3)]
+    actions = [OutboundAction.objects.get(case=case, kind="reply") for case in cases]
+    OutboundAction.objects.filter(pk__in=[a.pk for a in actions]).update(not_before=timezone.now())
+    # One send on its own (the task's first row)...
+    made, outcome = count(lambda: dispatch.send_action(actions[0].pk))
+    assert outcome.result == "sent", outcome
+    assert made == SEND_STATEMENTS
+    # ...and a drain: each row claimed by the claim's own read (the erasure salt read for
+    # the first only), then one look that finds nothing more due (BEGIN, the read, COMMIT).
+    made, outcomes = count(lambda: dispatch.send_due(actions[1].pk))
+    assert [o.result for o in outcomes] == ["sent", "sent"]
+    assert made == SEND_STATEMENTS + (SEND_STATEMENTS - 1) + 3
+    assert platform.keys == [a.idempotency_key for a in actions]
 
 
 def test_matching_a_notification_costs_the_same_whatever_the_replies(

@@ -43,9 +43,10 @@ def tamper_on_load(
     """Change the row in memory as the dispatcher loads it: what an UPDATE would do."""
     load = dispatch._load
 
-    def tampered(action_id: int) -> OutboundAction:
-        row = load(action_id)
-        change(row)
+    def tampered(rows: Any) -> OutboundAction | None:
+        row = load(rows)
+        if row is not None:
+            change(row)
         return row
 
     monkeypatch.setattr(dispatch, "_load", tampered)
