@@ -79,12 +79,18 @@ def salt() -> bytes:
     return value
 
 
+def _install_salt() -> bytes:
+    return salt()
+
+
 def subject_hash(platform: str, kind: str, value: str, *, salt: bytes | None = None) -> str:
     """HMAC-SHA256 of a platform id (``kind="id"``) or a normalised handle (``"handle"``)."""
     if not value:
         return ""
     message = f"{platform}\x00{kind}\x00{value}".encode()
-    return hmac.new(salt if salt is not None else salt(), message, hashlib.sha256).hexdigest()
+    # The keyword shadows the module's salt(): read the install's through the module.
+    key = salt if salt is not None else _install_salt()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
 def subject_hashes(platform: str, external_id: str, handle: str) -> tuple[str, str]:

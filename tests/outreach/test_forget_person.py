@@ -377,3 +377,14 @@ def test_forget_person_deletes_the_labels_given_on_their_posts_or_their_texts(
     # then only the other person's label is left
     assert list(Label.objects.values_list("pk", flat=True)) == [other.pk]
     assert Erasure.objects.get().counts["labels_deleted"] == 3
+
+
+@pytest.mark.django_db
+def test_a_subject_hash_without_a_salt_given_uses_the_installs_salt() -> None:
+    from outreach import erasure
+
+    value = erasure.subject_hash("mastodon", "handle", "maya@example.social")
+    assert value == erasure.subject_hash(
+        "mastodon", "handle", "maya@example.social", salt=erasure.salt()
+    )
+    assert len(value) == 64
