@@ -45,7 +45,7 @@ from monitoring.models import (
     SandboxPost,
     Source,
 )
-from monitoring.paging import HistoryPaginator
+from monitoring.paging import HistoryPaginator, capped_label
 from monitoring.platforms import PlatformError, check_options, get_platform
 from monitoring.search import column_in, each_term, external_id_is
 
@@ -506,9 +506,8 @@ class DetectionAdmin(QuickRows, admin.ModelAdmin[Detection]):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Detection]:
         # The list shows the post's text, never the payload it came in (a kilobyte or more of
-        # JSON a row, read for nothing).
-        # (Selecting the related rows here: the changelist adds list_select_related only to a
-        # queryset that selects none.)
+        # JSON a row). The related rows are selected here because the changelist adds
+        # list_select_related only to a queryset that selects none.
         related = super().get_queryset(request).select_related(*self.list_select_related)
         return related.defer("post__raw")
 
@@ -620,8 +619,7 @@ class IncidentAdmin(QuickRows, admin.ModelAdmin[Incident]):
         if not parts and not closed:
             return format_html("{}", "No case in this incident.")
         if closed:
-            shown = f"{self.CLOSED_SHOWN:,}+" if closed >= self.CLOSED_SHOWN else str(closed)
-            parts.append(f"{shown} closed")
+            parts.append(f"{capped_label(closed, self.CLOSED_SHOWN)} closed")
         url = reverse("admin:outreach_case_changelist") + f"?incident={obj.pk}&queue=all"
         return format_html('{} · <a href="{}">open them in the queue</a>', ", ".join(parts), url)
 

@@ -23,6 +23,11 @@ from django.db import connections
 from django.utils.functional import cached_property
 
 
+def capped_label(count: int, cap: int) -> str:
+    """A count taken up to ``cap``, as a page shows it: "1,000+" once it reached the cap."""
+    return f"{cap:,}+" if count >= cap else f"{count:,}"
+
+
 class CappedPaginator(Paginator):
     """Counts at most ``CAP`` rows: the count stays cheap however long the history grows.
     Beyond the cap the list shows the first CAP / per_page pages; filters narrow it."""
@@ -39,9 +44,8 @@ class CappedPaginator(Paginator):
     @property
     def count_label(self) -> str:
         """The count as the list shows it: exact, "1,000+" at the cap, "about" an estimate."""
-        if self.estimated:
-            return f"about {self.count:,}"
-        return f"{self.CAP:,}+" if self.count >= self.CAP else f"{self.count:,}"
+        count = self.count  # first: counting is what finds out whether it is an estimate
+        return f"about {count:,}" if self.estimated else capped_label(count, self.CAP)
 
 
 class HistoryPaginator(CappedPaginator):

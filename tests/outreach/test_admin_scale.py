@@ -36,7 +36,7 @@ from monitoring.models import (
 from monitoring.paging import HistoryPaginator
 from outreach import workflow
 from outreach.models import Case, EngagementEvent, OutboundAction, Playbook
-from tests.factories import IncidentFactory
+from tests.factories import DetectionFactory, IncidentFactory
 from tests.outreach.conftest import Advance
 from tests.outreach.factories import CaseFactory, PersonFactory, PostFactory
 
@@ -347,6 +347,7 @@ def test_an_unfiltered_list_beyond_the_cap_is_counted_from_the_planners_estimate
     PostFactory.create_batch(2)  # not in the estimate yet
     posts = Post.objects.order_by("pk")
     assert SmallCap(posts, 100).count == 3  # the estimate, not a count of 5
+    assert SmallCap(posts, 100).count_label == "about 3"  # said so, even asked first
     # Below the cap, and for a filtered list, the count is exact (capped).
     assert HistoryPaginator(posts, 100).count == 5
     assert SmallCap(posts.filter(lang=""), 100).count == 2
@@ -394,14 +395,8 @@ def test_the_incident_chart_folds_hours_into_at_most_its_bars_however_long_it_ra
     # Given an incident whose complaints span ten days (240 hours)
     start = timezone.now().replace(minute=0, second=0, microsecond=0) - dt.timedelta(days=10)
     ids = [
-        Detection.objects.create(
-            post=PostFactory(posted_at=start + dt.timedelta(hours=h)),
-            brand=competitor,
-            posted_at=start + dt.timedelta(hours=h),
-            complaint=True,
-            score=0.9,
-            topic="outage",
-            model_version="test",
+        DetectionFactory(
+            post=PostFactory(posted_at=start + dt.timedelta(hours=h)), brand=competitor
         ).pk
         for h in range(0, 241, 2)
     ]
@@ -421,15 +416,8 @@ def test_the_incident_chart_folds_hours_into_at_most_its_bars_however_long_it_ra
 def test_the_detection_list_does_not_read_the_posts_raw_payloads(
     boss: Client, competitor: Brand
 ) -> None:
-    post = PostFactory(text="Telvana billing broke", raw={"big": "x" * 5000})
-    Detection.objects.create(
-        post=post,
-        brand=competitor,
-        posted_at=post.posted_at,
-        complaint=True,
-        score=0.9,
-        topic="billing",
-        model_version="test",
+    DetectionFactory(
+        post=PostFactory(text="Telvana billing broke", raw={"big": "x" * 5000}), brand=competitor
     )
     with CaptureQueriesContext(connection) as queries:
         body = boss.get(reverse("admin:monitoring_detection_changelist")).content.decode()
