@@ -52,7 +52,7 @@ from typing import Any
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.db.models import Case as DbCase
-from django.db.models import Exists, F, OuterRef, Q, QuerySet, Value, When, Window
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery, Value, When, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
@@ -137,9 +137,11 @@ def _due_rows(now: dt.datetime) -> QuerySet[OutboundAction]:
     # Both halves walk the (state, not_before) index; the due rows are few.
     return OutboundAction.objects.filter(
         Q(state=State.PENDING) | Q(state=State.SENDING), not_before__lte=now
-    ).annotate(
-        lane=DbCase(When(case__kind=PlaybookKind.OWN_BRAND, then=Value(0)), default=Value(1))
-    )
+    ).annotate(lane=_LANE)
+
+
+# Service rows (those of own-brand cases) go first.
+_LANE = DbCase(When(case__kind=PlaybookKind.OWN_BRAND, then=Value(0)), default=Value(1))
 
 
 def _due(now: dt.datetime) -> QuerySet[OutboundAction]:
@@ -311,10 +313,26 @@ def _claim_next(account_id: int, now: dt.datetime) -> _Claim | Outcome | _Spaced
     None when there is none, a send of the account is in flight, or another dispatcher
     holds the account's lock; ``_Spaced`` when the account's spacing frees it within
     ``DRAIN_PATIENCE`` (nothing is written: the drain waits and claims again)."""
-    # A send in flight is seen under the lock (claim_wait), not filtered out beforehand
-    # as the tick's ``_due`` does: the drain then stops and leaves the row as it is.
-    rows = _due_rows(now).filter(account_id=account_id).order_by(*_TURN)
+    # The turn is taken over the queue's narrow rows; only the first is read whole, with
+    # its case, draft and account (a backlog is not joined and sorted wide).
+    first = _next_rows(account_id, now).values("pk")[:1]
+    rows = OutboundAction.objects.filter(pk=Subquery(first))
     return _claim_first(rows, now, patience=DRAIN_PATIENCE)
+
+
+def _next_rows(account_id: int, now: dt.datetime) -> QuerySet[OutboundAction]:
+    """The account's due rows in their turn: the drain claims the first."""
+    # A send in flight is seen under the lock (claim_wait), not filtered out beforehand
+    # as the tick's ``_due`` does: the drain then stops and leaves the row as it is. The
+    # states are named in one lookup, as the partial index action_account_queue names
+    # them: the account's queue is read, not its sent history.
+    return (
+        OutboundAction.objects.filter(
+            account_id=account_id, state__in=(State.PENDING, State.SENDING), not_before__lte=now
+        )
+        .annotate(lane=_LANE)
+        .order_by(*_TURN)
+    )
 
 
 def _claim_first(

@@ -591,6 +591,14 @@ class OutboundAction(models.Model):
                 fields=["created_at"], name="action_reply_created", condition=Q(kind="reply")
             ),
             models.Index(fields=["account", "not_before"], name="action_account_slot"),
+            # An account's queue alone (pending and sending rows): the drain's next row is
+            # found without walking the account's sent history, which the index above
+            # holds too (send_slot reads its top, whatever the state).
+            models.Index(
+                fields=["account", "not_before"],
+                name="action_account_queue",
+                condition=Q(state__in=[ActionState.PENDING, ActionState.SENDING]),
+            ),
             # Engagement: a notification about our post is matched by the post's id.
             models.Index(
                 fields=["external_id"], name="action_sent_external", condition=Q(state="sent")

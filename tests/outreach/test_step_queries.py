@@ -404,6 +404,20 @@ def test_a_send_and_each_send_of_a_drain_cost_a_fixed_number_of_statements(
     assert platform.keys == [a.idempotency_key for a in actions]
 
 
+def test_a_drains_next_row_is_read_from_the_accounts_queue_not_its_sent_history(
+    history: Any, account: Any
+) -> None:
+    # A plan on tables this small says nothing of the planner's choice: forbid the
+    # sequential and bitmap scans, then check the next-row read walks the partial index of
+    # pending and sending rows, not action_account_slot, which holds every sent row too.
+    history(SMALL)
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+        plan = dispatch._next_rows(account.pk, timezone.now()).explain()
+    assert "action_account_queue" in plan, plan
+
+
 def test_matching_a_notification_costs_the_same_whatever_the_replies(
     history: Any, advance: Any, account: Any
 ) -> None:
