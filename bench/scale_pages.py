@@ -25,9 +25,13 @@ def pages() -> list[tuple[str, str]]:
     from outreach.models import Case, EngagementEvent, OutboundAction
 
     biggest = biggest_incident()
-    # A case in the same stage and of about the same age at every size (its page shows
-    # draft, outbox and answers), on a platform whose thread needs no server of ours.
-    cases = Case.objects.filter(stage="resolved", incident=None).exclude(platform="sandbox")
+    # A case of the same kind, platform and stage, and about the same age, at every size
+    # (its page shows draft, outbox and answers; an own-brand case's adds the request to
+    # amend the post, two statements more), on a platform whose thread needs no server
+    # of ours.
+    cases = Case.objects.filter(
+        stage="resolved", incident=None, kind="competitor", platform="mastodon"
+    )
     case = cases.order_by("-pk").first()
     assert case is not None
     person = Person.objects.get(handle=HANDLE)
