@@ -108,7 +108,7 @@ DISCOUNT = _rx(
     r"{0,40}?\b(?:sur|na|no|en|de|auf|von)\s+(?:le|la|votre|sua|tua|tu|su|der|die|deine|ihre|o)\s+"
     r"(?:\w+\s+)?(?:premier|premiere|primeiro|primeira|primer|fatura|factura|facture|rechnung|"
     r"mensualite|mensalidade|cuota|trajet|abonnement|tarif|tarifa)\b",
-    r"\b(?:a\s+(?:la\s+)?mitad|mitad\s+de\s+precio|moitie\s+prix|a\s+moitie|halbe[nr]?\s+"
+    r"\b(?:a\s+(?:la\s+)?mitad(?!\s+del?\b)|mitad\s+de\s+precio|moitie\s+prix|a\s+moitie|halbe[nr]?\s+"
     r"preis|zum\s+halben|pela\s+metade|metade\s+do\s+preco|meio\s+preco)\b",
 )
 OFFER = _rx(
@@ -129,7 +129,8 @@ OFFER = _rx(
     r"\b(?:primer|premier|erste[rn]?|primeiro)\s+(?:mes|mois|monat|ano|an|jahr)\s+(?:\w+\s+){0,2}?"
     r"(?:gratis|gratuit\w*|kostenlos|offert)\b",
     # "free" said of something in general ("the ombudsman is free") offers nothing
-    r"(?<!\b(?:est|es|e|ist|sont|son|sao|como|comme|als|sind)\s)"
+    r"(?<!\b(?:est|es|e|ist|sont|son|sao|como|comme|als|sind|era|eran|fue|fueron|foi|eram|"
+    r"etait|etaient|war|waren|ser)\s)"
     r"\b(?:gratis|gratuit[oa]?s?|gratuites?|kostenlos\w*|umsonst|geschenkt|de\s+regalo|"
     r"de\s+presente|cadeau\s+de\s+la\s+maison|c'est\s+cadeau|on\s+vous\s+offre|nous\s+vous\s+"
     r"offrons|offert[es]?|te\s+regalamos|le\s+regalamos|os\s+regalamos|sin\s+compromiso|sans\s+"
@@ -212,14 +213,18 @@ CTA = _rx(
     r"(?:else|different|better))\b",
     r"\bgive\s+(?:us|our\s+\w+|\w+\s+(?:fibre|go|unlimited))\s+a\s+(?:try|go|shot|whirl|look)\b",
     r"\b(?:buy|purchase|order)\s+(?:from\s+us|with\s+us|now|today|online|one|ours|our)\b",
-    r"\bsign(?:ing)?\s*-?\s*up\b(?!\s+for\s+(?:this|that))|\bsubscribe\b|\bjoin\s+(?:us|our|the)\b",
+    # "at signup", "since sign-up", "Signing up for the gym and finding it shut" describe
+    # what happened; an invitation is a verb.
+    r"(?<!\b(?:at|during|on|upon|since|before|after|from|when|the|your|my|of)\s)(?:\bsign\s*-?\s*up\b|"
+    r"(?<!(?:^|[.!?]\s*))\bsigning\s+up\b)(?!\s+for\s+(?:this|that))|\bsubscribe\b|"
+    r"\bjoin\s+(?:us|our|the)\b",
     r"\b(?:d\s?m|pm|message|inbox|dm's|text|email|e-mail|call|ring|phone|ping|contact|"
     r"whatsapp|reach|hit)\s+(?:us|me)\b",
     r"\b(?:send|drop|shoot)\s+(?:us|me)\s+(?:a\s+)?(?:dm|pm|message|line|note|email|e-mail|text)\b",
     r"\b(?:dms?|inbox|messages)\s+(?:are|is)\s+(?:always\s+)?open\b|\bslide\s+into\b",
     r"\breach\s+out\b|\bget\s+in\s+touch\b|\bhit\s+us\s+up\b|\bfind\s+us\s+(?:at|on)\b",
     r"\bcheck(?:ing)?\s+(?:us|our)\b|\bcheck\s+(?:it\s+)?out\s+(?:our|us|what|the\s+new)\b|"
-    r"\bcheckout\b",
+    r"(?<!\b(?:at|the|one|a|from|during|of|same|your|my|online)\s)\bcheckout\b",
     r"\bcome\s+(?:on\s+)?(?:over|join|aboard|to\s+us)\b|\bcome\s+(?:and\s+)?(?:see|visit)\s+us\b",
     r"\bvisit\s+(?:us|our)\b|\bhead\s+(?:over\s+)?to\s+our\b|\bclick\s+(?:here|below)\b",
     r"\b(?:have|had)\s+you\s+(?:ever\s+)?(?:considered|thought\s+about|tried)\s+(?:switching|"
@@ -351,7 +356,7 @@ THREAT = _rx(
     r"\b(?:we|i)\s*(?:will|'ll)\s+(?:take|be\s+taking)\s+(?:action|measures|steps)\b",
     r"\bor\s+else\b|\bwatch\s+(?:yourself|your\s+back|your\s+mouth|what\s+you\s+(?:say|post))\b",
     r"\b(?:be\s+careful|think\s+twice)\s+(?:about\s+)?what\s+you\s+(?:say|post|write)\b",
-    r"\bwe\s+know\s+where\s+you\b|\bconsequences\b|\bfinal\s+warning\b|\blast\s+warning\b",
+    r"\bwe\s+know\s+where\s+you\b|(?<!\btir\w*\s+(?:les|des|toutes\s+les)\s)\bconsequences\b|\bfinal\s+warning\b|\blast\s+warning\b",
     r"\b(?:have|get)\s+(?:your|this|that)\s+(?:post|account|tweet|toot|comment)\s+"
     r"(?:removed|taken\s+down|deleted|suspended|banned)\b",
     r"\breport(?:ed|ing)?\s+(?:your|this)\s+(?:account|profile|post)\b",
@@ -476,9 +481,14 @@ BLAMES = _rx(
     # "you should have" blames; "you shouldn't have to" is sympathy, so only the
     # positive form counts.
     r"\byou\s+(?:should|ought\s+to)\s+(?:have|'ve)\b(?!\s+(?:been\s+(?:told|given|informed|"
-    r"offered|sent|refunded|contacted|warned|notified|called|asked|kept|updated)|had|got|gotten|"
+    r"offered|sent|refunded|contacted|warned|notified|called|asked|kept|updated|put|let|shown|"
+    r"taken|paid|left|seen|\w+ed)\b|had|got|gotten|"
     r"received|heard|to))|\byou\s+should've\b",
-    r"(?<!(?:something|anything|what|things)\s)\byou\s+(?:didn't|did\s+not|never|failed\s+to|forgot\s+to|neglected\s+to|ignored)\s+"
+    # "you never ..." blames at the start of a clause; after a noun ("a schedule you never
+    # set") it describes what was done to the person.
+    r"(?<!(?:something|anything|what|things)\s)\byou\s+(?:didn't|did\s+not|"
+    r"(?<=(?:^|[.!?,;:]\s*|\b(?:and|but|so|because)\s+)you\s+)never|failed\s+to|forgot\s+to|"
+    r"neglected\s+to|ignored)\s+"
     r"(?:read|follow|check|pay|update|restart|configure|set|tell|contact|register|renew|clear|"
     r"confirm|provide|give|activate|install|plug|keep|reply|respond|answer|book|select|choose|"
     r"enable|turn|our|the|to)\b",
@@ -492,7 +502,7 @@ BLAMES = _rx(
     r"\byou\s+(?:chose|picked|opted\s+for)\s+the\s+(?:cheap|basic|wrong)\b",
     r"\bif\s+you\s+had\s+(?:read|followed|paid|checked|called|updated)\b",
     r"\bwhen\s+(?:you|customers|people|users)\s+(?:don't|do\s+not|didn't|fail\s+to|forget\s+to|"
-    r"ignore)\b",
+    r"ignore)\b(?!\s*(?:[.,;:!?)\u2014-]|$|(?:is|was|are|and|but|right)\b))",
     r"\b(?:customers'?|your|users'?)\s+own\s+(?:wiring|equipment|router|setup|devices?|network|"
     r"kit|cabling|mistake|error|settings)\b",
     r"\byou\s+(?:would|will|'ll|'d)\s+(?:need|have)\s+to\s+(?:fix|pay|sort|replace|cover)\b",
@@ -537,6 +547,12 @@ BLAMES = _rx(
     r"\ba\s+faire\s+de\s+votre\s+cote\b|\bera\s+so\s+ter\s+lido\b|\bcabe\s+ao\s+(?:passageiro|"
     r"cliente|usuario)\b|\bhay\s+que\s+fijarse\b|\bsi\s+la\s+hubieras\b|\bsin\s+regarder\s+la\s+"
     r"notice\b",
+)
+# What somebody else told the person, repeated in sympathy ("being told it's on you").
+REPORTED = _rx(
+    r"\b(?:being|been|was|were|get|gets|got|getting)\s+told\b|\btold\s+(?:you|me|them)\b|"
+    r"\b(?:they|he|she|support|the\s+agent|the\s+rep|the\s+driver)\s+(?:said|says|claimed|claims|"
+    r"insisted|insists)\b|\bblam(?:e|es|ed|ing)\s+you\b",
 )
 POST_NOUN = (
     r"(?:post|tweet|toot|comment|thread|review|skeet|message|complaint|status|screenshot|photo|"
@@ -808,7 +824,7 @@ THREAT = _also(
     r"consecuencias|cuidado\s+con\s+lo\s+que\s+(?:dices|publicas|escribes)|(?:vamos\s+a|"
     r"podemos)\s+(?:bloquear|suspender|denunciar|reportar|cortar)(?:te|le)?\b)",
     r"\b(?:vous\s+allez\s+le\s+regretter|tu\s+vas\s+le\s+regretter|dernier\s+avertissement|"
-    r"consequences|attention\s+a\s+ce\s+que\s+(?:vous|tu)|(?:nous\s+allons|on\s+va)\s+(?:signaler|"
+    r"(?<!\btir\w*\s+(?:les|des|toutes\s+les)\s)consequences|attention\s+a\s+ce\s+que\s+(?:vous|tu)|(?:nous\s+allons|on\s+va)\s+(?:signaler|"
     r"bloquer|suspendre|couper|resilier)\s+(?:votre|ton|vous|te))\b",
     r"\b(?:bereuen|letzte\s+warnung|konsequenzen|pass\s+auf,?\s+was\s+du|passen\s+sie\s+auf,?\s+"
     r"was|wir\s+werden\s+(?:ihr|dein|sie|dich)\s+(?:\w+\s+)?(?:sperren|melden|kundigen))\b",
@@ -835,14 +851,17 @@ ARGUING = _also(
 )
 BLAMES = _also(
     BLAMES,
-    r"\b(?:es\s+(?:tu|su)\s+culpa|culpa\s+(?:tuya|suya)|deberias\s+haber|debiste|no\s+leiste|"
+    r"\b(?:(?<!\bno\s)es\s+(?:tu|su)\s+culpa|(?<!\bno\s+es\s)culpa\s+(?:tuya|suya)|deberias\s+haber|"
+    r"debiste|no\s+leiste|"
     r"error\s+del\s+usuario|(?:es|sera)\s+(?:tu|su)\s+(?:router|configuracion|equipo|movil))\b",
     r"\b(?:c'est\s+(?:de\s+)?(?:votre|ta)\s+faute|vous\s+auriez\s+du|tu\s+aurais\s+du|vous\s+"
     r"n'avez\s+pas\s+(?:lu|suivi|paye|verifie)|erreur\s+de\s+l'utilisateur)\b",
-    r"\b(?:ihre\s+schuld|deine\s+schuld|selbst\s+schuld|hatten\s+sie|hattest\s+du|bedienfehler|"
+    r"\b(?:(?<!\b(?:nicht|keine)\s)(?:ihre|deine)\s+schuld|selbst\s+schuld|hatten\s+sie|hattest\s+du|bedienfehler|"
     r"liegt\s+an\s+(?:ihrem|deinem|ihrer|deiner)\s+\w+|sie\s+haben\s+(?:die|das|den)\s+\w+\s+"
     r"nicht\s+gelesen)\b",
-    r"\b(?:a\s+culpa\s+e\s+(?:sua|tua)|culpa\s+(?:sua|tua)|(?<!nao\s)voce\s+deveria\s+ter|(?<!nao\s)devia\s+ter|"
+    # "devia ter acontecido": it should have (happened), not "you should have"
+    r"\b(?:a\s+culpa\s+e\s+(?:sua|tua)|(?<!\bnao\s+e\s)culpa\s+(?:sua|tua)|(?<!nao\s)voce\s+"
+    r"(?:deveria|devia)\s+ter|(?<!nao\s)devias\s+ter|"
     r"voce\s+nao\s+leu|erro\s+do\s+usuario)\b",
 )
 _POSTS_OTHER = (

@@ -235,7 +235,12 @@ def _blames_customer(reply: Reply) -> Iterator[Hit]:
         # side"): quoting their words back is sympathy, not blame.
         mine = regex.sub(r"\byour\b", "my", regex.sub(r"\byou\b", "i", m.group(0)))
         core = regex.sub(r"^(?:it's|its|it\s+is|that's|probably|likely)\s+", "", mine)
-        return bool(reply.post) and core in reply.post
+        if bool(reply.post) and core in reply.post:
+            return True
+        # "...and then being told it's on you": what somebody else said, in the same
+        # sentence, repeated in sympathy.
+        sentence = regex.split(r"[.!?]", reply.norm[max(0, m.start() - 80) : m.start()])[-1]
+        return lx.REPORTED.search(sentence) is not None
 
     return _spans(reply, lx.BLAMES, skip=quotes_post)
 

@@ -460,3 +460,82 @@ def test_a_ticket_or_a_private_message_in_any_words_is_a_contact_route(text: str
 def test_a_staff_signature_discloses_the_affiliation(text: str) -> None:
     context = ctx("own_brand", post_text=POSTED, first_reply=False, personal_account=True)
     assert "no_disclosure" not in blocking(text, context)
+
+
+# ------------------------------------------- sympathy that used to read as blame or selling
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # someone else's failing, or nobody's: no subject that is the person
+        "Sentimos muito: se a conta estava paga, o corte nunca devia ter acontecido.",
+        "Que chato, o aviso da Telvana devia ter chegado uma semana antes.",
+        # what the person never did is the complaint, not their fault
+        "Being charged for a plan you never picked is maddening. Ask Telvana for the log.",
+        "Being told you owe money when you don't is awful. Ask for a written balance.",
+        # "you should have been <done to>": what others owed the person
+        "Sorry, asking for a supervisor is fine and you should have been put through.",
+        # what the person was told, repeated in sympathy
+        "Being told you should have cancelled sooner would annoy anyone. Ask your bank.",
+        "Autofill picking the wrong payee and then being told it's on you is rough.",
+        # negated: "it is not your fault"
+        "Si llegó descongelado, no es culpa tuya; ojalá Telvana lo reconozca.",
+        "Si llegó así, no es tu culpa. Ojalá te devuelvan el dinero.",
+        "Não é culpa sua se o pacote chegou aberto. Espero que resolvam logo.",
+        "Das ist nicht Ihre Schuld, wenn die Lieferung zu spät kam. Viel Glück.",
+    ],
+)
+def test_sympathy_that_names_the_person_is_not_blame(text: str) -> None:
+    assert "blames_customer" not in blocking(text, ctx())
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Sorry, but you should have been more careful with the code.",
+        "You never set up autopay, which is why the line was cut.",
+        "You didn't read the terms, so the fee applies.",
+        "Es tu culpa por no leer las condiciones.",
+        "Você devia ter lido o contrato antes de assinar.",
+        "That's on you, I'm afraid: the router was unplugged.",
+    ],
+)
+def test_blame_in_its_plain_forms_is_still_blame(text: str) -> None:
+    assert "blames_customer" in blocking(text, ctx("own_brand", first_reply=False))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Nobody said a word about the data cap at signup, that's rough. Hope Telvana explains.",
+        "Three charges from one checkout is an awful bug. Hope the extras come back fast.",
+        "A fee that jumps at checkout feels like a trick. Screenshots would help with Telvana.",
+        "Signing up for the pool and finding it shut for weeks is a raw deal. Ask for a freeze.",
+        "Pagar ahora por algo que era gratis antes fastidia. Ojalá avisaran con tiempo.",
+        "Uma tarifa numa conta que era para ser gratuita, sem aviso, irrita qualquer um.",
+        "Quedarse sin tarjeta a mitad de viaje es angustioso. Ojalá la desbloqueen pronto.",
+    ],
+)
+def test_a_word_that_describes_what_happened_is_no_call_to_action_or_offer(text: str) -> None:
+    assert not blocking(text, ctx()) & {"call_to_action", "offer", "discount"}
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("Sorry about the outage. Sign up today and get a month free.", "call_to_action"),
+        ("Sorry about the outage. Checkout our fibre plans.", "call_to_action"),
+        ("Lo siento. Con nosotros la instalación te sale gratis.", "offer"),
+        ("Lo siento. Hoy todo a mitad de precio con nosotros.", "discount"),
+    ],
+)
+def test_selling_words_still_sell(text: str, code: str) -> None:
+    assert code in blocking(text, ctx())
+
+
+def test_drawing_the_consequences_in_french_is_no_threat() -> None:
+    text = "Désolés pour la ligne. Écrivez-nous en MP : on en tire les conséquences sur l'offre."
+    assert "threat" not in blocking(text, ctx("own_brand", post_text=POSTED))
+    threat = "Retirez ce message, sinon il y aura des conséquences."
+    assert "threat" in blocking(threat, ctx("own_brand", post_text=POSTED))
