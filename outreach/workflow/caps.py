@@ -21,7 +21,7 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Max, Min, Q, Subquery
+from django.db.models import Count, IntegerField, Max, Min, Q, QuerySet, Subquery, Value
 
 from monitoring.models import Account, Brand
 from outreach.models import TEXT_KINDS, Case, OutboundAction, Playbook, PlaybookKind
@@ -130,6 +130,18 @@ def per_hour(playbook_cap: int, account: Account) -> int:
     return min(playbook_cap, account.max_sends_per_hour)
 
 
+class CountUpTo(Subquery):
+    """The number of rows of ``queryset``, counted no further than ``limit``: enough to
+    tell whether a cap of ``limit`` is reached, without walking every row past it."""
+
+    template = "(SELECT COUNT(*) FROM (%(subquery)s) AS counted)"
+    output_field = IntegerField()
+    empty_result_set_value = 0  # a limit of 0, or a queryset known to be empty
+
+    def __init__(self, queryset: QuerySet[Any], limit: int) -> None:
+        super().__init__(queryset.order_by().values("pk")[: max(0, limit)])
+
+
 def opening(
     brand: Brand, playbook: Playbook, incident_id: int | None, now: dt.datetime
 ) -> Cap | None:
@@ -137,13 +149,19 @@ def opening(
     row, so two triage workers cannot both open the last allowed case."""
     Brand.objects.select_for_update().filter(pk=brand.pk).first()
     since = now - DAY
-    # Both counts in one query: the brand's cases since yesterday (case_brand_opened)
-    # and the incident's (its foreign-key index); neither walks the brand's history.
-    in_day = Q(kind=PlaybookKind.COMPETITOR, opened_at__gte=since)
-    in_incident = Q(incident_id=incident_id) if incident_id else Q(pk__in=[])
-    counts = Case.objects.filter(Q(brand=brand) & (in_day | in_incident)).aggregate(
-        day=Count("pk", filter=in_day), incident=Count("pk", filter=in_incident)
+    # Both counts in one query, each only as far as its cap: the brand's cases since
+    # yesterday (case_brand_opened) and the incident's (its foreign-key index). Neither
+    # walks the brand's history, nor a big incident's thousands of cases.
+    cases = Case.objects.filter(brand=brand)
+    in_day = cases.filter(kind=PlaybookKind.COMPETITOR, opened_at__gte=since)
+    in_incident = (
+        CountUpTo(cases.filter(incident_id=incident_id), playbook.max_replies_per_incident)
+        if incident_id
+        else Value(0)
     )
+    counts = Brand.objects.filter(pk=brand.pk).values(
+        day=CountUpTo(in_day, playbook.max_replies_per_brand_per_day), incident=in_incident
+    ).first() or {"day": 0, "incident": 0}
     if counts["day"] >= playbook.max_replies_per_brand_per_day:
         return Cap(
             "cap_reached",

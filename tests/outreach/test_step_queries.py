@@ -542,3 +542,16 @@ def test_each_case_goes_stale_by_its_own_playbooks_freshness(
     later = timezone.now() + dt.timedelta(hours=8)
     assert queries.stale_case_ids(later) == [own.pk]
     assert rival.pk in queries.stale_case_ids(timezone.now() + dt.timedelta(hours=80))
+
+
+def test_a_cap_count_stops_at_the_cap(history: Any) -> None:
+    # The opening cap counts a big incident's cases only as far as the cap: enough to
+    # say whether it is reached, the same work for 20 cases or 7,500.
+    history(SMALL)
+    total = Case.objects.count()
+    assert total > 3
+    counted = Brand.objects.values(n=caps.CountUpTo(Case.objects.all(), 3)).first()
+    assert counted == {"n": 3}
+    everything = Brand.objects.values(n=caps.CountUpTo(Case.objects.all(), total + 5)).first()
+    assert everything == {"n": total}
+    assert Brand.objects.values(n=caps.CountUpTo(Case.objects.all(), 0)).first() == {"n": 0}
