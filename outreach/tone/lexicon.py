@@ -451,7 +451,7 @@ ARGUING = _rx(
     r"\bis\s+an\s+exaggeration\b|\bgoes\s+too\s+far\b|"
     r"\b(?:i'd|we'd|i\s+would|we\s+would)\s+(?:\w+\s+)?push\s+back\b|\b(?:we'd|we\s+would|i'd|we'll\s+have\s+to|we\s+have\s+to)\s+"
     r"disagree\b|\bdisagree\s+with\s+that\b|\bwith\s+respect,|\b(?:i|we)\s+(?:really\s+)?doubt\s+"
-    r"that\b|\bfor\s+accuracy\b|\bisn't\s+borne\s+out\b|\bnot\s+borne\s+out\b|"
+    r"that\b|\bwe\s+(?:really\s+|strongly\s+)?doubt\s+(?:the|it|this|your|you)\b|\bfor\s+accuracy\b|\bisn't\s+borne\s+out\b|\bnot\s+borne\s+out\b|"
     r"\b(?:there's|there\s+is)\s+(?:really\s+)?nothing\s+more\s+to\s+say\b|\bwe\s+have\s+"
     r"(?:already\s+)?explained\b|\b(?:it's|that's|it\s+is)\s+not\s+(?:a\s+con|a\s+scam|a\s+joke|"
     r"ridiculous|absurd|true)\b|\byou're\s+not\s+(?:quite\s+|really\s+)?right\b|\bwhere\s+'\w+'"

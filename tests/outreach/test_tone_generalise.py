@@ -306,6 +306,7 @@ def test_a_trial_the_post_speaks_of_is_theirs_not_our_offer() -> None:
         "Nous ne mentons pas, le prix était indiqué. Écrivez-nous en MP.",
         "Wie bereits mehrfach erklärt, dauert es sechs Wochen.",
         "Não mentimos. Para a sua reserva, envie mensagem privada.",
+        "Our couriers are careful, so we doubt the box was dropped. DM us.",
     ],
 )
 def test_contradicting_without_the_word_wrong_is_arguing(text: str) -> None:
