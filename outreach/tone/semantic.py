@@ -20,7 +20,9 @@ cosine between the reply and the person's post), trained on labelled replies:
   near miss; 30% es/fr/de/pt) and ``replies_wh.jsonl`` (640 rows: the six codes
   the model missed most, arguing, blame, indirect calls to action, veiled disparaging,
   soft offers and veiled threats, and good replies in es/fr/de/pt written natively, each
-  beside its near miss), whole rows with their context, written for issue
+  beside its near miss) and ``replies_wi.jsonl`` (720 rows from three writers: carriers,
+  food delivery and banks, each bad reply as subtle as its writer could make it beside
+  its near miss; 40% es/fr/de/pt), whole rows with their context, written for issue
   #18 for other brands and sectors by people who never saw the patterns,
 - the reviewers' judgements: a rejected draft and the text later approved in its
   place (``outreach.tone_training.reviewer_pairs``).
@@ -50,8 +52,9 @@ the whole guard, patterns and model, may block at most ``MAX_GOOD_BLOCKED`` of i
 good replies and blocks as many bad ones as it can (``choose_levels``).
 
 ``training/holdout_wg.jsonl`` (160 replies, a quarter of the pairs written with
-``dev_wg.jsonl``) is neither trained nor chosen on: it measures what a change did
-(``bench/tone_eval.py --file``) without spending the blind set.
+``dev_wg.jsonl``) and ``training/holdout_wi.jsonl`` (240 replies, a quarter of the pairs
+written with ``replies_wi.jsonl``) are neither trained nor chosen on: they measure what
+a change did (``bench/tone_eval.py --file``) without spending the blind set.
 
 The trained model is a small file (``training/model.npz``) built by
 ``manage.py train_tone_model``; loading it costs no training. Everything is
