@@ -24,6 +24,7 @@ import hashlib
 import logging
 import os
 import struct
+import tempfile
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -32,6 +33,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+log = logging.getLogger(__name__)
 
 MAX_TOKENS = 256  # word pieces embedded; a reply over that is judged by its start
 PREFIX = "query: "  # e5's prefix for a text judged on its own (not a passage to retrieve)
@@ -250,6 +253,27 @@ def derived_path(source: Path) -> Path:
     return cache_dir() / f"e5-small-int8-{key[:16]}.onnx"
 
 
+def _graph_bytes(source: SourceModel, path: Path) -> bytes:
+    """The derived graph kept at ``path``, derived first if it is not there. Where the data
+    directory cannot be written (a read-only image), it is derived into a temporary
+    directory for this process alone, a few seconds at each start, and the team is told."""
+    if not path.exists():
+        try:
+            derive(source, path)
+        except OSError as exc:
+            log.warning(
+                "tone guard: cannot keep the derived encoder in %s (%s); deriving it for this "
+                "process only: set NOJACKAL_DATA_DIR to a writable directory",
+                path.parent,
+                exc,
+            )
+            with tempfile.TemporaryDirectory(prefix="nojackal-tone-") as scratch:
+                here = Path(scratch) / path.name
+                derive(source, here)
+                return here.read_bytes()
+    return path.read_bytes()
+
+
 def mean_pooled(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """Each text's unit vector: the mean of its tokens' hidden states (padding left out)."""
     weights = mask[..., None].astype(np.float32)
@@ -321,16 +345,17 @@ class Encoder:
         source_file = source_path()
         self.source = SourceModel.read(source_file)
         self.tokeniser = Tokeniser(self.source)
-        path = derived_path(source_file)
-        if not path.exists():
-            derive(self.source, path)
         options = ort.SessionOptions()
         options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
         # The arena keeps the largest batch's buffers for good; replies come one at a time.
         options.enable_cpu_mem_arena = False
-        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self.session = ort.InferenceSession(
+            _graph_bytes(self.source, derived_path(source_file)),
+            options,
+            providers=["CPUExecutionProvider"],
+        )
         self.lock = threading.Lock()  # one session, shared by a web process's threads
 
     def _hidden(self, ids: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:

