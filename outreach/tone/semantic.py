@@ -485,7 +485,7 @@ def train(
         intercept.append(b)
         good = np.array([not examples[i].codes for i in rows], dtype=bool)
         thresholds.append(_threshold(out_of_fold(embedded, y, rows, code, c), good))
-    keep = labels.any(axis=1)
+    labelled = np.asarray(labels.any(axis=1), dtype=bool)
     model = Model(
         codes=SEMANTIC_CODES,
         coef=np.array(coef),
@@ -493,9 +493,9 @@ def train(
         threshold=np.array(thresholds),
         block=np.full(len(SEMANTIC_CODES), BLOCK_CONFIDENCE),
         veto=np.zeros(len(SEMANTIC_CODES)),
-        texts=tuple(e.text for e, k in zip(examples, keep, strict=True) if k),
-        vectors=embedded.whole[keep].astype(np.float16),
-        labels=labels[keep],
+        texts=tuple(e.text for e, k in zip(examples, labelled.tolist(), strict=True) if k),
+        vectors=embedded.whole[labelled].astype(np.float16),
+        labels=labels[labelled],
         digest=digest(examples, dev),
     )
     if dev:
