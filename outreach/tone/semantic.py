@@ -541,6 +541,11 @@ DOUBTED = frozenset({"arguing", "no_contact_route"})
 DOUBTING_LANGUAGES = frozenset({"en", "es", "fr", "de", "pt"})
 # A blocking level stays this far above every good reply of ``keep`` (``choose_levels``).
 KEEP_MARGIN = 0.01
+# The codes the model only warns about: a request to delete the post blocks, one to update
+# it may be allowed (a later own-brand reply), and the difference is a word the patterns
+# read and a sentence embedding does not ("No need to delete anything, but an edit would
+# help" scores as high as a request to delete it).
+WARNS_ONLY = frozenset({"delete_request"})
 
 
 def vetoable(code: str) -> bool:
@@ -618,7 +623,8 @@ def choose_blocking(
     """Each code's blocking and doubting levels, chosen on the development set
     (``choose_levels``)."""
     rows = judge(model, dev, embedded)
-    return choose_levels(rows, len(model.codes), budget, model.threshold, keep)
+    floor = np.where([code in WARNS_ONLY for code in model.codes], NEVER, model.threshold)
+    return choose_levels(rows, len(model.codes), budget, floor, keep)
 
 
 def choose_levels(

@@ -452,3 +452,10 @@ def test_the_model_doubts_a_pattern_only_while_good_replies_are_over_the_budget(
     # Within the budget, nothing is doubted.
     _block, veto = semantic.choose_levels(rows, 1, budget=1.0)
     assert veto.tolist() == [0.0]
+
+
+def test_the_model_only_warns_of_a_request_to_delete_the_post() -> None:
+    # Delete blocks, update may be allowed: a word the patterns read, not the embedding.
+    model = semantic.default_model()
+    for code in semantic.WARNS_ONLY:
+        assert model.block[model.codes.index(code)] > 1.0, code
