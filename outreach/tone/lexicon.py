@@ -184,7 +184,9 @@ NOT_PROMO = regex.compile(
 )
 SHORTENERS = (
     r"bit\s*\.\s*ly|bitly|t\.co|tinyurl|tiny\.cc|goo\.gl|ow\.ly|is\.gd|buff\.ly|rebrand\.ly|"
-    r"cutt\.ly|shorturl|lnkd\.in|t\.ly|rb\.gy|s\.id|v\.gd|qr\.io|linktr\.ee|linktree|bl\.ink"
+    r"cutt\.ly|shorturl|lnkd\.in|t\.ly|rb\.gy|s\.id|v\.gd|qr\.io|linktr\.ee|linktree|bl\.ink|"
+    # messaging apps' links: Telegram, WhatsApp, Messenger
+    r"t\.me|wa\.me|m\.me|telegram\.me"
 )
 LINK = _rx(
     r"\b(?:https?|hxxps?|ftp)\s*:\s*/\s*/\S*",
@@ -192,6 +194,8 @@ LINK = _rx(
     r"\b(?:" + SHORTENERS + r")\b\S*",
     # bare domains: at least one label, a known TLD, then not a letter
     r"\b[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)*\.(?:" + TLDS + r")(?![a-z0-9])(?:/\S*)?",
+    # any other domain followed by a path ("fibrecheck.me/telvana"): the path gives it away
+    r"\b[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)*\.[a-z]{2,6}/[\w-]\S*",
     r"\blink\s+(?:is\s+)?in\s+(?:my\s+|our\s+|the\s+)?(?:bio|profile|description)\b",
     r"\b(?:click|tap|hit|follow)\s+(?:the|this|my|our)\s+link\b|\blink\s+below\b",
     r"\[[^\]]*\]\([^)]*\)",

@@ -140,6 +140,32 @@ def test_a_link_with_the_dot_spelled_in_another_language_is_a_link(text: str) ->
     assert "link" in blocking(text, ctx())
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"{SORRY} Message the team on t.me/nwhelp",
+        f"{SORRY} WhatsApp works too: wa.me/441234567890",
+        f"{SORRY} Chat with us at m.me/northwind",
+        f"{SORRY} Plans compared at fibrecheck.me/telvana",
+        f"{SORRY} See bestdeal.fm/switch",
+    ],
+)
+def test_a_messaging_link_or_any_domain_with_a_path_is_a_link(text: str) -> None:
+    assert "link" in blocking(text, ctx())
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "A week offline is awful, and 9.5/10 support calls end the same way. So sorry.",
+        "Sorry, a week without service is awful; hope it's fixed by 5 p.m./tonight at the latest.",
+        "That sounds awful. I hope it gets sorted, and/or they refund the week.",
+    ],
+)
+def test_prose_with_slashes_is_not_a_link(text: str) -> None:
+    assert "link" not in blocking(text, ctx())
+
+
 def test_punto_de_vista_is_prose_not_a_link() -> None:
     text = "Una semana sin servicio es terrible, desde cualquier punto de vista. Lo siento."
     assert "link" not in blocking(text, ctx())
