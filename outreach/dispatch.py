@@ -131,13 +131,17 @@ RESULTS = (
 # --- Which rows are due --------------------------------------------------------------
 
 
+def _is_due(now: dt.datetime) -> Q:
+    """Pending actions whose time has come and sending ones whose lease ran out. The
+    states as the partial index action_account_queue names them, so that an account's
+    due rows are read from its queue, not its sent history."""
+    return Q(state__in=(State.PENDING, State.SENDING), not_before__lte=now)
+
+
 def _due_rows(now: dt.datetime) -> QuerySet[OutboundAction]:
-    """Pending actions whose time has come and sending ones whose lease ran out;
-    ``lane`` 0 for service (own-brand) rows."""
-    # Both halves walk the (state, not_before) index; the due rows are few.
-    return OutboundAction.objects.filter(
-        Q(state=State.PENDING) | Q(state=State.SENDING), not_before__lte=now
-    ).annotate(lane=_LANE)
+    """The due rows (``_is_due``); ``lane`` 0 for service (own-brand) rows."""
+    # The (state, not_before) index walks them; the due rows are few.
+    return OutboundAction.objects.filter(_is_due(now)).annotate(lane=_LANE)
 
 
 # Service rows (those of own-brand cases) go first.
@@ -288,10 +292,7 @@ class _Claim:
 
 def _claim(action_id: int, now: dt.datetime) -> _Claim | Outcome:
     """Compare-and-set ``action_id`` to sending under the account lock, or say why not."""
-    rows = OutboundAction.objects.filter(
-        pk=action_id, state__in=(State.PENDING, State.SENDING), not_before__lte=now
-    )
-    claimed = _claim_first(rows, now)
+    claimed = _claim_first(OutboundAction.objects.filter(_is_due(now), pk=action_id), now)
     assert not isinstance(claimed, _Spaced)  # no patience: a spacing wait is a deferral
     return claimed or _not_claimable(action_id, now)
 
@@ -323,16 +324,8 @@ def _claim_next(account_id: int, now: dt.datetime) -> _Claim | Outcome | _Spaced
 def _next_rows(account_id: int, now: dt.datetime) -> QuerySet[OutboundAction]:
     """The account's due rows in their turn: the drain claims the first."""
     # A send in flight is seen under the lock (claim_wait), not filtered out beforehand
-    # as the tick's ``_due`` does: the drain then stops and leaves the row as it is. The
-    # states are named in one lookup, as the partial index action_account_queue names
-    # them: the account's queue is read, not its sent history.
-    return (
-        OutboundAction.objects.filter(
-            account_id=account_id, state__in=(State.PENDING, State.SENDING), not_before__lte=now
-        )
-        .annotate(lane=_LANE)
-        .order_by(*_TURN)
-    )
+    # as the tick's ``_due`` does: the drain then stops and leaves the row as it is.
+    return _due_rows(now).filter(account_id=account_id).order_by(*_TURN)
 
 
 def _claim_first(

@@ -253,10 +253,11 @@ def derived_path(source: Path) -> Path:
     return cache_dir() / f"e5-small-int8-{key[:16]}.onnx"
 
 
-def _graph_bytes(source: SourceModel, path: Path) -> bytes:
-    """The derived graph kept at ``path``, derived first if it is not there. Where the data
-    directory cannot be written (a read-only image), it is derived into a temporary
-    directory for this process alone, a few seconds at each start, and the team is told."""
+def _graph(source: SourceModel, path: Path) -> str | bytes:
+    """The derived graph for onnxruntime: the file kept at ``path``, derived first if it is
+    not there. Where the data directory cannot be written (a read-only image), the graph's
+    bytes, derived into a temporary directory for this process alone (a few seconds at
+    each start), and the team is told."""
     if not path.exists():
         try:
             derive(source, path)
@@ -271,7 +272,7 @@ def _graph_bytes(source: SourceModel, path: Path) -> bytes:
                 here = Path(scratch) / path.name
                 derive(source, here)
                 return here.read_bytes()
-    return path.read_bytes()
+    return str(path)
 
 
 def mean_pooled(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -352,7 +353,7 @@ class Encoder:
         # The arena keeps the largest batch's buffers for good; replies come one at a time.
         options.enable_cpu_mem_arena = False
         self.session = ort.InferenceSession(
-            _graph_bytes(self.source, derived_path(source_file)),
+            _graph(self.source, derived_path(source_file)),
             options,
             providers=["CPUExecutionProvider"],
         )

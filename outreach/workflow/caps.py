@@ -13,7 +13,7 @@ the dispatcher sends them first. ``claim_wait`` is what the dispatcher asks
 before claiming a row; the case page's forecast (``workflow.send_forecast``)
 asks the same functions, so it shows what the dispatcher will do.
 
-Every count stops at its cap (``CountUpTo``, ``count_up_to``): whether a cap is reached
+Every count stops at its cap (``CountUpTo``, ``reached``): whether a cap is reached
 needs no more rows than the cap, and a big incident's or a busy brand's history is
 not walked for every case opened, approved or sent (issue #15).
 """
@@ -146,9 +146,9 @@ class CountUpTo(Subquery):
         super().__init__(queryset.order_by().values("pk")[: max(0, limit)])
 
 
-def count_up_to(queryset: QuerySet[Any], limit: int) -> int:
-    """``CountUpTo`` as a statement of its own: ``min(len(queryset), limit)``."""
-    return queryset.order_by()[: max(0, limit)].count()
+def reached(queryset: QuerySet[Any], cap: int) -> bool:
+    """Whether ``queryset`` holds ``cap`` rows or more, counted no further than ``cap``."""
+    return queryset.order_by()[: max(0, cap)].count() >= cap
 
 
 def opening(
@@ -168,9 +168,11 @@ def opening(
         if incident_id
         else Value(0)
     )
-    counts = Brand.objects.filter(pk=brand.pk).values(
-        day=CountUpTo(in_day, playbook.max_replies_per_brand_per_day), incident=in_incident
-    ).first() or {"day": 0, "incident": 0}
+    counts = (
+        Brand.objects.filter(pk=brand.pk)
+        .values(day=CountUpTo(in_day, playbook.max_replies_per_brand_per_day), incident=in_incident)
+        .get()
+    )
     if counts["day"] >= playbook.max_replies_per_brand_per_day:
         return Cap(
             "cap_reached",
@@ -194,9 +196,7 @@ def approval(case: Case, account: Account, now: dt.datetime) -> Cap | None:
     per_day = _live_replies().filter(
         case__brand_id=case.brand_id, created_at__gte=now - dt.timedelta(days=1)
     )
-    if count_up_to(per_day, playbook.max_replies_per_brand_per_day) >= (
-        playbook.max_replies_per_brand_per_day
-    ):
+    if reached(per_day, playbook.max_replies_per_brand_per_day):
         return Cap(
             "brand_per_day",
             f"already {playbook.max_replies_per_brand_per_day} replies about {case.brand} "
@@ -204,9 +204,7 @@ def approval(case: Case, account: Account, now: dt.datetime) -> Cap | None:
         )
     if case.incident_id:
         in_incident = _live_replies().filter(case__incident_id=case.incident_id)
-        if count_up_to(in_incident, playbook.max_replies_per_incident) >= (
-            playbook.max_replies_per_incident
-        ):
+        if reached(in_incident, playbook.max_replies_per_incident):
             return Cap(
                 "incident",
                 f"already {playbook.max_replies_per_incident} replies in incident "
@@ -214,7 +212,7 @@ def approval(case: Case, account: Account, now: dt.datetime) -> Cap | None:
             )
     cap = per_hour(playbook.max_replies_per_account_per_hour, account)
     last_hour = _live_replies().filter(account=account, created_at__gte=now - dt.timedelta(hours=1))
-    if count_up_to(last_hour, cap) >= cap:
+    if reached(last_hour, cap):
         return Cap(
             "account_per_hour", f"{account} already has {cap} replies queued or sent this hour"
         )
@@ -291,7 +289,7 @@ def sending(action: OutboundAction, case: Case, now: dt.datetime) -> Cap | None:
     active = Playbook.objects.filter(kind=case.kind, is_active=True).values(*_SEND_CAPS).first()
     if case.incident_id:
         cap = _strictest(case, "max_replies_per_incident", active)
-        if count_up_to(sent.filter(case__incident_id=case.incident_id), cap) >= cap:
+        if reached(sent.filter(case__incident_id=case.incident_id), cap):
             return Cap(
                 "incident", f"{cap} replies already went out in incident #{case.incident_id}"
             )
@@ -304,7 +302,7 @@ def sending(action: OutboundAction, case: Case, now: dt.datetime) -> Cap | None:
         )
     per_brand = _strictest(case, "max_replies_per_brand_per_day", active)
     today = sent.filter(case__brand_id=case.brand_id, sent_at__gte=now - DAY)
-    if count_up_to(today, per_brand) >= per_brand:
+    if reached(today, per_brand):
         oldest = today.aggregate(t=Min("sent_at"))["t"]
         # Named only when reached: reading the brand is a query of its own.
         return Cap("brand_per_day", f"{per_brand} replies about {case.brand} today", oldest + DAY)
