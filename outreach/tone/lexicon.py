@@ -360,7 +360,10 @@ THREAT = _rx(
     r"\b(?:we|i)\s*(?:will|'ll)\s+(?:take|be\s+taking)\s+(?:action|measures|steps)\b",
     r"\bor\s+else\b|\bwatch\s+(?:yourself|your\s+back|your\s+mouth|what\s+you\s+(?:say|post))\b",
     r"\b(?:be\s+careful|think\s+twice)\s+(?:about\s+)?what\s+you\s+(?:say|post|write)\b",
-    r"\bwe\s+know\s+where\s+you\b|(?<!\btir\w*\s+(?:les|des|toutes\s+les)\s)\bconsequences\b|\bfinal\s+warning\b|\blast\s+warning\b",
+    # "consequences", French "conséquences" too (accents are gone by now), but not French
+    # "en tirer les conséquences" (to draw conclusions)
+    r"\bwe\s+know\s+where\s+you\b|(?<!\btir\w*\s+(?:les|des|toutes\s+les)\s)\bconsequences\b|"
+    r"\bfinal\s+warning\b|\blast\s+warning\b",
     r"\b(?:have|get)\s+(?:your|this|that)\s+(?:post|account|tweet|toot|comment)\s+"
     r"(?:removed|taken\s+down|deleted|suspended|banned)\b",
     r"\breport(?:ed|ing)?\s+(?:your|this)\s+(?:account|profile|post)\b",
@@ -828,7 +831,7 @@ THREAT = _also(
     r"consecuencias|cuidado\s+con\s+lo\s+que\s+(?:dices|publicas|escribes)|(?:vamos\s+a|"
     r"podemos)\s+(?:bloquear|suspender|denunciar|reportar|cortar)(?:te|le)?\b)",
     r"\b(?:vous\s+allez\s+le\s+regretter|tu\s+vas\s+le\s+regretter|dernier\s+avertissement|"
-    r"(?<!\btir\w*\s+(?:les|des|toutes\s+les)\s)consequences|attention\s+a\s+ce\s+que\s+(?:vous|tu)|(?:nous\s+allons|on\s+va)\s+(?:signaler|"
+    r"attention\s+a\s+ce\s+que\s+(?:vous|tu)|(?:nous\s+allons|on\s+va)\s+(?:signaler|"
     r"bloquer|suspendre|couper|resilier)\s+(?:votre|ton|vous|te))\b",
     r"\b(?:bereuen|letzte\s+warnung|konsequenzen|pass\s+auf,?\s+was\s+du|passen\s+sie\s+auf,?\s+"
     r"was|wir\s+werden\s+(?:ihr|dein|sie|dich)\s+(?:\w+\s+)?(?:sperren|melden|kundigen))\b",
