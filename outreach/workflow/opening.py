@@ -72,6 +72,8 @@ class Batch:
     open_people: set[int]
     open_own_brand: set[int] = field(default_factory=set)
     last_closed: dict[int, dt.datetime] = field(default_factory=dict)
+    # The same for own-brand cases only: the cooldown that applies to serving a person.
+    last_closed_own_brand: dict[int, dt.datetime] = field(default_factory=dict)
     # The dashboard's count of the cases opened, when the batch's owner writes it in one
     # statement (triage: ``flush`` at the end of its transaction); None: each at once.
     opened: rollups.Tally | None = None
@@ -119,6 +121,7 @@ class Batch:
         open_people: set[int] = set()
         open_own_brand: set[int] = set()
         last_closed: dict[int, dt.datetime] = {}
+        last_closed_own_brand: dict[int, dt.datetime] = {}
         if people:
             # One pass over the people's own cases (the case_person_closed index).
             rows = (
@@ -131,6 +134,7 @@ class Batch:
                         "pk", filter=Q(stage__in=OPEN_STAGES, kind=PlaybookKind.OWN_BRAND)
                     ),
                     closed=Max("closed_at"),
+                    closed_own_brand=Max("closed_at", filter=Q(kind=PlaybookKind.OWN_BRAND)),
                 )
                 .order_by()
             )
@@ -141,6 +145,8 @@ class Batch:
                     open_own_brand.add(row["person_id"])
                 if row["closed"] is not None:
                     last_closed[row["person_id"]] = row["closed"]
+                if row["closed_own_brand"] is not None:
+                    last_closed_own_brand[row["person_id"]] = row["closed_own_brand"]
         wanted_incidents = {pk for pk in incident_ids if pk is not None}
         return cls(
             posts={p.pk: p for p in posts},
@@ -160,6 +166,7 @@ class Batch:
             open_people=open_people,
             open_own_brand=open_own_brand,
             last_closed=last_closed,
+            last_closed_own_brand=last_closed_own_brand,
         )
 
     def on_do_not_contact(self, post: Post) -> bool:
@@ -242,8 +249,12 @@ def open_case(
         raise RuleViolation(
             ONE_CONVERSATION, f"{person} already has an open case", reason="in_conversation"
         )
+    # The cooldown keeps our outreach away from a person we just talked to, whatever about;
+    # it never turns a customer away because a competitor case of theirs closed lately
+    # (an open one does not either): service waits only for the last own-brand case.
+    closed = batch.last_closed_own_brand if kind == PlaybookKind.OWN_BRAND else batch.last_closed
     cooldown_start = now - dt.timedelta(days=playbook.cooldown_days)
-    last_closed = batch.last_closed.get(person.pk)
+    last_closed = closed.get(person.pk)
     if last_closed is not None and last_closed >= cooldown_start:
         raise RuleViolation(
             ONE_CONVERSATION,

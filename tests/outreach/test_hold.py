@@ -120,6 +120,48 @@ def test_a_second_own_brand_case_is_refused(advance: Any, serve: Any) -> None:
     assert Case.objects.filter(person=held.person).count() == 2
 
 
+def test_a_competitor_case_closed_last_week_does_not_turn_the_customer_away(
+    advance: Any, serve: Any, analyst: Any
+) -> None:
+    # Service first: an open competitor case does not stand in the way, so a closed one
+    # must not either (its cooldown keeps our outreach away, not our service).
+    closed = advance(Stage.NEW)
+    workflow.dismiss(closed, actor=analyst, reason="not a complaint")
+    own = serve(closed)
+    assert own.kind == PlaybookKind.OWN_BRAND and own.stage == Stage.NEW
+
+
+def test_triage_serves_a_customer_whose_competitor_case_just_closed(
+    advance: Any, analyst: Any, own_brand: Brand, own_playbook: Any
+) -> None:
+    closed = advance(Stage.NEW)
+    workflow.dismiss(closed, actor=analyst, reason="not a complaint")
+    post = PostFactory(author=closed.person, text=OWN_COMPLAINT)
+    detection = DetectionFactory(post=post, brand=own_brand)
+    assert triage.triage([detection.pk]) == {Detection.Triage.OPENED: 1}
+
+
+def test_an_own_brand_case_closed_last_week_still_starts_the_cooldown(
+    advance: Any, serve: Any, analyst: Any, own_playbook: Any
+) -> None:
+    first = serve(advance(Stage.NEW))
+    workflow.dismiss(first, actor=analyst, reason="answered elsewhere")
+    with pytest.raises(workflow.RuleViolation, match="days ago") as refused:
+        serve(first)
+    assert refused.value.reason == "cooldown"
+
+
+def test_outreach_after_an_own_brand_case_still_waits_out_the_cooldown(
+    own_brand: Brand, own_playbook: Any, world: None, competitor: Brand, analyst: Any
+) -> None:
+    own_post = PostFactory(text=OWN_COMPLAINT)
+    own = workflow.open_case(own_post.pk, own_brand.pk, PlaybookKind.OWN_BRAND)
+    workflow.dismiss(own, actor=analyst, reason="answered elsewhere")
+    theirs = PostFactory(author=own_post.author, text=COMPLAINT)
+    with pytest.raises(workflow.RuleViolation, match="days ago"):
+        workflow.open_case(theirs.pk, competitor.pk, PlaybookKind.COMPETITOR)
+
+
 def test_a_person_on_the_do_not_contact_list_gets_no_case_and_no_hold(
     advance: Any, serve: Any
 ) -> None:
