@@ -529,7 +529,9 @@ def _refuse(claim: _Claim, exc: workflow.RuleViolation) -> Outcome:
         )
     case = action.case
     try:
-        if exc.rule is workflow.FRESHNESS and action.kind == Kind.REPLY:
+        if action.kind == Kind.FOLLOW:
+            workflow.follow_not_sent(action.pk, reason=f"follow not sent: {reason}")
+        elif exc.rule is workflow.FRESHNESS and action.kind == Kind.REPLY:
             workflow.expire(case.pk)
         elif exc.rule in (workflow.ONE_CONVERSATION, workflow.NO_PILE_ON) and (
             action.kind == Kind.REPLY
@@ -550,12 +552,16 @@ def _fail(claim: _Claim, message: str, *, said_by: str = "The platform said") ->
     if failed != 1:
         return Outcome(action.pk, "skipped", "lost the claim")
     marked = False
-    if action.kind == Kind.REPLY:
-        try:
+    try:
+        if action.kind == Kind.REPLY:
             workflow.mark_failed(action.case_id, actor=None, note=f"reply not sent: {message}")
             marked = True
-        except workflow.WorkflowError as exc:
-            log.info("case %s not marked failed: %s", action.case_id, exc)
+        elif action.kind == Kind.FOLLOW:
+            # The case is engaged again, not "follow requested" with nothing queued.
+            workflow.follow_not_sent(action.pk, reason=f"follow not sent: {message}")
+            marked = True
+    except workflow.WorkflowError as exc:
+        log.info("case %s kept its stage after a failed send: %s", action.case_id, exc)
     if not marked:
         # The history says why the row failed even when the case keeps its stage.
         events.happened_to(

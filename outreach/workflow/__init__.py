@@ -39,6 +39,7 @@ from outreach.workflow.context import (
     tone_findings,
 )
 from outreach.workflow.conversation import (
+    follow_not_sent,
     last_heard,
     mark_followed,
     mark_gone_quiet,
@@ -135,6 +136,7 @@ __all__ = [
     "edit_playbook",
     "expire",
     "finding_source",
+    "follow_not_sent",
     "is_complaint",
     "kind_for_brand",
     "last_heard",

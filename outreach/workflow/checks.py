@@ -296,6 +296,22 @@ def not_queued(a: Attempt) -> Refusal:
     return None
 
 
+def not_refused(a: Attempt) -> Refusal:
+    """A follow the platform refused for good is not asked for again (one per case)."""
+    refused = (
+        OutboundAction.objects.filter(
+            case_id=a.case.pk,
+            kind=OutboundAction.Kind.FOLLOW,
+            state=OutboundAction.State.FAILED,
+        )
+        .values_list("error", flat=True)
+        .first()
+    )
+    if refused is not None:
+        return WorkflowError(f"the platform refused our follow: {refused}")
+    return None
+
+
 # A send held back by a hold looks again this much later: the own-brand case may close
 # at any time, and a stale post is refused then by the freshness check before it.
 HOLD_RECHECK = dt.timedelta(minutes=15)

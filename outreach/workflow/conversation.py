@@ -136,6 +136,20 @@ def mark_followed(action_id: int, *, external_id: str = "") -> Case:
     return case
 
 
+def follow_not_sent(action_id: int, *, reason: str) -> Case:
+    """A follow that will not happen: the platform refused it, or a rule stopped it at send
+    time, and the dispatcher has written its row failed or cancelled. The case goes back
+    from follow_requested to engaged, ``reason`` in its history."""
+    action = OutboundAction.objects.select_related("case").get(pk=action_id)
+    if action.kind != OutboundAction.Kind.FOLLOW:
+        raise WorkflowError("only a follow is recorded as not sent")
+    if action.state not in (OutboundAction.State.FAILED, OutboundAction.State.CANCELLED):
+        raise WorkflowError(f"outbound action {action.pk} is still on its way ({action.state})")
+    case = _case(action.case)
+    _move(case, to=Stage.ENGAGED, actor=None, action="follow_not_sent", note=reason)
+    return case
+
+
 def record_engagement(
     case: Case | int,
     *,

@@ -205,12 +205,15 @@ MOVES: dict[str, Move] = _moves(
         "request_follow",
         frozenset({Stage.ENGAGED}),
         Stage.FOLLOW_REQUESTED,
-        (checks.not_held, checks.engaged, checks.not_on_dnc, checks.replied),
+        (checks.not_held, checks.engaged, checks.not_on_dnc, checks.replied, checks.not_refused),
         label="Follow the person",
         sends=OutboundAction.Kind.FOLLOW,
         send_checks=(checks.not_on_dnc, checks.still_engaged, checks.not_held),
     ),
     Move("mark_followed", frozenset({Stage.FOLLOW_REQUESTED}), Stage.FOLLOWED),
+    # A follow that will not happen (the platform refused it, or a rule stopped it at send
+    # time): the case is engaged again rather than "follow requested" with nothing queued.
+    Move("follow_not_sent", frozenset({Stage.FOLLOW_REQUESTED}), Stage.ENGAGED),
     # The conversation after engagement: each answer is drafted (``save_later_reply``),
     # approved as a public reply or as a private message, and sent by the dispatcher;
     # the case stays in conversation until resolved, gone quiet or opted out.

@@ -541,15 +541,20 @@ def test_follow_after_engagement_is_sent(approved: Any, reviewer: Any) -> None:
     assert events(action.case_id)[-2:] == ["request_follow", "mark_followed"]
 
 
-def test_a_follow_the_platform_refuses_leaves_the_case_follow_requested(
-    approved: Any, reviewer: Any, alerts: Any, monkeypatch: Any
-) -> None:
+def _engaged_with_follow_queued(approved: Any, reviewer: Any) -> OutboundAction:
     action = approved()
     dispatch.send_action(action.pk)
     workflow.record_engagement(
         action.case_id, kind="reply", external_id="n1", occurred_at=timezone.now(), text="ok"
     )
-    follow = workflow.request_follow(action.case_id, actor=reviewer)
+    return workflow.request_follow(action.case_id, actor=reviewer)
+
+
+def test_a_follow_the_platform_refuses_takes_the_case_back_to_engaged(
+    approved: Any, reviewer: Any, alerts: Any, monkeypatch: Any
+) -> None:
+    # "Follow requested (queued)" with nothing queued would say something that is not so.
+    follow = _engaged_with_follow_queued(approved, reviewer)
 
     def refuse(self: Any, person_external_id: str) -> Any:
         raise PermanentError("this account does not accept follows")
@@ -560,8 +565,52 @@ def test_a_follow_the_platform_refuses_leaves_the_case_follow_requested(
         assert dispatch.send_action(follow.pk).result == "failed"
     follow = reloaded(follow)
     assert follow.state == OutboundAction.State.FAILED
-    assert follow.case.stage == Stage.FOLLOW_REQUESTED
-    assert "send_failed" in events(action.case_id)
+    assert follow.case.stage == Stage.ENGAGED
+    last = CaseEvent.objects.filter(case_id=follow.case_id).latest("pk")
+    assert (last.action, last.origin, last.target) == (
+        "follow_not_sent",
+        Stage.FOLLOW_REQUESTED,
+        Stage.ENGAGED,
+    )
+    assert "does not accept follows" in last.note
+    assert alerts and "failed" in alerts[-1][0]
+    # The platform said no for good: the button says why rather than queue it again.
+    with pytest.raises(workflow.WorkflowError, match="does not accept follows"):
+        workflow.request_follow(follow.case_id, actor=reviewer)
+    # The conversation goes on from engaged.
+    assert workflow.MOVES["approve_later_reply"].sources >= {Stage.ENGAGED}
+
+
+def test_a_follow_refused_at_send_time_takes_the_case_back_to_engaged_and_may_be_asked_again(
+    approved: Any, reviewer: Any, admin_user: Any
+) -> None:
+    follow = _engaged_with_follow_queued(approved, reviewer)
+    person = follow.case.person
+    entry = DoNotContact.objects.create(
+        platform=person.platform, person_external_id=person.external_id, reason="asked"
+    )
+    with time_machine.travel(timezone.now() + dt.timedelta(minutes=5)):
+        make_due(follow)
+        assert dispatch.send_action(follow.pk).result == "refused"
+    follow = reloaded(follow)
+    assert follow.state == OutboundAction.State.CANCELLED
+    assert follow.case.stage == Stage.ENGAGED
+    assert events(follow.case_id)[-2:] == ["send_refused", "follow_not_sent"]
+    assert not SandboxFollow.objects.exists()
+    # While the person is on the list the button stays refused; a cancelled follow is no
+    # obstacle once they are off it (an admin's audited removal).
+    with pytest.raises(workflow.RuleViolation, match="do-not-contact"):
+        workflow.request_follow(follow.case_id, actor=reviewer)
+    workflow.remove_dnc_entry(entry, actor=admin_user, reason="added by mistake")
+    again = workflow.request_follow(follow.case_id, actor=reviewer)
+    assert reloaded(again).case.stage == Stage.FOLLOW_REQUESTED
+
+
+def test_a_follow_on_its_way_is_not_declared_unsent(approved: Any, reviewer: Any) -> None:
+    follow = _engaged_with_follow_queued(approved, reviewer)
+    with pytest.raises(workflow.WorkflowError, match="still on its way"):
+        workflow.follow_not_sent(follow.pk, reason="guess")
+    assert reloaded(follow).case.stage == Stage.FOLLOW_REQUESTED
 
 
 def test_sends_from_one_account_are_spaced_out(approved: Any) -> None:

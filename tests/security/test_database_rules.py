@@ -263,7 +263,7 @@ def test_a_held_case_is_released_only_with_its_holder_closed(
 
 
 def _migration() -> Any:
-    return importlib.import_module("outreach.migrations.0015_conversation_rules")
+    return importlib.import_module("outreach.migrations.0029_follow_not_sent_rules")
 
 
 # --- tone-finding overrules (issue #18): never of a firm code, never edited -------------------
