@@ -29,7 +29,10 @@ DIAGRAM: dict[str, set[str]] = {
     Stage.APPROVED: {Stage.AWAITING_ENGAGEMENT, Stage.DRAFTING, Stage.EXPIRED} | _ENDINGS,
     Stage.AWAITING_ENGAGEMENT: {Stage.ENGAGED, Stage.NO_RESPONSE} | _ENDINGS,
     Stage.ENGAGED: {Stage.FOLLOW_REQUESTED, Stage.RESOLVED, Stage.GONE_QUIET} | _ENDINGS,
-    Stage.FOLLOW_REQUESTED: {Stage.FOLLOWED, Stage.RESOLVED, Stage.GONE_QUIET} | _ENDINGS,
+    # "follow requested" until the platform confirms it; a follow that will not happen
+    # (refused by the platform or by a rule at send time) leaves the case engaged again.
+    Stage.FOLLOW_REQUESTED: {Stage.FOLLOWED, Stage.ENGAGED, Stage.RESOLVED, Stage.GONE_QUIET}
+    | _ENDINGS,
     Stage.FOLLOWED: {Stage.RESOLVED, Stage.GONE_QUIET} | _ENDINGS,
     Stage.RESOLVED: {Stage.AMEND_REQUESTED, Stage.OPTED_OUT},
     Stage.AMEND_REQUESTED: {Stage.OPTED_OUT},
