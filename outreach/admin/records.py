@@ -9,7 +9,9 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count, QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponse
+from django.utils.safestring import SafeString
 
+from monitoring.display import platform_link
 from monitoring.listing import QuickRows
 from monitoring.paging import HistoryPaginator
 from outreach import workflow
@@ -193,9 +195,17 @@ class OutboundActionAdmin(QuickRows, ReadOnlyAdmin):
     list_filter = ["state", "kind", ("outcome_unknown_since", admin.EmptyFieldListFilter)]
     list_select_related = ["case", "case__person", "account"]
     raw_id_fields = ["case", "draft"]
+    # The URL of a sent row is what the platform answered: shown through the one check
+    # every outside URL goes through, never as the admin's own link of a URLField.
+    exclude = ["url"]
+    readonly_fields = ["platform_url"]
     ordering = ["-id"]
     show_full_result_count = False
     paginator = HistoryPaginator
+
+    @admin.display(description="url")
+    def platform_url(self, obj: OutboundAction) -> SafeString:
+        return platform_link(obj.url)
 
     @admin.display(description="Outcome", ordering="outcome_unknown_since")
     def outcome(self, obj: OutboundAction) -> str:

@@ -10,12 +10,16 @@ from typing import Any
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from monitoring.display import is_web_url, platform_link
 from monitoring.models import Post
-from outreach import workflow
-from outreach.models import PlaybookKind
+from monitoring.platforms.base import Sent
+from monitoring.platforms.sandbox import SandboxPlatform
+from outreach import dispatch, workflow
+from outreach.models import OutboundAction, PlaybookKind, Stage
 from tests.factories import PersonFactory, PostFactory
+from tests.outreach.factories import sandbox_post
 
 HOSTILE_URLS = [
     "javascript:alert(document.cookie)",
@@ -80,3 +84,33 @@ def test_unsafe_links_post_and_person_pages_show_platform_urls_as_text(admin_cli
     ):
         body = admin_client.get(url).content.decode()
         assert 'href="javascript:' not in body and 'href="data:' not in body
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("url", "linked"),
+    [
+        ("javascript:alert(document.cookie)", False),
+        ("ftp://files.example/x", False),
+        ("https://social.example/@us/1", True),
+    ],
+)
+def test_unsafe_links_the_outbox_page_shows_the_platform_url_only_as_a_checked_link(
+    admin_client: Any, advance: Any, monkeypatch: pytest.MonkeyPatch, url: str, linked: bool
+) -> None:
+    # The URL of our own reply is what the platform answered: outside input like the rest.
+    case = advance(Stage.APPROVED, post=sandbox_post())
+    action = OutboundAction.objects.get(case=case, kind="reply")
+    OutboundAction.objects.filter(pk=action.pk).update(not_before=timezone.now())
+    monkeypatch.setattr(
+        SandboxPlatform, "reply", lambda self, **kw: Sent(external_id="s1", url=url)
+    )
+    assert dispatch.send_action(action.pk).result == "sent"
+    page = reverse("admin:outreach_outboundaction_change", args=[action.pk])
+    body = admin_client.get(page).content.decode()
+    assert url in body  # shown, escaped where it needs to be
+    anchors = [a for a in body.split("<a ")[1:] if a.startswith(f'href="{url}"')]
+    if linked:
+        assert anchors and all('rel="noopener noreferrer nofollow"' in a for a in anchors)
+    else:
+        assert not anchors
