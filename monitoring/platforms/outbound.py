@@ -14,6 +14,12 @@ refused before a connection is tried, with the same message for every forbidden
 address. The policy is one requests transport (``PolicyAdapter``, used by our
 own ``_request``, Mastodon.py and tweepy) and one httpx transport
 (``PolicyTransport``, for the atproto SDK).
+
+A name is looked up once per connection, and the connection goes to an address that
+lookup checked (``checked_addresses``), under the name (Host header, TLS server name and
+certificate): a name whose owner answers a public address to the check and an internal
+one a moment later (DNS rebinding) reaches nothing. The check before each request stays,
+for its plain refusals (scheme, host) before any connection is made.
 """
 
 from __future__ import annotations
@@ -25,10 +31,13 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
+import httpcore
 import httpx
 import requests
 from django.conf import settings
 from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from .errors import PermanentError
 
@@ -126,16 +135,25 @@ def check_url(url: str) -> None:
         raise OutboundRefused("the URL's host or port is malformed") from exc
     if not host:
         raise OutboundRefused("the URL has no host")
+    checked_addresses(host, port)
+
+
+def checked_addresses(host: str, port: int) -> list[Address] | None:
+    """The addresses a connection to ``host`` may go to, from one lookup: all public, or all
+    on the allow-list; None for a host the allow-list names (it is reached by name).
+    OutboundRefused (Unresolvable for a name without an address) otherwise."""
+    host = host.lower().strip("[]")
     if _allowed(host):
-        return
+        return None
     addresses = _resolve(host, port)
     if not addresses:
         raise Unresolvable(f"{host} does not resolve")
     if _allowed(host, addresses):
-        return
+        return addresses
     if any(forbidden_address(address) for address in addresses):
         # One message for every forbidden address: nothing here says what listens there.
         raise OutboundRefused(f"{host} is not on the public internet; requests there are refused")
+    return addresses
 
 
 def url_problem(url: str) -> str:
@@ -153,6 +171,51 @@ def url_problem(url: str) -> str:
     return ""
 
 
+class _CheckedConnection(HTTPConnection):
+    """urllib3's connection, made to an address the policy checked in the same lookup."""
+
+    def _new_conn(self) -> socket.socket:
+        name = self._dns_host
+        addresses = checked_addresses(name, self.port)
+        if addresses is None:
+            return super()._new_conn()
+        failure: Exception | None = None
+        try:
+            for address in addresses:
+                # urllib3 resolves only ``_dns_host``; the Host header, the TLS server name
+                # and the certificate check keep ``host``, the name.
+                self._dns_host = str(address)
+                try:
+                    return super()._new_conn()
+                except OSError as exc:  # urllib3's connection errors: try the next address
+                    failure = exc
+        finally:
+            self._dns_host = name
+        assert failure is not None  # a lookup gives at least one address
+        raise failure
+
+
+class _CheckedHTTPSConnection(_CheckedConnection, HTTPSConnection):
+    pass
+
+
+# The pools make their connections checked, unless the connection class is not urllib3's
+# own: a transport-level mock (vcrpy, for the recorded payloads) replaces it and connects
+# nowhere.
+class _CheckedPool(HTTPConnectionPool):
+    @property
+    def ConnectionCls(self) -> Any:  # type: ignore[override]
+        made = HTTPConnectionPool.ConnectionCls
+        return _CheckedConnection if made is HTTPConnection else made
+
+
+class _CheckedHTTPSPool(HTTPSConnectionPool):
+    @property
+    def ConnectionCls(self) -> Any:  # type: ignore[override]
+        made = HTTPSConnectionPool.ConnectionCls
+        return _CheckedHTTPSConnection if made is HTTPSConnection else made
+
+
 class PolicyAdapter(HTTPAdapter):
     """A requests transport that applies the policy to every hop and caps the answer.
 
@@ -163,6 +226,11 @@ class PolicyAdapter(HTTPAdapter):
     def __init__(self, timeout: float | None = None) -> None:
         super().__init__(max_retries=0)
         self.timeout = timeout
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        # Every connection goes to an address checked when it is made (DNS rebinding).
+        self.poolmanager.pool_classes_by_scheme = {"http": _CheckedPool, "https": _CheckedHTTPSPool}
 
     def send(  # type: ignore[override]
         self, request: requests.PreparedRequest, **kwargs: Any
@@ -214,8 +282,31 @@ def policy_session(timeout: float | None = None) -> requests.Session:
     return session
 
 
+class _CheckedBackend(httpcore.SyncBackend):
+    """httpcore's network, connecting to an address the policy checked in the same lookup
+    (the TLS server name stays the request's host)."""
+
+    def connect_tcp(self, host: str, port: int, *args: Any, **kwargs: Any) -> Any:
+        addresses = checked_addresses(host, port)
+        if addresses is None:
+            return super().connect_tcp(host, port, *args, **kwargs)
+        failure: Exception | None = None
+        for address in addresses:
+            try:
+                return super().connect_tcp(str(address), port, *args, **kwargs)
+            except httpcore.ConnectError as exc:  # try the next address
+                failure = exc
+        assert failure is not None  # a lookup gives at least one address
+        raise failure
+
+
 class PolicyTransport(httpx.HTTPTransport):
     """An httpx transport applying the policy to every hop and capping the answer."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Every connection goes to an address checked when it is made (DNS rebinding).
+        self._pool._network_backend = _CheckedBackend()
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         """Check the URL, send, and read the body under the caps."""

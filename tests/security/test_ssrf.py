@@ -12,6 +12,7 @@ from __future__ import annotations
 import socket
 from typing import Any
 
+import httpx
 import pytest
 from django.urls import reverse
 from pytest_httpserver import HTTPServer
@@ -20,7 +21,7 @@ from werkzeug import Response
 from monitoring.platforms.base import PermanentError, SearchQuery, TransientError
 from monitoring.platforms.bluesky import BlueskyPlatform
 from monitoring.platforms.mastodon import MastodonPlatform
-from monitoring.platforms.outbound import OutboundRefused, check_url
+from monitoring.platforms.outbound import OutboundRefused, check_url, refusal_in
 from monitoring.platforms.rss import RssPlatform
 from monitoring.platforms.x import XPlatform
 from tests.factories import SourceFactory
@@ -222,3 +223,65 @@ def test_ssrf_a_forbidden_url_option_is_a_form_error_at_save(
     assert response.status_code == 200, "the form was accepted"
     assert "not on the public internet" in response.content.decode()
     assert not Source.objects.exists() and not Account.objects.filter(handle="ours").exists()
+
+
+# --- DNS rebinding: the address checked is the address connected to -------------------------
+
+
+@pytest.fixture
+def rebinding(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """A resolver for ``*.rebind.test`` that answers a public address the first time and
+    127.0.0.1 after (a name whose owner rebinds it between the check and the connection);
+    ``always.test`` names answer 127.0.0.1 every time. Returns the names looked up."""
+    real = socket.getaddrinfo
+    asked: list[str] = []
+
+    def getaddrinfo(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+        name = host.decode() if isinstance(host, bytes) else str(host)
+        if not name.endswith((".rebind.test", ".always.test")):
+            return real(host, port, *args, **kwargs)
+        first = name.endswith(".rebind.test") and name not in asked
+        asked.append(name)
+        address = "93.184.215.14" if first else "127.0.0.1"
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, int(port or 80)))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    return asked
+
+
+def _get(client: str, url: str) -> tuple[int, bytes]:
+    from monitoring.platforms.outbound import PolicyTransport, policy_session
+
+    if client == "requests":
+        answer = policy_session(timeout=2).get(url)
+        return answer.status_code, answer.content
+    with httpx.Client(transport=PolicyTransport(), timeout=2) as session:
+        got = session.get(url)
+        return got.status_code, got.content
+
+
+@pytest.mark.parametrize("client", ["requests", "httpx"])
+def test_ssrf_a_name_that_resolves_public_then_private_is_not_reached(
+    httpserver: HTTPServer, rebinding: list[str], client: str
+) -> None:
+    httpserver.expect_request("/").respond_with_data(b"INTERNAL SECRET")
+    url = f"http://{client}.rebind.test:{httpserver.port}/"
+    with pytest.raises(Exception) as caught:  # the client library may wrap the refusal
+        _get(client, url)
+    assert refusal_in(caught.value) is not None, caught.value
+    assert "not on the public internet" in str(refusal_in(caught.value))
+    assert httpserver.log == []  # no connection reached the internal service
+
+
+@pytest.mark.parametrize("client", ["requests", "httpx"])
+def test_ssrf_an_allowed_network_is_reached_at_the_address_checked_under_its_own_name(
+    httpserver: HTTPServer, rebinding: list[str], settings: Any, client: str
+) -> None:
+    # An instance on the operator's own network: allowed by address, and still asked for
+    # under its name (the Host header, and on https the certificate's name).
+    settings.NOJACKAL_OUTBOUND_ALLOWED_HOSTS = ["127.0.0.0/8"]
+    httpserver.expect_request("/").respond_with_data(b"hello")
+    host = f"{client}.always.test:{httpserver.port}"
+    assert _get(client, f"http://{host}/") == (200, b"hello")
+    (request, _response), *_ = httpserver.log
+    assert request.headers["Host"] == host
