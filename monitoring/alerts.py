@@ -35,7 +35,11 @@ def send(subject: str, body: str, *, emails: Sequence[str] | None = None) -> int
             if not notifier.add(url):
                 # Never log the URL itself: chat webhooks carry their secret in it.
                 log.error("alert channel %d is not a valid Apprise URL", len(notifier) + 1)
-        if len(notifier) and not notifier.notify(title=subject, body=body):
+        # Plain text, said so: Apprise escapes it for each tool, so a handle, a post URL or
+        # a platform's error message in the alert is never the tool's markup ("<!channel>",
+        # a labelled link).
+        text = apprise.NotifyFormat.TEXT
+        if len(notifier) and not notifier.notify(title=subject, body=body, body_format=text):
             raise AlertNotDelivered("a chat channel did not accept the alert")
         delivered += len(notifier)
     if not delivered:

@@ -23,6 +23,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from monitoring.display import is_web_url
 from outreach import queries, workflow
 from outreach.models import PRE_REPLY_STAGES, Case, CaseEvent, Playbook, PlaybookKind
 from outreach.workflow import events
@@ -79,7 +80,8 @@ def _alert(case: Case, now: dt.datetime) -> None:
         f"nojackal: own-brand case {case.pk} is {when}",
         f"A complaint about {case.brand} from {case.person} on {case.platform} has no answer yet "
         f"and is {when} (stage: {case.get_stage_display()}).\n"
-        f"Post: {case.post.url or case.post.external_id}\n",
+        # The post's URL came from the platform: named only when it is a web link.
+        f"Post: {case.post.url if is_web_url(case.post.url) else case.post.external_id}\n",
     )
 
 

@@ -12,6 +12,7 @@ import time_machine
 from django.utils import timezone
 
 import monitoring
+from monitoring.models import Post
 from outreach import expiry, workflow
 from outreach.models import Case, CaseEvent, OutboundAction, PlaybookKind, Stage
 from tests.outreach.factories import COMPLAINT, PostFactory
@@ -131,6 +132,21 @@ def test_an_own_brand_case_near_its_due_time_alerts_the_team_once(
     assert f"case {own_case.pk}" in subject
     assert "due in" in subject
     assert CaseEvent.objects.filter(case=own_case, action=expiry.ALERT_ACTION).count() == 1
+
+
+@pytest.mark.parametrize(
+    ("url", "named"),
+    [("https://social.example/@ann/1", True), ("javascript:alert(1)", False)],
+)
+def test_the_due_alert_names_the_post_by_its_url_only_when_it_is_a_web_link(
+    own_case: Case, alerts: list[tuple[str, str]], url: str, named: bool
+) -> None:
+    Post.objects.filter(pk=own_case.post_id).update(url=url)
+    with later(minutes=70):
+        assert expiry.alert_due_own_brand() == 1
+    (_subject, body), *_ = alerts
+    assert (url in body) is named
+    assert named or f"Post: {own_case.post.external_id}" in body
 
 
 def test_an_own_brand_case_with_time_left_does_not_alert(
