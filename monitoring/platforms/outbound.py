@@ -171,28 +171,40 @@ def url_problem(url: str) -> str:
     return ""
 
 
+def _connect_checked(host: str, port: int, connect: Any, errors: Any) -> Any:
+    """``connect`` (to a target: the name, or an address as text) to an address of ``host``
+    that ``checked_addresses`` checked in the same lookup, trying each in turn on ``errors``;
+    by name for a host the allow-list names."""
+    addresses = checked_addresses(host, port)
+    if addresses is None:
+        return connect(host)
+    failure: Exception | None = None
+    for address in addresses:
+        try:
+            return connect(str(address))
+        except errors as exc:  # this address does not answer: try the next one
+            failure = exc
+    assert failure is not None  # a lookup gives at least one address
+    raise failure
+
+
 class _CheckedConnection(HTTPConnection):
     """urllib3's connection, made to an address the policy checked in the same lookup."""
 
     def _new_conn(self) -> socket.socket:
         name = self._dns_host
-        addresses = checked_addresses(name, self.port)
-        if addresses is None:
-            return super()._new_conn()
-        failure: Exception | None = None
-        try:
-            for address in addresses:
-                # urllib3 resolves only ``_dns_host``; the Host header, the TLS server name
-                # and the certificate check keep ``host``, the name.
-                self._dns_host = str(address)
-                try:
-                    return super()._new_conn()
-                except OSError as exc:  # urllib3's connection errors: try the next address
-                    failure = exc
-        finally:
-            self._dns_host = name
-        assert failure is not None  # a lookup gives at least one address
-        raise failure
+
+        def connect(target: str) -> socket.socket:
+            # urllib3 resolves only ``_dns_host``; the Host header, the TLS server name and
+            # the certificate check keep ``host``, the name.
+            self._dns_host = target
+            try:
+                return super(_CheckedConnection, self)._new_conn()
+            finally:
+                self._dns_host = name
+
+        sock: socket.socket = _connect_checked(name, self.port, connect, OSError)
+        return sock
 
 
 class _CheckedHTTPSConnection(_CheckedConnection, HTTPSConnection):
@@ -287,17 +299,10 @@ class _CheckedBackend(httpcore.SyncBackend):
     (the TLS server name stays the request's host)."""
 
     def connect_tcp(self, host: str, port: int, *args: Any, **kwargs: Any) -> Any:
-        addresses = checked_addresses(host, port)
-        if addresses is None:
-            return super().connect_tcp(host, port, *args, **kwargs)
-        failure: Exception | None = None
-        for address in addresses:
-            try:
-                return super().connect_tcp(str(address), port, *args, **kwargs)
-            except httpcore.ConnectError as exc:  # try the next address
-                failure = exc
-        assert failure is not None  # a lookup gives at least one address
-        raise failure
+        def connect(target: str) -> Any:
+            return super(_CheckedBackend, self).connect_tcp(target, port, *args, **kwargs)
+
+        return _connect_checked(host, port, connect, httpcore.ConnectError)
 
 
 class PolicyTransport(httpx.HTTPTransport):

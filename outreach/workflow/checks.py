@@ -308,7 +308,7 @@ def not_refused(a: Attempt) -> Refusal:
         .first()
     )
     if refused is not None:
-        return WorkflowError(f"the platform refused our follow: {refused}")
+        return WorkflowError(f"the platform refused our follow: {refused[:200]}")
     return None
 
 
